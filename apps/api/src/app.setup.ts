@@ -1,0 +1,16 @@
+import type { INestApplication } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { configureBodyParsing } from './common/body-parsing';
+import { requestLogger } from './common/request-logger';
+import { setupOpenApi } from './openapi';
+
+/** Everything main.ts and the e2e tests both need on top of ApiModule. */
+export function configureApiApp(app: INestApplication, logger: Logger): void {
+  const express = app.getHttpAdapter().getInstance() as { disable(setting: string): void; set(setting: string, value: unknown): void };
+  express.disable('x-powered-by');
+  express.set('query parser', 'simple');
+  app.use(requestLogger(logger));
+  configureBodyParsing(app);
+  setupOpenApi(app);
+  app.enableShutdownHooks();
+}

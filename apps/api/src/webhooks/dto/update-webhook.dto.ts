@@ -1,0 +1,39 @@
+import { IsOptional } from 'class-validator';
+import {
+  ActiveField,
+  ApiIdField,
+  CustomField,
+  EventRef,
+  EventsField,
+  IfPresent,
+  UrlField,
+  UserIdField,
+} from './webhook-field.decorators';
+import { IgnoredReadOnlyFields } from './read-only-fields';
+
+/** PUT updates the writable fields present; `null` clears `custom` and `apiId`. */
+export class UpdateWebhookDto extends IgnoredReadOnlyFields {
+  @IfPresent()
+  @UrlField(false)
+  url?: string;
+
+  @IfPresent()
+  @EventsField(false)
+  events?: EventRef[];
+
+  @IfPresent()
+  @ActiveField()
+  active?: boolean;
+
+  @IsOptional()
+  @CustomField()
+  custom?: string | null;
+
+  @IsOptional()
+  @ApiIdField()
+  apiId?: string | null;
+
+  @IfPresent()
+  @UserIdField()
+  userId?: string;
+}

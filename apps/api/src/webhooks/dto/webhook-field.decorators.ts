@@ -1,0 +1,156 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  ArrayNotEmpty,
+  ArrayUnique,
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsNotEmpty,
+  IsString,
+  IsUUID,
+  MaxLength,
+  registerDecorator,
+  ValidateIf,
+  ValidateNested,
+} from 'class-validator';
+import { SUBSCRIBABLE_EVENT_NAMES } from '@app/events';
+import { checkWebhookUrlSyntax, MAX_WEBHOOK_URL_LENGTH } from '@app/netguard';
+
+export const MAX_CUSTOM_LENGTH = 10_000;
+
+/** Skips validation when the field is absent, but validates an explicit null (and so refuses it). */
+export const IfPresent = () => ValidateIf((_object, value) => value !== undefined);
+
+function IsWebhookUrl(): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isWebhookUrl',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && checkWebhookUrlSyntax(value) === null,
+        defaultMessage: (args) =>
+          `${args?.property ?? 'url'} ${
+            typeof args?.value === 'string'
+              ? checkWebhookUrlSyntax(args.value)
+              : 'must be an absolute http or https URL'
+          }`,
+      },
+    });
+}
+
+function IsJsonText(): PropertyDecorator {
+  return (target: object, propertyName: string | symbol) =>
+    registerDecorator({
+      name: 'isJsonText',
+      target: target.constructor,
+      propertyName: String(propertyName),
+      validator: {
+        validate: (value: unknown) => {
+          if (typeof value !== 'string') return false;
+          try {
+            JSON.parse(value);
+            return true;
+          } catch {
+            return false;
+          }
+        },
+        defaultMessage: (args) => `${args?.property ?? 'custom'} must be a string containing valid JSON`,
+      },
+    });
+}
+
+export class EventRef {
+  @ApiProperty({
+    description: 'Event name from the event catalog (GET /events)',
+    enum: SUBSCRIBABLE_EVENT_NAMES,
+    example: 'api.created',
+  })
+  @IsString()
+  @IsIn(SUBSCRIBABLE_EVENT_NAMES, {
+    message: `name must be a subscribable event: ${SUBSCRIBABLE_EVENT_NAMES.join(', ')}`,
+  })
+  name!: string;
+}
+
+export const UrlField = (required: boolean) =>
+  applyDecorators(
+    ApiProperty({
+      required,
+      description: `Payload URL with a maximum length of ${MAX_WEBHOOK_URL_LENGTH} characters - RFC 7230 - the webhooks are sent as HTTP POST requests. Absolute http(s) URL, no credentials, not pointing at a private network.`,
+      maxLength: MAX_WEBHOOK_URL_LENGTH,
+      format: 'uri',
+      example: 'https://hooks.slack.com/services/123456',
+    }),
+    IsString(),
+    IsWebhookUrl(),
+  );
+
+export const EventsField = (required: boolean) =>
+  applyDecorators(
+    ApiProperty({
+      required,
+      type: [EventRef],
+      minItems: 1,
+      description: 'List of events to subscribe to: non-empty, unique names from the event catalog.',
+      example: [{ name: 'api.created' }, { name: 'release.released' }],
+    }),
+    IsArray(),
+    ArrayNotEmpty({ message: 'events must contain at least one event' }),
+    ValidateNested({ each: true }),
+    Type(() => EventRef),
+    ArrayUnique((event: EventRef | null) => event?.name, { message: 'events must not repeat an event name' }),
+  );
+
+export const ActiveField = () =>
+  applyDecorators(
+    ApiProperty({
+      required: false,
+      default: true,
+      description:
+        'If false, no events will be sent to the webhook anymore. The webhook is disabled automatically when its URL answers 410 Gone or keeps failing; setting it back to true clears the failure streak.',
+    }),
+    IsBoolean(),
+  );
+
+export const CustomField = () =>
+  applyDecorators(
+    ApiProperty({
+      required: false,
+      nullable: true,
+      maxLength: MAX_CUSTOM_LENGTH,
+      description: 'Custom field to store additional information in JSON format (at most 10,000 characters).',
+      example: '{"team":"platform"}',
+    }),
+    IsString(),
+    MaxLength(MAX_CUSTOM_LENGTH),
+    IsJsonText(),
+  );
+
+export const ApiIdField = () =>
+  applyDecorators(
+    ApiProperty({
+      required: false,
+      nullable: true,
+      format: 'uuid',
+      description:
+        'API ID (version 4 UUID - see Core-API) to create a webhook for a single API. In case of a private API the user must be allowed to access the API in order to receive the webhooks.',
+      example: '5e2f3c8a-1b4d-4e6f-9a7b-2c3d4e5f6a7b',
+    }),
+    IsUUID('4', { message: 'apiId must be a version 4 UUID' }),
+  );
+
+export const UserIdField = () =>
+  applyDecorators(
+    ApiProperty({
+      required: false,
+      description:
+        'User identifier (see User-API) to create a webhook for a user / organization: whose events are delivered. Defaults to the caller; must be the caller or one of the organizations in the token.',
+      example: '10123',
+    }),
+    IsString(),
+    IsNotEmpty(),
+    MaxLength(255),
+  );

@@ -1,0 +1,153 @@
+import {
+  ConflictException,
+  ForbiddenException,
+  Injectable,
+  NotFoundException,
+} from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { AppConfig } from '@app/config';
+import { WebhookEntity } from '@app/database';
+import { checkUrlTarget } from '@app/netguard';
+import { generateWebhookSecret } from '@app/signing';
+import { Principal } from '../auth/principal';
+import { RequestValidationException } from '../common/error-body';
+import { CoreApiClient } from '../core-api/core-api.client';
+import { CreateWebhookDto } from './dto/create-webhook.dto';
+import { ListWebhooksQuery } from './dto/list-webhooks.query';
+import { UpdateWebhookDto } from './dto/update-webhook.dto';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+@Injectable()
+export class WebhooksService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly config: AppConfig,
+    private readonly coreApi: CoreApiClient,
+  ) {}
+
+  list(principal: Principal, query: ListWebhooksQuery): Promise<WebhookEntity[]> {
+    const builder = this.dataSource
+      .getRepository(WebhookEntity)
+      .createQueryBuilder('webhook')
+      .where('webhook.ownerId = :ownerId', { ownerId: principal.id });
+    if (query.apiId) builder.andWhere('webhook.apiId = :apiId', { apiId: query.apiId });
+    if (query.userId) builder.andWhere('webhook.userId = :userId', { userId: query.userId });
+    if (query.eventName) {
+      builder.andWhere('webhook.events @> ARRAY[:eventName]::text[]', { eventName: query.eventName });
+    }
+    return builder.orderBy('webhook.createdAt', 'DESC').addOrderBy('webhook.id', 'DESC').getMany();
+  }
+
+  async get(principal: Principal, id: string): Promise<WebhookEntity> {
+    return this.findOwned(this.dataSource.manager, principal, id);
+  }
+
+  async create(principal: Principal, dto: CreateWebhookDto): Promise<WebhookEntity> {
+    const userId = dto.userId ?? principal.id;
+    this.assertMayActFor(principal, userId);
+    await this.assertUrlTarget(dto.url);
+    if (dto.apiId) await this.coreApi.assertApiAccessible(dto.apiId, principal.token);
+
+    return this.dataSource.transaction(async (manager) => {
+      // Serializes creates per owner so the limit holds under concurrency (50 parallel → exactly 30).
+      await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+        `webhook-owner:${principal.id}`,
+      ]);
+      const owned = await manager.count(WebhookEntity, { where: { ownerId: principal.id } });
+      if (owned >= this.config.webhookLimitPerUser) {
+        throw new ConflictException(
+          `Webhook limit reached: a user may own at most ${this.config.webhookLimitPerUser} webhooks`,
+        );
+      }
+      const webhook = manager.create(WebhookEntity, {
+        ownerId: principal.id,
+        ownerNickname: principal.nickname,
+        userId,
+        apiId: dto.apiId ?? null,
+        url: dto.url,
+        events: dto.events.map((event) => event.name),
+        active: dto.active ?? true,
+        custom: dto.custom ?? null,
+        secret: generateWebhookSecret(),
+        disabledReason: null,
+        failingSince: null,
+        lastDelivery: null,
+      });
+      return manager.save(webhook);
+    });
+  }
+
+  async update(principal: Principal, id: string, dto: UpdateWebhookDto): Promise<WebhookEntity> {
+    if (dto.userId !== undefined) this.assertMayActFor(principal, dto.userId);
+    if (dto.url !== undefined) await this.assertUrlTarget(dto.url);
+    if (dto.apiId) await this.coreApi.assertApiAccessible(dto.apiId, principal.token);
+
+    return this.dataSource.transaction(async (manager) => {
+      const webhook = await this.findOwned(manager, principal, id, true);
+      if (dto.url !== undefined) webhook.url = dto.url;
+      if (dto.events !== undefined) webhook.events = dto.events.map((event) => event.name);
+      if (dto.custom !== undefined) webhook.custom = dto.custom;
+      if (dto.apiId !== undefined) webhook.apiId = dto.apiId;
+      if (dto.userId !== undefined) webhook.userId = dto.userId;
+      if (dto.active !== undefined) {
+        // Re-activating starts afresh: the failure streak and the system's reason are cleared.
+        if (dto.active && !webhook.active) {
+          webhook.failingSince = null;
+          webhook.disabledReason = null;
+        }
+        webhook.active = dto.active;
+      }
+      return manager.save(webhook);
+    });
+  }
+
+  async remove(principal: Principal, id: string): Promise<void> {
+    if (!UUID.test(id)) throw this.notFound();
+    const result = await this.dataSource
+      .getRepository(WebhookEntity)
+      .delete({ id, ownerId: principal.id });
+    if (!result.affected) throw this.notFound();
+  }
+
+  private async findOwned(
+    manager: EntityManager,
+    principal: Principal,
+    id: string,
+    lock = false,
+  ): Promise<WebhookEntity> {
+    // A malformed id is simply a webhook that does not exist.
+    if (!UUID.test(id)) throw this.notFound();
+    const webhook = await manager.findOne(WebhookEntity, {
+      where: { id, ownerId: principal.id },
+      ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    });
+    if (!webhook) throw this.notFound();
+    return webhook;
+  }
+
+  private notFound(): NotFoundException {
+    return new NotFoundException('Webhook not found');
+  }
+
+  private assertMayActFor(principal: Principal, userId: string): void {
+    if (userId !== principal.id && !principal.orgs.includes(userId)) {
+      throw new ForbiddenException(
+        'userId must be your own user id or one of the organizations in your token',
+      );
+    }
+  }
+
+  /** SSRF guard at registration; delivery checks again against the address it connects to. */
+  private async assertUrlTarget(url: string): Promise<void> {
+    if (this.config.delivery.allowPrivateNetworks) return;
+    const target = await checkUrlTarget(url);
+    // A name that does not resolve now is accepted: delivery resolves (and checks) again.
+    if (!target.ok && target.reason === 'private') {
+      throw new RequestValidationException([
+        { field: 'url', message: `url must not point at a private network address (${target.detail})` },
+      ]);
+    }
+  }
+}

@@ -1,0 +1,51 @@
+export interface JwtConfig {
+  /** HS256 shared secret. */
+  readonly secret?: string;
+  /** PEM public key (RS256 or ES256, pinned from the key type). */
+  readonly publicKey?: string;
+  readonly jwksUri?: string;
+  readonly issuer?: string;
+  readonly audience?: string;
+  /** True when no key was configured and the fixed development secret is in use. */
+  readonly usingDevelopmentSecret: boolean;
+}
+
+export interface DeliveryConfig {
+  readonly timeoutMs: number;
+  /** Delays before attempts 2, 3, …; the first attempt is immediate. */
+  readonly retryScheduleMs: readonly number[];
+  readonly concurrency: number;
+  readonly allowPrivateNetworks: boolean;
+}
+
+export interface RateLimitConfig {
+  readonly limit: number;
+  readonly windowMs: number;
+}
+
+/**
+ * The whole configuration, parsed and validated once at start-up (see `loadConfig`).
+ * Injected by class token; nothing else reads `process.env`.
+ */
+export class AppConfig {
+  readonly nodeEnv!: string;
+  readonly production!: boolean;
+  readonly port!: number;
+  readonly host!: string;
+  readonly workerPort!: number;
+  readonly databaseUrl!: string;
+  readonly dbMigrateOnStart!: boolean;
+  readonly redisUrl!: string;
+  readonly queuePrefix!: string;
+  readonly jwt!: JwtConfig;
+  readonly webhookLimitPerUser!: number;
+  readonly delivery!: DeliveryConfig;
+  readonly webhookDisableAfterMs!: number;
+  readonly deliveryLogRetentionMs!: number;
+  readonly secretRotationOverlapMs!: number;
+  readonly secretsEncryptionKey?: Buffer;
+  /** null when `RATE_LIMIT=0`. */
+  readonly rateLimit!: RateLimitConfig | null;
+  readonly coreApiUrl?: string;
+  readonly logLevel!: string;
+}

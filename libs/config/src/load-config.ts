@@ -1,0 +1,188 @@
+import { createPublicKey } from 'node:crypto';
+import { AppConfig } from './app-config';
+import { parseDuration } from './duration';
+
+/** A configuration error; its message is the one line printed before the process exits. */
+export class ConfigError extends Error {
+  constructor(variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Used only outside production when no JWT key is configured; never accepted in production. */
+export const DEVELOPMENT_JWT_SECRET = 'event-api-development-secret-do-not-use-in-production';
+
+type Env = Record<string, string | undefined>;
+
+class EnvReader {
+  constructor(private readonly env: Env) {}
+
+  raw(name: string): string | undefined {
+    const value = this.env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  }
+
+  string(name: string, fallback: string): string {
+    return this.raw(name) ?? fallback;
+  }
+
+  integer(name: string, fallback: number, min: number, max: number): number {
+    const text = this.raw(name);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!/^\d+$/.test(text) || value < min || value > max) {
+      throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${text}"`);
+    }
+    return value;
+  }
+
+  boolean(name: string, fallback: boolean): boolean {
+    const text = this.raw(name)?.toLowerCase();
+    if (text === undefined) return fallback;
+    if (['true', '1', 'yes'].includes(text)) return true;
+    if (['false', '0', 'no'].includes(text)) return false;
+    throw new ConfigError(name, `must be true or false, got "${this.raw(name)}"`);
+  }
+
+  duration(name: string, fallback: string, minMs = 1): number {
+    const text = this.raw(name) ?? fallback;
+    const ms = parseDuration(text);
+    if (ms === undefined || ms < minMs) {
+      throw new ConfigError(name, `must be a duration like 200ms, 5s, 5m, 2h, 5d, got "${text}"`);
+    }
+    return ms;
+  }
+
+  durationList(name: string, fallback: string): number[] {
+    const text = this.raw(name) ?? fallback;
+    const parts = text.split(',').map((part) => part.trim());
+    const values = parts.map((part) => parseDuration(part));
+    if (parts.length === 0 || values.some((ms) => ms === undefined)) {
+      throw new ConfigError(name, `must be a comma-separated list of durations like 5s,5m,30m, got "${text}"`);
+    }
+    return values as number[];
+  }
+
+  url(name: string, fallback: string | undefined, protocols: string[]): string | undefined {
+    const text = this.raw(name) ?? fallback;
+    if (text === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      throw new ConfigError(name, `must be an absolute URL, got "${redactUrl(text)}"`);
+    }
+    if (!protocols.includes(url.protocol)) {
+      throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${url.protocol}"`);
+    }
+    return text;
+  }
+}
+
+function redactUrl(text: string): string {
+  return text.replace(/\/\/[^@/]*@/, '//***@');
+}
+
+function parseRateLimit(reader: EnvReader): AppConfig['rateLimit'] {
+  const text = reader.string('RATE_LIMIT', '100/10s');
+  if (text === '0') return null;
+  const match = /^(\d+)\/(.+)$/.exec(text);
+  const windowMs = match ? parseDuration(match[2]) : undefined;
+  const limit = match ? Number(match[1]) : 0;
+  if (!match || windowMs === undefined || windowMs < 1 || limit < 1) {
+    throw new ConfigError('RATE_LIMIT', `must look like 100/10s (requests/window) or be 0, got "${text}"`);
+  }
+  return { limit, windowMs };
+}
+
+function parseEncryptionKey(reader: EnvReader): Buffer | undefined {
+  const text = reader.raw('SECRETS_ENCRYPTION_KEY');
+  if (text === undefined) return undefined;
+  const key = Buffer.from(text, 'base64');
+  if (key.length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) {
+    throw new ConfigError('SECRETS_ENCRYPTION_KEY', 'must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+  }
+  return key;
+}
+
+function parseJwt(reader: EnvReader, production: boolean): AppConfig['jwt'] {
+  const secret = reader.raw('JWT_SECRET');
+  const publicKey = reader.raw('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n');
+  const jwksUri = reader.url('JWT_JWKS_URI', undefined, ['https:', 'http:']);
+  if (publicKey !== undefined) {
+    try {
+      createPublicKey(publicKey);
+    } catch {
+      throw new ConfigError('JWT_PUBLIC_KEY', 'must be a PEM-encoded RSA or EC public key');
+    }
+  }
+  const configured = [secret, publicKey, jwksUri].filter((value) => value !== undefined).length;
+  if (configured > 1) {
+    throw new ConfigError('JWT_SECRET', 'conflicts: set only one of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URI');
+  }
+  if (configured === 0 && production) {
+    throw new ConfigError('JWT_SECRET', 'is required in production (or JWT_PUBLIC_KEY / JWT_JWKS_URI)');
+  }
+  return {
+    secret: configured === 0 ? DEVELOPMENT_JWT_SECRET : secret,
+    publicKey,
+    jwksUri,
+    issuer: reader.raw('JWT_ISSUER'),
+    audience: reader.raw('JWT_AUDIENCE'),
+    usingDevelopmentSecret: configured === 0,
+  };
+}
+
+/** Reads and validates every variable of SPEC §2; throws ConfigError naming the first bad one. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const reader = new EnvReader(env);
+  const nodeEnv = reader.string('NODE_ENV', 'development');
+  const production = nodeEnv === 'production';
+  const config: AppConfig = {
+    nodeEnv,
+    production,
+    port: reader.integer('PORT', 3000, 0, 65535),
+    host: reader.string('HOST', '0.0.0.0'),
+    workerPort: reader.integer('WORKER_PORT', 3001, 0, 65535),
+    databaseUrl: reader.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/event_api', [
+      'postgres:',
+      'postgresql:',
+    ]) as string,
+    dbMigrateOnStart: reader.boolean('DB_MIGRATE_ON_START', true),
+    redisUrl: reader.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) as string,
+    queuePrefix: reader.string('QUEUE_PREFIX', 'bull'),
+    jwt: parseJwt(reader, production),
+    webhookLimitPerUser: reader.integer('WEBHOOK_LIMIT_PER_USER', 30, 1, 100_000),
+    delivery: {
+      timeoutMs: reader.duration('DELIVERY_TIMEOUT', '15s'),
+      retryScheduleMs: reader.durationList('DELIVERY_RETRY_SCHEDULE', '5s,5m,30m,2h,5h,10h,10h'),
+      concurrency: reader.integer('DELIVERY_CONCURRENCY', 50, 1, 10_000),
+      allowPrivateNetworks: reader.boolean('DELIVERY_ALLOW_PRIVATE_NETWORKS', false),
+    },
+    webhookDisableAfterMs: reader.duration('WEBHOOK_DISABLE_AFTER', '5d'),
+    deliveryLogRetentionMs: reader.duration('DELIVERY_LOG_RETENTION', '30d'),
+    secretRotationOverlapMs: reader.duration('SECRET_ROTATION_OVERLAP', '24h', 0),
+    secretsEncryptionKey: parseEncryptionKey(reader),
+    rateLimit: parseRateLimit(reader),
+    coreApiUrl: reader.url('CORE_API_URL', undefined, ['http:', 'https:'])?.replace(/\/+$/, ''),
+    logLevel: reader.string('LOG_LEVEL', 'info'),
+  };
+  return Object.assign(new AppConfig(), config);
+}
+
+/**
+ * For main.ts: loads the config or prints the one-line reason and exits, so a bad value never
+ * surfaces as a stack trace.
+ */
+export function loadConfigOrExit(env: Env = process.env): AppConfig {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

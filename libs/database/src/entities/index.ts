@@ -1,0 +1,5 @@
+import { WebhookEntity } from './webhook.entity';
+
+export * from './webhook.entity';
+
+export const ENTITIES = [WebhookEntity];

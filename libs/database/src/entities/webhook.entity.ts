@@ -1,0 +1,81 @@
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  PrimaryGeneratedColumn,
+  UpdateDateColumn,
+} from 'typeorm';
+
+export type DisabledReason = 'gone' | 'failing';
+
+/** The outcome of the most recent delivery attempt, as the API shows it. */
+export interface LastDelivery {
+  success: boolean;
+  statusCode: number | null;
+  response: string;
+  timestamp: string;
+}
+
+@Entity({ name: 'webhooks' })
+@Index('IDX_webhooks_owner_created', ['ownerId', 'createdAt'])
+// Fan-out: an event matches by apiId, or (webhooks without apiId) by userId; only active ones count.
+@Index('IDX_webhooks_api_active', ['apiId'], { where: '"active" AND "api_id" IS NOT NULL' })
+@Index('IDX_webhooks_user_active', ['userId'], { where: '"active" AND "api_id" IS NULL' })
+// GIN index on the events array, declared in the migration (TypeORM cannot express GIN).
+@Index('IDX_webhooks_events', { synchronize: false })
+@Check('CHK_webhooks_events_not_empty', `cardinality("events") > 0`)
+@Check('CHK_webhooks_url_length', `char_length("url") <= 1000`)
+@Check('CHK_webhooks_custom_length', `"custom" IS NULL OR char_length("custom") <= 10000`)
+@Check('CHK_webhooks_disabled_reason', `"disabled_reason" IN ('gone', 'failing')`)
+export class WebhookEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  /** The `sub` of the user who created and owns the webhook. */
+  @Column({ name: 'owner_id', type: 'text' })
+  ownerId!: string;
+
+  @Column({ name: 'owner_nickname', type: 'text', nullable: true })
+  ownerNickname!: string | null;
+
+  /** User or organization whose events are delivered. */
+  @Column({ name: 'user_id', type: 'text' })
+  userId!: string;
+
+  @Column({ name: 'api_id', type: 'uuid', nullable: true })
+  apiId!: string | null;
+
+  @Column({ type: 'text' })
+  url!: string;
+
+  /** Subscribed event names. */
+  @Column({ type: 'text', array: true })
+  events!: string[];
+
+  @Column({ type: 'boolean', default: true })
+  active!: boolean;
+
+  @Column({ type: 'text', nullable: true })
+  custom!: string | null;
+
+  @Column({ type: 'text' })
+  secret!: string;
+
+  @Column({ name: 'disabled_reason', type: 'text', nullable: true })
+  disabledReason!: DisabledReason | null;
+
+  /** Start of the current unbroken run of failed deliveries; null after a success. */
+  @Column({ name: 'failing_since', type: 'timestamptz', nullable: true })
+  failingSince!: Date | null;
+
+  @Column({ name: 'last_delivery', type: 'jsonb', nullable: true })
+  lastDelivery!: LastDelivery | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

@@ -1,0 +1,5 @@
+export * from './data-source-options';
+export * from './database.module';
+export * from './entities';
+export * from './migrations';
+export * from './prepare-database';

@@ -1,0 +1,58 @@
+/**
+ * The event catalog: the one definition used by request validation, GET /events, the OpenAPI
+ * document and the worker. Renaming an event breaks subscriptions and queued jobs: add, never rename.
+ */
+export const EVENT_CATALOG = [
+  { name: 'api.created', resourceType: 'Api', description: 'An API was created.' },
+  { name: 'api.updated', resourceType: 'Api', description: 'An API was updated.' },
+  { name: 'api.deleted', resourceType: 'Api', description: 'An API was deleted.' },
+  { name: 'release.created', resourceType: 'Release', description: 'A release of an API was created.' },
+  { name: 'release.released', resourceType: 'Release', description: 'A release of an API was released.' },
+  {
+    name: 'release.deprecated',
+    resourceType: 'Release',
+    description: 'A release of an API was deprecated.',
+  },
+  { name: 'plan.created', resourceType: 'Plan', description: 'A plan of an API was created.' },
+  { name: 'plan.subscribed', resourceType: 'Plan', description: 'A user subscribed to a plan.' },
+  { name: 'plan.unsubscribed', resourceType: 'Plan', description: 'A user unsubscribed from a plan.' },
+  { name: 'user.created', resourceType: 'User', description: 'A user was created.' },
+  { name: 'webhook.created', resourceType: 'Webhook', description: 'A webhook was created.' },
+  { name: 'webhook.updated', resourceType: 'Webhook', description: 'A webhook was updated.' },
+  { name: 'webhook.deleted', resourceType: 'Webhook', description: 'A webhook was deleted.' },
+  {
+    name: 'webhook.disabled',
+    resourceType: 'Webhook',
+    description: 'The system disabled a webhook (its URL answered 410 Gone, or it kept failing).',
+  },
+  {
+    name: 'webhook.ping',
+    resourceType: 'Webhook',
+    description: 'A test event sent by POST /webhooks/{id}/ping to one webhook; never subscribable.',
+  },
+] as const;
+
+export type EventName = (typeof EVENT_CATALOG)[number]['name'];
+
+export interface EventCatalogEntry {
+  readonly name: EventName;
+  readonly description: string;
+  readonly resourceType: string;
+}
+
+export const EVENT_NAMES: readonly EventName[] = EVENT_CATALOG.map((entry) => entry.name);
+
+/** Events that are sent only on request and can never be subscribed to. */
+export const UNSUBSCRIBABLE_EVENT_NAMES: readonly EventName[] = ['webhook.ping'];
+
+export const SUBSCRIBABLE_EVENT_NAMES: readonly EventName[] = EVENT_NAMES.filter(
+  (name) => !UNSUBSCRIBABLE_EVENT_NAMES.includes(name),
+);
+
+export function isEventName(value: unknown): value is EventName {
+  return typeof value === 'string' && (EVENT_NAMES as readonly string[]).includes(value);
+}
+
+export function isSubscribableEventName(value: unknown): value is EventName {
+  return typeof value === 'string' && (SUBSCRIBABLE_EVENT_NAMES as readonly string[]).includes(value);
+}

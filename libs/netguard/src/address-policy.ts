@@ -1,0 +1,35 @@
+import ipaddr from 'ipaddr.js';
+
+export type ParsedAddress = ipaddr.IPv4 | ipaddr.IPv6;
+
+/**
+ * Parses an IP literal (URL hostnames arrive normalized by the WHATWG parser, IPv6 in brackets).
+ * IPv4-mapped IPv6 is unwrapped so `::ffff:127.0.0.1` is judged as 127.0.0.1.
+ */
+export function parseAddress(text: string): ParsedAddress | undefined {
+  const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  if (!ipaddr.isValid(bare)) return undefined;
+  const address = ipaddr.parse(bare.replace(/%.*$/, ''));
+  if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {
+    return (address as ipaddr.IPv6).toIPv4Address();
+  }
+  return address;
+}
+
+/**
+ * Only globally routable unicast is deliverable: loopback, private, link-local (cloud metadata),
+ * CGNAT, multicast, unspecified, reserved, NAT64/6to4/Teredo (which embed other addresses) and
+ * the deprecated IPv4-compatible `::/96` are all refused. Returns the refused range, or null.
+ */
+export function blockedRange(address: ParsedAddress): string | null {
+  if (address.kind() === 'ipv6') {
+    const parts = (address as ipaddr.IPv6).parts;
+    if (parts.slice(0, 6).every((part) => part === 0)) return 'ipv4Compatible';
+  }
+  const range = address.range();
+  return range === 'unicast' ? null : range;
+}
+
+export function isPublicAddress(address: ParsedAddress): boolean {
+  return blockedRange(address) === null;
+}

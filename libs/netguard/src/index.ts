@@ -1,0 +1,3 @@
+export * from './address-policy';
+export * from './url-target';
+export * from './webhook-url';

@@ -1,0 +1,51 @@
+import { lookup } from 'node:dns/promises';
+import { blockedRange, parseAddress, ParsedAddress } from './address-policy';
+
+export const BLOCKED_PRIVATE_ADDRESS = 'blocked: private address';
+
+export type TargetCheck =
+  | { ok: true; addresses: ParsedAddress[] }
+  | { ok: false; reason: 'private' | 'unresolvable'; detail: string };
+
+export type Resolver = (hostname: string) => Promise<string[]>;
+
+const defaultResolver: Resolver = async (hostname) =>
+  (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
+
+/**
+ * Where a URL points: literal IPs are classified directly (a DNS hook alone would miss them),
+ * names are resolved and refused whole if any answer is not public.
+ */
+export async function checkUrlTarget(
+  url: string,
+  resolve: Resolver = defaultResolver,
+): Promise<TargetCheck> {
+  const hostname = new URL(url).hostname;
+  const literal = parseAddress(hostname);
+  const candidates: ParsedAddress[] = [];
+  if (literal) {
+    candidates.push(literal);
+  } else {
+    let answers: string[];
+    try {
+      answers = await resolve(hostname.replace(/\.$/, ''));
+    } catch (error) {
+      const code = (error as { code?: string }).code ?? 'lookup failed';
+      return { ok: false, reason: 'unresolvable', detail: `${code} ${hostname}` };
+    }
+    for (const answer of answers) {
+      const parsed = parseAddress(answer);
+      if (parsed) candidates.push(parsed);
+    }
+    if (candidates.length === 0) {
+      return { ok: false, reason: 'unresolvable', detail: `no address for ${hostname}` };
+    }
+  }
+  for (const address of candidates) {
+    const range = blockedRange(address);
+    if (range !== null) {
+      return { ok: false, reason: 'private', detail: `${address.toString()} is ${range}` };
+    }
+  }
+  return { ok: true, addresses: candidates };
+}

@@ -1,0 +1,30 @@
+export const MAX_WEBHOOK_URL_LENGTH = 1000;
+
+// RFC 7230/3986: no whitespace or control characters anywhere in a URL.
+const FORBIDDEN_CHARACTERS = /[\s\u0000-\u001f\u007f]/;
+
+/**
+ * Syntax rules for a webhook URL (SPEC §4). Returns what is wrong, or null when it is acceptable.
+ * Where it points is checked separately (checkUrlTarget).
+ */
+export function checkWebhookUrlSyntax(value: string): string | null {
+  if (value.length > MAX_WEBHOOK_URL_LENGTH) {
+    return `must be at most ${MAX_WEBHOOK_URL_LENGTH} characters`;
+  }
+  if (FORBIDDEN_CHARACTERS.test(value)) return 'must not contain whitespace or control characters';
+  if (!/^https?:\/\//i.test(value)) return 'must be an absolute http or https URL';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'must be an absolute http or https URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return 'must be an absolute http or https URL';
+  }
+  if (url.username !== '' || url.password !== '') {
+    return 'must not contain credentials (user:password@)';
+  }
+  if (url.hostname === '') return 'must name a host';
+  return null;
+}

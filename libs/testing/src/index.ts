@@ -1,0 +1,3 @@
+export * from './http-receiver';
+export * from './test-database';
+export * from './tokens';
