@@ -10,6 +10,7 @@ const shared = {
 } satisfies Config;
 
 const config: Config = {
+  testTimeout: 30_000,
   projects: [
     {
       ...shared,
@@ -22,7 +23,6 @@ const config: Config = {
       testMatch: ['<rootDir>/apps/*/test/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/jest-global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/jest-global-teardown.ts',
-      testTimeout: 30_000,
     },
   ],
 };

@@ -6,7 +6,10 @@ import { setupOpenApi } from './openapi';
 
 /** Everything main.ts and the e2e tests both need on top of ApiModule. */
 export function configureApiApp(app: INestApplication, logger: Logger): void {
-  const express = app.getHttpAdapter().getInstance() as { disable(setting: string): void; set(setting: string, value: unknown): void };
+  const express = app.getHttpAdapter().getInstance() as {
+    disable(setting: string): void;
+    set(setting: string, value: unknown): void;
+  };
   express.disable('x-powered-by');
   express.set('query parser', 'simple');
   app.use(requestLogger(logger));

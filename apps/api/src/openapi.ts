@@ -18,7 +18,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .addOAuth2(
       {
         type: 'oauth2',
-        description: 'Access token issued by the Auth-API (OAuth2 password flow), sent as `Authorization: Bearer <JWT>`',
+        description:
+          'Access token issued by the Auth-API (OAuth2 password flow), sent as `Authorization: Bearer <JWT>`',
         flows: { password: { tokenUrl: '/oauth/token', scopes: SCOPE_DESCRIPTIONS } },
       },
       'oauth2',

@@ -16,7 +16,7 @@ describe('Webhooks CRUD (e2e)', () => {
     const sub = `user-${Math.random().toString(36).slice(2)}`;
     return { sub, auth: bearer(mintToken({ sub, nickname: 'jdoe', ...claims })) };
   };
-  const create = (auth: object, body: object) =>
+  const create = (auth: Record<string, string>, body: object) =>
     request(api.http).post('/webhooks').set(auth).send(body);
 
   it('creates a webhook with defaults, a secret and the owner from the token', async () => {
@@ -45,8 +45,17 @@ describe('Webhooks CRUD (e2e)', () => {
 
   it('gets, lists newest first, updates and deletes', async () => {
     const { auth } = user();
-    const first = (await create(auth, { url: 'https://a.example/1', events: [{ name: 'api.created' }] }).expect(201)).body;
-    const second = (await create(auth, { url: 'https://a.example/2', events: [{ name: 'plan.created' }], apiId: API_ID, custom: '{"a":1}' }).expect(201)).body;
+    const first = (
+      await create(auth, { url: 'https://a.example/1', events: [{ name: 'api.created' }] }).expect(201)
+    ).body;
+    const second = (
+      await create(auth, {
+        url: 'https://a.example/2',
+        events: [{ name: 'plan.created' }],
+        apiId: API_ID,
+        custom: '{"a":1}',
+      }).expect(201)
+    ).body;
 
     const fetched = await request(api.http).get(`/webhooks/${first.id}`).set(auth).expect(200);
     expect(fetched.body).toEqual(first);
@@ -70,7 +79,10 @@ describe('Webhooks CRUD (e2e)', () => {
     expect(Date.parse(updated.body.updatedAt)).toBeGreaterThanOrEqual(Date.parse(first.updatedAt));
 
     await request(api.http).delete(`/webhooks/${first.id}`).set(auth).expect(204, '');
-    await request(api.http).get(`/webhooks/${first.id}`).set(auth).expect(404, { code: 404, message: 'Webhook not found' });
+    await request(api.http)
+      .get(`/webhooks/${first.id}`)
+      .set(auth)
+      .expect(404, { code: 404, message: 'Webhook not found' });
     await request(api.http).delete(`/webhooks/${first.id}`).set(auth).expect(404);
     const after = await request(api.http).get('/webhooks').set(auth).expect(200);
     expect(after.body.map((w: { id: string }) => w.id)).toEqual([second.id]);
@@ -78,16 +90,52 @@ describe('Webhooks CRUD (e2e)', () => {
 
   it('PUT ignores read-only fields (a GET response sent back) and clears nullable fields with null', async () => {
     const { auth } = user();
-    const created = (await create(auth, { url: 'https://b.example/', events: [{ name: 'api.created' }], apiId: API_ID, custom: '{}' }).expect(201)).body;
-    const echoed = { ...created, id: 'not-the-id', secret: 'whsec_forged', createdAt: '2000-01-01T00:00:00Z', lastDelivery: { success: true }, disabledReason: 'gone', user: { id: 'someone-else' }, apiId: null, custom: null };
-    const response = await request(api.http).put(`/webhooks/${created.id}`).set(auth).send(echoed).expect(200);
-    expect(response.body).toMatchObject({ id: created.id, secret: created.secret, createdAt: created.createdAt, lastDelivery: null, disabledReason: null, user: created.user, apiId: null, custom: null });
+    const created = (
+      await create(auth, {
+        url: 'https://b.example/',
+        events: [{ name: 'api.created' }],
+        apiId: API_ID,
+        custom: '{}',
+      }).expect(201)
+    ).body;
+    const echoed = {
+      ...created,
+      id: 'not-the-id',
+      secret: 'whsec_forged',
+      createdAt: '2000-01-01T00:00:00Z',
+      lastDelivery: { success: true },
+      disabledReason: 'gone',
+      user: { id: 'someone-else' },
+      apiId: null,
+      custom: null,
+    };
+    const response = await request(api.http)
+      .put(`/webhooks/${created.id}`)
+      .set(auth)
+      .send(echoed)
+      .expect(200);
+    expect(response.body).toMatchObject({
+      id: created.id,
+      secret: created.secret,
+      createdAt: created.createdAt,
+      lastDelivery: null,
+      disabledReason: null,
+      user: created.user,
+      apiId: null,
+      custom: null,
+    });
   });
 
   it('PUT rejects unknown fields and explicit nulls for required fields without changing anything', async () => {
     const { auth } = user();
-    const created = (await create(auth, { url: 'https://c.example/', events: [{ name: 'api.created' }] }).expect(201)).body;
-    const unknown = await request(api.http).put(`/webhooks/${created.id}`).set(auth).send({ url: 'https://c.example/new', colour: 'red' }).expect(400);
+    const created = (
+      await create(auth, { url: 'https://c.example/', events: [{ name: 'api.created' }] }).expect(201)
+    ).body;
+    const unknown = await request(api.http)
+      .put(`/webhooks/${created.id}`)
+      .set(auth)
+      .send({ url: 'https://c.example/new', colour: 'red' })
+      .expect(400);
     expect(unknown.body).toMatchObject({ code: 400, errors: [{ field: 'colour' }] });
     await request(api.http).put(`/webhooks/${created.id}`).set(auth).send({ url: null }).expect(400);
     await request(api.http).put(`/webhooks/${created.id}`).set(auth).send({ events: null }).expect(400);
@@ -98,10 +146,27 @@ describe('Webhooks CRUD (e2e)', () => {
 
   it('filters the list by apiId, userId and eventName, combined with AND', async () => {
     const { sub, auth } = user({ orgs: ['org-1'] });
-    const a = (await create(auth, { url: 'https://f.example/a', events: [{ name: 'api.created' }], apiId: API_ID }).expect(201)).body;
-    const b = (await create(auth, { url: 'https://f.example/b', events: [{ name: 'api.deleted' }, { name: 'api.created' }], userId: 'org-1' }).expect(201)).body;
-    const c = (await create(auth, { url: 'https://f.example/c', events: [{ name: 'plan.created' }] }).expect(201)).body;
-    const ids = async (query: string) => (await request(api.http).get(`/webhooks${query}`).set(auth).expect(200)).body.map((w: { id: string }) => w.id);
+    const a = (
+      await create(auth, {
+        url: 'https://f.example/a',
+        events: [{ name: 'api.created' }],
+        apiId: API_ID,
+      }).expect(201)
+    ).body;
+    const b = (
+      await create(auth, {
+        url: 'https://f.example/b',
+        events: [{ name: 'api.deleted' }, { name: 'api.created' }],
+        userId: 'org-1',
+      }).expect(201)
+    ).body;
+    const c = (
+      await create(auth, { url: 'https://f.example/c', events: [{ name: 'plan.created' }] }).expect(201)
+    ).body;
+    const ids = async (query: string) =>
+      (await request(api.http).get(`/webhooks${query}`).set(auth).expect(200)).body.map(
+        (w: { id: string }) => w.id,
+      );
     expect(await ids(`?apiId=${API_ID}`)).toEqual([a.id]);
     expect(await ids('?userId=org-1')).toEqual([b.id]);
     expect(await ids(`?userId=${sub}`)).toEqual([c.id, a.id]);
@@ -114,26 +179,43 @@ describe('Webhooks CRUD (e2e)', () => {
 
   it('lets userId be the caller or one of the token orgs, else 403', async () => {
     const { auth } = user({ orgs: ['org-a', 'org-b'] });
-    const ok = await create(auth, { url: 'https://o.example/', events: [{ name: 'api.created' }], userId: 'org-b' }).expect(201);
+    const ok = await create(auth, {
+      url: 'https://o.example/',
+      events: [{ name: 'api.created' }],
+      userId: 'org-b',
+    }).expect(201);
     expect(ok.body.userId).toBe('org-b');
-    const denied = await create(auth, { url: 'https://o.example/', events: [{ name: 'api.created' }], userId: 'org-c' }).expect(403);
+    const denied = await create(auth, {
+      url: 'https://o.example/',
+      events: [{ name: 'api.created' }],
+      userId: 'org-c',
+    }).expect(403);
     expect(denied.body).toEqual({ code: 403, message: expect.stringContaining('userId') });
     await request(api.http).put(`/webhooks/${ok.body.id}`).set(auth).send({ userId: 'someone' }).expect(403);
     const list = await request(api.http).get('/webhooks').set(auth).expect(200);
     expect(list.body).toHaveLength(1);
   });
 
-  it('hides other users\' webhooks (404) and treats malformed ids as not found', async () => {
+  it("hides other users' webhooks (404) and treats malformed ids as not found", async () => {
     const owner = user();
     const stranger = user();
-    const created = (await create(owner.auth, { url: 'https://p.example/', events: [{ name: 'api.created' }] }).expect(201)).body;
+    const created = (
+      await create(owner.auth, { url: 'https://p.example/', events: [{ name: 'api.created' }] }).expect(201)
+    ).body;
     await request(api.http).get(`/webhooks/${created.id}`).set(stranger.auth).expect(404);
-    await request(api.http).put(`/webhooks/${created.id}`).set(stranger.auth).send({ active: false }).expect(404);
+    await request(api.http)
+      .put(`/webhooks/${created.id}`)
+      .set(stranger.auth)
+      .send({ active: false })
+      .expect(404);
     await request(api.http).delete(`/webhooks/${created.id}`).set(stranger.auth).expect(404);
     expect((await request(api.http).get('/webhooks').set(stranger.auth).expect(200)).body).toEqual([]);
     await request(api.http).get('/webhooks/not-a-uuid').set(owner.auth).expect(404);
     await request(api.http).get(`/webhooks/${created.id}'%20OR%201=1`).set(owner.auth).expect(404);
-    await request(api.http).delete('/webhooks/00000000-0000-4000-8000-000000000000').set(owner.auth).expect(404);
+    await request(api.http)
+      .delete('/webhooks/00000000-0000-4000-8000-000000000000')
+      .set(owner.auth)
+      .expect(404);
     const still = await request(api.http).get(`/webhooks/${created.id}`).set(owner.auth).expect(200);
     expect(still.body.active).toBe(true);
   });
@@ -142,7 +224,9 @@ describe('Webhooks CRUD (e2e)', () => {
     const sub = `user-${Date.now()}`;
     const writer = bearer(mintToken({ sub, scope: 'webhook' }));
     const reader = bearer(mintToken({ sub, scope: 'webhook.readonly' }));
-    const created = (await create(writer, { url: 'https://r.example/', events: [{ name: 'api.created' }] }).expect(201)).body;
+    const created = (
+      await create(writer, { url: 'https://r.example/', events: [{ name: 'api.created' }] }).expect(201)
+    ).body;
     const one = await request(api.http).get(`/webhooks/${created.id}`).set(reader).expect(200);
     expect(one.body).not.toHaveProperty('secret');
     expect(one.body.id).toBe(created.id);
@@ -151,21 +235,33 @@ describe('Webhooks CRUD (e2e)', () => {
     await create(reader, { url: 'https://r.example/', events: [{ name: 'api.created' }] }).expect(403);
     await request(api.http).put(`/webhooks/${created.id}`).set(reader).send({ active: false }).expect(403);
     await request(api.http).delete(`/webhooks/${created.id}`).set(reader).expect(403);
-    expect((await request(api.http).get(`/webhooks/${created.id}`).set(writer).expect(200)).body.active).toBe(true);
+    expect((await request(api.http).get(`/webhooks/${created.id}`).set(writer).expect(200)).body.active).toBe(
+      true,
+    );
   });
 
   it('re-activating clears the failure streak and disabledReason', async () => {
     const { auth } = user();
-    const created = (await create(auth, { url: 'https://d.example/', events: [{ name: 'api.created' }] }).expect(201)).body;
-    await api.app.get(DataSource).query(
-      `UPDATE webhooks SET active = false, disabled_reason = 'gone', failing_since = now() WHERE id = $1`,
-      [created.id],
-    );
+    const created = (
+      await create(auth, { url: 'https://d.example/', events: [{ name: 'api.created' }] }).expect(201)
+    ).body;
+    await api.app
+      .get(DataSource)
+      .query(
+        `UPDATE webhooks SET active = false, disabled_reason = 'gone', failing_since = now() WHERE id = $1`,
+        [created.id],
+      );
     const disabled = await request(api.http).get(`/webhooks/${created.id}`).set(auth).expect(200);
     expect(disabled.body).toMatchObject({ active: false, disabledReason: 'gone' });
-    const reactivated = await request(api.http).put(`/webhooks/${created.id}`).set(auth).send({ active: true }).expect(200);
+    const reactivated = await request(api.http)
+      .put(`/webhooks/${created.id}`)
+      .set(auth)
+      .send({ active: true })
+      .expect(200);
     expect(reactivated.body).toMatchObject({ active: true, disabledReason: null });
-    const [row] = await api.app.get(DataSource).query('SELECT failing_since FROM webhooks WHERE id = $1', [created.id]);
+    const [row] = await api.app
+      .get(DataSource)
+      .query('SELECT failing_since FROM webhooks WHERE id = $1', [created.id]);
     expect(row.failing_since).toBeNull();
   });
 });

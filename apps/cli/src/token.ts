@@ -6,8 +6,7 @@ import jwt from 'jsonwebtoken';
 import { loadConfigOrExit, parseDuration } from '@app/config';
 import { fail, parseArgs } from './args';
 
-const USAGE =
-  'usage: npm run token -- --sub ID [--scope "webhook"] [--orgs a,b] [--nickname N] [--ttl 1h]';
+const USAGE = 'usage: npm run token -- --sub ID [--scope "webhook"] [--orgs a,b] [--nickname N] [--ttl 1h]';
 
 function main(): void {
   const { flags } = parseArgs(process.argv.slice(2));
@@ -19,7 +18,9 @@ function main(): void {
 
   const config = loadConfigOrExit();
   if (config.jwt.secret === undefined) {
-    fail('npm run token signs with JWT_SECRET (HS256); with JWT_PUBLIC_KEY or JWT_JWKS_URI mint tokens with the Auth-API');
+    fail(
+      'npm run token signs with JWT_SECRET (HS256); with JWT_PUBLIC_KEY or JWT_JWKS_URI mint tokens with the Auth-API',
+    );
   }
   if (config.jwt.usingDevelopmentSecret) {
     process.stderr.write('warning: no JWT_SECRET set, signing with the fixed development secret\n');
@@ -29,7 +30,14 @@ function main(): void {
     sub,
     scope: flags.get('scope') ?? 'webhook',
     ...(flags.get('nickname') ? { nickname: flags.get('nickname') } : {}),
-    ...(orgs ? { orgs: orgs.split(',').map((org) => org.trim()).filter(Boolean) } : {}),
+    ...(orgs
+      ? {
+          orgs: orgs
+            .split(',')
+            .map((org) => org.trim())
+            .filter(Boolean),
+        }
+      : {}),
   };
   const token = jwt.sign(payload, config.jwt.secret, {
     algorithm: 'HS256',

@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, AppConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
+import { HealthServer } from './health-server';
 import { RedisConnection } from './redis-connection';
 
 @Module({})
@@ -9,7 +10,7 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [AppConfigModule.forRoot(config), DatabaseModule],
-      providers: [RedisConnection],
+      providers: [RedisConnection, HealthServer],
     };
   }
 }

@@ -11,9 +11,7 @@ export function parseDuration(text: string): number | undefined {
   const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/.exec(text);
   if (!match) return undefined;
   const value = Number(match[1]) * UNIT_MS[match[2] ?? 'ms'];
-  return Number.isFinite(value) && Number.isSafeInteger(Math.round(value))
-    ? Math.round(value)
-    : undefined;
+  return Number.isFinite(value) && Number.isSafeInteger(Math.round(value)) ? Math.round(value) : undefined;
 }
 
 /** Formats milliseconds with the largest unit that divides them exactly (`300000` → `5m`). */

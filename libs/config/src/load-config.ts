@@ -59,7 +59,10 @@ class EnvReader {
     const parts = text.split(',').map((part) => part.trim());
     const values = parts.map((part) => parseDuration(part));
     if (parts.length === 0 || values.some((ms) => ms === undefined)) {
-      throw new ConfigError(name, `must be a comma-separated list of durations like 5s,5m,30m, got "${text}"`);
+      throw new ConfigError(
+        name,
+        `must be a comma-separated list of durations like 5s,5m,30m, got "${text}"`,
+      );
     }
     return values as number[];
   }
@@ -101,7 +104,10 @@ function parseEncryptionKey(reader: EnvReader): Buffer | undefined {
   if (text === undefined) return undefined;
   const key = Buffer.from(text, 'base64');
   if (key.length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(text)) {
-    throw new ConfigError('SECRETS_ENCRYPTION_KEY', 'must be 32 bytes, base64-encoded (openssl rand -base64 32)');
+    throw new ConfigError(
+      'SECRETS_ENCRYPTION_KEY',
+      'must be 32 bytes, base64-encoded (openssl rand -base64 32)',
+    );
   }
   return key;
 }
@@ -112,14 +118,20 @@ function parseJwt(reader: EnvReader, production: boolean): AppConfig['jwt'] {
   const jwksUri = reader.url('JWT_JWKS_URI', undefined, ['https:', 'http:']);
   if (publicKey !== undefined) {
     try {
-      createPublicKey(publicKey);
+      // Only what the strategy can pin (RS256 or ES256); any other key would fail every token.
+      const key = createPublicKey(publicKey);
+      const ec256 = key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+      if (key.asymmetricKeyType !== 'rsa' && !ec256) throw new Error('unsupported key type');
     } catch {
-      throw new ConfigError('JWT_PUBLIC_KEY', 'must be a PEM-encoded RSA or EC public key');
+      throw new ConfigError('JWT_PUBLIC_KEY', 'must be a PEM-encoded RSA or EC P-256 public key');
     }
   }
   const configured = [secret, publicKey, jwksUri].filter((value) => value !== undefined).length;
   if (configured > 1) {
-    throw new ConfigError('JWT_SECRET', 'conflicts: set only one of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URI');
+    throw new ConfigError(
+      'JWT_SECRET',
+      'conflicts: set only one of JWT_SECRET, JWT_PUBLIC_KEY, JWT_JWKS_URI',
+    );
   }
   if (configured === 0 && production) {
     throw new ConfigError('JWT_SECRET', 'is required in production (or JWT_PUBLIC_KEY / JWT_JWKS_URI)');

@@ -7,7 +7,12 @@ export type ParsedAddress = ipaddr.IPv4 | ipaddr.IPv6;
  * IPv4-mapped IPv6 is unwrapped so `::ffff:127.0.0.1` is judged as 127.0.0.1.
  */
 export function parseAddress(text: string): ParsedAddress | undefined {
-  const bare = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  // ipaddr.js reads IPv4-compatible `::a.b.c.d` (how Node prints ::/96 answers) as IPv4-mapped
+  // `::ffff:a.b.c.d`; spelled `::0:a.b.c.d` it stays in ::/96, like its hex form `::808:808`.
+  const bare = (text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text).replace(
+    /^::(?=[^:]*\.)/,
+    '::0:',
+  );
   if (!ipaddr.isValid(bare)) return undefined;
   const address = ipaddr.parse(bare.replace(/%.*$/, ''));
   if (address.kind() === 'ipv6' && (address as ipaddr.IPv6).isIPv4MappedAddress()) {

@@ -9,17 +9,29 @@ export type TargetCheck =
 
 export type Resolver = (hostname: string) => Promise<string[]>;
 
-const defaultResolver: Resolver = async (hostname) =>
-  (await lookup(hostname, { all: true, verbatim: true })).map((entry) => entry.address);
+const LOOKUP_TIMEOUT_MS = 3_000;
+
+const defaultResolver: Resolver = async (hostname) => {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(Object.assign(new Error('lookup timed out'), { code: 'ETIMEOUT' })),
+      LOOKUP_TIMEOUT_MS,
+    );
+  });
+  try {
+    const answers = await Promise.race([lookup(hostname, { all: true, verbatim: true }), timeout]);
+    return answers.map((entry) => entry.address);
+  } finally {
+    clearTimeout(timer);
+  }
+};
 
 /**
  * Where a URL points: literal IPs are classified directly (a DNS hook alone would miss them),
  * names are resolved and refused whole if any answer is not public.
  */
-export async function checkUrlTarget(
-  url: string,
-  resolve: Resolver = defaultResolver,
-): Promise<TargetCheck> {
+export async function checkUrlTarget(url: string, resolve: Resolver = defaultResolver): Promise<TargetCheck> {
   const hostname = new URL(url).hostname;
   const literal = parseAddress(hostname);
   const candidates: ParsedAddress[] = [];

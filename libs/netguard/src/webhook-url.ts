@@ -1,6 +1,7 @@
 export const MAX_WEBHOOK_URL_LENGTH = 1000;
 
 // RFC 7230/3986: no whitespace or control characters anywhere in a URL.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const FORBIDDEN_CHARACTERS = /[\s\u0000-\u001f\u007f]/;
 
 /**

@@ -1,3 +1,4 @@
 export * from './http-receiver';
 export * from './test-database';
 export * from './tokens';
+export * from './processes';

@@ -5,7 +5,9 @@ import { prepareDatabase } from '@app/database';
 const DEFAULT_SERVER_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
 
 /** A fresh database for one test run, migrated; its URL is returned. */
-export async function createTestDatabase(serverUrl = process.env.TEST_POSTGRES_URL ?? DEFAULT_SERVER_URL): Promise<string> {
+export async function createTestDatabase(
+  serverUrl = process.env.TEST_POSTGRES_URL ?? DEFAULT_SERVER_URL,
+): Promise<string> {
   const url = new URL(serverUrl);
   url.pathname = `/event_api_test_${process.pid}_${randomBytes(4).toString('hex')}`;
   await prepareDatabase(url.toString());

@@ -9,6 +9,11 @@ import { AppConfig, JwtConfig } from '@app/config';
 import { Principal } from './principal';
 import { parseOrgs, parseScopes } from './scopes';
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f]/;
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const CONTROL_GLOBAL = /[\u0000-\u001f\u007f]/g;
+
 /** The algorithm follows from the key, so a token can never choose how it is verified. */
 function algorithmsFor(jwt: JwtConfig): Algorithm[] {
   if (jwt.publicKey !== undefined) {
@@ -56,12 +61,14 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
 
   validate(request: Request, payload: Record<string, unknown>): Principal {
     const sub = payload.sub;
-    if (typeof sub !== 'string' || sub.trim() === '' || sub.length > 255) {
+    if (typeof sub !== 'string' || sub.trim() === '' || sub.length > 255 || CONTROL.test(sub)) {
       throw new UnauthorizedException();
     }
+    const nickname =
+      typeof payload.nickname === 'string' ? payload.nickname.replace(CONTROL_GLOBAL, '').slice(0, 255) : '';
     return {
       id: sub,
-      nickname: typeof payload.nickname === 'string' ? payload.nickname : null,
+      nickname: nickname === '' ? null : nickname,
       scopes: parseScopes(payload),
       orgs: parseOrgs(payload.orgs),
       token: ExtractJwt.fromAuthHeaderAsBearerToken()(request) ?? '',

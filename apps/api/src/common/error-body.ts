@@ -10,10 +10,7 @@ export interface ErrorBody {
 /** Thrown by the ValidationPipe's exceptionFactory; carries per-field messages. */
 export class RequestValidationException extends HttpException {
   constructor(readonly fieldErrors: FieldError[]) {
-    super(
-      fieldErrors.map((error) => error.message).join('; ') || 'Invalid request',
-      HttpStatus.BAD_REQUEST,
-    );
+    super(fieldErrors.map((error) => error.message).join('; ') || 'Invalid request', HttpStatus.BAD_REQUEST);
   }
 }
 
@@ -66,7 +63,7 @@ export function toErrorBody(exception: unknown): ErrorBody {
     return { code, message: FIXED_MESSAGES[code] ?? messageOf(exception) };
   }
   if (exception !== null && typeof exception === 'object') {
-    const body = fromHttpError(exception as HttpError);
+    const body = fromHttpError(exception);
     if (body) return body;
   }
   return { code: 500, message: 'Internal server error' };

@@ -7,7 +7,8 @@ export function requestLogger(logger: Logger) {
   return (request: Request, response: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     const incoming = request.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
+    const requestId =
+      typeof incoming === 'string' && /^[\w.-]{1,64}$/.test(incoming) ? incoming : randomUUID();
     response.setHeader('x-request-id', requestId);
     response.on('finish', () => {
       const user = (request as Request & { user?: { id?: string } }).user;

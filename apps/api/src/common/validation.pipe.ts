@@ -10,7 +10,9 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
       // class-validator names the leaf property only; name the full path so nested errors are clear.
       message: message.startsWith(`${error.property} `)
         ? `${field}${message.slice(error.property.length)}`
-        : message,
+        : message.startsWith(`property ${error.property} `)
+          ? `${field}${message.slice(`property ${error.property}`.length)}`
+          : message,
     }));
     return [...own, ...flatten(error.children ?? [], field)];
   });
@@ -27,7 +29,9 @@ export function createValidationPipe(): ValidationPipe {
     exceptionFactory: (errors) => {
       const fieldErrors = flatten(errors);
       return new RequestValidationException(
-        fieldErrors.length > 0 ? fieldErrors : [{ field: '', message: 'The request body must be a JSON object' }],
+        fieldErrors.length > 0
+          ? fieldErrors
+          : [{ field: '', message: 'The request body must be a JSON object' }],
       );
     },
   });

@@ -12,7 +12,7 @@ export class EventCatalogEntryResponse {
   @ApiProperty({ description: 'What happened', example: 'An API was created.' })
   description!: string;
 
-  @ApiProperty({ description: 'Type of the event\'s `resource`', example: 'Api' })
+  @ApiProperty({ description: "Type of the event's `resource`", example: 'Api' })
   resourceType!: string;
 }
 
@@ -24,7 +24,8 @@ export class EventsController {
   @RequireScopes(Scope.Webhook, Scope.WebhookReadonly)
   @ApiOperation({
     summary: 'Lists the event catalog',
-    description: 'Every event the platform emits. `webhook.ping` is sent only on request and cannot be subscribed to.',
+    description:
+      'Every event the platform emits. `webhook.ping` is sent only on request and cannot be subscribed to.',
   })
   @ApiOkResponse({ type: [EventCatalogEntryResponse] })
   list(): EventCatalogEntryResponse[] {

@@ -2,7 +2,8 @@ import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/auth.decorators';
-import { HealthReport, HealthService } from './health.service';
+import { HealthReport } from '@app/health';
+import { HealthService } from './health.service';
 
 @ApiTags('Operations')
 @Controller('health')

@@ -3,21 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import Redis from 'ioredis';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-
-export type CheckState = 'up' | 'down';
-export interface HealthReport {
-  status: 'ok' | 'error';
-  checks: { database: CheckState; redis: CheckState };
-}
-
-const CHECK_TIMEOUT_MS = 2_000;
-
-function withTimeout<T>(promise: Promise<T>): Promise<T> {
-  return Promise.race([
-    promise,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS).unref()),
-  ]);
-}
+import { HealthReport, runHealthChecks } from '@app/health';
 
 @Injectable()
 export class HealthService implements OnModuleDestroy {
@@ -27,7 +13,7 @@ export class HealthService implements OnModuleDestroy {
     @InjectDataSource() private readonly dataSource: DataSource,
     config: AppConfig,
   ) {
-    // Its own small connection: health must answer even when queue connections are saturated.
+    // Its own small connection: health must answer even when other connections are saturated.
     this.redis = new Redis(config.redisUrl, {
       lazyConnect: true,
       maxRetriesPerRequest: 1,
@@ -37,24 +23,14 @@ export class HealthService implements OnModuleDestroy {
     this.redis.on('error', () => undefined);
   }
 
-  async check(): Promise<HealthReport> {
-    const [database, redis] = await Promise.all([
-      this.probe(() => this.dataSource.query('SELECT 1')),
-      this.probe(async () => {
+  check(): Promise<HealthReport> {
+    return runHealthChecks({
+      database: () => this.dataSource.query('SELECT 1'),
+      redis: async () => {
         if (this.redis.status === 'wait' || this.redis.status === 'end') await this.redis.connect();
         return this.redis.ping();
-      }),
-    ]);
-    return { status: database === 'up' && redis === 'up' ? 'ok' : 'error', checks: { database, redis } };
-  }
-
-  private async probe(run: () => Promise<unknown>): Promise<CheckState> {
-    try {
-      await withTimeout(run());
-      return 'up';
-    } catch {
-      return 'down';
-    }
+      },
+    });
   }
 
   onModuleDestroy(): void {

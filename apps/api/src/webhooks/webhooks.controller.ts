@@ -34,7 +34,11 @@ const Invalid = () =>
   ApiBadRequestResponse({
     description: 'Validation failed (malformed JSON, unknown field, bad value); `errors` names the fields',
     type: ErrorResponse,
-    example: { code: 400, message: 'url must be an absolute http or https URL', errors: [{ field: 'url', message: 'url must be an absolute http or https URL' }] },
+    example: {
+      code: 400,
+      message: 'url must be an absolute http or https URL',
+      errors: [{ field: 'url', message: 'url must be an absolute http or https URL' }],
+    },
   });
 
 @ApiTags('Webhooks')
@@ -49,10 +53,16 @@ export class WebhooksController {
 
   @Get()
   @RequireScopes(Scope.Webhook, Scope.WebhookReadonly)
-  @ApiOperation({ summary: 'Gets all webhooks of the authenticated user', description: 'Newest first; the filters combine with AND.' })
+  @ApiOperation({
+    summary: 'Gets all webhooks of the authenticated user',
+    description: 'Newest first; the filters combine with AND.',
+  })
   @ApiOkResponse({ type: [WebhookResponse] })
   @Invalid()
-  async list(@CurrentPrincipal() principal: Principal, @Query() query: ListWebhooksQuery): Promise<WebhookResponse[]> {
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListWebhooksQuery,
+  ): Promise<WebhookResponse[]> {
     const webhooks = await this.webhooks.list(principal, query);
     return webhooks.map((webhook) => presentWebhook(webhook, this.canManage(principal)));
   }
@@ -66,9 +76,16 @@ export class WebhooksController {
   })
   @ApiCreatedResponse({ type: WebhookResponse })
   @Invalid()
-  @ApiConflictResponse({ description: 'The caller already owns the maximum number of webhooks', type: ErrorResponse, example: { code: 409, message: 'Webhook limit reached: a user may own at most 30 webhooks' } })
+  @ApiConflictResponse({
+    description: 'The caller already owns the maximum number of webhooks',
+    type: ErrorResponse,
+    example: { code: 409, message: 'Webhook limit reached: a user may own at most 30 webhooks' },
+  })
   @ApiNotFoundResponse({ description: 'The Core-API does not know the apiId', type: ErrorResponse })
-  async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateWebhookDto): Promise<WebhookResponse> {
+  async create(
+    @CurrentPrincipal() principal: Principal,
+    @Body() dto: CreateWebhookDto,
+  ): Promise<WebhookResponse> {
     return presentWebhook(await this.webhooks.create(principal, dto), true);
   }
 

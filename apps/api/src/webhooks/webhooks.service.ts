@@ -1,9 +1,4 @@
-import {
-  ConflictException,
-  ForbiddenException,
-  Injectable,
-  NotFoundException,
-} from '@nestjs/common';
+import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '@app/config';
@@ -105,9 +100,7 @@ export class WebhooksService {
 
   async remove(principal: Principal, id: string): Promise<void> {
     if (!UUID.test(id)) throw this.notFound();
-    const result = await this.dataSource
-      .getRepository(WebhookEntity)
-      .delete({ id, ownerId: principal.id });
+    const result = await this.dataSource.getRepository(WebhookEntity).delete({ id, ownerId: principal.id });
     if (!result.affected) throw this.notFound();
   }
 

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, Matches, MaxLength } from 'class-validator';
 import { EVENT_NAMES } from '@app/events';
+import { PRINTABLE } from './webhook-field.decorators';
 
 export class ListWebhooksQuery {
   @ApiPropertyOptional({ description: 'Filter by API identifier (see Core-API)', format: 'uuid' })
@@ -13,6 +14,7 @@ export class ListWebhooksQuery {
   @IsString()
   @IsNotEmpty()
   @MaxLength(255)
+  @Matches(PRINTABLE, { message: 'userId must not contain control characters' })
   userId?: string;
 
   @ApiPropertyOptional({ description: 'Filter by event name', enum: EVENT_NAMES })

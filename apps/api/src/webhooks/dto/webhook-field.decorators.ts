@@ -10,6 +10,7 @@ import {
   IsNotEmpty,
   IsString,
   IsUUID,
+  Matches,
   MaxLength,
   registerDecorator,
   ValidateIf,
@@ -19,6 +20,10 @@ import { SUBSCRIBABLE_EVENT_NAMES } from '@app/events';
 import { checkWebhookUrlSyntax, MAX_WEBHOOK_URL_LENGTH } from '@app/netguard';
 
 export const MAX_CUSTOM_LENGTH = 10_000;
+
+/** Identifiers are printable text: control characters (NUL above all, which PostgreSQL refuses) are not. */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+export const PRINTABLE = /^[^\u0000-\u001f\u007f]*$/;
 
 /** Skips validation when the field is absent, but validates an explicit null (and so refuses it). */
 export const IfPresent = () => ValidateIf((_object, value) => value !== undefined);
@@ -153,4 +158,5 @@ export const UserIdField = () =>
     IsString(),
     IsNotEmpty(),
     MaxLength(255),
+    Matches(PRINTABLE, { message: 'userId must not contain control characters' }),
   );

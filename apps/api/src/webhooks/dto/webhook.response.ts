@@ -27,36 +27,61 @@ export class WebhookDeliveryResponse {
   })
   response!: string;
 
-  @ApiProperty({ description: 'UTC timestamp of the attempt - ISO 8601', format: 'date-time', example: '2019-04-17T11:25:37Z' })
+  @ApiProperty({
+    description: 'UTC timestamp of the attempt - ISO 8601',
+    format: 'date-time',
+    example: '2019-04-17T11:25:37Z',
+  })
   timestamp!: string;
 }
 
 export class WebhookResponse {
-  @ApiProperty({ description: 'Unique webhook identifier (version 4 UUID)', format: 'uuid', readOnly: true, example: 'd679ce92-572a-4dcd-b5a1-c72fc449b61e' })
+  @ApiProperty({
+    description: 'Unique webhook identifier (version 4 UUID)',
+    format: 'uuid',
+    readOnly: true,
+    example: 'd679ce92-572a-4dcd-b5a1-c72fc449b61e',
+  })
   id!: string;
 
-  @ApiProperty({ description: 'The owner: the user who created the webhook', type: UserResponse, readOnly: true })
+  @ApiProperty({
+    description: 'The owner: the user who created the webhook',
+    type: UserResponse,
+    readOnly: true,
+  })
   user!: UserResponse;
 
-  @ApiProperty({ description: 'User or organization whose events are delivered (see User-API)', example: '10123' })
+  @ApiProperty({
+    description: 'User or organization whose events are delivered (see User-API)',
+    example: '10123',
+  })
   userId!: string;
 
   @ApiProperty({
-    description: 'API ID (version 4 UUID - see Core-API): the webhook receives only this API\'s events; null for all events of userId',
+    description:
+      "API ID (version 4 UUID - see Core-API): the webhook receives only this API's events; null for all events of userId",
     nullable: true,
     format: 'uuid',
     example: null,
   })
   apiId!: string | null;
 
-  @ApiProperty({ description: 'Payload URL (at most 1000 characters, RFC 7230); deliveries are HTTP POST', example: 'https://hooks.slack.com/services/123456' })
+  @ApiProperty({
+    description: 'Payload URL (at most 1000 characters, RFC 7230); deliveries are HTTP POST',
+    example: 'https://hooks.slack.com/services/123456',
+  })
   url!: string;
 
-  @ApiProperty({ description: 'Subscribed events', type: [EventRef], example: [{ name: 'api.created' }, { name: 'release.released' }, { name: 'release.deprecated' }] })
+  @ApiProperty({
+    description: 'Subscribed events',
+    type: [EventRef],
+    example: [{ name: 'api.created' }, { name: 'release.released' }, { name: 'release.deprecated' }],
+  })
   events!: EventRef[];
 
   @ApiProperty({
-    description: 'Secret to verify that deliveries come from ApiTree (Standard Webhooks): `whsec_` + base64 of 32 random bytes. Omitted for tokens with only webhook.readonly.',
+    description:
+      'Secret to verify that deliveries come from ApiTree (Standard Webhooks): `whsec_` + base64 of 32 random bytes. Omitted for tokens with only webhook.readonly.',
     required: false,
     readOnly: true,
     example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
@@ -66,20 +91,40 @@ export class WebhookResponse {
   @ApiProperty({ description: 'If false, no events are sent to the webhook anymore', example: true })
   active!: boolean;
 
-  @ApiProperty({ description: 'Custom field to store additional information in JSON format', nullable: true, example: '{"team":"platform"}' })
+  @ApiProperty({
+    description: 'Custom field to store additional information in JSON format',
+    nullable: true,
+    example: '{"team":"platform"}',
+  })
   custom!: string | null;
 
-  @ApiProperty({ description: 'UTC timestamp the webhook was created - ISO 8601', format: 'date-time', readOnly: true, example: '2019-03-27T17:50:23Z' })
+  @ApiProperty({
+    description: 'UTC timestamp the webhook was created - ISO 8601',
+    format: 'date-time',
+    readOnly: true,
+    example: '2019-03-27T17:50:23Z',
+  })
   createdAt!: string;
 
-  @ApiProperty({ description: 'UTC timestamp the webhook was updated the last time - ISO 8601', format: 'date-time', readOnly: true, example: '2019-04-01T09:53:22Z' })
+  @ApiProperty({
+    description: 'UTC timestamp the webhook was updated the last time - ISO 8601',
+    format: 'date-time',
+    readOnly: true,
+    example: '2019-04-01T09:53:22Z',
+  })
   updatedAt!: string;
 
-  @ApiProperty({ description: 'Information about the last delivery of the webhook; null before the first', type: WebhookDeliveryResponse, nullable: true, readOnly: true })
+  @ApiProperty({
+    description: 'Information about the last delivery of the webhook; null before the first',
+    type: WebhookDeliveryResponse,
+    nullable: true,
+    readOnly: true,
+  })
   lastDelivery!: WebhookDeliveryResponse | null;
 
   @ApiProperty({
-    description: 'Why the system switched the webhook off: `gone` (URL answered 410) or `failing` (failed continuously for WEBHOOK_DISABLE_AFTER); null otherwise',
+    description:
+      'Why the system switched the webhook off: `gone` (URL answered 410) or `failing` (failed continuously for WEBHOOK_DISABLE_AFTER); null otherwise',
     enum: ['gone', 'failing'],
     nullable: true,
     readOnly: true,

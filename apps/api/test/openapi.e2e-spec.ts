@@ -1,0 +1,104 @@
+import request from 'supertest';
+import { createTestApi, TestApi } from './helpers/test-app';
+
+interface Operation {
+  security?: Array<Record<string, string[]>>;
+  responses: Record<string, { content?: Record<string, { schema?: { $ref?: string } }> }>;
+  summary?: string;
+}
+
+describe('OpenAPI document (e2e)', () => {
+  let api: TestApi;
+  let document: {
+    openapi: string;
+    info: { version: string };
+    paths: Record<string, Record<string, Operation>>;
+    components: {
+      schemas: Record<string, { properties?: Record<string, { description?: string }> }>;
+      securitySchemes: Record<string, unknown>;
+    };
+  };
+
+  beforeAll(async () => {
+    api = await createTestApi();
+    document = (await request(api.http).get('/openapi.json').expect(200)).body;
+  });
+  afterAll(() => api.close());
+
+  it('is OpenAPI 3 for version 2.0.0 with the OAuth2 scopes', () => {
+    expect(document.openapi).toMatch(/^3\./);
+    expect(document.info.version).toBe('2.0.0');
+    expect(JSON.stringify(document.components.securitySchemes)).toContain('webhook.readonly');
+  });
+
+  it.each([
+    ['/webhooks', 'get', ['webhook', 'webhook.readonly'], ['200', '400', '401', '403']],
+    ['/webhooks', 'post', ['webhook'], ['201', '400', '401', '403', '409', '413', '415']],
+    ['/webhooks/{id}', 'get', ['webhook', 'webhook.readonly'], ['200', '401', '403', '404']],
+    ['/webhooks/{id}', 'put', ['webhook'], ['200', '400', '401', '403', '404']],
+    ['/webhooks/{id}', 'delete', ['webhook'], ['204', '401', '403', '404']],
+    ['/events', 'get', ['webhook', 'webhook.readonly'], ['200', '401', '403']],
+  ])('documents %s %s with its scopes and error responses', (path, method, scopes, statuses) => {
+    const operation = document.paths[path]?.[method];
+    expect(operation).toBeDefined();
+    expect(operation.summary).toBeTruthy();
+    expect(operation.security).toEqual([{ oauth2: scopes }]);
+    for (const status of statuses) expect(operation.responses).toHaveProperty(status);
+    for (const [status, response] of Object.entries(operation.responses)) {
+      if (Number(status) >= 400) {
+        expect(response.content?.['application/json']?.schema?.$ref).toBe(
+          '#/components/schemas/ErrorResponse',
+        );
+      }
+    }
+  });
+
+  it('documents health without security', () => {
+    expect(document.paths['/health'].get.security).toBeUndefined();
+  });
+
+  it('describes every field of the Webhook and request schemas', () => {
+    const webhook = document.components.schemas.WebhookResponse.properties ?? {};
+    expect(Object.keys(webhook).sort()).toEqual(
+      [
+        'active',
+        'apiId',
+        'createdAt',
+        'custom',
+        'disabledReason',
+        'events',
+        'id',
+        'lastDelivery',
+        'secret',
+        'updatedAt',
+        'url',
+        'user',
+        'userId',
+      ].sort(),
+    );
+    for (const name of [
+      'WebhookResponse',
+      'CreateWebhookDto',
+      'UpdateWebhookDto',
+      'WebhookDeliveryResponse',
+      'UserResponse',
+      'ErrorResponse',
+      'EventRef',
+    ]) {
+      const properties = document.components.schemas[name]?.properties ?? {};
+      expect(Object.keys(properties).length).toBeGreaterThan(0);
+      for (const [field, schema] of Object.entries(properties)) {
+        expect({ schema: name, field, described: Boolean(schema.description) }).toEqual({
+          schema: name,
+          field,
+          described: true,
+        });
+      }
+    }
+  });
+
+  it('serves Swagger UI at /docs', async () => {
+    const response = await request(api.http).get('/docs').expect(200);
+    expect(response.text).toContain('swagger');
+  });
+});

@@ -1,0 +1,258 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { AppConfig, ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from '@app/config';
+
+type Env = Record<string, string | undefined>;
+
+/** Runs loadConfig and returns the ConfigError it must throw. */
+function configError(env: Env): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+function pem(type: 'rsa' | 'ec' | 'ed25519', namedCurve = 'prime256v1'): string {
+  const { publicKey } =
+    type === 'rsa'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : type === 'ec'
+        ? generateKeyPairSync('ec', { namedCurve })
+        : generateKeyPairSync('ed25519');
+  return publicKey.export({ type: 'spki', format: 'pem' }).toString();
+}
+
+const RSA_PEM = pem('rsa');
+const EC_P256_PEM = pem('ec', 'prime256v1');
+
+describe('loadConfig defaults (SPEC §2)', () => {
+  const config = loadConfig({});
+
+  it('returns an AppConfig instance', () => {
+    expect(config).toBeInstanceOf(AppConfig);
+    expect(config.nodeEnv).toBe('development');
+    expect(config.production).toBe(false);
+  });
+
+  it('uses the documented addresses', () => {
+    expect(config.port).toBe(3000);
+    expect(config.host).toBe('0.0.0.0');
+    expect(config.workerPort).toBe(3001);
+    expect(config.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/event_api');
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+    expect(config.queuePrefix).toBe('bull');
+    expect(config.coreApiUrl).toBeUndefined();
+  });
+
+  it('uses the documented limits and durations', () => {
+    expect(config.webhookLimitPerUser).toBe(30);
+    expect(config.delivery).toEqual({
+      timeoutMs: 15_000,
+      retryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+      concurrency: 50,
+      allowPrivateNetworks: false,
+    });
+    expect(config.delivery.retryScheduleMs).toHaveLength(7);
+    expect(config.webhookDisableAfterMs).toBe(5 * 86_400_000);
+    expect(config.deliveryLogRetentionMs).toBe(30 * 86_400_000);
+    expect(config.secretRotationOverlapMs).toBe(24 * 3_600_000);
+    expect(config.rateLimit).toEqual({ limit: 100, windowMs: 10_000 });
+    expect(config.dbMigrateOnStart).toBe(true);
+    expect(config.secretsEncryptionKey).toBeUndefined();
+  });
+
+  it('treats empty and blank values as unset', () => {
+    const blank = loadConfig({ PORT: '', DELIVERY_TIMEOUT: '   ', RATE_LIMIT: '', DATABASE_URL: ' ' });
+    expect(blank.port).toBe(3000);
+    expect(blank.delivery.timeoutMs).toBe(15_000);
+    expect(blank.rateLimit).toEqual({ limit: 100, windowMs: 10_000 });
+    expect(blank.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/event_api');
+  });
+});
+
+describe('loadConfig overrides', () => {
+  it('reads valid values, trimming whitespace', () => {
+    const config = loadConfig({
+      PORT: ' 8080 ',
+      WORKER_PORT: '9000',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgresql://u@db:5432/x',
+      REDIS_URL: 'rediss://cache:6380',
+      QUEUE_PREFIX: 'events',
+      WEBHOOK_LIMIT_PER_USER: '5',
+      DELIVERY_TIMEOUT: '1500',
+      DELIVERY_RETRY_SCHEDULE: '1s, 200ms ,2m',
+      DELIVERY_CONCURRENCY: '8',
+      DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
+      WEBHOOK_DISABLE_AFTER: '2h',
+      DELIVERY_LOG_RETENTION: '7d',
+      SECRET_ROTATION_OVERLAP: '0',
+      RATE_LIMIT: '5/1m',
+      CORE_API_URL: 'https://core.example.com/v1//',
+    });
+    expect(config.port).toBe(8080);
+    expect(config.workerPort).toBe(9000);
+    expect(config.host).toBe('127.0.0.1');
+    expect(config.databaseUrl).toBe('postgresql://u@db:5432/x');
+    expect(config.redisUrl).toBe('rediss://cache:6380');
+    expect(config.queuePrefix).toBe('events');
+    expect(config.webhookLimitPerUser).toBe(5);
+    expect(config.delivery).toEqual({
+      timeoutMs: 1_500,
+      retryScheduleMs: [1_000, 200, 120_000],
+      concurrency: 8,
+      allowPrivateNetworks: true,
+    });
+    expect(config.webhookDisableAfterMs).toBe(7_200_000);
+    expect(config.deliveryLogRetentionMs).toBe(7 * 86_400_000);
+    expect(config.secretRotationOverlapMs).toBe(0);
+    expect(config.rateLimit).toEqual({ limit: 5, windowMs: 60_000 });
+    expect(config.coreApiUrl).toBe('https://core.example.com/v1');
+  });
+
+  it('turns the rate limit off with RATE_LIMIT=0', () => {
+    expect(loadConfig({ RATE_LIMIT: '0' }).rateLimit).toBeNull();
+  });
+
+  it.each([
+    ...['true', 'TRUE', '1', 'yes'].map((text) => [text, true] as const),
+    ...['false', 'False', '0', 'no'].map((text) => [text, false] as const),
+  ])('reads boolean %j as %s', (text, value) => {
+    expect(loadConfig({ DB_MIGRATE_ON_START: text }).dbMigrateOnStart).toBe(value);
+    expect(loadConfig({ DELIVERY_ALLOW_PRIVATE_NETWORKS: text }).delivery.allowPrivateNetworks).toBe(value);
+  });
+
+  it('decodes a 32-byte base64 SECRETS_ENCRYPTION_KEY', () => {
+    const key = Buffer.alloc(32, 7);
+    const config = loadConfig({ SECRETS_ENCRYPTION_KEY: key.toString('base64') });
+    expect(config.secretsEncryptionKey).toEqual(key);
+  });
+});
+
+const BAD_VALUES: Record<string, string[]> = {
+  PORT: ['70000', '-1', '80.5', 'http'],
+  WORKER_PORT: ['65536'],
+  WEBHOOK_LIMIT_PER_USER: ['0'],
+  DELIVERY_CONCURRENCY: ['0', 'lots'],
+  DELIVERY_TIMEOUT: ['abc', '0', '15 seconds'],
+  DELIVERY_RETRY_SCHEDULE: ['5s,,5m', '5s,soon'],
+  WEBHOOK_DISABLE_AFTER: ['forever'],
+  DELIVERY_LOG_RETENTION: ['-1d'],
+  SECRET_ROTATION_OVERLAP: ['1 day'],
+  RATE_LIMIT: ['fast', '100', '0/10s', '100/0s', '100/', '100/10x'],
+  // 16 and 33 bytes, not base64, and 32 bytes in the URL-safe alphabet
+  SECRETS_ENCRYPTION_KEY: [
+    Buffer.alloc(16, 1).toString('base64'),
+    Buffer.alloc(33, 1).toString('base64'),
+    'not base64 at all!',
+    Buffer.alloc(32, 0xfb).toString('base64url'),
+  ],
+  DATABASE_URL: ['mysql://x', 'not a url'],
+  REDIS_URL: ['http://127.0.0.1:6379'],
+  CORE_API_URL: ['ftp://core.example.com'],
+  JWT_JWKS_URI: ['jwks.json'],
+  DB_MIGRATE_ON_START: ['maybe'],
+  DELIVERY_ALLOW_PRIVATE_NETWORKS: ['sometimes'],
+};
+
+describe('loadConfig rejects bad values with one line naming the variable', () => {
+  const cases = Object.entries(BAD_VALUES).flatMap(([variable, values]) =>
+    values.map((value) => [variable, value]),
+  );
+  it.each(cases)('%s=%j', (variable, value) => {
+    const error = configError({ [variable]: value });
+    expect(error.name).toBe('ConfigError');
+    expect(error.message).toContain(variable);
+    expect(error.message).toMatch(/^Invalid configuration: /);
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('does not echo credentials of a bad URL', () => {
+    const wrongScheme = configError({ DATABASE_URL: 'mysql://root:hunter2@db/x' });
+    expect(wrongScheme.message).toContain('DATABASE_URL');
+    expect(wrongScheme.message).not.toContain('hunter2');
+    const unparsable = configError({ DATABASE_URL: 'postgres://root:hunter2@db:port/x' });
+    expect(unparsable.message).toContain('DATABASE_URL');
+    expect(unparsable.message).not.toContain('hunter2');
+  });
+
+  it('names the offending variable, not the first one it reads', () => {
+    expect(configError({ PORT: '3000', RATE_LIMIT: 'fast' }).message).not.toContain('PORT');
+  });
+});
+
+describe('loadConfig JWT keys', () => {
+  it('falls back to the development secret outside production', () => {
+    for (const NODE_ENV of [undefined, 'development', 'test']) {
+      const { jwt } = loadConfig({ NODE_ENV });
+      expect(jwt.secret).toBe(DEVELOPMENT_JWT_SECRET);
+      expect(jwt.usingDevelopmentSecret).toBe(true);
+      expect(jwt.publicKey).toBeUndefined();
+      expect(jwt.jwksUri).toBeUndefined();
+    }
+  });
+
+  it('refuses to start in production without a key, naming JWT_SECRET', () => {
+    const error = configError({ NODE_ENV: 'production' });
+    expect(error.message).toContain('JWT_SECRET');
+    expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: '   ' })).toThrow(ConfigError);
+  });
+
+  it('uses a configured JWT_SECRET, also in production', () => {
+    const config = loadConfig({ NODE_ENV: 'production', JWT_SECRET: 's3cret' });
+    expect(config.production).toBe(true);
+    expect(config.jwt.secret).toBe('s3cret');
+    expect(config.jwt.usingDevelopmentSecret).toBe(false);
+  });
+
+  it('passes JWT_ISSUER and JWT_AUDIENCE through', () => {
+    const { jwt } = loadConfig({ JWT_SECRET: 'k', JWT_ISSUER: 'https://auth', JWT_AUDIENCE: 'event-api' });
+    expect(jwt.issuer).toBe('https://auth');
+    expect(jwt.audience).toBe('event-api');
+    expect(loadConfig({ JWT_SECRET: 'k' }).jwt.issuer).toBeUndefined();
+  });
+
+  it.each([
+    { JWT_SECRET: 'k', JWT_PUBLIC_KEY: RSA_PEM },
+    { JWT_SECRET: 'k', JWT_JWKS_URI: 'https://auth/jwks.json' },
+    { JWT_PUBLIC_KEY: RSA_PEM, JWT_JWKS_URI: 'https://auth/jwks.json' },
+  ])('refuses two keys at once (%#)', (env) => {
+    expect(configError(env).message).toMatch(/JWT_SECRET.*conflicts/);
+  });
+
+  it('accepts an RSA public key PEM', () => {
+    const config = loadConfig({ NODE_ENV: 'production', JWT_PUBLIC_KEY: RSA_PEM });
+    expect(config.jwt.publicKey).toBe(RSA_PEM.trim());
+    expect(config.jwt.secret).toBeUndefined();
+    expect(config.jwt.usingDevelopmentSecret).toBe(false);
+  });
+
+  it('accepts an EC P-256 public key PEM', () => {
+    expect(loadConfig({ JWT_PUBLIC_KEY: EC_P256_PEM }).jwt.publicKey).toBe(EC_P256_PEM.trim());
+  });
+
+  it('accepts a PEM written on one line with \\n escapes', () => {
+    const oneLine = RSA_PEM.trim().replace(/\n/g, '\\n');
+    expect(oneLine).not.toContain('\n');
+    expect(loadConfig({ JWT_PUBLIC_KEY: oneLine }).jwt.publicKey).toBe(RSA_PEM.trim());
+  });
+
+  it.each([
+    ['garbage', 'not a key'],
+    ['truncated PEM', RSA_PEM.slice(0, 120)],
+    ['Ed25519 key (not RS256/ES256)', pem('ed25519')],
+    ['EC P-384 key (not ES256)', pem('ec', 'secp384r1')],
+  ])('refuses JWT_PUBLIC_KEY %s, naming JWT_PUBLIC_KEY', (_label, value) => {
+    expect(configError({ JWT_PUBLIC_KEY: value }).message).toContain('JWT_PUBLIC_KEY');
+  });
+
+  it('accepts an http(s) JWT_JWKS_URI', () => {
+    const uri = 'https://auth.example.com/jwks.json';
+    const { jwt } = loadConfig({ NODE_ENV: 'production', JWT_JWKS_URI: uri });
+    expect(jwt.jwksUri).toBe(uri);
+    expect(jwt.secret).toBeUndefined();
+    expect(jwt.usingDevelopmentSecret).toBe(false);
+  });
+});
