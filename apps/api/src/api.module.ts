@@ -7,6 +7,7 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { createValidationPipe } from './common/validation.pipe';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { QueueModule } from './queue/queue.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -17,6 +18,7 @@ export class ApiModule {
       imports: [
         AppConfigModule.forRoot(config),
         DatabaseModule,
+        QueueModule,
         AuthModule,
         WebhooksModule,
         EventsModule,

@@ -1,1 +1,5 @@
 export * from './catalog';
+export * from './envelope';
+export * from './event-publisher';
+export * from './outbox';
+export * from './webhook-events';

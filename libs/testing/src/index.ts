@@ -2,3 +2,4 @@ export * from './http-receiver';
 export * from './test-database';
 export * from './tokens';
 export * from './processes';
+export * from './test-redis';

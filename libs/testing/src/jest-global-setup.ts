@@ -7,4 +7,6 @@ export default async function globalSetup(): Promise<void> {
   const databaseUrl = await createTestDatabase();
   process.env.DATABASE_URL = databaseUrl;
   process.env.EVENT_API_TEST_DATABASE_URL = databaseUrl;
+  // Queue keys of this run live under their own prefix on the shared Redis, deleted at the end.
+  process.env.EVENT_API_TEST_QUEUE_PREFIX = `event-api-test-${process.pid}-${Date.now().toString(36)}`;
 }

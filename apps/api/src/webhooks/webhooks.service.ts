@@ -3,14 +3,20 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { WebhookEntity } from '@app/database';
+import { EventUser, recordWebhookEvent } from '@app/events';
 import { checkUrlTarget } from '@app/netguard';
 import { generateWebhookSecret } from '@app/signing';
 import { Principal } from '../auth/principal';
 import { RequestValidationException } from '../common/error-body';
 import { CoreApiClient } from '../core-api/core-api.client';
+import { OutboxRelayService } from '../queue/outbox-relay.service';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
 import { ListWebhooksQuery } from './dto/list-webhooks.query';
 import { UpdateWebhookDto } from './dto/update-webhook.dto';
+
+function actorOf(principal: Principal): EventUser {
+  return { id: principal.id, nickname: principal.nickname };
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -20,6 +26,7 @@ export class WebhooksService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     private readonly coreApi: CoreApiClient,
+    private readonly outbox: OutboxRelayService,
   ) {}
 
   list(principal: Principal, query: ListWebhooksQuery): Promise<WebhookEntity[]> {
@@ -45,7 +52,7 @@ export class WebhooksService {
     await this.assertUrlTarget(dto.url);
     if (dto.apiId) await this.coreApi.assertApiAccessible(dto.apiId, principal.token);
 
-    return this.dataSource.transaction(async (manager) => {
+    const created = await this.dataSource.transaction(async (manager) => {
       // Serializes creates per owner so the limit holds under concurrency (50 parallel → exactly 30).
       await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
         `webhook-owner:${principal.id}`,
@@ -70,8 +77,12 @@ export class WebhooksService {
         failingSince: null,
         lastDelivery: null,
       });
-      return manager.save(webhook);
+      const saved = await manager.save(webhook);
+      await recordWebhookEvent(manager, 'webhook.created', saved, actorOf(principal));
+      return saved;
     });
+    this.outbox.kick();
+    return created;
   }
 
   async update(principal: Principal, id: string, dto: UpdateWebhookDto): Promise<WebhookEntity> {
@@ -79,7 +90,7 @@ export class WebhooksService {
     if (dto.url !== undefined) await this.assertUrlTarget(dto.url);
     if (dto.apiId) await this.coreApi.assertApiAccessible(dto.apiId, principal.token);
 
-    return this.dataSource.transaction(async (manager) => {
+    const updated = await this.dataSource.transaction(async (manager) => {
       const webhook = await this.findOwned(manager, principal, id, true);
       if (dto.url !== undefined) webhook.url = dto.url;
       if (dto.events !== undefined) webhook.events = dto.events.map((event) => event.name);
@@ -94,8 +105,12 @@ export class WebhooksService {
         }
         webhook.active = dto.active;
       }
-      return manager.save(webhook);
+      const saved = await manager.save(webhook);
+      await recordWebhookEvent(manager, 'webhook.updated', saved, actorOf(principal));
+      return saved;
     });
+    this.outbox.kick();
+    return updated;
   }
 
   async remove(principal: Principal, id: string): Promise<void> {

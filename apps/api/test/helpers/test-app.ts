@@ -21,6 +21,7 @@ export async function createTestApi(env: Record<string, string> = {}): Promise<T
     REDIS_URL: process.env.REDIS_URL,
     JWT_SECRET: TEST_JWT_SECRET,
     DELIVERY_ALLOW_PRIVATE_NETWORKS: 'false',
+    QUEUE_PREFIX: process.env.EVENT_API_TEST_QUEUE_PREFIX,
     RATE_LIMIT: '0',
     LOG_LEVEL: 'silent',
     ...env,

@@ -63,6 +63,13 @@ export class WebhookEntity {
   @Column({ type: 'text' })
   secret!: string;
 
+  /** The rotated-out secret, which keeps signing alongside until previousSecretExpiresAt. */
+  @Column({ name: 'previous_secret', type: 'text', nullable: true })
+  previousSecret!: string | null;
+
+  @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true })
+  previousSecretExpiresAt!: Date | null;
+
   @Column({ name: 'disabled_reason', type: 'text', nullable: true })
   disabledReason!: DisabledReason | null;
 

@@ -1,0 +1,34 @@
+import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { AppConfig } from '@app/config';
+import { EventPublisher } from '@app/events';
+import { DeliveryQueue } from '@app/queue';
+import { OutboxRelayService } from './outbox-relay.service';
+
+/** The API's producers: it publishes (via the outbox) and enqueues pings/redeliveries; it never consumes. */
+@Global()
+@Module({
+  providers: [
+    {
+      provide: EventPublisher,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new EventPublisher({ redisUrl: config.redisUrl, prefix: config.queuePrefix }),
+    },
+    {
+      provide: DeliveryQueue,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new DeliveryQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix }),
+    },
+    OutboxRelayService,
+  ],
+  exports: [EventPublisher, DeliveryQueue, OutboxRelayService],
+})
+export class QueueModule implements OnApplicationShutdown {
+  constructor(
+    @Inject(EventPublisher) private readonly publisher: EventPublisher,
+    @Inject(DeliveryQueue) private readonly deliveries: DeliveryQueue,
+  ) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await Promise.allSettled([this.publisher.close(), this.deliveries.close()]);
+  }
+}

@@ -1,0 +1,64 @@
+import {
+  Check,
+  Column,
+  CreateDateColumn,
+  Entity,
+  Index,
+  JoinColumn,
+  ManyToOne,
+  PrimaryGeneratedColumn,
+  Unique,
+  UpdateDateColumn,
+} from 'typeorm';
+import { EventEntity } from './event.entity';
+import { WebhookEntity } from './webhook.entity';
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'dropped';
+
+/**
+ * One event for one webhook: the source of truth for delivery state. The queue job carrying it
+ * is transport only; the sweeper re-enqueues pending rows whose job was lost.
+ */
+@Entity({ name: 'deliveries' })
+@Unique('UQ_deliveries_event_webhook', ['eventId', 'webhookId'])
+@Index('IDX_deliveries_due', ['nextAttemptAt'], { where: `"status" = 'pending'` })
+@Index('IDX_deliveries_webhook', ['webhookId'])
+@Check('CHK_deliveries_status', `"status" IN ('pending', 'succeeded', 'failed', 'dropped')`)
+export class DeliveryEntity {
+  @PrimaryGeneratedColumn('uuid')
+  id!: string;
+
+  @Column({ name: 'event_id', type: 'text' })
+  eventId!: string;
+
+  @ManyToOne(() => EventEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'event_id', foreignKeyConstraintName: 'FK_deliveries_event' })
+  event?: EventEntity;
+
+  @Column({ name: 'webhook_id', type: 'uuid' })
+  webhookId!: string;
+
+  @ManyToOne(() => WebhookEntity, { onDelete: 'CASCADE' })
+  @JoinColumn({ name: 'webhook_id', foreignKeyConstraintName: 'FK_deliveries_webhook' })
+  webhook?: WebhookEntity;
+
+  @Column({ type: 'text', default: 'pending' })
+  status!: DeliveryStatus;
+
+  /** Attempts made so far (scheduled and manual). */
+  @Column({ type: 'integer', default: 0 })
+  attempts!: number;
+
+  @Column({ name: 'next_attempt_at', type: 'timestamptz', default: () => 'now()' })
+  nextAttemptAt!: Date;
+
+  /** Claimed by a worker until then; a killed worker's claim simply expires. */
+  @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
+  lockedUntil!: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+}

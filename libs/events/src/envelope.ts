@@ -1,0 +1,106 @@
+import { EventName, isEventName } from './catalog';
+
+export interface EventUser {
+  id: string;
+  nickname?: string | null;
+}
+
+/** What publishers put on the `events` queue (SPEC §7). */
+export interface EventEnvelope {
+  /** Optional: when given it is the BullMQ job id, so publishing the same id twice delivers once. */
+  id?: string;
+  name: EventName;
+  /** ISO 8601; defaults to the publish time. */
+  timestamp?: string;
+  user: EventUser;
+  resourceType: string;
+  resource: unknown;
+  apiId?: string;
+  ownerId?: string;
+}
+
+/** The delivered Event (SPEC §4): an envelope with its id and timestamp settled. */
+export interface PlatformEvent extends EventEnvelope {
+  id: string;
+  timestamp: string;
+}
+
+export const MAX_RESOURCE_BYTES = 256 * 1024;
+export const MAX_EVENT_ID_LENGTH = 200;
+
+export type EnvelopeCheck = { ok: true; envelope: EventEnvelope } | { ok: false; reason: string };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function optionalString(value: unknown): boolean {
+  return value === undefined || value === null || (typeof value === 'string' && value !== '');
+}
+
+/**
+ * Validates an envelope from any publisher. Returns the first problem, worded for BullMQ's failed
+ * set, or the envelope with only the known fields kept.
+ */
+export function validateEnvelope(data: unknown, jobName?: string): EnvelopeCheck {
+  if (!isRecord(data)) return { ok: false, reason: 'envelope must be a JSON object' };
+  const { id, name, timestamp, user, resourceType, resource, apiId, ownerId } = data;
+  if (!isEventName(name)) return { ok: false, reason: `unknown event name: ${JSON.stringify(name)}` };
+  if (jobName !== undefined && jobName !== name) {
+    return { ok: false, reason: `job name ${JSON.stringify(jobName)} does not match event name ${name}` };
+  }
+  if (id !== undefined && id !== null) {
+    if (typeof id !== 'string' || id === '' || id.length > MAX_EVENT_ID_LENGTH || id.includes(':')) {
+      return { ok: false, reason: `id must be a non-empty string of at most ${MAX_EVENT_ID_LENGTH} characters without ':'` };
+    }
+  }
+  if (timestamp !== undefined && timestamp !== null) {
+    if (typeof timestamp !== 'string' || Number.isNaN(Date.parse(timestamp))) {
+      return { ok: false, reason: 'timestamp must be an ISO 8601 date-time' };
+    }
+  }
+  if (!isRecord(user) || typeof user.id !== 'string' || user.id === '') {
+    return { ok: false, reason: 'user.id is required' };
+  }
+  if (user.nickname !== undefined && user.nickname !== null && typeof user.nickname !== 'string') {
+    return { ok: false, reason: 'user.nickname must be a string' };
+  }
+  if (typeof resourceType !== 'string' || resourceType === '') {
+    return { ok: false, reason: 'resourceType is required' };
+  }
+  if (!optionalString(apiId) || !optionalString(ownerId)) {
+    return { ok: false, reason: 'apiId and ownerId must be non-empty strings when given' };
+  }
+  if (!apiId && !ownerId) return { ok: false, reason: 'one of apiId or ownerId is required' };
+  const resourceJson = JSON.stringify(resource ?? null);
+  if (Buffer.byteLength(resourceJson) > MAX_RESOURCE_BYTES) {
+    return { ok: false, reason: `resource is larger than ${MAX_RESOURCE_BYTES / 1024} KiB` };
+  }
+  return {
+    ok: true,
+    envelope: {
+      ...(id ? { id: id as string } : {}),
+      name,
+      ...(timestamp ? { timestamp: new Date(timestamp as string).toISOString() } : {}),
+      user: { id: user.id, ...(typeof user.nickname === 'string' ? { nickname: user.nickname } : {}) },
+      resourceType,
+      resource: resource ?? null,
+      ...(apiId ? { apiId: apiId as string } : {}),
+      ...(ownerId ? { ownerId: ownerId as string } : {}),
+    },
+  };
+}
+
+/** The Event as delivered: fixed key order, so the signed body is stable. */
+export function toPlatformEvent(envelope: EventEnvelope, id: string, timestamp: string): PlatformEvent {
+  return {
+    id,
+    name: envelope.name,
+    timestamp,
+    user: envelope.user,
+    resourceType: envelope.resourceType,
+    resource: envelope.resource,
+    ...(envelope.apiId ? { apiId: envelope.apiId } : {}),
+    ...(envelope.ownerId ? { ownerId: envelope.ownerId } : {}),
+  };
+}

@@ -1,0 +1,58 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { redisOptionsFromUrl } from '@app/config';
+import { QueueName } from '@app/queue';
+import { EventEnvelope, validateEnvelope } from './envelope';
+
+export interface EventPublisherOptions {
+  /** redis:// URL; default redis://127.0.0.1:6379. */
+  redisUrl?: string;
+  /** BullMQ key prefix; default `bull` (BullMQ's own). */
+  prefix?: string;
+  /**
+   * Fail fast instead of waiting for Redis to come back (default true): callers with a fallback,
+   * like the outbox relay, want the error now.
+   */
+  failFast?: boolean;
+}
+
+export class InvalidEnvelopeError extends Error {}
+
+/**
+ * Publishes platform events to the `events` queue (SPEC §7). Usable from any Node service, no Nest
+ * needed:
+ *
+ *   const publisher = new EventPublisher({ redisUrl: process.env.REDIS_URL });
+ *   await publisher.publish({ name: 'api.created', user: { id: '10123' }, resourceType: 'Api', resource, apiId });
+ *   await publisher.close();
+ */
+export class EventPublisher {
+  private readonly queue: Queue;
+
+  constructor(options: EventPublisherOptions = {}) {
+    this.queue = new Queue(QueueName.Events, {
+      prefix: options.prefix ?? 'bull',
+      connection: {
+        ...redisOptionsFromUrl(options.redisUrl ?? 'redis://127.0.0.1:6379'),
+        ...(options.failFast === false ? {} : { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+      },
+      defaultJobOptions: { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400 } },
+    });
+    // Connection errors surface through publish(); an unhandled 'error' event would crash the host.
+    this.queue.on('error', () => undefined);
+  }
+
+  /** Validates and enqueues; returns the event id (the envelope's, or a new UUID). */
+  async publish(envelope: EventEnvelope): Promise<string> {
+    const check = validateEnvelope(envelope);
+    if (!check.ok) throw new InvalidEnvelopeError(check.reason);
+    const id = check.envelope.id ?? randomUUID();
+    const data: EventEnvelope = { ...check.envelope, id, timestamp: check.envelope.timestamp ?? new Date().toISOString() };
+    await this.queue.add(data.name, data, { jobId: id });
+    return id;
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}

@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { Queue } from 'bullmq';
+import { redisOptionsFromUrl } from '@app/config';
+import { DeliveryJobName, JobPayloads, QueueName, redeliveryJobId } from './queues';
+
+type DeliveryPayload = JobPayloads[typeof QueueName.Deliveries];
+
+export interface DeliveryQueueOptions {
+  redisUrl: string;
+  prefix: string;
+  /** Producers that have a fallback (the sweeper) fail fast instead of queueing while Redis is down. */
+  failFast?: boolean;
+}
+
+/** Typed producer for the deliveries queue (API: ping, redeliver; worker: fan-out, sweeper). */
+export class DeliveryQueue {
+  readonly queue: Queue<DeliveryPayload[DeliveryJobName], unknown, DeliveryJobName>;
+
+  constructor(options: DeliveryQueueOptions) {
+    this.queue = new Queue(QueueName.Deliveries, {
+      prefix: options.prefix,
+      connection: {
+        ...redisOptionsFromUrl(options.redisUrl),
+        ...(options.failFast === false ? {} : { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+      },
+      // PostgreSQL keeps the history; finished jobs only need to leave their ids free.
+      defaultJobOptions: { removeOnComplete: true, removeOnFail: { age: 86_400 } },
+    });
+    this.queue.on('error', () => undefined);
+  }
+
+  /** The job id is the delivery id: adding a delivery whose job is still queued is a no-op. */
+  async enqueue(deliveryIds: readonly string[], delayMs = 0): Promise<void> {
+    if (deliveryIds.length === 0) return;
+    await this.queue.addBulk(
+      deliveryIds.map((deliveryId) => ({
+        name: DeliveryJobName.Deliver,
+        data: { deliveryId },
+        opts: { jobId: deliveryId, ...(delayMs > 0 ? { delay: delayMs } : {}) },
+      })),
+    );
+  }
+
+  /** One extra attempt now, beside any scheduled retry. */
+  async enqueueRedelivery(deliveryId: string): Promise<void> {
+    await this.queue.add(DeliveryJobName.Redeliver, { deliveryId }, { jobId: redeliveryJobId(deliveryId, randomUUID()) });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
