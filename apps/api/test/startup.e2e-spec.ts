@@ -41,6 +41,7 @@ describe('Process start-up (e2e, built processes)', () => {
       DATABASE_URL: databaseUrl,
       JWT_SECRET: TEST_JWT_SECRET,
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: process.env.EVENT_API_TEST_QUEUE_PREFIX as string,
     };
     const port = String(await freePort());
     const workerPort = String(await freePort());
