@@ -3,18 +3,20 @@ import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit } from '@app/config';
 import { prepareDatabase } from '@app/database';
 import { createLogger, PinoNestLogger } from '@app/logging';
+import { assertRedisSuitable } from './redis-checks';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel, 'event-api-worker');
+  await assertRedisSuitable(config.redisUrl, logger);
   if (config.dbMigrateOnStart) await prepareDatabase(config.databaseUrl);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
     logger: new PinoNestLogger(logger),
   });
-  // SIGTERM/SIGINT close the context: consumers stop, connections close, the process exits.
+  // SIGTERM/SIGINT: consumers stop taking jobs, in-flight attempts finish, connections close.
   app.enableShutdownHooks();
-  logger.info('Event-API worker started');
+  logger.info({ concurrency: config.delivery.concurrency }, 'Event-API worker started');
 }
 
 bootstrap().catch((error: unknown) => {

@@ -1,25 +1,24 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { AppConfig } from '@app/config';
+import { AppConfig, redisOptionsFromUrl } from '@app/config';
 
-/** The worker's Redis connection; BullMQ consumers will share its options. */
+/** The worker's own Redis connection, for health. BullMQ opens its own connections. */
 @Injectable()
 export class RedisConnection implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(RedisConnection.name);
   readonly client: Redis;
 
   constructor(config: AppConfig) {
-    this.client = new Redis(config.redisUrl, {
+    this.client = new Redis({
+      ...redisOptionsFromUrl(config.redisUrl),
       lazyConnect: true,
-      maxRetriesPerRequest: null,
+      maxRetriesPerRequest: 1,
       connectionName: 'event-api-worker',
     });
+    this.client.on('error', () => undefined);
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.client.connect();
-    await this.client.ping();
-    this.logger.log('Connected to Redis');
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,8 +1,16 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, AppConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
+import { DeliveryProcessor } from './delivery/delivery.processor';
+import { DeliveryStore } from './delivery/delivery.store';
+import { FanOutProcessor } from './fan-out/fan-out.processor';
+import { FanOutStore } from './fan-out/fan-out.store';
 import { HealthServer } from './health-server';
+import { OutboxRelay } from './maintenance/outbox-relay';
+import { Retention } from './maintenance/retention';
+import { Sweeper } from './maintenance/sweeper';
 import { RedisConnection } from './redis-connection';
+import { WorkerQueues } from './worker-queues';
 
 @Module({})
 export class WorkerModule {
@@ -10,7 +18,18 @@ export class WorkerModule {
     return {
       module: WorkerModule,
       imports: [AppConfigModule.forRoot(config), DatabaseModule],
-      providers: [RedisConnection, HealthServer],
+      providers: [
+        RedisConnection,
+        WorkerQueues,
+        FanOutStore,
+        FanOutProcessor,
+        DeliveryStore,
+        DeliveryProcessor,
+        OutboxRelay,
+        Sweeper,
+        Retention,
+        HealthServer,
+      ],
     };
   }
 }

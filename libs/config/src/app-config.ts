@@ -16,6 +16,8 @@ export interface DeliveryConfig {
   readonly retryScheduleMs: readonly number[];
   readonly concurrency: number;
   readonly allowPrivateNetworks: boolean;
+  /** How often the sweeper re-enqueues due deliveries whose job was lost. */
+  readonly sweepIntervalMs: number;
 }
 
 export interface RateLimitConfig {

@@ -171,6 +171,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       retryScheduleMs: reader.durationList('DELIVERY_RETRY_SCHEDULE', '5s,5m,30m,2h,5h,10h,10h'),
       concurrency: reader.integer('DELIVERY_CONCURRENCY', 50, 1, 10_000),
       allowPrivateNetworks: reader.boolean('DELIVERY_ALLOW_PRIVATE_NETWORKS', false),
+      sweepIntervalMs: reader.duration('DELIVERY_SWEEP_INTERVAL', '10s', 100),
     },
     webhookDisableAfterMs: reader.duration('WEBHOOK_DISABLE_AFTER', '5d'),
     deliveryLogRetentionMs: reader.duration('DELIVERY_LOG_RETENTION', '30d'),

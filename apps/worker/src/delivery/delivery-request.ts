@@ -1,0 +1,41 @@
+import type { PlatformEvent } from '@app/events';
+import { signatureHeader } from '@app/signing';
+import { isSlackWebhookUrl, slackMessage } from './slack-message';
+
+export const USER_AGENT = 'ApiTree-Webhooks/2.0';
+
+export interface DeliveryRequest {
+  body: string;
+  headers: Record<string, string>;
+}
+
+/**
+ * The signed request of one attempt (SPEC §9): the stored event JSON (or its Slack rendering),
+ * Standard Webhooks headers signed with every active secret, and our own headers.
+ */
+export function buildDeliveryRequest(input: {
+  url: string;
+  eventId: string;
+  eventName: string;
+  eventBody: string;
+  attemptId: string;
+  secrets: readonly string[];
+  nowSeconds?: number;
+}): DeliveryRequest {
+  const body = isSlackWebhookUrl(input.url)
+    ? JSON.stringify(slackMessage(JSON.parse(input.eventBody) as PlatformEvent))
+    : input.eventBody;
+  const timestamp = input.nowSeconds ?? Math.floor(Date.now() / 1000);
+  return {
+    body,
+    headers: {
+      'content-type': 'application/json',
+      'user-agent': USER_AGENT,
+      'webhook-id': input.eventId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signatureHeader(input.secrets, input.eventId, timestamp, body),
+      'x-apitree-event': input.eventName,
+      'x-apitree-delivery': input.attemptId,
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
+import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
+import { AppConfig } from '@app/config';
+import { EventEnvelope, toPlatformEvent, validateEnvelope } from '@app/events';
+import { QueueName } from '@app/queue';
+import { consumerOptions } from '../bullmq-options';
+import { WorkerQueues } from '../worker-queues';
+import { FanOutStore } from './fan-out.store';
+
+const FAN_OUT_CONCURRENCY = 8;
+const TRANSIENT_RETRY_MS = 5_000;
+const MAX_TRANSIENT_RETRIES = 100;
+
+type EventJob = Job<EventEnvelope & { fanOutRetries?: number }>;
+
+/** Consumes the `events` queue (SPEC §7–8): validate, record the deliveries, enqueue them. */
+@Injectable()
+export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(FanOutProcessor.name);
+  private readonly worker: Worker;
+
+  constructor(
+    config: AppConfig,
+    private readonly store: FanOutStore,
+    private readonly queues: WorkerQueues,
+  ) {
+    this.worker = new Worker(QueueName.Events, (job: EventJob, token?: string) => this.process(job, token), {
+      ...consumerOptions(config, FAN_OUT_CONCURRENCY),
+    });
+    this.worker.on('error', (error) => this.logger.warn(`events consumer: ${error.message}`));
+  }
+
+  onApplicationBootstrap(): void {
+    void this.worker.run();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.worker.close();
+  }
+
+  async process(job: EventJob, token?: string): Promise<{ deliveries: number }> {
+    const check = validateEnvelope(job.data, job.name);
+    // Invalid envelopes fail at once, without retries; BullMQ keeps them with the reason.
+    if (!check.ok) throw new UnrecoverableError(`invalid envelope: ${check.reason}`);
+    const envelope = check.envelope;
+    let eventId = envelope.id;
+    if (!eventId) {
+      // Persist the id we pick, so a re-run of this job fans out under the same id.
+      eventId = randomUUID();
+      await job.updateData({ ...job.data, id: eventId });
+    }
+    const timestamp = envelope.timestamp ?? new Date(job.timestamp).toISOString();
+    const body = JSON.stringify(toPlatformEvent(envelope, eventId, timestamp));
+    try {
+      const deliveryIds = await this.store.recordDeliveries(eventId, envelope, body);
+      await this.queues.deliveries.enqueue(deliveryIds);
+      return { deliveries: deliveryIds.length };
+    } catch (error) {
+      // Database or Redis trouble is transient: try again later rather than lose the event.
+      const retries = (job.data.fanOutRetries ?? 0) + 1;
+      if (retries > MAX_TRANSIENT_RETRIES || token === undefined) throw error;
+      this.logger.warn(`fan-out of ${eventId} deferred: ${(error as Error).message}`);
+      await job.updateData({ ...job.data, id: eventId, fanOutRetries: retries });
+      await job.moveToDelayed(Date.now() + TRANSIENT_RETRY_MS, token);
+      throw new DelayedError();
+    }
+  }
+}

@@ -1,0 +1,86 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '@app/config';
+import { WorkerQueues } from '../worker-queues';
+
+const SWEEP_BATCH = 1_000;
+const LIVE_STATES = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
+// Any fixed number shared by all workers: one sweep at a time across the fleet.
+const SWEEP_LOCK = 4_711_000_010;
+
+/**
+ * Re-enqueues every delivery that is due in PostgreSQL but has no live job in Redis: a worker
+ * killed twice on one job, Redis restarted or flushed, a crash between insert and enqueue.
+ */
+@Injectable()
+export class Sweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(Sweeper.name);
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<number>;
+
+  constructor(
+    private readonly config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly queues: WorkerQueues,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => void this.tick(), this.config.delivery.sweepIntervalMs);
+    this.timer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running) return;
+    this.running = this.sweep();
+    try {
+      const restored = await this.running;
+      if (restored > 0) this.logger.warn(`Sweeper re-enqueued ${restored} deliveries that had no live job`);
+    } catch (error) {
+      this.logger.warn(`Sweep failed: ${(error as Error).message}`);
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** Returns how many deliveries were re-enqueued. */
+  async sweep(): Promise<number> {
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [SWEEP_LOCK])) as Array<{
+        locked: boolean;
+      }>;
+      if (!locked) return 0;
+      try {
+        const due = (await runner.query(
+          `SELECT id FROM deliveries
+            WHERE status = 'pending' AND next_attempt_at <= now()
+              AND (locked_until IS NULL OR locked_until < now())
+            ORDER BY next_attempt_at LIMIT $1`,
+          [SWEEP_BATCH],
+        )) as Array<{ id: string }>;
+        const lost: string[] = [];
+        for (const { id } of due) {
+          const job = await this.queues.deliveries.queue.getJob(id);
+          const state = job ? await job.getState() : 'missing';
+          if (LIVE_STATES.has(state)) continue;
+          // A finished job still holding the id would swallow the re-add.
+          if (job) await job.remove().catch(() => undefined);
+          lost.push(id);
+        }
+        await this.queues.deliveries.enqueue(lost);
+        return lost.length;
+      } finally {
+        await runner.query('SELECT pg_advisory_unlock($1)', [SWEEP_LOCK]);
+      }
+    } finally {
+      await runner.release();
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { INestApplicationContext } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { AppConfig, loadConfig, redisOptionsFromUrl } from '@app/config';
+import { EventPublisher } from '@app/events';
+import { TEST_JWT_SECRET } from '@app/testing';
+import { createTestApi, TestApi } from '../../../api/test/helpers/test-app';
+import { WorkerModule } from '../../src/worker.module';
+
+/** Short schedules so retries happen in milliseconds; every file gets its own queue prefix. */
+export function pipelineEnv(name: string, overrides: Record<string, string> = {}): Record<string, string> {
+  return {
+    QUEUE_PREFIX: `${process.env.EVENT_API_TEST_QUEUE_PREFIX}-${name}`,
+    DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
+    DELIVERY_RETRY_SCHEDULE: '200ms,200ms,200ms',
+    DELIVERY_TIMEOUT: '1s',
+    DELIVERY_SWEEP_INTERVAL: '300ms',
+    ...overrides,
+  };
+}
+
+export interface TestWorker {
+  app: INestApplicationContext;
+  config: AppConfig;
+  close(): Promise<void>;
+}
+
+export async function createTestWorker(env: Record<string, string>): Promise<TestWorker> {
+  const config = loadConfig({
+    DATABASE_URL: process.env.EVENT_API_TEST_DATABASE_URL,
+    REDIS_URL: process.env.REDIS_URL,
+    JWT_SECRET: TEST_JWT_SECRET,
+    LOG_LEVEL: 'silent',
+    WORKER_PORT: '0',
+    HOST: '127.0.0.1',
+    ...env,
+  });
+  const moduleRef = await Test.createTestingModule({ imports: [WorkerModule.forRoot(config)] }).compile();
+  const app = await moduleRef.init();
+  return { app, config, close: () => app.close() };
+}
+
+/** API + worker + publisher on one queue prefix. */
+export interface Pipeline {
+  api: TestApi;
+  worker: TestWorker;
+  publisher: EventPublisher;
+  dataSource: DataSource;
+  close(): Promise<void>;
+}
+
+export async function createPipeline(env: Record<string, string>): Promise<Pipeline> {
+  const api = await createTestApi(env);
+  const worker = await createTestWorker(env);
+  const publisher = new EventPublisher({ redisUrl: api.config.redisUrl, prefix: api.config.queuePrefix });
+  return {
+    api,
+    worker,
+    publisher,
+    dataSource: api.app.get(DataSource),
+    close: async () => {
+      await publisher.close();
+      await worker.close();
+      await api.close();
+    },
+  };
+}
+
+export function eventsQueue(config: AppConfig): Queue {
+  return new Queue('events', { prefix: config.queuePrefix, connection: redisOptionsFromUrl(config.redisUrl) });
+}
+
+/** Polls until `check` returns a value that is not undefined/false. */
+export async function waitUntil<T>(check: () => Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,64 @@
+import { DataSource } from 'typeorm';
+import type { EventPublisher } from './event-publisher';
+import { relayOutbox } from './outbox';
+
+export interface RelayLogger {
+  warn(message: string): void;
+}
+
+/**
+ * Runs relayOutbox right after commits (kick) and on an interval, so events written while Redis
+ * was down go out once it is back. One pass at a time; kicks during a pass schedule one more.
+ */
+export class OutboxRelayLoop {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+  private again = false;
+  private lastFailure = '';
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly publisher: EventPublisher,
+    private readonly logger: RelayLogger,
+    private readonly intervalMs = 1_000,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.intervalMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Starts a pass, or queues one more if a pass is running. Never throws. */
+  kick(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.pass().finally(() => {
+      this.running = undefined;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.again = false;
+    await this.running;
+  }
+
+  private async pass(): Promise<void> {
+    try {
+      await relayOutbox(this.dataSource, this.publisher);
+      this.lastFailure = '';
+    } catch (error) {
+      const message = (error as Error).message;
+      // Once per distinct failure: an outage must not flood the log every second.
+      if (message !== this.lastFailure) this.logger.warn(`Outbox relay deferred: ${message}`);
+      this.lastFailure = message;
+    }
+  }
+}
