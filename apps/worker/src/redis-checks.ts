@@ -24,7 +24,9 @@ export async function assertRedisSuitable(redisUrl: string, logger: Logger): Pro
       );
     }
     if (infoField(await redis.info('persistence'), 'aof_enabled') === '0') {
-      logger.warn('Redis appendonly is off: jobs are lost if Redis restarts; the sweeper re-enqueues them from PostgreSQL');
+      logger.warn(
+        'Redis appendonly is off: jobs are lost if Redis restarts; the sweeper re-enqueues them from PostgreSQL',
+      );
     }
   } finally {
     redis.disconnect();

@@ -51,7 +51,10 @@ export function validateEnvelope(data: unknown, jobName?: string): EnvelopeCheck
   }
   if (id !== undefined && id !== null) {
     if (typeof id !== 'string' || id === '' || id.length > MAX_EVENT_ID_LENGTH || id.includes(':')) {
-      return { ok: false, reason: `id must be a non-empty string of at most ${MAX_EVENT_ID_LENGTH} characters without ':'` };
+      return {
+        ok: false,
+        reason: `id must be a non-empty string of at most ${MAX_EVENT_ID_LENGTH} characters without ':'`,
+      };
     }
   }
   if (timestamp !== undefined && timestamp !== null) {

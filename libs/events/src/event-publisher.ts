@@ -36,7 +36,10 @@ export class EventPublisher {
         ...redisOptionsFromUrl(options.redisUrl ?? 'redis://127.0.0.1:6379'),
         ...(options.failFast === false ? {} : { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
       },
-      defaultJobOptions: { removeOnComplete: { age: 3600, count: 10_000 }, removeOnFail: { age: 7 * 86_400 } },
+      defaultJobOptions: {
+        removeOnComplete: { age: 3600, count: 10_000 },
+        removeOnFail: { age: 7 * 86_400 },
+      },
     });
     // Connection errors surface through publish(); an unhandled 'error' event would crash the host.
     this.queue.on('error', () => undefined);
@@ -47,7 +50,11 @@ export class EventPublisher {
     const check = validateEnvelope(envelope);
     if (!check.ok) throw new InvalidEnvelopeError(check.reason);
     const id = check.envelope.id ?? randomUUID();
-    const data: EventEnvelope = { ...check.envelope, id, timestamp: check.envelope.timestamp ?? new Date().toISOString() };
+    const data: EventEnvelope = {
+      ...check.envelope,
+      id,
+      timestamp: check.envelope.timestamp ?? new Date().toISOString(),
+    };
     await this.queue.add(data.name, data, { jobId: id });
     return id;
   }

@@ -37,7 +37,9 @@ export async function relayOutbox(dataSource: DataSource, publisher: EventPublis
       );
       for (const row of rows) await publisher.publish({ ...row.envelope, id: row.id });
       if (rows.length > 0) {
-        await manager.query(`DELETE FROM event_outbox WHERE id = ANY($1::uuid[])`, [rows.map((row) => row.id)]);
+        await manager.query(`DELETE FROM event_outbox WHERE id = ANY($1::uuid[])`, [
+          rows.map((row) => row.id),
+        ]);
       }
       return rows.length;
     });

@@ -22,7 +22,8 @@ export function webhookResource(webhook: WebhookEntity) {
 /** Who acts when the system itself changes a webhook (auto-disable). */
 export const SYSTEM_USER: EventUser = { id: 'system', nickname: 'ApiTree' };
 
-export type WebhookLifecycleEvent = 'webhook.created' | 'webhook.updated' | 'webhook.deleted' | 'webhook.disabled';
+export type WebhookLifecycleEvent =
+  'webhook.created' | 'webhook.updated' | 'webhook.deleted' | 'webhook.disabled';
 
 /**
  * Lifecycle events go to the owner's webhooks only (`ownerId`, never `apiId`: other subscribers of

@@ -43,7 +43,11 @@ export class DeliveryQueue {
 
   /** One extra attempt now, beside any scheduled retry. */
   async enqueueRedelivery(deliveryId: string): Promise<void> {
-    await this.queue.add(DeliveryJobName.Redeliver, { deliveryId }, { jobId: redeliveryJobId(deliveryId, randomUUID()) });
+    await this.queue.add(
+      DeliveryJobName.Redeliver,
+      { deliveryId },
+      { jobId: redeliveryJobId(deliveryId, randomUUID()) },
+    );
   }
 
   async close(): Promise<void> {

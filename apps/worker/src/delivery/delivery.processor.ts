@@ -39,10 +39,18 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
       connectionsPerOrigin: config.delivery.concurrency,
     });
     this.claimMs = 2 * config.delivery.timeoutMs + 5_000;
-    this.worker = new Worker(QueueName.Deliveries, (job: DeliveryJob, token?: string) => this.process(job, token), {
-      ...consumerOptions(config, config.delivery.concurrency),
-    });
+    this.worker = new Worker(
+      QueueName.Deliveries,
+      (job: DeliveryJob, token?: string) => this.process(job, token),
+      {
+        ...consumerOptions(config, config.delivery.concurrency),
+      },
+    );
     this.worker.on('error', (error) => this.logger.warn(`deliveries consumer: ${error.message}`));
+    // A failed job here is a bug or an outage, never a receiver's fault: the sweeper retries it.
+    this.worker.on('failed', (job, error) =>
+      this.logger.error(`delivery job ${job?.id ?? '?'} failed: ${error.message}`, error.stack),
+    );
   }
 
   onApplicationBootstrap(): void {

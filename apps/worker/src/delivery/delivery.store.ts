@@ -142,7 +142,8 @@ export class DeliveryStore {
         response: record.error ?? record.response,
         timestamp: now.toISOString(),
       };
-      const updated: WebhookEntity[] = await manager.query(
+      // TypeORM returns [rows, affected] for UPDATE … RETURNING.
+      const [updated] = (await manager.query(
         `UPDATE webhooks
             SET last_delivery = $2, failing_since = $3,
                 active = CASE WHEN $4::text IS NULL THEN active ELSE false END,
@@ -152,7 +153,7 @@ export class DeliveryStore {
                     api_id AS "apiId", url, events, active, custom, disabled_reason AS "disabledReason",
                     last_delivery AS "lastDelivery", created_at AS "createdAt", updated_at AS "updatedAt"`,
         [context.webhookId, JSON.stringify(lastDelivery), failingSince, reason],
-      );
+      )) as [WebhookEntity[], number];
       if (reason === null) return false;
       // A disabled webhook receives nothing more: this delivery has failed, the others are dropped.
       await manager.query(

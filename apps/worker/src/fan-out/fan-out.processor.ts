@@ -29,6 +29,9 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
       ...consumerOptions(config, FAN_OUT_CONCURRENCY),
     });
     this.worker.on('error', (error) => this.logger.warn(`events consumer: ${error.message}`));
+    this.worker.on('failed', (job, error) =>
+      this.logger.warn(`event job ${job?.id ?? '?'} failed: ${error.message}`),
+    );
   }
 
   onApplicationBootstrap(): void {

@@ -53,7 +53,9 @@ export class Sweeper implements OnApplicationBootstrap, BeforeApplicationShutdow
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     try {
-      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [SWEEP_LOCK])) as Array<{
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+        SWEEP_LOCK,
+      ])) as Array<{
         locked: boolean;
       }>;
       if (!locked) return 0;

@@ -4,6 +4,7 @@ import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { AppConfig, loadConfig, redisOptionsFromUrl } from '@app/config';
 import { EventPublisher } from '@app/events';
+import { createLogger, PinoNestLogger } from '@app/logging';
 import { TEST_JWT_SECRET } from '@app/testing';
 import { createTestApi, TestApi } from '../../../api/test/helpers/test-app';
 import { WorkerModule } from '../../src/worker.module';
@@ -31,12 +32,13 @@ export async function createTestWorker(env: Record<string, string>): Promise<Tes
     DATABASE_URL: process.env.EVENT_API_TEST_DATABASE_URL,
     REDIS_URL: process.env.REDIS_URL,
     JWT_SECRET: TEST_JWT_SECRET,
-    LOG_LEVEL: 'silent',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     WORKER_PORT: '0',
     HOST: '127.0.0.1',
     ...env,
   });
   const moduleRef = await Test.createTestingModule({ imports: [WorkerModule.forRoot(config)] }).compile();
+  if (process.env.TEST_LOG_LEVEL) moduleRef.useLogger(new PinoNestLogger(createLogger(config.logLevel)));
   const app = await moduleRef.init();
   return { app, config, close: () => app.close() };
 }
@@ -68,11 +70,18 @@ export async function createPipeline(env: Record<string, string>): Promise<Pipel
 }
 
 export function eventsQueue(config: AppConfig): Queue {
-  return new Queue('events', { prefix: config.queuePrefix, connection: redisOptionsFromUrl(config.redisUrl) });
+  return new Queue('events', {
+    prefix: config.queuePrefix,
+    connection: redisOptionsFromUrl(config.redisUrl),
+  });
 }
 
 /** Polls until `check` returns a value that is not undefined/false. */
-export async function waitUntil<T>(check: () => Promise<T | undefined | false>, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function waitUntil<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

@@ -10,4 +10,10 @@ export * from './event.entity';
 export * from './outbox-event.entity';
 export * from './webhook.entity';
 
-export const ENTITIES = [WebhookEntity, EventEntity, DeliveryEntity, DeliveryAttemptEntity, OutboxEventEntity];
+export const ENTITIES = [
+  WebhookEntity,
+  EventEntity,
+  DeliveryEntity,
+  DeliveryAttemptEntity,
+  OutboxEventEntity,
+];

@@ -5,7 +5,9 @@ export class CreateDeliveryPipeline1764198000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE "webhooks" ADD "previous_secret" text`);
-    await queryRunner.query(`ALTER TABLE "webhooks" ADD "previous_secret_expires_at" TIMESTAMP WITH TIME ZONE`);
+    await queryRunner.query(
+      `ALTER TABLE "webhooks" ADD "previous_secret_expires_at" TIMESTAMP WITH TIME ZONE`,
+    );
     await queryRunner.query(`
       CREATE TABLE "events" (
         "id" text NOT NULL,
@@ -56,8 +58,12 @@ export class CreateDeliveryPipeline1764198000000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX "IDX_delivery_attempts_webhook_created" ON "delivery_attempts" ("webhook_id", "created_at", "id")`,
     );
-    await queryRunner.query(`CREATE INDEX "IDX_delivery_attempts_created" ON "delivery_attempts" ("created_at")`);
-    await queryRunner.query(`CREATE INDEX "IDX_delivery_attempts_delivery" ON "delivery_attempts" ("delivery_id")`);
+    await queryRunner.query(
+      `CREATE INDEX "IDX_delivery_attempts_created" ON "delivery_attempts" ("created_at")`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX "IDX_delivery_attempts_delivery" ON "delivery_attempts" ("delivery_id")`,
+    );
     await queryRunner.query(`
       CREATE TABLE "event_outbox" (
         "id" uuid NOT NULL,
