@@ -44,15 +44,23 @@ async function main(): Promise<void> {
   } else if (flags.has('name')) {
     envelope = envelopeFromFlags(flags);
   } else {
-    fail('usage: npm run publish-event -- FILE.json | --name NAME --user-id ID --resource-type TYPE [--api-id ID] [--owner-id ID] [--resource JSON] [--id ID]');
+    fail(
+      'usage: npm run publish-event -- FILE.json | --name NAME --user-id ID --resource-type TYPE [--api-id ID] [--owner-id ID] [--resource JSON] [--id ID]',
+    );
   }
   const config = loadConfigOrExit();
   const publisher = new EventPublisher({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
   try {
     const id = await publisher.publish(envelope as EventEnvelope);
-    process.stdout.write(`${JSON.stringify({ published: id, queue: 'events', prefix: config.queuePrefix })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ published: id, queue: 'events', prefix: config.queuePrefix })}\n`,
+    );
   } catch (error) {
-    fail(error instanceof InvalidEnvelopeError ? `invalid envelope: ${error.message}` : `publish failed: ${(error as Error).message}`);
+    fail(
+      error instanceof InvalidEnvelopeError
+        ? `invalid envelope: ${error.message}`
+        : `publish failed: ${(error as Error).message}`,
+    );
   } finally {
     await publisher.close();
   }

@@ -94,10 +94,7 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
     });
 
   const attemptsOf = (webhookId: string) =>
-    pipeline.dataSource.query(
-      'SELECT attempt, success, status_code, error, created_at FROM delivery_attempts WHERE webhook_id = $1 ORDER BY attempt',
-      [webhookId],
-    ) as Promise<
+    pipeline.dataSource.query<
       Array<{
         attempt: number;
         success: boolean;
@@ -105,7 +102,10 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
         error: string | null;
         created_at: Date;
       }>
-    >;
+    >(
+      'SELECT attempt, success, status_code, error, created_at FROM delivery_attempts WHERE webhook_id = $1 ORDER BY attempt',
+      [webhookId],
+    );
 
   it('fans out by apiId, or by ownerId for webhooks without apiId; only active subscribers', async () => {
     const org = `org-${Date.now()}`;
@@ -260,7 +260,7 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
     });
     await publish({ name: 'release.deprecated', resourceType: 'Release' });
     const notice = await waitUntil(
-      async () => receiver.requests.find((r) => r.url === '/watch'),
+      () => Promise.resolve(receiver.requests.find((r) => r.url === '/watch')),
       10_000,
       'webhook.disabled',
     );
@@ -299,8 +299,10 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
       response.end();
     });
     const id = await publish({ name: 'api.created' });
-    await waitUntil(
-      async () => receiver.requests.filter((r) => r.headers['webhook-id'] === id).length >= 2 || undefined,
+    await waitUntil(() =>
+      Promise.resolve(
+        receiver.requests.filter((r) => r.headers['webhook-id'] === id).length >= 2 || undefined,
+      ),
     );
     await request(pipeline.api.http)
       .put(`/webhooks/${paused.id}`)

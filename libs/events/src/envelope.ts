@@ -82,9 +82,9 @@ export function validateEnvelope(data: unknown, jobName?: string): EnvelopeCheck
   return {
     ok: true,
     envelope: {
-      ...(id ? { id: id as string } : {}),
+      ...(id ? { id } : {}),
       name,
-      ...(timestamp ? { timestamp: new Date(timestamp as string).toISOString() } : {}),
+      ...(timestamp ? { timestamp: new Date(timestamp).toISOString() } : {}),
       user: { id: user.id, ...(typeof user.nickname === 'string' ? { nickname: user.nickname } : {}) },
       resourceType,
       resource: resource ?? null,

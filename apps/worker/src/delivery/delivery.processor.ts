@@ -98,7 +98,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     if (dueAt > Date.now()) await this.delayUntil(job, token, new Date(dueAt));
   }
 
-  private async delayUntil(job: DeliveryJob, token: string | undefined, at: Date): Promise<never | void> {
+  private async delayUntil(job: DeliveryJob, token: string | undefined, at: Date): Promise<void> {
     if (token === undefined) return;
     await job.moveToDelayed(at.getTime(), token);
     throw new DelayedError();

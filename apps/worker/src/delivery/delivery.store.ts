@@ -97,6 +97,12 @@ export class DeliveryStore {
     disableAfterMs: number,
   ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
+      // Lock the delivery first: if its webhook was deleted meanwhile, the delivery went with it.
+      const [, found] = await manager.query<[unknown, number]>(
+        `UPDATE deliveries SET locked_until = locked_until WHERE id = $1`,
+        [context.deliveryId],
+      );
+      if (found === 0) return false;
       await manager.query(
         `INSERT INTO delivery_attempts
            (id, delivery_id, webhook_id, event_id, event_name, attempt, success, status_code, response, error, duration_ms)
@@ -143,7 +149,7 @@ export class DeliveryStore {
         timestamp: now.toISOString(),
       };
       // TypeORM returns [rows, affected] for UPDATE … RETURNING.
-      const [updated] = (await manager.query(
+      const [updated] = await manager.query<[WebhookEntity[], number]>(
         `UPDATE webhooks
             SET last_delivery = $2, failing_since = $3,
                 active = CASE WHEN $4::text IS NULL THEN active ELSE false END,
@@ -153,7 +159,7 @@ export class DeliveryStore {
                     api_id AS "apiId", url, events, active, custom, disabled_reason AS "disabledReason",
                     last_delivery AS "lastDelivery", created_at AS "createdAt", updated_at AS "updatedAt"`,
         [context.webhookId, JSON.stringify(lastDelivery), failingSince, reason],
-      )) as [WebhookEntity[], number];
+      );
       if (reason === null) return false;
       // A disabled webhook receives nothing more: this delivery has failed, the others are dropped.
       await manager.query(

@@ -46,7 +46,7 @@ export class Retention implements OnApplicationBootstrap, BeforeApplicationShutd
     ];
     for (const statement of statements) {
       for (;;) {
-        const [, count] = (await this.dataSource.query(statement, [cutoff])) as [unknown, number];
+        const [, count] = await this.dataSource.query<[unknown, number]>(statement, [cutoff]);
         deleted += count;
         if (count < DELETE_BATCH) break;
       }
