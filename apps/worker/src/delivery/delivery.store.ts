@@ -85,10 +85,12 @@ export class DeliveryStore {
   }
 
   /**
-   * After every attempt, in one transaction: the attempt row, the delivery's new state, the
-   * webhook's lastDelivery and failure streak, and — when this attempt switches it off (410, or
-   * failing longer than `disableAfterMs`) — the disable and its webhook.disabled event.
-   * Returns true when the webhook was disabled now.
+   * After every attempt, in one transaction and one statement on the common path: the attempt row,
+   * the delivery's new state, the webhook's lastDelivery and failure streak, and whether this
+   * attempt switches the webhook off (410, or failing longer than `disableAfterMs`). Only then a
+   * second statement drops its other deliveries and writes webhook.disabled to the outbox.
+   * Returns true when the webhook was disabled now; nothing is recorded when the delivery is gone
+   * (its webhook was deleted meanwhile).
    */
   async recordAttempt(
     context: DeliveryContext,
@@ -96,79 +98,102 @@ export class DeliveryStore {
     outcome: AttemptOutcome,
     disableAfterMs: number,
   ): Promise<boolean> {
+    const lastDelivery: LastDelivery = {
+      success: record.success,
+      statusCode: record.statusCode,
+      response: record.error ?? record.response,
+      timestamp: new Date().toISOString(),
+    };
     return this.dataSource.transaction(async (manager) => {
-      // Lock the delivery first: if its webhook was deleted meanwhile, the delivery went with it.
-      const [, found] = await manager.query<[unknown, number]>(
-        `UPDATE deliveries SET locked_until = locked_until WHERE id = $1`,
-        [context.deliveryId],
-      );
-      if (found === 0) return false;
-      await manager.query(
-        `INSERT INTO delivery_attempts
-           (id, delivery_id, webhook_id, event_id, event_name, attempt, success, status_code, response, error, duration_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-        [
-          record.attemptId,
-          context.deliveryId,
-          context.webhookId,
-          context.eventId,
-          context.eventName,
-          record.attempt,
-          record.success,
-          record.statusCode,
-          record.response,
-          record.error,
-          record.durationMs,
-        ],
-      );
-      await manager.query(
-        `UPDATE deliveries
-            SET attempts = GREATEST(attempts, $2), status = COALESCE($3, status),
-                next_attempt_at = COALESCE($4, next_attempt_at), locked_until = NULL, updated_at = now()
-          WHERE id = $1`,
-        [context.deliveryId, record.attempt, outcome.status ?? null, outcome.nextAttemptAt ?? null],
-      );
-      const [webhook]: Array<{ active: boolean; failing_since: Date | null }> = await manager.query(
-        `SELECT active, failing_since FROM webhooks WHERE id = $1 FOR UPDATE`,
-        [context.webhookId],
-      );
-      if (!webhook) return false;
-      const now = new Date();
-      const failingSince = record.success ? null : (webhook.failing_since ?? now);
-      const reason = !webhook.active
-        ? null
-        : outcome.gone
-          ? 'gone'
-          : failingSince && now.getTime() - failingSince.getTime() >= disableAfterMs
-            ? 'failing'
-            : null;
-      const lastDelivery: LastDelivery = {
-        success: record.success,
-        statusCode: record.statusCode,
-        response: record.error ?? record.response,
-        timestamp: now.toISOString(),
-      };
-      // TypeORM returns [rows, affected] for UPDATE … RETURNING.
-      const [updated] = await manager.query<[WebhookEntity[], number]>(
-        `UPDATE webhooks
-            SET last_delivery = $2, failing_since = $3,
-                active = CASE WHEN $4::text IS NULL THEN active ELSE false END,
-                disabled_reason = COALESCE($4::text, disabled_reason)
-          WHERE id = $1
-          RETURNING id, owner_id AS "ownerId", owner_nickname AS "ownerNickname", user_id AS "userId",
-                    api_id AS "apiId", url, events, active, custom, disabled_reason AS "disabledReason",
-                    last_delivery AS "lastDelivery", created_at AS "createdAt", updated_at AS "updatedAt"`,
-        [context.webhookId, JSON.stringify(lastDelivery), failingSince, reason],
-      );
-      if (reason === null) return false;
+      const [result] = await manager.query<Array<DisableResult | { id: null }>>(RECORD_ATTEMPT_SQL, [
+        record.attemptId,
+        context.deliveryId,
+        context.webhookId,
+        context.eventId,
+        context.eventName,
+        record.attempt,
+        record.success,
+        record.statusCode,
+        record.response,
+        record.error,
+        record.durationMs,
+        outcome.status ?? null,
+        outcome.nextAttemptAt ?? null,
+        outcome.gone,
+        disableAfterMs,
+        JSON.stringify(lastDelivery),
+      ]);
+      if (!result || result.id === null || !('reason' in result) || result.reason === null) return false;
       // A disabled webhook receives nothing more: this delivery has failed, the others are dropped.
       await manager.query(
         `UPDATE deliveries SET status = CASE WHEN id = $2 THEN 'failed' ELSE 'dropped' END, updated_at = now()
           WHERE webhook_id = $1 AND (status = 'pending' OR id = $2)`,
         [context.webhookId, context.deliveryId],
       );
-      await recordWebhookEvent(manager, 'webhook.disabled', updated[0], SYSTEM_USER);
+      const { reason: _reason, ...webhook } = result;
+      await recordWebhookEvent(manager, 'webhook.disabled', webhook as unknown as WebhookEntity, SYSTEM_USER);
       return true;
     });
   }
 }
+
+type DisableResult = Pick<
+  WebhookEntity,
+  | 'id'
+  | 'ownerId'
+  | 'ownerNickname'
+  | 'userId'
+  | 'apiId'
+  | 'url'
+  | 'events'
+  | 'active'
+  | 'custom'
+  | 'disabledReason'
+  | 'lastDelivery'
+  | 'createdAt'
+  | 'updatedAt'
+> & { reason: 'gone' | 'failing' | null };
+
+/*
+ * $1 attempt id, $2 delivery id, $3 webhook id, $4 event id, $5 event name, $6 attempt number,
+ * $7 success, $8 status code, $9 response, $10 error, $11 duration, $12 new delivery status,
+ * $13 next attempt at, $14 gone (410), $15 disable-after ms, $16 lastDelivery JSON.
+ * The webhook row is locked (FOR UPDATE) before deciding, so concurrent attempts decide on its
+ * latest state and only one of them disables it.
+ */
+const RECORD_ATTEMPT_SQL = `
+  WITH delivery AS (
+    UPDATE deliveries
+       SET attempts = GREATEST(attempts, $6), status = COALESCE($12, status),
+           next_attempt_at = COALESCE($13, next_attempt_at), locked_until = NULL, updated_at = now()
+     WHERE id = $2
+     RETURNING id
+  ), attempt AS (
+    INSERT INTO delivery_attempts
+      (id, delivery_id, webhook_id, event_id, event_name, attempt, success, status_code, response, error, duration_ms)
+    SELECT $1, id, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM delivery
+  ), previous AS (
+    SELECT id, active, failing_since FROM webhooks
+     WHERE id = $3 AND EXISTS (SELECT 1 FROM delivery)
+     FOR UPDATE
+  ), decided AS (
+    SELECT id,
+           CASE WHEN $7 THEN NULL ELSE COALESCE(failing_since, now()) END AS failing_since,
+           CASE WHEN NOT active THEN NULL
+                WHEN $14 THEN 'gone'
+                WHEN NOT $7 AND COALESCE(failing_since, now()) <= now() - $15 * interval '1 millisecond' THEN 'failing'
+           END AS reason
+      FROM previous
+  ), updated AS (
+    UPDATE webhooks w
+       SET last_delivery = $16, failing_since = decided.failing_since,
+           active = CASE WHEN decided.reason IS NULL THEN w.active ELSE false END,
+           disabled_reason = COALESCE(decided.reason, w.disabled_reason)
+      FROM decided
+     WHERE w.id = decided.id
+     RETURNING decided.reason, w.id, w.owner_id AS "ownerId", w.owner_nickname AS "ownerNickname",
+               w.user_id AS "userId", w.api_id AS "apiId", w.url, w.events, w.active, w.custom,
+               w.disabled_reason AS "disabledReason", w.last_delivery AS "lastDelivery",
+               w.created_at AS "createdAt", w.updated_at AS "updatedAt"
+  )
+  SELECT updated.* FROM (SELECT 1) AS one LEFT JOIN updated ON true`;
