@@ -26,6 +26,7 @@ export interface PlatformEvent extends EventEnvelope {
 }
 
 export const MAX_RESOURCE_BYTES = 256 * 1024;
+const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 export const MAX_EVENT_ID_LENGTH = 200;
 
 export type EnvelopeCheck = { ok: true; envelope: EventEnvelope } | { ok: false; reason: string };
@@ -58,7 +59,7 @@ export function validateEnvelope(data: unknown, jobName?: string): EnvelopeCheck
     }
   }
   if (timestamp !== undefined && timestamp !== null) {
-    if (typeof timestamp !== 'string' || Number.isNaN(Date.parse(timestamp))) {
+    if (typeof timestamp !== 'string' || !ISO_8601.test(timestamp) || Number.isNaN(Date.parse(timestamp))) {
       return { ok: false, reason: 'timestamp must be an ISO 8601 date-time' };
     }
   }

@@ -1,0 +1,243 @@
+import { MAX_EVENT_ID_LENGTH, MAX_RESOURCE_BYTES, toPlatformEvent, validateEnvelope } from './envelope';
+
+const API_ID = '7a1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
+
+const valid = (overrides: Record<string, unknown> = {}): Record<string, unknown> => ({
+  name: 'api.created',
+  user: { id: '10123' },
+  resourceType: 'Api',
+  resource: { id: API_ID, name: 'Pets' },
+  apiId: API_ID,
+  ...overrides,
+});
+
+const reasonOf = (data: unknown, jobName?: string): string => {
+  const check = validateEnvelope(data, jobName);
+  if (check.ok) throw new Error(`expected a rejection, got ${JSON.stringify(check.envelope)}`);
+  return check.reason;
+};
+
+describe('validateEnvelope', () => {
+  describe('accepts', () => {
+    it('a minimal envelope with apiId', () => {
+      expect(validateEnvelope(valid())).toEqual({
+        ok: true,
+        envelope: {
+          name: 'api.created',
+          user: { id: '10123' },
+          resourceType: 'Api',
+          resource: { id: API_ID, name: 'Pets' },
+          apiId: API_ID,
+        },
+      });
+    });
+
+    it('a minimal envelope with ownerId only (resource defaults to null)', () => {
+      const check = validateEnvelope({
+        name: 'user.created',
+        user: { id: 'u-1' },
+        resourceType: 'User',
+        ownerId: 'u-1',
+      });
+      expect(check).toEqual({
+        ok: true,
+        envelope: {
+          name: 'user.created',
+          user: { id: 'u-1' },
+          resourceType: 'User',
+          resource: null,
+          ownerId: 'u-1',
+        },
+      });
+    });
+
+    it('a job name equal to the event name', () => {
+      expect(validateEnvelope(valid(), 'api.created').ok).toBe(true);
+    });
+
+    it('normalizes the timestamp to ISO 8601 UTC', () => {
+      const check = validateEnvelope(valid({ timestamp: '2024-01-02T03:04:05+02:00' }));
+      expect(check.ok && check.envelope.timestamp).toBe('2024-01-02T01:04:05.000Z');
+    });
+
+    it('keeps only the known fields, also inside user', () => {
+      const check = validateEnvelope(
+        valid({
+          id: 'evt-1',
+          user: { id: 'u-1', nickname: 'ann', email: 'ann@example.com' },
+          ownerId: 'u-1',
+          fanOutRetries: 3,
+          extra: { anything: true },
+        }),
+      );
+      expect(check).toEqual({
+        ok: true,
+        envelope: {
+          id: 'evt-1',
+          name: 'api.created',
+          user: { id: 'u-1', nickname: 'ann' },
+          resourceType: 'Api',
+          resource: { id: API_ID, name: 'Pets' },
+          apiId: API_ID,
+          ownerId: 'u-1',
+        },
+      });
+    });
+
+    it('drops a null nickname, id and timestamp', () => {
+      const check = validateEnvelope(valid({ id: null, timestamp: null, user: { id: 'u', nickname: null } }));
+      expect(check.ok && Object.keys(check.envelope)).toEqual([
+        'name',
+        'user',
+        'resourceType',
+        'resource',
+        'apiId',
+      ]);
+      expect(check.ok && check.envelope.user).toEqual({ id: 'u' });
+    });
+
+    it(`an id of exactly ${MAX_EVENT_ID_LENGTH} characters`, () => {
+      expect(validateEnvelope(valid({ id: 'a'.repeat(MAX_EVENT_ID_LENGTH) })).ok).toBe(true);
+    });
+
+    it('a resource of exactly 256 KiB of JSON', () => {
+      const resource = 'x'.repeat(MAX_RESOURCE_BYTES - 2); // the JSON string adds two quotes
+      expect(Buffer.byteLength(JSON.stringify(resource))).toBe(256 * 1024);
+      expect(validateEnvelope(valid({ resource })).ok).toBe(true);
+    });
+  });
+
+  describe('rejects', () => {
+    it('an unknown event name', () => {
+      expect(reasonOf(valid({ name: 'api.exploded' }))).toBe('unknown event name: "api.exploded"');
+      expect(reasonOf(valid({ name: undefined }))).toMatch(/^unknown event name/);
+    });
+
+    it('a job name that differs from the event name', () => {
+      expect(reasonOf(valid(), 'api.updated')).toBe(
+        'job name "api.updated" does not match event name api.created',
+      );
+    });
+
+    it('a missing user or user.id', () => {
+      expect(reasonOf(valid({ user: undefined }))).toBe('user.id is required');
+      expect(reasonOf(valid({ user: 'u-1' }))).toBe('user.id is required');
+      expect(reasonOf(valid({ user: {} }))).toBe('user.id is required');
+      expect(reasonOf(valid({ user: { id: '' } }))).toBe('user.id is required');
+      expect(reasonOf(valid({ user: { id: 42 } }))).toBe('user.id is required');
+    });
+
+    it('a non-string nickname', () => {
+      expect(reasonOf(valid({ user: { id: 'u', nickname: 7 } }))).toBe('user.nickname must be a string');
+    });
+
+    it('a missing or empty resourceType', () => {
+      expect(reasonOf(valid({ resourceType: '' }))).toBe('resourceType is required');
+      expect(reasonOf(valid({ resourceType: undefined }))).toBe('resourceType is required');
+    });
+
+    it('neither apiId nor ownerId', () => {
+      expect(reasonOf(valid({ apiId: undefined }))).toBe('one of apiId or ownerId is required');
+      expect(reasonOf(valid({ apiId: null, ownerId: null }))).toBe('one of apiId or ownerId is required');
+    });
+
+    it('an empty or non-string apiId / ownerId', () => {
+      expect(reasonOf(valid({ apiId: '' }))).toMatch(/apiId and ownerId must be non-empty strings/);
+      expect(reasonOf(valid({ ownerId: 12 }))).toMatch(/apiId and ownerId must be non-empty strings/);
+    });
+
+    it('a resource over 256 KiB', () => {
+      expect(reasonOf(valid({ resource: 'x'.repeat(MAX_RESOURCE_BYTES - 1) }))).toBe(
+        'resource is larger than 256 KiB',
+      );
+      // Bytes, not characters: 2-byte characters count twice.
+      expect(reasonOf(valid({ resource: 'é'.repeat(MAX_RESOURCE_BYTES / 2) }))).toBe(
+        'resource is larger than 256 KiB',
+      );
+    });
+
+    it("an id with ':', empty, too long or not a string", () => {
+      const message = `id must be a non-empty string of at most ${MAX_EVENT_ID_LENGTH} characters without ':'`;
+      expect(reasonOf(valid({ id: 'evt:1' }))).toBe(message);
+      expect(reasonOf(valid({ id: '' }))).toBe(message);
+      expect(reasonOf(valid({ id: 'a'.repeat(MAX_EVENT_ID_LENGTH + 1) }))).toBe(message);
+      expect(reasonOf(valid({ id: 42 }))).toBe(message);
+    });
+
+    it('a timestamp that is not a date-time string', () => {
+      for (const timestamp of ['yesterday', '2024-13-45T00:00:00Z', '', 1_700_000_000_000, 'March 7, 2024', '1', '2024-01-02']) {
+        expect(reasonOf(valid({ timestamp }))).toBe('timestamp must be an ISO 8601 date-time');
+      }
+    });
+
+    it('data that is not an object (null, array, string, number)', () => {
+      for (const data of [null, undefined, [valid()], 'api.created', 42]) {
+        expect(reasonOf(data)).toBe('envelope must be a JSON object');
+      }
+    });
+  });
+});
+
+describe('toPlatformEvent', () => {
+  it('orders keys id, name, timestamp, user, resourceType, resource, apiId, ownerId', () => {
+    const event = toPlatformEvent(
+      {
+        ownerId: 'o-1',
+        apiId: API_ID,
+        resource: { b: 1, a: 2 },
+        resourceType: 'Api',
+        user: { id: 'u-1' },
+        name: 'api.updated',
+        id: 'ignored',
+        timestamp: '2000-01-01T00:00:00.000Z',
+      },
+      'evt-1',
+      '2024-01-02T01:04:05.000Z',
+    );
+    expect(Object.keys(event)).toEqual([
+      'id',
+      'name',
+      'timestamp',
+      'user',
+      'resourceType',
+      'resource',
+      'apiId',
+      'ownerId',
+    ]);
+    expect(JSON.stringify(event)).toBe(
+      `{"id":"evt-1","name":"api.updated","timestamp":"2024-01-02T01:04:05.000Z","user":{"id":"u-1"},` +
+        `"resourceType":"Api","resource":{"b":1,"a":2},"apiId":"${API_ID}","ownerId":"o-1"}`,
+    );
+  });
+
+  it('omits apiId and ownerId when absent', () => {
+    const event = toPlatformEvent(
+      { name: 'user.created', user: { id: 'u' }, resourceType: 'User', resource: null, ownerId: 'u' },
+      'e',
+      't',
+    );
+    expect(Object.keys(event)).toEqual([
+      'id',
+      'name',
+      'timestamp',
+      'user',
+      'resourceType',
+      'resource',
+      'ownerId',
+    ]);
+    const withApi = toPlatformEvent(
+      { name: 'api.created', user: { id: 'u' }, resourceType: 'Api', resource: {}, apiId: API_ID },
+      'e',
+      't',
+    );
+    expect(Object.keys(withApi)).toEqual([
+      'id',
+      'name',
+      'timestamp',
+      'user',
+      'resourceType',
+      'resource',
+      'apiId',
+    ]);
+  });
+});
