@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig, loadConfig, redisOptionsFromUrl } from '@app/config';
 import { EventPublisher } from '@app/events';
 import { createLogger, PinoNestLogger } from '@app/logging';
-import { TEST_JWT_SECRET } from '@app/testing';
+import { createTestDatabase, dropTestDatabase, TEST_JWT_SECRET } from '@app/testing';
 import { createTestApi, TestApi } from '../../../api/test/helpers/test-app';
 import { WorkerModule } from '../../src/worker.module';
 
@@ -52,7 +52,13 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-export async function createPipeline(env: Record<string, string>): Promise<Pipeline> {
+/**
+ * Each pipeline gets its own database unless one is given: sweepers and outbox relays work on
+ * whole tables, and must not move another test file's rows into their own queue prefix.
+ */
+export async function createPipeline(settings: Record<string, string>): Promise<Pipeline> {
+  const ownDatabase = settings.DATABASE_URL ? undefined : await createTestDatabase();
+  const env = ownDatabase ? { ...settings, DATABASE_URL: ownDatabase } : settings;
   const api = await createTestApi(env);
   const worker = await createTestWorker(env);
   const publisher = new EventPublisher({ redisUrl: api.config.redisUrl, prefix: api.config.queuePrefix });
@@ -65,6 +71,7 @@ export async function createPipeline(env: Record<string, string>): Promise<Pipel
       await publisher.close();
       await worker.close();
       await api.close();
+      if (ownDatabase) await dropTestDatabase(ownDatabase);
     },
   };
 }
