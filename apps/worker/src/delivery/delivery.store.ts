@@ -158,8 +158,9 @@ type DisableResult = Pick<
  * $1 attempt id, $2 delivery id, $3 webhook id, $4 event id, $5 event name, $6 attempt number,
  * $7 success, $8 status code, $9 response, $10 error, $11 duration, $12 new delivery status,
  * $13 next attempt at, $14 gone (410), $15 disable-after ms, $16 lastDelivery JSON.
- * The webhook row is locked (FOR UPDATE) before deciding, so concurrent attempts decide on its
- * latest state and only one of them disables it.
+ * The webhook row is locked before deciding, so concurrent attempts decide on its latest state and
+ * only one of them disables it. NO KEY UPDATE: foreign-key checks take KEY SHARE on it, which
+ * plain FOR UPDATE would conflict with (a deadlock between two attempts to one webhook).
  */
 const RECORD_ATTEMPT_SQL = `
   WITH delivery AS (
@@ -175,7 +176,7 @@ const RECORD_ATTEMPT_SQL = `
   ), previous AS (
     SELECT id, active, failing_since FROM webhooks
      WHERE id = $3 AND EXISTS (SELECT 1 FROM delivery)
-     FOR UPDATE
+     FOR NO KEY UPDATE
   ), decided AS (
     SELECT id,
            CASE WHEN $7 THEN NULL ELSE COALESCE(failing_since, now()) END AS failing_since,

@@ -1,0 +1,158 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { EventPublisher } from '@app/events';
+import {
+  bearer,
+  builtEntry,
+  freePort,
+  mintToken,
+  ReceivedRequest,
+  ReceiverHandler,
+  RunningProcess,
+  startProcess,
+  TEST_JWT_SECRET,
+} from '@app/testing';
+import { createTestApi, TestApi } from '../../../api/test/helpers/test-app';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** `path webhook-id`: one (webhook, event) pair as the receiver sees it. */
+export const pairKey = (incoming: ReceivedRequest): string =>
+  `${incoming.url} ${String(incoming.headers['webhook-id'])}`;
+
+/** Receiver handlers that hold each request before answering, and count what is held at once. */
+export class InFlight {
+  readonly current = new Set<ReceivedRequest>();
+  max = 0;
+
+  holding(ms: number, status: (incoming: ReceivedRequest) => number = () => 200): ReceiverHandler {
+    return (incoming, response) => {
+      this.current.add(incoming);
+      this.max = Math.max(this.max, this.current.size);
+      setTimeout(() => {
+        this.current.delete(incoming);
+        response.statusCode = status(incoming);
+        response.end('OK');
+      }, ms);
+    };
+  }
+}
+
+/** An in-process API (for creating webhooks) and a publisher on one queue prefix, for one test. */
+export interface Scenario {
+  env: Record<string, string>;
+  api: TestApi;
+  publisher: EventPublisher;
+  dataSource: DataSource;
+  apiId: string;
+  /** Creates one webhook per URL subscribed to api.created on this scenario's apiId. */
+  createWebhooks(urls: string[]): Promise<string[]>;
+  publish(count: number): Promise<string[]>;
+  deliveries(webhookIds: string[]): Promise<Array<{ status: string; attempts: number }>>;
+  close(): Promise<void>;
+}
+
+export async function createScenario(env: Record<string, string>): Promise<Scenario> {
+  const api = await createTestApi(env);
+  const publisher = new EventPublisher({ redisUrl: api.config.redisUrl, prefix: api.config.queuePrefix });
+  const dataSource = api.app.get(DataSource);
+  const apiId = randomUUID();
+  const auth = bearer(mintToken({ sub: `resil-${apiId}` }));
+  return {
+    env,
+    api,
+    publisher,
+    dataSource,
+    apiId,
+    createWebhooks: async (urls) => {
+      const ids: string[] = [];
+      for (const url of urls) {
+        const response = await request(api.http)
+          .post('/webhooks')
+          .set(auth)
+          .send({ url, events: [{ name: 'api.created' }], apiId })
+          .expect(201);
+        ids.push((response.body as { id: string }).id);
+      }
+      return ids;
+    },
+    publish: async (count) => {
+      const ids: string[] = [];
+      for (let i = 0; i < count; i += 1) {
+        ids.push(
+          await publisher.publish({
+            name: 'api.created',
+            user: { id: 'u-resil' },
+            resourceType: 'Api',
+            resource: { id: apiId, n: i },
+            apiId,
+          }),
+        );
+      }
+      return ids;
+    },
+    deliveries: (webhookIds) =>
+      dataSource.query('SELECT status, attempts FROM deliveries WHERE webhook_id = ANY($1)', [webhookIds]),
+    close: async () => {
+      // Whatever a failed test left pending must not reach the next test's receiver.
+      await dataSource.query('DELETE FROM webhooks WHERE api_id = $1', [apiId]);
+      await publisher.close();
+      await api.close();
+    },
+  };
+}
+
+/** Starts the built worker on the run's database and the given queue prefix / Redis. */
+export async function spawnWorker(env: Record<string, string>): Promise<RunningProcess> {
+  return startProcess(builtEntry('worker'), {
+    DATABASE_URL: process.env.EVENT_API_TEST_DATABASE_URL as string,
+    REDIS_URL,
+    JWT_SECRET: TEST_JWT_SECRET,
+    HOST: '127.0.0.1',
+    WORKER_PORT: String(await freePort()),
+    ...env,
+  });
+}
+
+export interface PrivateRedis {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** A throwaway redis-server child process (no persistence) on a free port. */
+export async function startPrivateRedis(args: string[]): Promise<PrivateRedis> {
+  const port = await freePort();
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...args, '--daemonize', 'no'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (/Ready to accept connections/.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', () => reject(new Error(`redis-server exited: ${output}`)));
+  });
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    child,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+        process.kill(child.pid, 'SIGKILL');
+      }
+      await exited;
+    },
+  };
+}
