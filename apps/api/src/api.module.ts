@@ -5,6 +5,7 @@ import { DatabaseModule } from '@app/database';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { createValidationPipe } from './common/validation.pipe';
+import { DeliveriesModule } from './deliveries/deliveries.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { QueueModule } from './queue/queue.module';
@@ -21,6 +22,7 @@ export class ApiModule {
         QueueModule,
         AuthModule,
         WebhooksModule,
+        DeliveriesModule,
         EventsModule,
         HealthModule,
       ],

@@ -37,6 +37,20 @@ describe('OpenAPI document (e2e)', () => {
     ['/webhooks/{id}', 'get', ['webhook', 'webhook.readonly'], ['200', '401', '403', '404']],
     ['/webhooks/{id}', 'put', ['webhook'], ['200', '400', '401', '403', '404']],
     ['/webhooks/{id}', 'delete', ['webhook'], ['204', '401', '403', '404']],
+    ['/webhooks/{id}/ping', 'post', ['webhook'], ['202', '401', '403', '404', '409']],
+    [
+      '/webhooks/{id}/deliveries',
+      'get',
+      ['webhook', 'webhook.readonly'],
+      ['200', '400', '401', '403', '404'],
+    ],
+    [
+      '/webhooks/{id}/deliveries/{deliveryId}/redeliver',
+      'post',
+      ['webhook'],
+      ['202', '401', '403', '404', '409', '503'],
+    ],
+    ['/webhooks/{id}/secret', 'post', ['webhook'], ['200', '401', '403', '404']],
     ['/events', 'get', ['webhook', 'webhook.readonly'], ['200', '401', '403']],
   ])('documents %s %s with its scopes and error responses', (path, method, scopes, statuses) => {
     const operation = document.paths[path]?.[method];
@@ -84,6 +98,10 @@ describe('OpenAPI document (e2e)', () => {
       'UserResponse',
       'ErrorResponse',
       'EventRef',
+      'QueuedDeliveryResponse',
+      'RotatedSecretResponse',
+      'DeliveryAttemptResponse',
+      'DeliveryAttemptPageResponse',
     ]) {
       const properties = document.components.schemas[name]?.properties ?? {};
       expect(Object.keys(properties).length).toBeGreaterThan(0);

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { MIGRATIONS } from '@app/database';
 import {
   builtEntry,
   dropTestDatabase,
@@ -64,11 +65,11 @@ describe('Process start-up (e2e, built processes)', () => {
       expect(await workerHealth.json()).toEqual({ status: 'ok', checks: { database: 'up', redis: 'up' } });
       const client = new Client({ connectionString: databaseUrl });
       await client.connect();
-      const migrations = await client.query('SELECT name FROM typeorm_migrations');
+      const migrations = await client.query('SELECT name FROM typeorm_migrations ORDER BY id');
       await client.end();
-      expect(migrations.rows.map((row: { name: string }) => row.name)).toEqual([
-        'CreateWebhooks1764194400000',
-      ]);
+      expect(migrations.rows.map((row: { name: string }) => row.name)).toEqual(
+        MIGRATIONS.map((migration) => migration.name),
+      );
       for (const running of processes) running.child.kill('SIGTERM');
       // Nest closes the app, then re-raises SIGTERM: ended by SIGTERM after a clean close, not killed.
       expect(await Promise.all(processes.map((running) => running.exited))).toEqual([

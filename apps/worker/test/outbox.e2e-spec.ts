@@ -148,9 +148,7 @@ describe('Lifecycle events through the transactional outbox (e2e)', () => {
       expect(eventsAt(receiver, '/target').concat(eventsAt(receiver, '/target-2'))).toEqual([]);
     });
 
-    // KNOWN BUG: WebhooksService.remove() deletes without recordWebhookEvent('webhook.deleted').
-    // Switch to it() once DELETE /webhooks/{id} writes the event to the outbox.
-    it.failing('webhook.deleted: the webhook as it was, to the owner only', async () => {
+    it('webhook.deleted: the webhook as it was, to the owner only', async () => {
       await request(pipeline.api.http).delete(`/webhooks/${target.id}`).set(auth).expect(204);
       const deleted = await awaitEvent(receiver, '/watch', 'webhook.deleted', target.id, 3_000);
       expect(deleted).toMatchObject({ user: { id: owner }, ownerId: owner, resourceType: 'Webhook' });

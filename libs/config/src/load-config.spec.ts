@@ -53,6 +53,7 @@ describe('loadConfig defaults (SPEC §2)', () => {
       retryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
       concurrency: 50,
       allowPrivateNetworks: false,
+      sweepIntervalMs: 10_000,
     });
     expect(config.delivery.retryScheduleMs).toHaveLength(7);
     expect(config.webhookDisableAfterMs).toBe(5 * 86_400_000);
@@ -104,6 +105,7 @@ describe('loadConfig overrides', () => {
       retryScheduleMs: [1_000, 200, 120_000],
       concurrency: 8,
       allowPrivateNetworks: true,
+      sweepIntervalMs: 10_000,
     });
     expect(config.webhookDisableAfterMs).toBe(7_200_000);
     expect(config.deliveryLogRetentionMs).toBe(7 * 86_400_000);

@@ -165,7 +165,15 @@ describe('validateEnvelope', () => {
     });
 
     it('a timestamp that is not a date-time string', () => {
-      for (const timestamp of ['yesterday', '2024-13-45T00:00:00Z', '', 1_700_000_000_000, 'March 7, 2024', '1', '2024-01-02']) {
+      for (const timestamp of [
+        'yesterday',
+        '2024-13-45T00:00:00Z',
+        '',
+        1_700_000_000_000,
+        'March 7, 2024',
+        '1',
+        '2024-01-02',
+      ]) {
         expect(reasonOf(valid({ timestamp }))).toBe('timestamp must be an ISO 8601 date-time');
       }
     });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { redisOptionsFromUrl } from '@app/config';
-import { QueueName } from '@app/queue';
+import { QueueName, withQueueTimeout } from '@app/queue';
 import { EventEnvelope, validateEnvelope } from './envelope';
 
 export interface EventPublisherOptions {
@@ -28,13 +28,15 @@ export class InvalidEnvelopeError extends Error {}
  */
 export class EventPublisher {
   private readonly queue: Queue;
+  private readonly failFast: boolean;
 
   constructor(options: EventPublisherOptions = {}) {
+    this.failFast = options.failFast !== false;
     this.queue = new Queue(QueueName.Events, {
       prefix: options.prefix ?? 'bull',
       connection: {
         ...redisOptionsFromUrl(options.redisUrl ?? 'redis://127.0.0.1:6379'),
-        ...(options.failFast === false ? {} : { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+        ...(this.failFast ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 } : {}),
       },
       defaultJobOptions: {
         removeOnComplete: { age: 3600, count: 10_000 },
@@ -55,7 +57,8 @@ export class EventPublisher {
       id,
       timestamp: check.envelope.timestamp ?? new Date().toISOString(),
     };
-    await this.queue.add(data.name, data, { jobId: id });
+    const added = this.queue.add(data.name, data, { jobId: id });
+    await (this.failFast ? withQueueTimeout(added) : added);
     return id;
   }
 

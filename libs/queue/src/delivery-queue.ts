@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { redisOptionsFromUrl } from '@app/config';
+import { withQueueTimeout } from './queue-timeout';
 import { DeliveryJobName, JobPayloads, QueueName, redeliveryJobId } from './queues';
 
 type DeliveryPayload = JobPayloads[typeof QueueName.Deliveries];
@@ -15,13 +16,15 @@ export interface DeliveryQueueOptions {
 /** Typed producer for the deliveries queue (API: ping, redeliver; worker: fan-out, sweeper). */
 export class DeliveryQueue {
   readonly queue: Queue<DeliveryPayload[DeliveryJobName], unknown, DeliveryJobName>;
+  private readonly failFast: boolean;
 
   constructor(options: DeliveryQueueOptions) {
+    this.failFast = options.failFast !== false;
     this.queue = new Queue(QueueName.Deliveries, {
       prefix: options.prefix,
       connection: {
         ...redisOptionsFromUrl(options.redisUrl),
-        ...(options.failFast === false ? {} : { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+        ...(this.failFast ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 } : {}),
       },
       // PostgreSQL keeps the history; finished jobs only need to leave their ids free.
       defaultJobOptions: { removeOnComplete: true, removeOnFail: { age: 86_400 } },
@@ -32,22 +35,30 @@ export class DeliveryQueue {
   /** The job id is the delivery id: adding a delivery whose job is still queued is a no-op. */
   async enqueue(deliveryIds: readonly string[], delayMs = 0): Promise<void> {
     if (deliveryIds.length === 0) return;
-    await this.queue.addBulk(
-      deliveryIds.map((deliveryId) => ({
-        name: DeliveryJobName.Deliver,
-        data: { deliveryId },
-        opts: { jobId: deliveryId, ...(delayMs > 0 ? { delay: delayMs } : {}) },
-      })),
+    await this.bounded(
+      this.queue.addBulk(
+        deliveryIds.map((deliveryId) => ({
+          name: DeliveryJobName.Deliver,
+          data: { deliveryId },
+          opts: { jobId: deliveryId, ...(delayMs > 0 ? { delay: delayMs } : {}) },
+        })),
+      ),
     );
   }
 
   /** One extra attempt now, beside any scheduled retry. */
   async enqueueRedelivery(deliveryId: string): Promise<void> {
-    await this.queue.add(
-      DeliveryJobName.Redeliver,
-      { deliveryId },
-      { jobId: redeliveryJobId(deliveryId, randomUUID()) },
+    await this.bounded(
+      this.queue.add(
+        DeliveryJobName.Redeliver,
+        { deliveryId },
+        { jobId: redeliveryJobId(deliveryId, randomUUID()) },
+      ),
     );
+  }
+
+  private bounded<T>(operation: Promise<T>): Promise<T> {
+    return this.failFast ? withQueueTimeout(operation) : operation;
   }
 
   async close(): Promise<void> {

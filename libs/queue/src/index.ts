@@ -1,2 +1,3 @@
 export * from './delivery-queue';
 export * from './queues';
+export * from './queue-timeout';

@@ -1,9 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { EventPublisher, relayOutbox } from '@app/events';
-
-const RELAY_INTERVAL_MS = 1_000;
+import { EventPublisher, OutboxRelayLoop } from '@app/events';
 
 /**
  * Relays lifecycle events from the outbox to the queue: right after each commit (kick) and every
@@ -11,52 +9,22 @@ const RELAY_INTERVAL_MS = 1_000;
  */
 @Injectable()
 export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
-  private readonly logger = new Logger(OutboxRelayService.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private again = false;
-  private lastFailure = '';
+  private readonly loop: OutboxRelayLoop;
 
-  constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly publisher: EventPublisher,
-  ) {}
+  constructor(@InjectDataSource() dataSource: DataSource, publisher: EventPublisher) {
+    this.loop = new OutboxRelayLoop(dataSource, publisher, new Logger(OutboxRelayService.name));
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => this.kick(), RELAY_INTERVAL_MS);
-    this.timer.unref();
-    this.kick();
+    this.loop.start();
   }
 
-  /** Starts a relay pass, or queues one more if a pass is running. Never throws. */
+  /** Never throws: a failed pass leaves the rows for the next one. */
   kick(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.relay().finally(() => {
-      this.running = undefined;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      }
-    });
-  }
-
-  private async relay(): Promise<void> {
-    try {
-      await relayOutbox(this.dataSource, this.publisher);
-      this.lastFailure = '';
-    } catch (error) {
-      const message = (error as Error).message;
-      // Once per distinct failure: a Redis outage must not flood the log every second.
-      if (message !== this.lastFailure) this.logger.warn(`Outbox relay deferred: ${message}`);
-      this.lastFailure = message;
-    }
+    this.loop.kick();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.loop.stop();
   }
 }

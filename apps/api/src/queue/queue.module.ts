@@ -11,12 +11,14 @@ import { OutboxRelayService } from './outbox-relay.service';
     {
       provide: EventPublisher,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => new EventPublisher({ redisUrl: config.redisUrl, prefix: config.queuePrefix }),
+      useFactory: (config: AppConfig) =>
+        new EventPublisher({ redisUrl: config.redisUrl, prefix: config.queuePrefix }),
     },
     {
       provide: DeliveryQueue,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => new DeliveryQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix }),
+      useFactory: (config: AppConfig) =>
+        new DeliveryQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix }),
     },
     OutboxRelayService,
   ],

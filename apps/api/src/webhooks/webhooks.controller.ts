@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from '@nestjs/common';
 import {
+  ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiConflictResponse,
   ApiCreatedResponse,
@@ -7,7 +8,6 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiParam,
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireScopes } from '../auth/auth.decorators';
@@ -18,18 +18,13 @@ import { ErrorResponse } from '../common/error-response.dto';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
 import { ListWebhooksQuery } from './dto/list-webhooks.query';
 import { UpdateWebhookDto } from './dto/update-webhook.dto';
+import { QueuedDeliveryResponse, RotatedSecretResponse } from './dto/webhook-actions.response';
 import { WebhookResponse } from './dto/webhook.response';
+import { WebhookActionsService } from './webhook-actions.service';
+import { WebhookIdParam, WebhookInactive, WebhookNotFound } from './webhook-api.decorators';
 import { presentWebhook } from './webhook.presenter';
 import { WebhooksService } from './webhooks.service';
 
-const WebhookIdParam = () =>
-  ApiParam({ name: 'id', description: 'Unique webhook identifier (version 4 UUID)', format: 'uuid' });
-const NotFound = () =>
-  ApiNotFoundResponse({
-    description: 'No webhook with this id is owned by the caller (unknown, foreign or malformed id)',
-    type: ErrorResponse,
-    example: { code: 404, message: 'Webhook not found' },
-  });
 const Invalid = () =>
   ApiBadRequestResponse({
     description: 'Validation failed (malformed JSON, unknown field, bad value); `errors` names the fields',
@@ -45,7 +40,10 @@ const Invalid = () =>
 @ApiCommonErrors()
 @Controller('webhooks')
 export class WebhooksController {
-  constructor(private readonly webhooks: WebhooksService) {}
+  constructor(
+    private readonly webhooks: WebhooksService,
+    private readonly actions: WebhookActionsService,
+  ) {}
 
   private canManage(principal: Principal): boolean {
     return principal.scopes.has(Scope.Webhook);
@@ -94,7 +92,7 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Gets a webhook' })
   @WebhookIdParam()
   @ApiOkResponse({ type: WebhookResponse })
-  @NotFound()
+  @WebhookNotFound()
   async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<WebhookResponse> {
     return presentWebhook(await this.webhooks.get(principal, id), this.canManage(principal));
   }
@@ -109,7 +107,7 @@ export class WebhooksController {
   @WebhookIdParam()
   @ApiOkResponse({ type: WebhookResponse })
   @Invalid()
-  @NotFound()
+  @WebhookNotFound()
   async update(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
@@ -124,8 +122,45 @@ export class WebhooksController {
   @ApiOperation({ summary: 'Deletes a webhook' })
   @WebhookIdParam()
   @ApiNoContentResponse({ description: 'Deleted' })
-  @NotFound()
+  @WebhookNotFound()
   async remove(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<void> {
     await this.webhooks.remove(principal, id);
+  }
+
+  @Post(':id/ping')
+  @HttpCode(202)
+  @RequireScopes(Scope.Webhook)
+  @ApiOperation({
+    summary: 'Pings a webhook',
+    description:
+      "Sends a `webhook.ping` event to this webhook alone, whatever it subscribes to: signed, retried and recorded like any delivery (see GET /webhooks/{id}/deliveries). The event's `resource` is the webhook without its secret. Answers once the delivery is stored; it is sent asynchronously.",
+  })
+  @WebhookIdParam()
+  @ApiAcceptedResponse({ description: 'The ping is queued for delivery', type: QueuedDeliveryResponse })
+  @WebhookNotFound()
+  @WebhookInactive('ping')
+  async ping(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+  ): Promise<QueuedDeliveryResponse> {
+    return this.actions.ping(principal, id);
+  }
+
+  @Post(':id/secret')
+  @HttpCode(200)
+  @RequireScopes(Scope.Webhook)
+  @ApiOperation({
+    summary: 'Rotates the signing secret of a webhook',
+    description:
+      'Generates a new secret and returns it. For SECRET_ROTATION_OVERLAP (24h by default) deliveries carry signatures with both the new and the previous secret (space-separated in `webhook-signature`), so the receiver can switch at its own pace; rotating again within that time retires the older secret at once. GET responses show only the current secret.',
+  })
+  @WebhookIdParam()
+  @ApiOkResponse({ description: 'The new secret', type: RotatedSecretResponse })
+  @WebhookNotFound()
+  async rotateSecret(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+  ): Promise<RotatedSecretResponse> {
+    return { secret: await this.actions.rotateSecret(principal, id) };
   }
 }

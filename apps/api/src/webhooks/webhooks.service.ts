@@ -1,6 +1,6 @@
-import { ConflictException, ForbiddenException, Injectable, NotFoundException } from '@nestjs/common';
+import { ConflictException, ForbiddenException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { WebhookEntity } from '@app/database';
 import { EventUser, recordWebhookEvent } from '@app/events';
@@ -13,12 +13,11 @@ import { OutboxRelayService } from '../queue/outbox-relay.service';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
 import { ListWebhooksQuery } from './dto/list-webhooks.query';
 import { UpdateWebhookDto } from './dto/update-webhook.dto';
+import { findOwnedWebhook } from './owned-webhook';
 
 function actorOf(principal: Principal): EventUser {
   return { id: principal.id, nickname: principal.nickname };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 @Injectable()
 export class WebhooksService {
@@ -43,7 +42,7 @@ export class WebhooksService {
   }
 
   async get(principal: Principal, id: string): Promise<WebhookEntity> {
-    return this.findOwned(this.dataSource.manager, principal, id);
+    return findOwnedWebhook(this.dataSource.manager, principal, id);
   }
 
   async create(principal: Principal, dto: CreateWebhookDto): Promise<WebhookEntity> {
@@ -91,7 +90,7 @@ export class WebhooksService {
     if (dto.apiId) await this.coreApi.assertApiAccessible(dto.apiId, principal.token);
 
     const updated = await this.dataSource.transaction(async (manager) => {
-      const webhook = await this.findOwned(manager, principal, id, true);
+      const webhook = await findOwnedWebhook(manager, principal, id, true);
       if (dto.url !== undefined) webhook.url = dto.url;
       if (dto.events !== undefined) webhook.events = dto.events.map((event) => event.name);
       if (dto.custom !== undefined) webhook.custom = dto.custom;
@@ -113,30 +112,14 @@ export class WebhooksService {
     return updated;
   }
 
+  /** Deleting cascades to its deliveries: pending ones are dropped with it. */
   async remove(principal: Principal, id: string): Promise<void> {
-    if (!UUID.test(id)) throw this.notFound();
-    const result = await this.dataSource.getRepository(WebhookEntity).delete({ id, ownerId: principal.id });
-    if (!result.affected) throw this.notFound();
-  }
-
-  private async findOwned(
-    manager: EntityManager,
-    principal: Principal,
-    id: string,
-    lock = false,
-  ): Promise<WebhookEntity> {
-    // A malformed id is simply a webhook that does not exist.
-    if (!UUID.test(id)) throw this.notFound();
-    const webhook = await manager.findOne(WebhookEntity, {
-      where: { id, ownerId: principal.id },
-      ...(lock ? { lock: { mode: 'pessimistic_write' as const } } : {}),
+    await this.dataSource.transaction(async (manager) => {
+      const webhook = await findOwnedWebhook(manager, principal, id, true);
+      await manager.delete(WebhookEntity, { id: webhook.id });
+      await recordWebhookEvent(manager, 'webhook.deleted', webhook, actorOf(principal));
     });
-    if (!webhook) throw this.notFound();
-    return webhook;
-  }
-
-  private notFound(): NotFoundException {
-    return new NotFoundException('Webhook not found');
+    this.outbox.kick();
   }
 
   private assertMayActFor(principal: Principal, userId: string): void {

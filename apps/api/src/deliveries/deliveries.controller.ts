@@ -1,0 +1,96 @@
+import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import {
+  ApiAcceptedResponse,
+  ApiBadRequestResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import { RequireScopes } from '../auth/auth.decorators';
+import { CurrentPrincipal, Principal } from '../auth/principal';
+import { Scope } from '../auth/scopes';
+import { ApiCommonErrors } from '../common/api-errors.decorator';
+import { ErrorResponse } from '../common/error-response.dto';
+import { QueuedDeliveryResponse } from '../webhooks/dto/webhook-actions.response';
+import { WebhookIdParam, WebhookInactive, WebhookNotFound } from '../webhooks/webhook-api.decorators';
+import { DeliveriesService } from './deliveries.service';
+import { presentDeliveryAttempt } from './delivery-attempt.presenter';
+import { DeliveryAttemptPageResponse } from './dto/delivery-attempt.response';
+import { ListDeliveriesQuery } from './dto/list-deliveries.query';
+
+@ApiTags('Deliveries')
+@ApiCommonErrors()
+@Controller('webhooks/:id/deliveries')
+export class DeliveriesController {
+  constructor(private readonly deliveries: DeliveriesService) {}
+
+  @Get()
+  @RequireScopes(Scope.Webhook, Scope.WebhookReadonly)
+  @ApiOperation({
+    summary: 'Gets the delivery log of a webhook',
+    description:
+      'Every delivery attempt (first attempts, retries, redeliveries, pings), newest first, one page at a time: pass `nextCursor` back as `cursor` until it is null. The filters combine with AND. Attempts are kept for DELIVERY_LOG_RETENTION (30 days).',
+  })
+  @WebhookIdParam()
+  @ApiOkResponse({ type: DeliveryAttemptPageResponse })
+  @ApiBadRequestResponse({
+    description:
+      'A query parameter is invalid (limit, cursor, success, eventName) or unknown; `errors` names it',
+    type: ErrorResponse,
+    example: {
+      code: 400,
+      message: 'limit must be an integer from 1 to 100',
+      errors: [{ field: 'limit', message: 'limit must be an integer from 1 to 100' }],
+    },
+  })
+  @WebhookNotFound()
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Query() query: ListDeliveriesQuery,
+  ): Promise<DeliveryAttemptPageResponse> {
+    const page = await this.deliveries.list(principal, id, query);
+    return { items: page.items.map(presentDeliveryAttempt), nextCursor: page.nextCursor };
+  }
+
+  @Post(':deliveryId/redeliver')
+  @HttpCode(202)
+  @RequireScopes(Scope.Webhook)
+  @ApiOperation({
+    summary: 'Redelivers an event to a webhook',
+    description:
+      'Sends the event of a logged attempt again, now, as one extra attempt: the same body and the same `webhook-id` header (receivers deduplicate on it), signed afresh. A retry still scheduled for it is not affected. The new attempt appears in the delivery log.',
+  })
+  @WebhookIdParam()
+  @ApiParam({
+    name: 'deliveryId',
+    description: 'An attempt `id` from GET /webhooks/{id}/deliveries (version 4 UUID)',
+    format: 'uuid',
+  })
+  @ApiAcceptedResponse({ description: 'The redelivery is queued', type: QueuedDeliveryResponse })
+  @ApiNotFoundResponse({
+    description:
+      'No webhook with this id is owned by the caller (`Webhook not found`), or the webhook has no attempt with this id (`Delivery not found`): unknown, foreign or malformed ids alike',
+    type: ErrorResponse,
+    examples: {
+      webhook: { summary: 'Unknown webhook', value: { code: 404, message: 'Webhook not found' } },
+      delivery: { summary: 'Unknown attempt', value: { code: 404, message: 'Delivery not found' } },
+    },
+  })
+  @WebhookInactive('redeliver')
+  @ApiServiceUnavailableResponse({
+    description: 'The delivery queue cannot be reached right now; nothing was queued',
+    type: ErrorResponse,
+    example: { code: 503, message: 'Delivery queue unavailable, try again later' },
+  })
+  async redeliver(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Param('deliveryId') deliveryId: string,
+  ): Promise<QueuedDeliveryResponse> {
+    return this.deliveries.redeliver(principal, id, deliveryId);
+  }
+}

@@ -1,0 +1,98 @@
+import { Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { DeliveryAttemptEntity } from '@app/database';
+import { DeliveryQueue } from '@app/queue';
+import { Principal } from '../auth/principal';
+import { QueuedDelivery } from '../webhooks/webhook-actions.service';
+import { assertWebhookActive, findOwnedWebhook, isUuid } from '../webhooks/owned-webhook';
+import { decodeDeliveryCursor, encodeDeliveryCursor } from './delivery-cursor';
+import { DEFAULT_DELIVERIES_LIMIT, ListDeliveriesQuery } from './dto/list-deliveries.query';
+
+export interface DeliveryAttemptPage {
+  items: DeliveryAttemptEntity[];
+  nextCursor: string | null;
+}
+
+/** The attempt log of a webhook, and redelivery of what it lists. */
+@Injectable()
+export class DeliveriesService {
+  private readonly logger = new Logger(DeliveriesService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly deliveryQueue: DeliveryQueue,
+  ) {}
+
+  /**
+   * Newest first, keyset-paginated on (created_at, id) along IDX_delivery_attempts_webhook_created:
+   * a page costs the same however deep it is, and attempts written meanwhile never shift a page.
+   */
+  async list(
+    principal: Principal,
+    webhookId: string,
+    query: ListDeliveriesQuery,
+  ): Promise<DeliveryAttemptPage> {
+    const webhook = await findOwnedWebhook(this.dataSource.manager, principal, webhookId);
+    const limit = query.limit ?? DEFAULT_DELIVERIES_LIMIT;
+    const builder = this.dataSource
+      .getRepository(DeliveryAttemptEntity)
+      .createQueryBuilder('attempt')
+      // The cursor keeps PostgreSQL's microseconds; a JavaScript Date would cut them to milliseconds.
+      .addSelect(
+        `to_char(attempt.createdAt AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+        'cursor_created_at',
+      )
+      .where('attempt.webhookId = :webhookId', { webhookId: webhook.id });
+    if (query.success !== undefined) {
+      builder.andWhere('attempt.success = :success', { success: query.success });
+    }
+    if (query.eventName) {
+      builder.andWhere('attempt.eventName = :eventName', { eventName: query.eventName });
+    }
+    if (query.cursor) {
+      // Validated by the query DTO; decoding again cannot fail.
+      const cursor = decodeDeliveryCursor(query.cursor);
+      if (cursor) {
+        builder.andWhere(
+          '(attempt.createdAt, attempt.id) < (CAST(:cursorCreatedAt AS timestamptz), CAST(:cursorId AS uuid))',
+          { cursorCreatedAt: cursor.createdAt, cursorId: cursor.id },
+        );
+      }
+    }
+    const { entities, raw } = await builder
+      .orderBy('attempt.createdAt', 'DESC')
+      .addOrderBy('attempt.id', 'DESC')
+      .limit(limit + 1)
+      .getRawAndEntities<{ cursor_created_at: string }>();
+    const items = entities.slice(0, limit);
+    const last = items.at(-1);
+    const nextCursor =
+      entities.length > limit && last
+        ? encodeDeliveryCursor({ createdAt: raw[limit - 1].cursor_created_at, id: last.id })
+        : null;
+    return { items, nextCursor };
+  }
+
+  /**
+   * One extra attempt of the delivery an attempt belongs to: the same event (same `webhook-id`)
+   * sent again now, beside any retry still scheduled. Only the queue carries the request, so a
+   * queue outage is a 503 the caller can retry, never a silent no-op.
+   */
+  async redeliver(principal: Principal, webhookId: string, attemptId: string): Promise<QueuedDelivery> {
+    const manager = this.dataSource.manager;
+    const webhook = await findOwnedWebhook(manager, principal, webhookId);
+    const attempt = isUuid(attemptId)
+      ? await manager.findOne(DeliveryAttemptEntity, { where: { id: attemptId, webhookId: webhook.id } })
+      : null;
+    if (!attempt) throw new NotFoundException('Delivery not found');
+    assertWebhookActive(webhook, 'redeliver');
+    try {
+      await this.deliveryQueue.enqueueRedelivery(attempt.deliveryId);
+    } catch (error) {
+      this.logger.warn(`Redelivery of ${attempt.deliveryId} not enqueued: ${(error as Error).message}`);
+      throw new ServiceUnavailableException('Delivery queue unavailable, try again later');
+    }
+    return { eventId: attempt.eventId, deliveryId: attempt.deliveryId };
+  }
+}
