@@ -1,0 +1,148 @@
+import request from 'supertest';
+import { Webhook } from 'standardwebhooks';
+import { bearer, HttpReceiver, mintToken, ReceivedRequest } from '@app/testing';
+import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
+
+const API_ID = '3d1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
+
+function verify(secret: string, received: ReceivedRequest): unknown {
+  return new Webhook(secret).verify(received.body, {
+    'webhook-id': received.headers['webhook-id'] as string,
+    'webhook-timestamp': received.headers['webhook-timestamp'] as string,
+    'webhook-signature': received.headers['webhook-signature'] as string,
+  });
+}
+
+describe('Ping, redelivery and secret rotation through the worker (e2e)', () => {
+  let pipeline: Pipeline;
+  const receiver = new HttpReceiver();
+  const sub = `actions-${Date.now()}`;
+  const auth = bearer(mintToken({ sub, nickname: 'ann' }));
+
+  beforeAll(async () => {
+    await receiver.start();
+    pipeline = await createPipeline(pipelineEnv('actions'));
+  });
+  afterAll(async () => {
+    await pipeline.close();
+    await receiver.stop();
+  });
+
+  const createWebhook = async (path: string, events: string[]) =>
+    (
+      await request(pipeline.api.http)
+        .post('/webhooks')
+        .set(auth)
+        .send({ url: `${receiver.url}${path}`, events: events.map((name) => ({ name })), apiId: API_ID })
+        .expect(201)
+    ).body as { id: string; secret: string };
+
+  const requestsTo = (path: string) => receiver.requests.filter((r) => r.url === path);
+
+  it('ping delivers a signed webhook.ping to that webhook alone, whatever it subscribes to', async () => {
+    const webhook = await createWebhook('/ping-me', ['plan.created']);
+    const other = await createWebhook('/not-me', ['plan.created']);
+    const response = await request(pipeline.api.http)
+      .post(`/webhooks/${webhook.id}/ping`)
+      .set(auth)
+      .expect(202);
+    const received = await waitUntil(() => Promise.resolve(requestsTo('/ping-me')[0]));
+    expect(received.headers['webhook-id']).toBe(response.body.eventId);
+    expect(received.headers['x-apitree-event']).toBe('webhook.ping');
+    expect(verify(webhook.secret, received)).toMatchObject({
+      id: response.body.eventId,
+      name: 'webhook.ping',
+      user: { id: sub, nickname: 'ann' },
+      resourceType: 'Webhook',
+      resource: { id: webhook.id },
+      ownerId: sub,
+    });
+    expect(JSON.parse(received.body).resource).not.toHaveProperty('secret');
+    expect(requestsTo('/not-me')).toHaveLength(0);
+    expect(other.id).not.toBe(webhook.id);
+  });
+
+  it('redelivery sends the same event again with the same webhook-id as one extra attempt', async () => {
+    const webhook = await createWebhook('/again', ['api.created']);
+    const id = await pipeline.publisher.publish({
+      name: 'api.created',
+      user: { id: 'u' },
+      resourceType: 'Api',
+      resource: { id: API_ID },
+      apiId: API_ID,
+    });
+    await waitUntil(() => Promise.resolve(requestsTo('/again')[0]));
+    const log = await waitUntil(async () => {
+      const response = await request(pipeline.api.http)
+        .get(`/webhooks/${webhook.id}/deliveries`)
+        .set(auth)
+        .expect(200);
+      return response.body.items.length === 1 ? response.body.items : undefined;
+    });
+    await request(pipeline.api.http)
+      .post(`/webhooks/${webhook.id}/deliveries/${log[0].id}/redeliver`)
+      .set(auth)
+      .expect(202);
+    const [first, second] = await receiver
+      .waitFor(receiver.requests.indexOf(requestsTo('/again')[0]) + 2)
+      .then(() => requestsTo('/again'));
+    expect(second.headers['webhook-id']).toBe(id);
+    expect(second.body).toBe(first.body);
+    expect(second.headers['x-apitree-delivery']).not.toBe(first.headers['x-apitree-delivery']);
+    expect(verify(webhook.secret, second)).toMatchObject({ id, name: 'api.created' });
+    const items = await waitUntil(async () => {
+      const response = await request(pipeline.api.http)
+        .get(`/webhooks/${webhook.id}/deliveries`)
+        .set(auth)
+        .expect(200);
+      return response.body.items.length === 2 ? response.body.items : undefined;
+    });
+    expect(items.map((item: { attempt: number; eventId: string }) => [item.attempt, item.eventId])).toEqual([
+      [2, id],
+      [1, id],
+    ]);
+  });
+
+  it('after rotation both secrets sign: a receiver holding either verifies', async () => {
+    const webhook = await createWebhook('/rotated', ['release.created']);
+    const rotated = await request(pipeline.api.http)
+      .post(`/webhooks/${webhook.id}/secret`)
+      .set(auth)
+      .expect(200);
+    expect(rotated.body.secret).not.toBe(webhook.secret);
+    await pipeline.publisher.publish({
+      name: 'release.created',
+      user: { id: 'u' },
+      resourceType: 'Release',
+      resource: {},
+      apiId: API_ID,
+    });
+    const received = await waitUntil(() => Promise.resolve(requestsTo('/rotated')[0]));
+    expect((received.headers['webhook-signature'] as string).split(' ')).toHaveLength(2);
+    expect(verify(webhook.secret, received)).toMatchObject({ name: 'release.created' });
+    expect(verify(rotated.body.secret, received)).toMatchObject({ name: 'release.created' });
+  });
+
+  it('once the overlap is over only the new secret signs', async () => {
+    const webhook = await createWebhook('/expired', ['release.released']);
+    const rotated = await request(pipeline.api.http)
+      .post(`/webhooks/${webhook.id}/secret`)
+      .set(auth)
+      .expect(200);
+    await pipeline.dataSource.query(
+      `UPDATE webhooks SET previous_secret_expires_at = now() - interval '1 second' WHERE id = $1`,
+      [webhook.id],
+    );
+    await pipeline.publisher.publish({
+      name: 'release.released',
+      user: { id: 'u' },
+      resourceType: 'Release',
+      resource: {},
+      apiId: API_ID,
+    });
+    const received = await waitUntil(() => Promise.resolve(requestsTo('/expired')[0]));
+    expect((received.headers['webhook-signature'] as string).split(' ')).toHaveLength(1);
+    expect(verify(rotated.body.secret, received)).toMatchObject({ name: 'release.released' });
+    expect(() => verify(webhook.secret, received)).toThrow();
+  });
+});
