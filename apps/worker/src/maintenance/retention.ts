@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
+import { PeriodicTask } from './periodic-task';
 
 const RETENTION_INTERVAL_MS = 15 * 60_000;
 const DELETE_BATCH = 5_000;
@@ -9,29 +10,26 @@ const DELETE_BATCH = 5_000;
 /** Deletes delivery records older than DELIVERY_LOG_RETENTION, in batches, off the hot path. */
 @Injectable()
 export class Retention implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  private readonly logger = new Logger(Retention.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<unknown>;
+  private readonly periodic: PeriodicTask;
 
   constructor(
     private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
-  ) {}
+  ) {
+    this.periodic = new PeriodicTask(
+      'Retention',
+      RETENTION_INTERVAL_MS,
+      async () => void (await this.purge()),
+      new Logger(Retention.name),
+    );
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => {
-      if (!this.running) {
-        this.running = this.purge()
-          .catch((error: Error) => this.logger.warn(`Retention failed: ${error.message}`))
-          .finally(() => (this.running = undefined));
-      }
-    }, RETENTION_INTERVAL_MS);
-    this.timer.unref();
+    this.periodic.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.periodic.stop();
   }
 
   /** Attempts past retention, then finished deliveries and events nothing refers to any more. */

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { WorkerQueues } from '../worker-queues';
+import { PeriodicTask } from './periodic-task';
 
 const SWEEP_BATCH = 1_000;
 const LIVE_STATES = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
@@ -16,36 +17,32 @@ const SWEEP_LOCK = 4_711_000_010;
 @Injectable()
 export class Sweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(Sweeper.name);
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+  private readonly periodic: PeriodicTask;
 
   constructor(
-    private readonly config: AppConfig,
+    config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queues: WorkerQueues,
-  ) {}
+  ) {
+    this.periodic = new PeriodicTask(
+      'Sweep',
+      config.delivery.sweepIntervalMs,
+      () => this.report(),
+      this.logger,
+    );
+  }
 
   onApplicationBootstrap(): void {
-    this.timer = setInterval(() => void this.tick(), this.config.delivery.sweepIntervalMs);
-    this.timer.unref();
+    this.periodic.start();
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.periodic.stop();
   }
 
-  private async tick(): Promise<void> {
-    if (this.running) return;
-    this.running = this.sweep();
-    try {
-      const restored = await this.running;
-      if (restored > 0) this.logger.warn(`Sweeper re-enqueued ${restored} deliveries that had no live job`);
-    } catch (error) {
-      this.logger.warn(`Sweep failed: ${(error as Error).message}`);
-    } finally {
-      this.running = undefined;
-    }
+  private async report(): Promise<void> {
+    const restored = await this.sweep();
+    if (restored > 0) this.logger.warn(`Sweeper re-enqueued ${restored} deliveries that had no live job`);
   }
 
   /** Returns how many deliveries were re-enqueued. */
