@@ -24,7 +24,7 @@ describe('Delivery log retention (e2e)', () => {
   async function seed(
     ageMs: number,
     status: 'pending' | 'succeeded',
-  ): Promise<{ eventId: string; deliveryId: string }> {
+  ): Promise<{ eventId: string; deliveryId: string; webhookId: string }> {
     const at = new Date(Date.now() - ageMs);
     const [webhook] = await dataSource.query<Array<{ id: string }>>(
       `INSERT INTO webhooks (owner_id, user_id, url, events, secret) VALUES ('u', 'u', 'https://x.example/', ARRAY['api.created'], 's') RETURNING id`,
@@ -43,7 +43,7 @@ describe('Delivery log retention (e2e)', () => {
        VALUES ($1, $2, $3, $4, 'api.created', 1, true, 'OK', 5, $5)`,
       [randomUUID(), delivery.id, webhook.id, eventId, at],
     );
-    return { eventId, deliveryId: delivery.id };
+    return { eventId, deliveryId: delivery.id, webhookId: webhook.id };
   }
 
   const count = async (table: string, column: string, value: string) =>
@@ -65,6 +65,11 @@ describe('Delivery log retention (e2e)', () => {
     expect(await count('delivery_attempts', 'delivery_id', old.deliveryId)).toBe(0);
     expect(await count('deliveries', 'id', old.deliveryId)).toBe(0);
     expect(await count('events', 'id', old.eventId)).toBe(0);
+    // Its webhook keeps the last attempt as lastDelivery.
+    const [webhook] = await dataSource.query<
+      Array<{ last_delivery: { success: boolean; statusCode: number } }>
+    >(`SELECT w.last_delivery FROM webhooks w WHERE w.id = $1`, [old.webhookId]);
+    expect(webhook.last_delivery).toMatchObject({ success: true, response: 'OK' });
     expect(await count('delivery_attempts', 'delivery_id', recent.deliveryId)).toBe(1);
     expect(await count('deliveries', 'id', recent.deliveryId)).toBe(1);
     // A delivery still being retried keeps its event (it will be sent again) but not its old attempts.

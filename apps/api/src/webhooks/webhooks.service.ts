@@ -2,7 +2,7 @@ import { ConflictException, ForbiddenException, Injectable } from '@nestjs/commo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-import { WebhookEntity } from '@app/database';
+import { attachLastDeliveries, WebhookEntity } from '@app/database';
 import { EventUser, recordWebhookEvent } from '@app/events';
 import { checkUrlTarget } from '@app/netguard';
 import { generateWebhookSecret } from '@app/signing';
@@ -28,7 +28,7 @@ export class WebhooksService {
     private readonly outbox: OutboxRelayService,
   ) {}
 
-  list(principal: Principal, query: ListWebhooksQuery): Promise<WebhookEntity[]> {
+  async list(principal: Principal, query: ListWebhooksQuery): Promise<WebhookEntity[]> {
     const builder = this.dataSource
       .getRepository(WebhookEntity)
       .createQueryBuilder('webhook')
@@ -38,11 +38,17 @@ export class WebhooksService {
     if (query.eventName) {
       builder.andWhere('webhook.events @> ARRAY[:eventName]::text[]', { eventName: query.eventName });
     }
-    return builder.orderBy('webhook.createdAt', 'DESC').addOrderBy('webhook.id', 'DESC').getMany();
+    const webhooks = await builder
+      .orderBy('webhook.createdAt', 'DESC')
+      .addOrderBy('webhook.id', 'DESC')
+      .getMany();
+    return attachLastDeliveries(this.dataSource.manager, webhooks);
   }
 
   async get(principal: Principal, id: string): Promise<WebhookEntity> {
-    return findOwnedWebhook(this.dataSource.manager, principal, id);
+    const webhook = await findOwnedWebhook(this.dataSource.manager, principal, id);
+    await attachLastDeliveries(this.dataSource.manager, [webhook]);
+    return webhook;
   }
 
   async create(principal: Principal, dto: CreateWebhookDto): Promise<WebhookEntity> {
@@ -91,6 +97,7 @@ export class WebhooksService {
 
     const updated = await this.dataSource.transaction(async (manager) => {
       const webhook = await findOwnedWebhook(manager, principal, id, true);
+      await attachLastDeliveries(manager, [webhook]);
       if (dto.url !== undefined) webhook.url = dto.url;
       if (dto.events !== undefined) webhook.events = dto.events.map((event) => event.name);
       if (dto.custom !== undefined) webhook.custom = dto.custom;
@@ -116,6 +123,7 @@ export class WebhooksService {
   async remove(principal: Principal, id: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const webhook = await findOwnedWebhook(manager, principal, id, true);
+      await attachLastDeliveries(manager, [webhook]);
       await manager.delete(WebhookEntity, { id: webhook.id });
       await recordWebhookEvent(manager, 'webhook.deleted', webhook, actorOf(principal));
     });

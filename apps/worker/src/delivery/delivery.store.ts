@@ -85,12 +85,13 @@ export class DeliveryStore {
   }
 
   /**
-   * After every attempt, in one transaction and one statement on the common path: the attempt row,
-   * the delivery's new state, the webhook's lastDelivery and failure streak, and whether this
-   * attempt switches the webhook off (410, or failing longer than `disableAfterMs`). Only then a
-   * second statement drops its other deliveries and writes webhook.disabled to the outbox.
-   * Returns true when the webhook was disabled now; nothing is recorded when the delivery is gone
-   * (its webhook was deleted meanwhile).
+   * After every attempt: the attempt row and the delivery's new state, and the webhook's failure
+   * streak. A success is one statement that touches the webhook row only when it ends a streak,
+   * so a busy webhook's deliveries never queue on its row lock. A failure also decides, on the
+   * locked row, whether this attempt switches the webhook off (410, or failing longer than
+   * `disableAfterMs`); then its other deliveries are dropped and webhook.disabled goes to the
+   * outbox, in the same transaction. Returns true when the webhook was disabled now; nothing is
+   * recorded when the delivery is gone (its webhook was deleted meanwhile).
    */
   async recordAttempt(
     context: DeliveryContext,
@@ -98,30 +99,29 @@ export class DeliveryStore {
     outcome: AttemptOutcome,
     disableAfterMs: number,
   ): Promise<boolean> {
-    const lastDelivery: LastDelivery = {
-      success: record.success,
-      statusCode: record.statusCode,
-      response: record.error ?? record.response,
-      timestamp: new Date().toISOString(),
-    };
+    const params = [
+      record.attemptId,
+      context.deliveryId,
+      context.webhookId,
+      context.eventId,
+      context.eventName,
+      record.attempt,
+      record.statusCode,
+      record.response,
+      record.error,
+      record.durationMs,
+      outcome.status ?? null,
+      outcome.nextAttemptAt ?? null,
+    ];
+    if (record.success) {
+      await this.dataSource.query(RECORD_SUCCESS_SQL, params);
+      return false;
+    }
     return this.dataSource.transaction(async (manager) => {
-      const [result] = await manager.query<Array<DisableResult | { id: null }>>(RECORD_ATTEMPT_SQL, [
-        record.attemptId,
-        context.deliveryId,
-        context.webhookId,
-        context.eventId,
-        context.eventName,
-        record.attempt,
-        record.success,
-        record.statusCode,
-        record.response,
-        record.error,
-        record.durationMs,
-        outcome.status ?? null,
-        outcome.nextAttemptAt ?? null,
+      const [result] = await manager.query<Array<DisableResult | { id: null }>>(RECORD_FAILURE_SQL, [
+        ...params,
         outcome.gone,
         disableAfterMs,
-        JSON.stringify(lastDelivery),
       ]);
       if (!result || result.id === null || !('reason' in result) || result.reason === null) return false;
       // A disabled webhook receives nothing more: this delivery has failed, the others are dropped.
@@ -131,7 +131,18 @@ export class DeliveryStore {
         [context.webhookId, context.deliveryId],
       );
       const { reason: _reason, ...webhook } = result;
-      await recordWebhookEvent(manager, 'webhook.disabled', webhook as unknown as WebhookEntity, SYSTEM_USER);
+      const lastDelivery: LastDelivery = {
+        success: false,
+        statusCode: record.statusCode,
+        response: record.error ?? record.response,
+        timestamp: new Date().toISOString(),
+      };
+      await recordWebhookEvent(
+        manager,
+        'webhook.disabled',
+        { ...webhook, lastDelivery } as unknown as WebhookEntity,
+        SYSTEM_USER,
+      );
       return true;
     });
   }
@@ -149,52 +160,61 @@ type DisableResult = Pick<
   | 'active'
   | 'custom'
   | 'disabledReason'
-  | 'lastDelivery'
   | 'createdAt'
   | 'updatedAt'
 > & { reason: 'gone' | 'failing' | null };
 
 /*
- * $1 attempt id, $2 delivery id, $3 webhook id, $4 event id, $5 event name, $6 attempt number,
- * $7 success, $8 status code, $9 response, $10 error, $11 duration, $12 new delivery status,
- * $13 next attempt at, $14 gone (410), $15 disable-after ms, $16 lastDelivery JSON.
- * The webhook row is locked before deciding, so concurrent attempts decide on its latest state and
- * only one of them disables it. NO KEY UPDATE: foreign-key checks take KEY SHARE on it, which
- * plain FOR UPDATE would conflict with (a deadlock between two attempts to one webhook).
+ * Shared parameters: $1 attempt id, $2 delivery id, $3 webhook id, $4 event id, $5 event name,
+ * $6 attempt number, $7 status code, $8 response, $9 error, $10 duration, $11 new delivery status,
+ * $12 next attempt at. Failure only: $13 gone (410), $14 disable-after ms.
  */
-const RECORD_ATTEMPT_SQL = `
-  WITH delivery AS (
+const RECORD_DELIVERY_CTES = (success: boolean) => `
+  delivery AS (
     UPDATE deliveries
-       SET attempts = GREATEST(attempts, $6), status = COALESCE($12, status),
-           next_attempt_at = COALESCE($13, next_attempt_at), locked_until = NULL, updated_at = now()
+       SET attempts = GREATEST(attempts, $6), status = COALESCE($11, status),
+           next_attempt_at = COALESCE($12, next_attempt_at), locked_until = NULL, updated_at = now()
      WHERE id = $2
      RETURNING id
   ), attempt AS (
     INSERT INTO delivery_attempts
       (id, delivery_id, webhook_id, event_id, event_name, attempt, success, status_code, response, error, duration_ms)
-    SELECT $1, id, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM delivery
-  ), previous AS (
+    SELECT $1, id, $3, $4, $5, $6, ${success}, $7, $8, $9, $10 FROM delivery
+  )`;
+
+const RECORD_SUCCESS_SQL = `
+  WITH ${RECORD_DELIVERY_CTES(true)}, streak_ended AS (
+    UPDATE webhooks SET failing_since = NULL
+     WHERE id = $3 AND failing_since IS NOT NULL AND EXISTS (SELECT 1 FROM delivery)
+  )
+  SELECT count(*)::int AS found FROM delivery`;
+
+/*
+ * The webhook row is locked before deciding, so concurrent failures decide on its latest state and
+ * only one of them disables it. NO KEY UPDATE: foreign-key checks take KEY SHARE on it, which plain
+ * FOR UPDATE would conflict with (a deadlock between two attempts to one webhook).
+ */
+const RECORD_FAILURE_SQL = `
+  WITH ${RECORD_DELIVERY_CTES(false)}, previous AS (
     SELECT id, active, failing_since FROM webhooks
      WHERE id = $3 AND EXISTS (SELECT 1 FROM delivery)
      FOR NO KEY UPDATE
   ), decided AS (
-    SELECT id,
-           CASE WHEN $7 THEN NULL ELSE COALESCE(failing_since, now()) END AS failing_since,
+    SELECT id, COALESCE(failing_since, now()) AS failing_since,
            CASE WHEN NOT active THEN NULL
-                WHEN $14 THEN 'gone'
-                WHEN NOT $7 AND COALESCE(failing_since, now()) <= now() - $15 * interval '1 millisecond' THEN 'failing'
+                WHEN $13 THEN 'gone'
+                WHEN COALESCE(failing_since, now()) <= now() - $14 * interval '1 millisecond' THEN 'failing'
            END AS reason
       FROM previous
   ), updated AS (
     UPDATE webhooks w
-       SET last_delivery = $16, failing_since = decided.failing_since,
+       SET failing_since = decided.failing_since,
            active = CASE WHEN decided.reason IS NULL THEN w.active ELSE false END,
            disabled_reason = COALESCE(decided.reason, w.disabled_reason)
       FROM decided
      WHERE w.id = decided.id
      RETURNING decided.reason, w.id, w.owner_id AS "ownerId", w.owner_nickname AS "ownerNickname",
                w.user_id AS "userId", w.api_id AS "apiId", w.url, w.events, w.active, w.custom,
-               w.disabled_reason AS "disabledReason", w.last_delivery AS "lastDelivery",
-               w.created_at AS "createdAt", w.updated_at AS "updatedAt"
+               w.disabled_reason AS "disabledReason", w.created_at AS "createdAt", w.updated_at AS "updatedAt"
   )
   SELECT updated.* FROM (SELECT 1) AS one LEFT JOIN updated ON true`;

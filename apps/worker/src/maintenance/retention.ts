@@ -36,6 +36,18 @@ export class Retention implements OnApplicationBootstrap, BeforeApplicationShutd
   async purge(): Promise<number> {
     const cutoff = new Date(Date.now() - this.config.deliveryLogRetentionMs);
     let deleted = 0;
+    // Webhooks whose whole log is about to go keep their last attempt as lastDelivery.
+    await this.dataSource.query(
+      `UPDATE webhooks w
+          SET last_delivery = jsonb_build_object(
+                'success', a.success, 'statusCode', a.status_code, 'response', COALESCE(a.error, a.response),
+                'timestamp', to_char(a.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+         FROM (SELECT DISTINCT ON (webhook_id) * FROM delivery_attempts WHERE created_at < $1
+                ORDER BY webhook_id, created_at DESC, id DESC) a
+        WHERE w.id = a.webhook_id
+          AND NOT EXISTS (SELECT 1 FROM delivery_attempts b WHERE b.webhook_id = a.webhook_id AND b.created_at >= $1)`,
+      [cutoff],
+    );
     const statements = [
       `DELETE FROM delivery_attempts WHERE id IN (SELECT id FROM delivery_attempts WHERE created_at < $1 LIMIT ${DELETE_BATCH})`,
       `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status <> 'pending' AND updated_at < $1 LIMIT ${DELETE_BATCH})`,

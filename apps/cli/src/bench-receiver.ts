@@ -1,0 +1,36 @@
+/**
+ * The benchmark's receiver, run as its own process so every measurement hits the same server:
+ * answers 200 at once, remembers when each webhook-id first arrived, and serves GET /__stats.
+ */
+import { createServer } from 'node:http';
+
+const firstSeen = new Map<string, number>();
+let received = 0;
+
+const server = createServer((request, response) => {
+  if (request.method === 'GET' && request.url === '/__stats') {
+    response.setHeader('content-type', 'application/json');
+    response.end(JSON.stringify({ received, firstSeen: Object.fromEntries(firstSeen) }));
+    return;
+  }
+  if (request.method === 'POST' && request.url === '/__reset') {
+    firstSeen.clear();
+    received = 0;
+    response.end();
+    return;
+  }
+  request.on('data', () => undefined);
+  request.on('end', () => {
+    received += 1;
+    const id = request.headers['webhook-id'];
+    if (typeof id === 'string' && !firstSeen.has(id)) firstSeen.set(id, Date.now());
+    response.end('OK');
+  });
+});
+
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => {
+  const address = server.address() as { port: number };
+  process.stdout.write(`${address.port}\n`);
+});
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
