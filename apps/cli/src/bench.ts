@@ -21,16 +21,25 @@ const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function startReceiver(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, 'bench-receiver.ts')], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, 'bench-receiver.ts')],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve) =>
-    child.stdout?.once('data', (chunk: Buffer) => resolve({ child, url: `http://127.0.0.1:${chunk.toString().trim()}` })),
+    child.stdout?.once('data', (chunk: Buffer) =>
+      resolve({ child, url: `http://127.0.0.1:${chunk.toString().trim()}` }),
+    ),
   );
 }
 
 async function stats(url: string): Promise<{ received: number; firstSeen: Record<string, number> }> {
-  return (await fetch(`${url}/__stats`)).json() as Promise<{ received: number; firstSeen: Record<string, number> }>;
+  return (await fetch(`${url}/__stats`)).json() as Promise<{
+    received: number;
+    firstSeen: Record<string, number>;
+  }>;
 }
 
 /** Raw ceiling: one process, keep-alive, same concurrency, no queue, no database. */
@@ -42,7 +51,12 @@ async function measureCeiling(url: string, total: number): Promise<number> {
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < total) {
         next += 1;
-        const response = await pool.request({ path: '/ceiling', method: 'POST', body: '{"bench":true}', headers: { 'content-type': 'application/json' } });
+        const response = await pool.request({
+          path: '/ceiling',
+          method: 'POST',
+          body: '{"bench":true}',
+          headers: { 'content-type': 'application/json' },
+        });
         await response.body.dump();
       }
     }),
@@ -53,11 +67,22 @@ async function measureCeiling(url: string, total: number): Promise<number> {
 }
 
 /** Reference: a bare BullMQ consumer with the same HTTP client and no database. */
-async function measureReference(url: string, redisUrl: string, prefix: string, total: number): Promise<number> {
+async function measureReference(
+  url: string,
+  redisUrl: string,
+  prefix: string,
+  total: number,
+): Promise<number> {
   const connection = redisOptionsFromUrl(redisUrl);
   const queue = new Queue('reference', { prefix, connection });
   for (let offset = 0; offset < total; offset += 500) {
-    await queue.addBulk(Array.from({ length: Math.min(500, total - offset) }, (_, i) => ({ name: 'post', data: { n: offset + i }, opts: { removeOnComplete: true } })));
+    await queue.addBulk(
+      Array.from({ length: Math.min(500, total - offset) }, (_, i) => ({
+        name: 'post',
+        data: { n: offset + i },
+        opts: { removeOnComplete: true },
+      })),
+    );
   }
   const pool = new Pool(url, { connections: CONCURRENCY });
   let done = 0;
@@ -66,7 +91,12 @@ async function measureReference(url: string, redisUrl: string, prefix: string, t
     const worker = new Worker(
       'reference',
       async (job) => {
-        const response = await pool.request({ path: '/reference', method: 'POST', body: JSON.stringify(job.data), headers: { 'content-type': 'application/json' } });
+        const response = await pool.request({
+          path: '/reference',
+          method: 'POST',
+          body: JSON.stringify(job.data),
+          headers: { 'content-type': 'application/json' },
+        });
         await response.body.dump();
       },
       { prefix, connection: { ...connection, maxRetriesPerRequest: null }, concurrency: CONCURRENCY },
@@ -82,7 +112,12 @@ async function measureReference(url: string, redisUrl: string, prefix: string, t
   return perSec;
 }
 
-async function publishEvents(queue: Queue, owner: string, count: number, ids: string[]): Promise<Map<string, number>> {
+async function publishEvents(
+  queue: Queue,
+  owner: string,
+  count: number,
+  ids: string[],
+): Promise<Map<string, number>> {
   const publishedAt = new Map<string, number>();
   for (let offset = 0; offset < count; offset += 500) {
     const batch = ids.slice(offset, offset + 500);
@@ -90,7 +125,14 @@ async function publishEvents(queue: Queue, owner: string, count: number, ids: st
     await queue.addBulk(
       batch.map((id) => ({
         name: 'api.created',
-        data: { id, name: 'api.created', user: { id: owner }, resourceType: 'Api', resource: { id, name: 'Bench API' }, ownerId: owner },
+        data: {
+          id,
+          name: 'api.created',
+          user: { id: owner },
+          resourceType: 'Api',
+          resource: { id, name: 'Bench API' },
+          ownerId: owner,
+        },
         opts: { jobId: id },
       })),
     );
@@ -99,7 +141,12 @@ async function publishEvents(queue: Queue, owner: string, count: number, ids: st
   return publishedAt;
 }
 
-async function waitForAttempts(db: Client, owner: string, expected: number, timeoutMs: number): Promise<void> {
+async function waitForAttempts(
+  db: Client,
+  owner: string,
+  expected: number,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { rows } = await db.query<{ n: number }>(
@@ -107,7 +154,8 @@ async function waitForAttempts(db: Client, owner: string, expected: number, time
       [owner],
     );
     if (rows[0].n >= expected) return;
-    if (Date.now() > deadline) throw new Error(`only ${rows[0].n} of ${expected} deliveries recorded in time`);
+    if (Date.now() > deadline)
+      throw new Error(`only ${rows[0].n} of ${expected} deliveries recorded in time`);
     await sleep(50);
   }
 }
@@ -125,7 +173,9 @@ function percentile(sorted: number[], p: number): number {
 }
 
 function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith(field));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(field));
   return Math.round(Number(line?.replace(/\D+/g, '') ?? 0) / 1024);
 }
 
@@ -142,7 +192,9 @@ async function main(): Promise<void> {
     log(`database ${dbUrl.pathname.slice(1)}, queue prefix ${prefix}`);
     await prepareDatabase(databaseUrl);
     await db.connect();
-    await db.query(`CREATE OR REPLACE FUNCTION gen_random_bytes_compat(n int) RETURNS bytea LANGUAGE sql AS $$ SELECT decode(string_agg(lpad(to_hex((random()*255)::int), 2, '0'), ''), 'hex') FROM generate_series(1, n) $$`);
+    await db.query(
+      `CREATE OR REPLACE FUNCTION gen_random_bytes_compat(n int) RETURNS bytea LANGUAGE sql AS $$ SELECT decode(string_agg(lpad(to_hex((random()*255)::int), 2, '0'), ''), 'hex') FROM generate_series(1, n) $$`,
+    );
     const receiver = await startReceiver();
     children.push(receiver.child);
 
@@ -196,7 +248,18 @@ async function main(): Promise<void> {
       if (due > Date.now()) await sleep(due - Date.now());
       const id = `${owner}-${i}`;
       publishedAt.set(id, Date.now());
-      await events.add('api.created', { id, name: 'api.created', user: { id: owner }, resourceType: 'Api', resource: { id }, ownerId: owner }, { jobId: id });
+      await events.add(
+        'api.created',
+        {
+          id,
+          name: 'api.created',
+          user: { id: owner },
+          resourceType: 'Api',
+          resource: { id },
+          ownerId: owner,
+        },
+        { jobId: id },
+      );
     }
     await waitForAttempts(db, owner, total, 120_000);
     const seen = (await stats(receiver.url)).firstSeen;
@@ -219,7 +282,9 @@ async function main(): Promise<void> {
     for (const child of children) child.kill('SIGTERM');
     await sleep(500);
     await db.end().catch(() => undefined);
-    await dropDatabase(config.databaseUrl, dbUrl.pathname.slice(1)).catch((error: Error) => log(`cleanup: ${error.message}`));
+    await dropDatabase(config.databaseUrl, dbUrl.pathname.slice(1)).catch((error: Error) =>
+      log(`cleanup: ${error.message}`),
+    );
     await deleteKeys(config.redisUrl, prefix).catch((error: Error) => log(`cleanup: ${error.message}`));
   }
 }
