@@ -1,0 +1,61 @@
+import { BadRequestException, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { QueryFailedError } from 'typeorm';
+import { RequestValidationException, toErrorBody } from './error-body';
+
+describe('toErrorBody', () => {
+  it('never lets internals out of a 500', () => {
+    const error = new Error(
+      'connect ECONNREFUSED 10.0.0.5:5432 at Pool.connect (/app/node_modules/pg/lib/index.js)',
+    );
+    expect(toErrorBody(error)).toEqual({ code: 500, message: 'Internal server error' });
+    const sql = new QueryFailedError(
+      'SELECT * FROM webhooks WHERE secret = $1',
+      ['whsec_x'],
+      new Error('syntax error'),
+    );
+    expect(toErrorBody(sql)).toEqual({ code: 500, message: 'Internal server error' });
+    expect(toErrorBody('a thrown string')).toEqual({ code: 500, message: 'Internal server error' });
+    expect(toErrorBody(null)).toEqual({ code: 500, message: 'Internal server error' });
+  });
+
+  it('keeps HTTP exceptions as {code, message}; 401 is always "Access denied"', () => {
+    expect(toErrorBody(new NotFoundException('Webhook not found'))).toEqual({
+      code: 404,
+      message: 'Webhook not found',
+    });
+    expect(toErrorBody(new UnauthorizedException('jwt expired'))).toEqual({
+      code: 401,
+      message: 'Access denied',
+    });
+    expect(toErrorBody(new BadRequestException(['a is wrong', 'b is wrong']))).toEqual({
+      code: 400,
+      message: 'a is wrong; b is wrong',
+    });
+  });
+
+  it('adds the field errors of a validation failure', () => {
+    const body = toErrorBody(
+      new RequestValidationException([
+        { field: 'url', message: 'url must be an absolute http or https URL' },
+      ]),
+    );
+    expect(body).toEqual({
+      code: 400,
+      message: 'url must be an absolute http or https URL',
+      errors: [{ field: 'url', message: 'url must be an absolute http or https URL' }],
+    });
+  });
+
+  it('maps body-parser errors to 400, 413 and 415', () => {
+    expect(toErrorBody({ status: 400, type: 'entity.parse.failed' })).toEqual({
+      code: 400,
+      message: 'Malformed JSON in request body',
+    });
+    expect(toErrorBody({ status: 413, type: 'entity.too.large' }).code).toBe(413);
+    expect(toErrorBody({ status: 415, type: 'charset.unsupported' }).code).toBe(415);
+    expect(toErrorBody({ status: 500, type: 'stream.not.readable' })).toEqual({
+      code: 500,
+      message: 'Internal server error',
+    });
+  });
+});
