@@ -2,10 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { redisOptionsFromUrl } from '@app/config';
 import { DeliveryAttemptEntity, DeliveryEntity, EventEntity } from '@app/database';
 import { bearer, freePort, mintToken } from '@app/testing';
-import { createTestApi, TestApi } from './helpers/test-app';
+import { createQueuedTestApi, createTestApi, QueuedTestApi, TestApi } from './helpers/test-app';
 
 interface SeedAttempt {
   createdAt: string;
@@ -20,22 +19,16 @@ interface SeedAttempt {
  */
 describe('Webhook deliveries: log and redelivery (e2e)', () => {
   const queuePrefix = `${process.env.EVENT_API_TEST_QUEUE_PREFIX}:deliveries`;
-  let api: TestApi;
+  let api: QueuedTestApi;
   let queue: Queue;
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    api = await createTestApi({ DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true', QUEUE_PREFIX: queuePrefix });
-    queue = new Queue('deliveries', {
-      prefix: api.config.queuePrefix,
-      connection: redisOptionsFromUrl(api.config.redisUrl),
-    });
-    dataSource = api.app.get(DataSource);
+    api = await createQueuedTestApi('deliveries');
+    queue = api.deliveries;
+    dataSource = api.dataSource;
   });
-  afterAll(async () => {
-    await queue.close();
-    await api.close();
-  });
+  afterAll(() => api.close());
 
   const user = () => {
     const sub = `user-${Math.random().toString(36).slice(2)}`;

@@ -1,9 +1,8 @@
 import { Queue } from 'bullmq';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { redisOptionsFromUrl } from '@app/config';
 import { bearer, freePort, mintToken } from '@app/testing';
-import { createTestApi, TestApi } from './helpers/test-app';
+import { createQueuedTestApi, createTestApi, QueuedTestApi, TestApi } from './helpers/test-app';
 
 /**
  * Ping and secret rotation against the real database and Redis. The queue prefix is this file's own
@@ -12,22 +11,16 @@ import { createTestApi, TestApi } from './helpers/test-app';
  */
 describe('Webhook actions: ping, secret rotation (e2e)', () => {
   const queuePrefix = `${process.env.EVENT_API_TEST_QUEUE_PREFIX}:webhook-actions`;
-  let api: TestApi;
+  let api: QueuedTestApi;
   let queue: Queue;
   let dataSource: DataSource;
 
   beforeAll(async () => {
-    api = await createTestApi({ DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true', QUEUE_PREFIX: queuePrefix });
-    queue = new Queue('deliveries', {
-      prefix: api.config.queuePrefix,
-      connection: redisOptionsFromUrl(api.config.redisUrl),
-    });
-    dataSource = api.app.get(DataSource);
+    api = await createQueuedTestApi('webhook-actions');
+    queue = api.deliveries;
+    dataSource = api.dataSource;
   });
-  afterAll(async () => {
-    await queue.close();
-    await api.close();
-  });
+  afterAll(() => api.close());
 
   const user = (scope = 'webhook') => {
     const sub = `user-${Math.random().toString(36).slice(2)}`;

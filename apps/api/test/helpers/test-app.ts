@@ -1,7 +1,9 @@
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
 import type { App } from 'supertest/types';
-import { AppConfig, loadConfig } from '@app/config';
+import { AppConfig, loadConfig, redisOptionsFromUrl } from '@app/config';
 import { createLogger } from '@app/logging';
 import { TEST_JWT_SECRET } from '@app/testing';
 import { ApiModule } from '../../src/api.module';
@@ -31,4 +33,38 @@ export async function createTestApi(env: Record<string, string> = {}): Promise<T
   configureApiApp(app, createLogger('silent'));
   await app.init();
   return { app, http: app.getHttpServer() as App, config, close: () => app.close() };
+}
+
+export interface QueuedTestApi extends TestApi {
+  /** The deliveries queue the API produces to, for assertions on jobs. */
+  deliveries: Queue;
+  dataSource: DataSource;
+}
+
+/**
+ * An API on its own queue prefix (under the run's, so the global teardown deletes it): no worker
+ * of another test file consumes the jobs this file looks for.
+ */
+export async function createQueuedTestApi(
+  name: string,
+  env: Record<string, string> = {},
+): Promise<QueuedTestApi> {
+  const api = await createTestApi({
+    DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
+    QUEUE_PREFIX: `${process.env.EVENT_API_TEST_QUEUE_PREFIX}:${name}`,
+    ...env,
+  });
+  const deliveries = new Queue('deliveries', {
+    prefix: api.config.queuePrefix,
+    connection: redisOptionsFromUrl(api.config.redisUrl),
+  });
+  return {
+    ...api,
+    deliveries,
+    dataSource: api.app.get(DataSource),
+    close: async () => {
+      await deliveries.close();
+      await api.close();
+    },
+  };
 }
