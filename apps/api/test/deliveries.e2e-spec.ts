@@ -3,8 +3,8 @@ import { Queue } from 'bullmq';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { DeliveryAttemptEntity, DeliveryEntity, EventEntity } from '@app/database';
-import { bearer, freePort, mintToken } from '@app/testing';
-import { createQueuedTestApi, createTestApi, QueuedTestApi, TestApi } from './helpers/test-app';
+import { bearer, mintToken } from '@app/testing';
+import { createOfflineTestApi, createQueuedTestApi, QueuedTestApi, TestApi } from './helpers/test-app';
 
 interface SeedAttempt {
   createdAt: string;
@@ -378,11 +378,7 @@ describe('Webhook deliveries: log and redelivery (e2e)', () => {
     describe('with Redis unreachable', () => {
       let offline: TestApi;
       beforeAll(async () => {
-        offline = await createTestApi({
-          DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
-          QUEUE_PREFIX: queuePrefix,
-          REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
-        });
+        offline = await createOfflineTestApi(queuePrefix);
       });
       afterAll(() => offline.close());
 

@@ -5,7 +5,7 @@ import { DataSource } from 'typeorm';
 import type { App } from 'supertest/types';
 import { AppConfig, loadConfig, redisOptionsFromUrl } from '@app/config';
 import { createLogger } from '@app/logging';
-import { TEST_JWT_SECRET } from '@app/testing';
+import { freePort, TEST_JWT_SECRET } from '@app/testing';
 import { ApiModule } from '../../src/api.module';
 import { configureApiApp } from '../../src/app.setup';
 
@@ -67,4 +67,13 @@ export async function createQueuedTestApi(
       await api.close();
     },
   };
+}
+
+/** An API whose Redis is unreachable from the start (a free port nobody listens on). */
+export async function createOfflineTestApi(queuePrefix: string): Promise<TestApi> {
+  return createTestApi({
+    DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
+    QUEUE_PREFIX: queuePrefix,
+    REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+  });
 }
