@@ -1,46 +1,65 @@
 /**
- * npm run bench: the delivery benchmark (SPEC §11). One worker process, a local receiver process,
- * the real queue and database; prints progress to stderr and one JSON result line last.
+ * npm run bench: the delivery benchmark (SPEC §11). Worker processes, a receiver process, the real
+ * queue and database; progress and the CPU split go to stderr, one JSON result line comes last.
+ *
+ *   npm run bench -- [--concurrency 100] [--deliveries 10000] [--rate 1000] [--seconds 5] [--workers 1]
+ *                    [--cpu-prof DIR]   (workers write V8 CPU profiles there when they stop)
  */
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
-import Redis from 'ioredis';
 import { Client } from 'pg';
 import { Pool } from 'undici';
 import { loadConfigOrExit, redisOptionsFromUrl } from '@app/config';
 import { prepareDatabase } from '@app/database';
+import { fail, parseArgs } from './args';
+import {
+  coresBetween,
+  CpuGroups,
+  CpuSample,
+  deleteKeys,
+  dropDatabase,
+  log,
+  percentile,
+  redisPid,
+  ROOT,
+  rssMb,
+  sampleCpu,
+  sleep,
+  startReceiver,
+} from './bench-support';
 
-const CONCURRENCY = 50;
-const DELIVERIES_PER_SCENARIO = Number(process.env.BENCH_DELIVERIES ?? 4000);
+const { flags } = parseArgs(process.argv.slice(2));
+function numberFlag(name: string, fallback: number): number {
+  const value = Number(flags.get(name) ?? fallback);
+  if (!Number.isInteger(value) || value < 1) fail(`--${name} must be a positive integer`);
+  return value;
+}
+const CONCURRENCY = numberFlag('concurrency', 100);
+const DELIVERIES = numberFlag('deliveries', Number(process.env.BENCH_DELIVERIES ?? 10_000));
+const OFFERED_PER_SEC = numberFlag('rate', 1000);
+const OFFERED_SECONDS = numberFlag('seconds', 5);
+const WORKERS = numberFlag('workers', 1);
 const FANOUTS = [1, 10, 30];
-const ROOT = join(__dirname, '..', '..', '..');
+const CPU_PROFILE_DIR = flags.get('cpu-prof');
 
-const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function startReceiver(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(__dirname, 'bench-receiver.ts')],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  return new Promise((resolve) =>
-    child.stdout?.once('data', (chunk: Buffer) =>
-      resolve({ child, url: `http://127.0.0.1:${chunk.toString().trim()}` }),
-    ),
-  );
+interface Event {
+  id: string;
+  name: 'api.created';
+  user: { id: string };
+  resourceType: 'Api';
+  resource: { id: string; name: string };
+  ownerId: string;
 }
 
-async function stats(url: string): Promise<{ received: number; firstSeen: Record<string, number> }> {
-  return (await fetch(`${url}/__stats`)).json() as Promise<{
-    received: number;
-    firstSeen: Record<string, number>;
-  }>;
-}
+const event = (owner: string, id: string): Event => ({
+  id,
+  name: 'api.created',
+  user: { id: owner },
+  resourceType: 'Api',
+  resource: { id, name: 'Bench API' },
+  ownerId: owner,
+});
 
 /** Raw ceiling: one process, keep-alive, same concurrency, no queue, no database. */
 async function measureCeiling(url: string, total: number): Promise<number> {
@@ -87,7 +106,7 @@ async function measureReference(
   const pool = new Pool(url, { connections: CONCURRENCY });
   let done = 0;
   const started = performance.now();
-  const finished = new Promise<void>((resolve) => {
+  await new Promise<void>((resolve) => {
     const worker = new Worker(
       'reference',
       async (job) => {
@@ -106,39 +125,18 @@ async function measureReference(
       if (done === total) void worker.close().then(resolve);
     });
   });
-  await finished;
   const perSec = total / ((performance.now() - started) / 1000);
   await Promise.all([pool.close(), queue.obliterate({ force: true }).then(() => queue.close())]);
   return perSec;
 }
 
-async function publishEvents(
-  queue: Queue,
-  owner: string,
-  count: number,
-  ids: string[],
-): Promise<Map<string, number>> {
-  const publishedAt = new Map<string, number>();
-  for (let offset = 0; offset < count; offset += 500) {
-    const batch = ids.slice(offset, offset + 500);
-    const now = Date.now();
-    await queue.addBulk(
-      batch.map((id) => ({
-        name: 'api.created',
-        data: {
-          id,
-          name: 'api.created',
-          user: { id: owner },
-          resourceType: 'Api',
-          resource: { id, name: 'Bench API' },
-          ownerId: owner,
-        },
-        opts: { jobId: id },
-      })),
-    );
-    for (const id of batch) publishedAt.set(id, now);
-  }
-  return publishedAt;
+async function createWebhooks(db: Client, owner: string, url: string, count: number): Promise<void> {
+  await db.query(
+    `INSERT INTO webhooks (owner_id, user_id, url, events, secret)
+     SELECT $1, $1, $2, ARRAY['api.created'], 'whsec_' || encode(sha256(random()::text::bytea), 'base64')
+       FROM generate_series(1, $3)`,
+    [owner, `${url}/hook`, count],
+  );
 }
 
 async function waitForAttempts(
@@ -150,7 +148,8 @@ async function waitForAttempts(
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { rows } = await db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM delivery_attempts a JOIN webhooks w ON w.id = a.webhook_id WHERE w.owner_id = $1`,
+      `SELECT count(*)::int AS n FROM delivery_attempts
+        WHERE webhook_id IN (SELECT id FROM webhooks WHERE owner_id = $1)`,
       [owner],
     );
     if (rows[0].n >= expected) return;
@@ -160,23 +159,11 @@ async function waitForAttempts(
   }
 }
 
-async function createWebhooks(db: Client, owner: string, url: string, count: number): Promise<void> {
-  await db.query(
-    `INSERT INTO webhooks (owner_id, user_id, url, events, secret)
-     SELECT $1, $1, $2, ARRAY['api.created'], 'whsec_' || encode(gen_random_bytes_compat(32), 'base64') FROM generate_series(1, $3)`,
-    [owner, `${url}/hook`, count],
+function describeCpu(cores: CpuSample, perSec: number): string {
+  const parts = Object.entries(cores).map(
+    ([who, used]) => `${who} ${used.toFixed(2)} cores (${Math.round((used / perSec) * 1e6)} µs/delivery)`,
   );
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
-}
-
-function rssMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(field));
-  return Math.round(Number(line?.replace(/\D+/g, '') ?? 0) / 1024);
+  return parts.join(', ');
 }
 
 async function main(): Promise<void> {
@@ -189,12 +176,11 @@ async function main(): Promise<void> {
   const children: ChildProcess[] = [];
   const db = new Client({ connectionString: databaseUrl });
   try {
-    log(`database ${dbUrl.pathname.slice(1)}, queue prefix ${prefix}`);
+    log(
+      `database ${dbUrl.pathname.slice(1)}, queue prefix ${prefix}, ${WORKERS} worker(s), concurrency ${CONCURRENCY}`,
+    );
     await prepareDatabase(databaseUrl);
     await db.connect();
-    await db.query(
-      `CREATE OR REPLACE FUNCTION gen_random_bytes_compat(n int) RETURNS bytea LANGUAGE sql AS $$ SELECT decode(string_agg(lpad(to_hex((random()*255)::int), 2, '0'), ''), 'hex') FROM generate_series(1, n) $$`,
-    );
     const receiver = await startReceiver();
     children.push(receiver.child);
 
@@ -205,66 +191,97 @@ async function main(): Promise<void> {
     const referencePerSec = await measureReference(receiver.url, config.redisUrl, prefix, 10_000);
     log(`reference ${Math.round(referencePerSec)}/s`);
 
-    const worker = spawn(process.execPath, [join(ROOT, 'dist', 'apps', 'worker', 'src', 'main.js')], {
-      env: {
-        ...process.env,
-        DATABASE_URL: databaseUrl,
-        QUEUE_PREFIX: prefix,
-        DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
-        DELIVERY_CONCURRENCY: String(CONCURRENCY),
-        WORKER_PORT: '0',
-        HOST: '127.0.0.1',
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
-    children.push(worker);
+    const workers = Array.from({ length: WORKERS }, () =>
+      spawn(
+        process.execPath,
+        [
+          ...(CPU_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROFILE_DIR}`] : []),
+          join(ROOT, 'dist', 'apps', 'worker', 'src', 'main.js'),
+        ],
+        {
+          env: {
+            ...process.env,
+            DATABASE_URL: databaseUrl,
+            QUEUE_PREFIX: prefix,
+            DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
+            DELIVERY_CONCURRENCY: String(CONCURRENCY),
+            WORKER_PORT: '0',
+            HOST: '127.0.0.1',
+            LOG_LEVEL: 'warn',
+          },
+          stdio: ['ignore', 'ignore', 'inherit'],
+        },
+      ),
+    );
+    children.push(...workers);
+    const groups: CpuGroups = {
+      worker: workers.map((worker) => worker.pid as number),
+      receiver: [receiver.child.pid as number],
+      redis: await redisPid(config.redisUrl),
+    };
     const events = new Queue('events', { prefix, connection: redisOptionsFromUrl(config.redisUrl) });
-    await sleep(1500);
+    await sleep(2000);
 
-    const fanout: Array<{ webhooksPerEvent: number; deliveriesPerSec: number }> = [];
+    const fanout: Array<{ webhooksPerEvent: number; deliveriesPerSec: number; cpuCores: CpuSample }> = [];
     for (const webhooksPerEvent of FANOUTS) {
       const owner = `bench-fanout-${webhooksPerEvent}`;
       await createWebhooks(db, owner, receiver.url, webhooksPerEvent);
-      const count = Math.ceil(DELIVERIES_PER_SCENARIO / webhooksPerEvent);
-      const ids = Array.from({ length: count }, (_, i) => `${owner}-${i}`);
+      const count = Math.ceil(DELIVERIES / webhooksPerEvent);
+      const before = sampleCpu(groups);
       const started = performance.now();
-      await publishEvents(events, owner, count, ids);
+      for (let offset = 0; offset < count; offset += 500) {
+        const ids = Array.from({ length: Math.min(500, count - offset) }, (_, i) => `${owner}-${offset + i}`);
+        await events.addBulk(
+          ids.map((id) => ({ name: 'api.created', data: event(owner, id), opts: { jobId: id } })),
+        );
+      }
       await waitForAttempts(db, owner, count * webhooksPerEvent, 300_000);
-      const deliveriesPerSec = (count * webhooksPerEvent) / ((performance.now() - started) / 1000);
-      fanout.push({ webhooksPerEvent, deliveriesPerSec: Math.round(deliveriesPerSec) });
-      log(`fan-out ${webhooksPerEvent}: ${Math.round(deliveriesPerSec)} deliveries/s`);
-    }
-
-    const offeredPerSec = Math.max(10, Math.round(Math.min(fanout[0].deliveriesPerSec * 0.5, 500)));
-    log(`latency at ${offeredPerSec} events/s…`);
-    const owner = 'bench-latency';
-    await createWebhooks(db, owner, receiver.url, 1);
-    const total = offeredPerSec * 5;
-    const publishedAt = new Map<string, number>();
-    const started = Date.now();
-    for (let i = 0; i < total; i += 1) {
-      const due = started + (i * 1000) / offeredPerSec;
-      if (due > Date.now()) await sleep(due - Date.now());
-      const id = `${owner}-${i}`;
-      publishedAt.set(id, Date.now());
-      await events.add(
-        'api.created',
-        {
-          id,
-          name: 'api.created',
-          user: { id: owner },
-          resourceType: 'Api',
-          resource: { id },
-          ownerId: owner,
-        },
-        { jobId: id },
+      const seconds = (performance.now() - started) / 1000;
+      const deliveriesPerSec = Math.round((count * webhooksPerEvent) / seconds);
+      const cpuCores = coresBetween(before, sampleCpu(groups), seconds);
+      fanout.push({ webhooksPerEvent, deliveriesPerSec, cpuCores });
+      log(
+        `fan-out ${webhooksPerEvent}: ${deliveriesPerSec} deliveries/s; ${describeCpu(cpuCores, deliveriesPerSec)}`,
       );
     }
+
+    log(`latency at ${OFFERED_PER_SEC} events/s offered for ${OFFERED_SECONDS} s…`);
+    const owner = 'bench-latency';
+    await createWebhooks(db, owner, receiver.url, 1);
+    const total = OFFERED_PER_SEC * OFFERED_SECONDS;
+    const publishedAt = new Map<string, number>();
+    const before = sampleCpu(groups);
+    const started = Date.now();
+    // Publish in 10 ms ticks, each tick whatever the schedule says is due by then.
+    for (let sent = 0; sent < total;) {
+      const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * OFFERED_PER_SEC) + 1);
+      const jobs = [];
+      for (; sent < due; sent += 1) {
+        const id = `${owner}-${sent}`;
+        publishedAt.set(id, Date.now());
+        jobs.push({ name: 'api.created', data: event(owner, id), opts: { jobId: id } });
+      }
+      if (jobs.length > 0) await events.addBulk(jobs);
+      await sleep(10);
+    }
     await waitForAttempts(db, owner, total, 120_000);
-    const seen = (await stats(receiver.url)).firstSeen;
-    const latencies = [...publishedAt].map(([id, at]) => (seen[id] ?? Infinity) - at).sort((a, b) => a - b);
-    const workerRssMb = rssMb(worker.pid as number, 'VmHWM');
+    const latencySeconds = (Date.now() - started) / 1000;
+    const latencyCpu = coresBetween(before, sampleCpu(groups), latencySeconds);
+    const seen = (await (await fetch(`${receiver.url}/__stats`)).json()) as {
+      firstSeen: Record<string, number>;
+    };
+    const latencies = [...publishedAt]
+      .map(([id, at]) => (seen.firstSeen[id] ?? Infinity) - at)
+      .sort((a, b) => a - b);
+    const latencyMs = {
+      offeredPerSec: OFFERED_PER_SEC,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+    };
+    log(
+      `latency p50 ${latencyMs.p50} ms, p99 ${latencyMs.p99} ms; ${describeCpu(latencyCpu, OFFERED_PER_SEC)}`,
+    );
+    const workerRssMb = Math.max(...workers.map((worker) => rssMb(worker.pid as number, 'VmHWM')));
     await events.close();
 
     process.stdout.write(
@@ -272,41 +289,23 @@ async function main(): Promise<void> {
         ceilingPerSec: Math.round(ceilingPerSec),
         referencePerSec: Math.round(referencePerSec),
         fanout,
-        latencyMs: { offeredPerSec, p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
+        latencyMs: { ...latencyMs, cpuCores: latencyCpu },
         workerRssMb,
-        deliveriesPerScenario: DELIVERIES_PER_SCENARIO,
+        ratioToReference: fanout.map((f) => Math.round((f.deliveriesPerSec / referencePerSec) * 100) / 100),
+        deliveriesPerScenario: DELIVERIES,
         concurrency: CONCURRENCY,
+        workers: WORKERS,
       })}\n`,
     );
   } finally {
     for (const child of children) child.kill('SIGTERM');
-    await sleep(500);
+    await sleep(1000);
     await db.end().catch(() => undefined);
     await dropDatabase(config.databaseUrl, dbUrl.pathname.slice(1)).catch((error: Error) =>
       log(`cleanup: ${error.message}`),
     );
     await deleteKeys(config.redisUrl, prefix).catch((error: Error) => log(`cleanup: ${error.message}`));
   }
-}
-
-async function dropDatabase(serverUrl: string, name: string): Promise<void> {
-  const admin = new URL(serverUrl);
-  admin.pathname = '/postgres';
-  const client = new Client({ connectionString: admin.toString() });
-  await client.connect();
-  await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-  await client.end();
-}
-
-async function deleteKeys(redisUrl: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisUrl);
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== '0');
-  redis.disconnect();
 }
 
 main().catch((error: unknown) => {

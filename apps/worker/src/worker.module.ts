@@ -3,6 +3,7 @@ import { AppConfig, AppConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { DeliveryProcessor } from './delivery/delivery.processor';
 import { DeliveryStore } from './delivery/delivery.store';
+import { EventBodies } from './delivery/event-bodies';
 import { FanOutProcessor } from './fan-out/fan-out.processor';
 import { FanOutStore } from './fan-out/fan-out.store';
 import { HealthServer } from './health-server';
@@ -24,6 +25,7 @@ export class WorkerModule {
         FanOutStore,
         FanOutProcessor,
         DeliveryStore,
+        EventBodies,
         DeliveryProcessor,
         OutboxRelay,
         Sweeper,

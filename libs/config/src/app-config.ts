@@ -37,6 +37,8 @@ export class AppConfig {
   readonly workerPort!: number;
   readonly databaseUrl!: string;
   readonly dbMigrateOnStart!: boolean;
+  /** SQL pool size per process, derived from DELIVERY_CONCURRENCY (see databasePoolSize). */
+  readonly databasePoolSize!: number;
   readonly redisUrl!: string;
   readonly queuePrefix!: string;
   readonly jwt!: JwtConfig;

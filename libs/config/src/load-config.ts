@@ -151,6 +151,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const reader = new EnvReader(env);
   const nodeEnv = reader.string('NODE_ENV', 'development');
   const production = nodeEnv === 'production';
+  const concurrency = reader.integer('DELIVERY_CONCURRENCY', 50, 1, 10_000);
   const config: AppConfig = {
     nodeEnv,
     production,
@@ -162,6 +163,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       'postgresql:',
     ]) as string,
     dbMigrateOnStart: reader.boolean('DB_MIGRATE_ON_START', true),
+    databasePoolSize: databasePoolSize(concurrency),
     redisUrl: reader.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) as string,
     queuePrefix: reader.string('QUEUE_PREFIX', 'bull'),
     jwt: parseJwt(reader, production),
@@ -169,7 +171,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     delivery: {
       timeoutMs: reader.duration('DELIVERY_TIMEOUT', '15s'),
       retryScheduleMs: reader.durationList('DELIVERY_RETRY_SCHEDULE', '5s,5m,30m,2h,5h,10h,10h'),
-      concurrency: reader.integer('DELIVERY_CONCURRENCY', 50, 1, 10_000),
+      concurrency,
       allowPrivateNetworks: reader.boolean('DELIVERY_ALLOW_PRIVATE_NETWORKS', false),
       sweepIntervalMs: reader.duration('DELIVERY_SWEEP_INTERVAL', '10s', 100),
     },
@@ -182,6 +184,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: reader.string('LOG_LEVEL', 'info'),
   };
   return Object.assign(new AppConfig(), config);
+}
+
+/**
+ * SQL connections per process. Deliveries share batched statements (a few in flight per batcher),
+ * so the pool grows with DELIVERY_CONCURRENCY by one connection per ten in-flight deliveries,
+ * not one per delivery: 15 at the default 50, 20 at 100.
+ */
+export function databasePoolSize(deliveryConcurrency: number): number {
+  return 10 + Math.ceil(deliveryConcurrency / 10);
 }
 
 /**

@@ -8,7 +8,7 @@ import { buildDataSourceOptions } from './data-source-options';
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) =>
-        buildDataSourceOptions({ databaseUrl: config.databaseUrl, poolSize: 10 }),
+        buildDataSourceOptions({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize }),
     }),
   ],
 })

@@ -49,17 +49,27 @@ export class EventPublisher {
 
   /** Validates and enqueues; returns the event id (the envelope's, or a new UUID). */
   async publish(envelope: EventEnvelope): Promise<string> {
-    const check = validateEnvelope(envelope);
-    if (!check.ok) throw new InvalidEnvelopeError(check.reason);
-    const id = check.envelope.id ?? randomUUID();
-    const data: EventEnvelope = {
-      ...check.envelope,
-      id,
-      timestamp: check.envelope.timestamp ?? new Date().toISOString(),
-    };
-    const added = this.queue.add(data.name, data, { jobId: id });
-    await (this.failFast ? withQueueTimeout(added) : added);
+    const [id] = await this.publishBulk([envelope]);
     return id;
+  }
+
+  /** Validates every envelope first (one bad one publishes none), then enqueues all in one round. */
+  async publishBulk(envelopes: readonly EventEnvelope[]): Promise<string[]> {
+    const jobs = envelopes.map((envelope) => {
+      const check = validateEnvelope(envelope);
+      if (!check.ok) throw new InvalidEnvelopeError(check.reason);
+      const id = check.envelope.id ?? randomUUID();
+      const data: EventEnvelope = {
+        ...check.envelope,
+        id,
+        timestamp: check.envelope.timestamp ?? new Date().toISOString(),
+      };
+      return { name: data.name, data, opts: { jobId: id } };
+    });
+    if (jobs.length === 0) return [];
+    const added = this.queue.addBulk(jobs);
+    await (this.failFast ? withQueueTimeout(added) : added);
+    return jobs.map((job) => job.data.id as string);
   }
 
   async close(): Promise<void> {

@@ -35,7 +35,7 @@ export async function relayOutbox(dataSource: DataSource, publisher: EventPublis
         `SELECT id, envelope FROM event_outbox ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [RELAY_BATCH],
       );
-      for (const row of rows) await publisher.publish({ ...row.envelope, id: row.id });
+      await publisher.publishBulk(rows.map((row) => ({ ...row.envelope, id: row.id })));
       if (rows.length > 0) {
         await manager.query(`DELETE FROM event_outbox WHERE id = ANY($1::uuid[])`, [
           rows.map((row) => row.id),

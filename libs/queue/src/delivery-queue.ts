@@ -46,6 +46,35 @@ export class DeliveryQueue {
     );
   }
 
+  /**
+   * The ids among `deliveryIds` that have no live job (waiting, delayed, active), in one pipelined
+   * round: a job hash without `finishedOn` is live. A finished job still holding the id would
+   * swallow a re-add, so those are removed here.
+   */
+  async withoutLiveJob(deliveryIds: readonly string[]): Promise<string[]> {
+    if (deliveryIds.length === 0) return [];
+    const client = await this.queue.getBackend().client;
+    const pipeline = client.pipeline();
+    for (const id of deliveryIds) pipeline.hgetall(this.queue.toKey(id));
+    const replies = (await this.bounded(pipeline.exec())) ?? [];
+    const lost: string[] = [];
+    const finished: string[] = [];
+    deliveryIds.forEach((id, index) => {
+      const [error, job] = (replies[index] ?? [new Error('no reply from Redis'), null]) as [
+        Error | null,
+        Record<string, string | undefined> | null,
+      ];
+      if (error) throw error;
+      const fields = job ?? {};
+      const exists = fields.timestamp !== undefined;
+      if (exists && fields.finishedOn === undefined) return;
+      lost.push(id);
+      if (exists) finished.push(id);
+    });
+    await Promise.all(finished.map((id) => this.queue.remove(id).catch(() => 0)));
+    return lost;
+  }
+
   /** One extra attempt now, beside any scheduled retry. */
   async enqueueRedelivery(deliveryId: string): Promise<void> {
     await this.bounded(

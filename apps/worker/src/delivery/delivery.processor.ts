@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
 import type { Logger as PinoLogger } from 'pino';
+import { Batcher } from '@app/batching';
 import { AppConfig } from '@app/config';
 import { createLogger } from '@app/logging';
 import { DeliveryJobName, QueueName } from '@app/queue';
 import { consumerOptions } from '../bullmq-options';
 import { OutboxRelay } from '../maintenance/outbox-relay';
 import { buildDeliveryRequest } from './delivery-request';
-import { AttemptOutcome, DeliveryContext, DeliveryStore } from './delivery.store';
+import { AttemptRecord, ClaimedDelivery, DeliveryStore, RecordedAttempt } from './delivery.store';
+import { EventBodies } from './event-bodies';
 import { HttpSender, SendResult } from './http-sender';
 import { nextRetryDelayMs } from './retry-policy';
 
@@ -18,6 +20,9 @@ function isSuccess(result: SendResult): boolean {
   return result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
 }
 
+/** Group commit of the hot path: claims and attempt records of concurrent jobs share statements. */
+const BATCH = { maxSize: 100, maxDelayMs: 2, maxInFlight: 2 } as const;
+
 /** Consumes the `deliveries` queue: one signed HTTP attempt per job run, recorded in PostgreSQL. */
 @Injectable()
 export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -26,10 +31,13 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
   private readonly worker: Worker<{ deliveryId: string }, unknown, DeliveryJobName>;
   private readonly sender: HttpSender;
   private readonly claimMs: number;
+  private readonly claims: Batcher<string, ClaimedDelivery | undefined>;
+  private readonly records: Batcher<AttemptRecord, RecordedAttempt>;
 
   constructor(
     private readonly config: AppConfig,
     private readonly store: DeliveryStore,
+    private readonly events: EventBodies,
     private readonly outbox: OutboxRelay,
   ) {
     this.attemptLog = createLogger(config.logLevel, 'event-api-worker');
@@ -39,6 +47,11 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
       connectionsPerOrigin: config.delivery.concurrency,
     });
     this.claimMs = 2 * config.delivery.timeoutMs + 5_000;
+    this.claims = new Batcher({ ...BATCH, run: (ids) => store.claim(ids, this.claimMs) });
+    this.records = new Batcher({
+      ...BATCH,
+      run: (records) => store.recordAttempts(records, config.webhookDisableAfterMs),
+    });
     this.worker = new Worker(
       QueueName.Deliveries,
       (job: DeliveryJob, token?: string) => this.process(job, token),
@@ -57,9 +70,13 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     void this.worker.run();
   }
 
-  /** SIGTERM: stop taking jobs and let in-flight attempts finish (each is bounded by DELIVERY_TIMEOUT). */
+  /**
+   * SIGTERM: stop taking jobs and let in-flight attempts finish (each is bounded by
+   * DELIVERY_TIMEOUT); their batches are flushed before the connections close.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     await this.worker.close();
+    await Promise.all([this.claims.close(), this.records.close()]);
     await this.sender.close();
   }
 
@@ -77,12 +94,12 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
   }
 
   private async deliverScheduled(job: DeliveryJob, token?: string): Promise<void> {
-    const { deliveryId } = job.data;
-    const context = await this.store.claim(deliveryId, this.claimMs);
-    if (!context) return this.notClaimed(job, token);
-    if (!context.active) return this.store.drop(deliveryId);
+    const claimed = await this.claims.add(job.data.deliveryId);
+    if (!claimed) return this.notClaimed(job, token);
+    // The claim dropped it: the webhook was switched off meanwhile.
+    if (!claimed.active) return;
 
-    const result = await this.attempt(context, context.attempts + 1);
+    const result = await this.attempt(claimed, false);
     if (result.retryAt) {
       // PostgreSQL already holds next_attempt_at; the delayed job is only the reminder.
       await this.delayUntil(job, token, result.retryAt);
@@ -106,55 +123,65 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
 
   /** One extra attempt asked for by a user: no retries of its own, the schedule is left as it is. */
   private async redeliver(job: DeliveryJob): Promise<void> {
-    const context = await this.store.find(job.data.deliveryId);
-    if (!context || !context.active) return;
-    await this.attempt(context, context.attempts + 1, true);
+    const current = await this.store.find(job.data.deliveryId);
+    if (!current || !current.active) return;
+    await this.attempt(current, true);
   }
 
-  private async attempt(
-    context: DeliveryContext,
-    attempt: number,
-    manual = false,
-  ): Promise<{ retryAt?: Date }> {
+  private async attempt(delivery: ClaimedDelivery, manual: boolean): Promise<{ retryAt?: Date }> {
+    const event = await this.events.get(delivery.eventId);
+    // The event row goes only with its deliveries (retention): nothing left to send.
+    if (!event) return {};
     const attemptId = randomUUID();
     const request = buildDeliveryRequest({
-      url: context.url,
-      eventId: context.eventId,
-      eventName: context.eventName,
-      eventBody: context.body,
+      url: delivery.url,
+      eventId: delivery.eventId,
+      eventName: event.name,
+      eventBody: event.body,
       attemptId,
-      secrets: context.secrets,
+      secrets: delivery.secrets,
     });
-    const result = await this.sender.send(context.url, request.body, request.headers);
+    const result = await this.sender.send(delivery.url, request.body, request.headers);
     const success = isSuccess(result);
     const gone = result.statusCode === 410;
+    // The schedule counts the scheduled attempts; this is the next one.
+    const scheduled = delivery.attempts + 1;
     const delayMs =
-      success || gone ? null : nextRetryDelayMs(attempt, this.config.delivery.retryScheduleMs, result);
-    const outcome: AttemptOutcome = manual
-      ? { status: success ? 'succeeded' : undefined, gone }
-      : {
-          status: success ? 'succeeded' : delayMs === null ? 'failed' : 'pending',
-          nextAttemptAt: delayMs === null ? undefined : new Date(Date.now() + delayMs),
-          gone,
-        };
-    const disabled = await this.store.recordAttempt(
-      context,
-      { attemptId, attempt, success, ...result },
-      outcome,
-      this.config.webhookDisableAfterMs,
-    );
+      success || gone || manual
+        ? null
+        : nextRetryDelayMs(scheduled, this.config.delivery.retryScheduleMs, result);
+    const nextAttemptAt = delayMs === null ? undefined : new Date(Date.now() + delayMs);
+    const record: AttemptRecord = {
+      attemptId,
+      deliveryId: delivery.deliveryId,
+      webhookId: delivery.webhookId,
+      eventId: delivery.eventId,
+      eventName: event.name,
+      success,
+      statusCode: result.statusCode,
+      response: result.response,
+      error: result.error,
+      durationMs: result.durationMs,
+      status: success ? 'succeeded' : manual ? undefined : nextAttemptAt ? 'pending' : 'failed',
+      nextAttemptAt,
+      manual,
+      gone,
+    };
+    const recorded = await this.record(record);
+    const disabled =
+      recorded.mayDisable && (await this.store.disableWebhook(record, this.config.webhookDisableAfterMs));
     this.attemptLog.info(
       {
-        deliveryId: context.deliveryId,
+        deliveryId: delivery.deliveryId,
         attemptId,
-        eventId: context.eventId,
-        webhookId: context.webhookId,
-        attempt,
+        eventId: delivery.eventId,
+        webhookId: delivery.webhookId,
+        attempt: recorded.attempt ?? undefined,
         success,
         statusCode: result.statusCode,
         error: result.error ?? undefined,
         durationMs: result.durationMs,
-        nextAttemptAt: outcome.nextAttemptAt?.toISOString(),
+        nextAttemptAt: nextAttemptAt?.toISOString(),
         disabled: disabled || undefined,
       },
       'delivery attempt',
@@ -163,6 +190,27 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
       this.outbox.kick();
       return {};
     }
-    return { retryAt: manual ? undefined : outcome.nextAttemptAt };
+    return { retryAt: recorded.attempt === null ? undefined : nextAttemptAt };
+  }
+
+  /**
+   * Scheduled attempts go through the group commit. A manual one is recorded alone: two records of
+   * one delivery in one statement would update its row once and share an attempt number.
+   * If a record is refused, it is tried once more without the response body, so no response can
+   * keep an attempt from being counted (and its delivery re-sent without end).
+   */
+  private async record(record: AttemptRecord): Promise<RecordedAttempt> {
+    const save = (r: AttemptRecord) =>
+      r.manual
+        ? this.store.recordAttempts([r], this.config.webhookDisableAfterMs).then((rows) => rows[0])
+        : this.records.add(r);
+    try {
+      return await save(record);
+    } catch (error) {
+      this.logger.warn(
+        `attempt ${record.attemptId} recorded without its response: ${(error as Error).message}`,
+      );
+      return save({ ...record, response: '' });
+    }
   }
 }

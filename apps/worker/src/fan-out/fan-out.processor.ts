@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
 import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
+import { Batcher } from '@app/batching';
 import { AppConfig } from '@app/config';
 import { EventEnvelope, toPlatformEvent, validateEnvelope } from '@app/events';
 import { QueueName } from '@app/queue';
 import { consumerOptions } from '../bullmq-options';
+import { EventBodies } from '../delivery/event-bodies';
 import { WorkerQueues } from '../worker-queues';
-import { FanOutStore } from './fan-out.store';
+import { EventToFanOut, FanOutResult, FanOutStore } from './fan-out.store';
 
-const FAN_OUT_CONCURRENCY = 8;
+/** Events taken at once; their fan-outs share one statement and one addBulk per batch. */
+const FAN_OUT_CONCURRENCY = 64;
 const TRANSIENT_RETRY_MS = 5_000;
 const MAX_TRANSIENT_RETRIES = 100;
 
@@ -19,12 +22,27 @@ type EventJob = Job<EventEnvelope & { fanOutRetries?: number }>;
 export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(FanOutProcessor.name);
   private readonly worker: Worker;
+  private readonly batcher: Batcher<EventToFanOut, FanOutResult>;
 
-  constructor(
-    config: AppConfig,
-    private readonly store: FanOutStore,
-    private readonly queues: WorkerQueues,
-  ) {
+  constructor(config: AppConfig, store: FanOutStore, queues: WorkerQueues, events: EventBodies) {
+    // A job completes only once its deliveries are both committed and enqueued.
+    this.batcher = new Batcher({
+      maxSize: FAN_OUT_CONCURRENCY,
+      maxDelayMs: 2,
+      maxInFlight: 2,
+      run: async (batch) => {
+        const results = await store.recordDeliveries(batch);
+        batch.forEach((event, index) => {
+          if (results[index].kind === 'recorded') {
+            events.remember(event.eventId, { name: event.envelope.name, body: event.body });
+          }
+        });
+        await queues.deliveries.enqueue(
+          results.flatMap((result) => (result.kind === 'recorded' ? result.pending : [])),
+        );
+        return results;
+      },
+    });
     this.worker = new Worker(QueueName.Events, (job: EventJob, token?: string) => this.process(job, token), {
       ...consumerOptions(config, FAN_OUT_CONCURRENCY),
     });
@@ -40,6 +58,7 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
 
   async beforeApplicationShutdown(): Promise<void> {
     await this.worker.close();
+    await this.batcher.close();
   }
 
   async process(job: EventJob, token?: string): Promise<{ deliveries: number }> {
@@ -55,10 +74,9 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
     }
     const timestamp = envelope.timestamp ?? new Date(job.timestamp).toISOString();
     const body = JSON.stringify(toPlatformEvent(envelope, eventId, timestamp));
+    let result: FanOutResult;
     try {
-      const deliveryIds = await this.store.recordDeliveries(eventId, envelope, body);
-      await this.queues.deliveries.enqueue(deliveryIds);
-      return { deliveries: deliveryIds.length };
+      result = await this.batcher.add({ eventId, envelope, body });
     } catch (error) {
       // Database or Redis trouble is transient: try again later rather than lose the event.
       const retries = (job.data.fanOutRetries ?? 0) + 1;
@@ -68,5 +86,8 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
       await job.moveToDelayed(Date.now() + TRANSIENT_RETRY_MS, token);
       throw new DelayedError();
     }
+    // SPEC §7: never another event's body to anyone.
+    if (result.kind === 'duplicate') throw new UnrecoverableError('duplicate event id');
+    return { deliveries: result.pending.length };
   }
 }

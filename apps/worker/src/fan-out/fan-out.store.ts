@@ -1,42 +1,88 @@
+import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { PreparedStatements } from '@app/database';
 import type { EventEnvelope } from '@app/events';
+import { FAN_OUT_SQL } from './fan-out.sql';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** Fan-out's SQL: the event row, one delivery row per matching webhook, all before any enqueue. */
+export interface EventToFanOut {
+  eventId: string;
+  envelope: EventEnvelope;
+  /** The exact JSON that is delivered and signed. */
+  body: string;
+}
+
+/** `pending`: this event's deliveries still to send; `duplicate`: the id stood for other content. */
+export type FanOutResult = { kind: 'recorded'; pending: string[] } | { kind: 'duplicate' };
+
+/**
+ * What makes an event the same event: everything the publisher said but the timestamp (a retried
+ * publish that let the timestamp default is still the same event).
+ */
+export function eventFingerprint(envelope: EventEnvelope): string {
+  const { name, user, resourceType, resource, apiId, ownerId } = envelope;
+  return createHash('sha256')
+    .update(JSON.stringify([name, user, resourceType, resource, apiId ?? null, ownerId ?? null]))
+    .digest('base64');
+}
+
+/** Fan-out's SQL: the event rows and one delivery row per matching webhook, before any enqueue. */
 @Injectable()
 export class FanOutStore {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  private readonly sql: PreparedStatements;
+
+  constructor(@InjectDataSource() dataSource: DataSource) {
+    this.sql = new PreparedStatements(dataSource);
+  }
 
   /**
-   * Records the event and its deliveries; returns the ids of this event's deliveries still pending
-   * (all of them on a first run; on a re-run, those not yet done).
+   * Records a batch of events and their deliveries in one statement. Per event: the ids of its
+   * deliveries still pending (all of them on a first run; on a re-run, those not yet done), or
+   * `duplicate` when the id was recorded before with other content (SPEC §7).
    */
-  async recordDeliveries(eventId: string, envelope: EventEnvelope, body: string): Promise<string[]> {
-    // An apiId that is not a UUID cannot match any webhook (the column is uuid).
-    const apiId = envelope.apiId && UUID.test(envelope.apiId) ? envelope.apiId : null;
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query(
-        `INSERT INTO events (id, name, body) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`,
-        [eventId, envelope.name, body],
-      );
-      // SPEC §8: active, subscribed, and the event's API — or, without apiId, the event's owner.
-      await manager.query(
-        `INSERT INTO deliveries (event_id, webhook_id)
-         SELECT $1, w.id FROM webhooks w
-          WHERE w.active
-            AND w.events @> ARRAY[$2]::text[]
-            AND ((w.api_id = $3::uuid) OR (w.api_id IS NULL AND w.user_id = $4))
-         ON CONFLICT ON CONSTRAINT "UQ_deliveries_event_webhook" DO NOTHING`,
-        [eventId, envelope.name, apiId, envelope.ownerId ?? null],
-      );
-      const rows: Array<{ id: string }> = await manager.query(
-        `SELECT id FROM deliveries WHERE event_id = $1 AND status = 'pending'`,
-        [eventId],
-      );
-      return rows.map((row) => row.id);
+  async recordDeliveries(events: readonly EventToFanOut[]): Promise<FanOutResult[]> {
+    // One row per id: a second copy of an id in the same batch shares the first one's outcome.
+    const distinct = new Map<string, { event: EventToFanOut; fingerprint: string }>();
+    const fingerprints = events.map((event) => {
+      const fingerprint = eventFingerprint(event.envelope);
+      if (!distinct.has(event.eventId)) distinct.set(event.eventId, { event, fingerprint });
+      return fingerprint;
+    });
+    let outcomes = await this.run([...distinct.values()]);
+    // Another batch was inserting the same id at the same moment: it has committed by now.
+    const raced = [...distinct.values()].filter(
+      ({ event }) => outcomes.get(event.eventId)?.state === 'raced',
+    );
+    if (raced.length > 0) outcomes = new Map([...outcomes, ...(await this.run(raced))]);
+
+    return events.map((event, index) => {
+      const outcome = outcomes.get(event.eventId);
+      if (!outcome) throw new Error(`fan-out returned no row for event ${event.eventId}`);
+      const sameAsFirst = distinct.get(event.eventId)?.fingerprint === fingerprints[index];
+      if (outcome.state === 'duplicate' || !sameAsFirst) return { kind: 'duplicate' };
+      return { kind: 'recorded', pending: outcome.pending };
     });
   }
+
+  private async run(
+    rows: ReadonlyArray<{ event: EventToFanOut; fingerprint: string }>,
+  ): Promise<Map<string, { state: EventState; pending: string[] }>> {
+    const result = await this.sql.query<{ id: string; state: EventState; pending: string[] }>(FAN_OUT_SQL, [
+      rows.map(({ event }) => event.eventId),
+      rows.map(({ event }) => event.envelope.name),
+      rows.map(({ event }) => event.body),
+      rows.map(({ fingerprint }) => fingerprint),
+      // An apiId that is not a UUID cannot match any webhook (the column is uuid).
+      rows.map(({ event }) =>
+        event.envelope.apiId && UUID.test(event.envelope.apiId) ? event.envelope.apiId : null,
+      ),
+      rows.map(({ event }) => event.envelope.ownerId ?? null),
+    ]);
+    return new Map(result.map((row) => [row.id, { state: row.state, pending: row.pending }]));
+  }
 }
+
+type EventState = 'new' | 'same' | 'duplicate' | 'raced';

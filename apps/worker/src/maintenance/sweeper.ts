@@ -6,7 +6,6 @@ import { WorkerQueues } from '../worker-queues';
 import { PeriodicTask } from './periodic-task';
 
 const SWEEP_BATCH = 1_000;
-const LIVE_STATES = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
 // Any fixed number shared by all workers: one sweep at a time across the fleet.
 const SWEEP_LOCK = 4_711_000_010;
 
@@ -64,15 +63,7 @@ export class Sweeper implements OnApplicationBootstrap, BeforeApplicationShutdow
             ORDER BY next_attempt_at LIMIT $1`,
           [SWEEP_BATCH],
         )) as Array<{ id: string }>;
-        const lost: string[] = [];
-        for (const { id } of due) {
-          const job = await this.queues.deliveries.queue.getJob(id);
-          const state = job ? await job.getState() : 'missing';
-          if (LIVE_STATES.has(state)) continue;
-          // A finished job still holding the id would swallow the re-add.
-          if (job) await job.remove().catch(() => undefined);
-          lost.push(id);
-        }
+        const lost = await this.queues.deliveries.withoutLiveJob(due.map((row) => row.id));
         await this.queues.deliveries.enqueue(lost);
         return lost.length;
       } finally {

@@ -14,6 +14,10 @@ export class EventEntity {
   @Column({ type: 'text' })
   body!: string;
 
+  /** SHA-256 of the envelope's content (timestamp aside); null on rows older than the column. */
+  @Column({ type: 'text', nullable: true })
+  fingerprint!: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

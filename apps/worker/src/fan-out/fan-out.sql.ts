@@ -1,0 +1,57 @@
+import { prepared } from '@app/database';
+
+/*
+ * Fan-out of a batch of events in one statement (SPEC §7–8). $1 event ids, $2 names, $3 bodies,
+ * $4 fingerprints, $5 apiIds (uuid or null), $6 ownerIds. One row per event:
+ * - state: `new` (recorded now), `same` (recorded before with this content: a re-run),
+ *   `duplicate` (recorded before with other content: nothing is delivered), `raced` (another
+ *   statement was inserting it at the same moment; run again, it has committed by then);
+ * - pending: its deliveries still to send.
+ * Rows from before fingerprints existed count as the same event.
+ * Matching: active, subscribed, and the event's API — or, for webhooks without apiId, its owner;
+ * two joins, each on its own partial index (IDX_webhooks_api_active, IDX_webhooks_user_active).
+ */
+export const FAN_OUT_SQL = prepared(
+  'fan_out',
+  `
+  WITH input AS (
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[])
+      AS i(id, name, body, fingerprint, api_id, owner_id)
+  ), inserted AS (
+    INSERT INTO events (id, name, body, fingerprint)
+    SELECT id, name, body, fingerprint FROM input
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+  ), existing AS (
+    SELECT i.id, (e.fingerprint IS NULL OR e.fingerprint = i.fingerprint) AS same
+      FROM input i JOIN events e ON e.id = i.id
+  ), accepted AS (
+    SELECT i.* FROM input i
+     WHERE i.id IN (SELECT id FROM inserted) OR i.id IN (SELECT id FROM existing WHERE same)
+  ), matched AS (
+    SELECT a.id AS event_id, w.id AS webhook_id
+      FROM accepted a JOIN webhooks w ON w.api_id = a.api_id
+     WHERE w.active AND w.api_id IS NOT NULL AND w.events @> ARRAY[a.name]
+    UNION
+    SELECT a.id, w.id
+      FROM accepted a JOIN webhooks w ON w.user_id = a.owner_id
+     WHERE w.active AND w.api_id IS NULL AND w.events @> ARRAY[a.name]
+  ), created AS (
+    INSERT INTO deliveries (event_id, webhook_id)
+    SELECT event_id, webhook_id FROM matched
+    ON CONFLICT ON CONSTRAINT "UQ_deliveries_event_webhook" DO NOTHING
+    RETURNING id, event_id
+  ), pending AS (
+    SELECT id, event_id FROM created
+    UNION
+    SELECT d.id, d.event_id FROM deliveries d
+     WHERE d.event_id IN (SELECT id FROM existing WHERE same) AND d.status = 'pending'
+  )
+  SELECT i.id,
+         CASE WHEN i.id IN (SELECT id FROM inserted) THEN 'new'
+              WHEN x.same THEN 'same'
+              WHEN x.same IS NOT NULL THEN 'duplicate'
+              ELSE 'raced' END AS state,
+         COALESCE((SELECT array_agg(p.id::text) FROM pending p WHERE p.event_id = i.id), '{}'::text[]) AS pending
+    FROM input i LEFT JOIN existing x ON x.id = i.id`,
+);
