@@ -56,7 +56,16 @@ export interface CpuGroups {
   redis: number[];
 }
 
-export type CpuSample = Record<'worker' | 'postgres' | 'redis' | 'receiver' | 'bench', number>;
+export type CpuSample = Record<'worker' | 'postgres' | 'redis' | 'receiver' | 'bench' | 'machine', number>;
+
+/** Busy CPU seconds of the whole machine (every core, user + system + interrupts). */
+function machineSeconds(): number {
+  const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = fields;
+  void idle;
+  void iowait;
+  return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS_PER_SEC;
+}
 
 /**
  * CPU used by each party. PostgreSQL is every `postgres` process (backends come and go, so the
@@ -72,6 +81,7 @@ export function sampleCpu(groups: CpuGroups): { sample: CpuSample; postgresPids:
       redis: sum(groups.redis),
       receiver: sum(groups.receiver),
       bench: cpuSeconds(process.pid),
+      machine: machineSeconds(),
     },
     postgresPids,
   };
@@ -92,6 +102,7 @@ export function coresBetween(
     redis: cores(before.sample.redis, after.sample.redis),
     receiver: cores(before.sample.receiver, after.sample.receiver),
     bench: cores(before.sample.bench, after.sample.bench),
+    machine: cores(before.sample.machine, after.sample.machine),
   };
 }
 

@@ -102,6 +102,71 @@ describe('Ping, redelivery and secret rotation through the worker (e2e)', () => 
     ]);
   });
 
+  it('a redelivery racing a scheduled attempt keeps its lease; every attempt gets its own number', async () => {
+    const webhook = await createWebhook('/lease', ['api.created']);
+    let releaseScheduled: () => void = () => undefined;
+    const scheduledHeld = new Promise<void>((resolve) => {
+      receiver.respondWith((received, response) => {
+        if (received.url !== '/lease') return response.end('OK');
+        const seen = requestsTo('/lease').length;
+        if (seen === 1) return response.writeHead(500).end('first fails');
+        if (seen === 2) {
+          // The scheduled retry: held open until the manual attempt has been recorded.
+          releaseScheduled = () => response.end('late OK');
+          return resolve();
+        }
+        response.end('manual OK');
+      });
+    });
+    try {
+      await pipeline.publisher.publish({
+        name: 'api.created',
+        user: { id: 'u' },
+        resourceType: 'Api',
+        resource: { id: API_ID },
+        apiId: API_ID,
+      });
+      await scheduledHeld;
+      const [first] = (
+        await request(pipeline.api.http).get(`/webhooks/${webhook.id}/deliveries`).set(auth).expect(200)
+      ).body.items as Array<{ id: string }>;
+      await request(pipeline.api.http)
+        .post(`/webhooks/${webhook.id}/deliveries/${first.id}/redeliver`)
+        .set(auth)
+        .expect(202);
+      const leaseAfterManual = await waitUntil(async () => {
+        const [row] = await pipeline.dataSource.query<Array<{ attempts: number; locked: boolean }>>(
+          `SELECT attempts, locked_until > now() AS locked FROM deliveries WHERE webhook_id = $1`,
+          [webhook.id],
+        );
+        return row.attempts === 2 ? row : undefined;
+      });
+      // The scheduled attempt is still sending: its lease must still hold.
+      expect(leaseAfterManual.locked).toBe(true);
+      releaseScheduled();
+      const rows = await waitUntil(async () => {
+        const found = await pipeline.dataSource.query<Array<{ attempt: number; response: string }>>(
+          `SELECT attempt, response FROM delivery_attempts WHERE webhook_id = $1 ORDER BY attempt`,
+          [webhook.id],
+        );
+        return found.length === 3 ? found : undefined;
+      });
+      expect(rows.map((row) => [row.attempt, row.response])).toEqual([
+        [1, 'first fails'],
+        [2, 'manual OK'],
+        [3, 'late OK'],
+      ]);
+      const [delivery] = await pipeline.dataSource.query<
+        Array<{ status: string; locked_until: Date | null }>
+      >(`SELECT status, locked_until FROM deliveries WHERE webhook_id = $1`, [webhook.id]);
+      expect(delivery).toEqual({ status: 'succeeded', locked_until: null });
+      expect(requestsTo('/lease')).toHaveLength(3);
+    } finally {
+      releaseScheduled();
+      receiver.respondWith((_request, response) => response.end('OK'));
+    }
+  });
+
   it('after rotation both secrets sign: a receiver holding either verifies', async () => {
     const webhook = await createWebhook('/rotated', ['release.created']);
     const rotated = await request(pipeline.api.http)

@@ -1,7 +1,10 @@
 export interface BatcherOptions<I, O> {
   /** A batch is flushed as soon as it holds this many items. */
   maxSize: number;
-  /** …or this long after its first item arrived. */
+  /**
+   * …or this long after its first item arrived. 0: as soon as the current macrotask is over, so
+   * only what arrives together (and what waits for a busy slot) shares a batch.
+   */
   maxDelayMs: number;
   /** Batches running at once; further items wait and coalesce into the next batch. Default 1. */
   maxInFlight?: number;
@@ -27,7 +30,7 @@ interface Pending<I, O> {
  */
 export class Batcher<I, O> {
   private pending: Array<Pending<I, O>> = [];
-  private timer?: NodeJS.Timeout;
+  private timer?: NodeJS.Timeout | NodeJS.Immediate;
   private inFlight = 0;
   private readonly running = new Set<Promise<void>>();
   private closed = false;
@@ -50,7 +53,10 @@ export class Batcher<I, O> {
       this.pending.push({ item, resolve, reject });
       if (this.closed || this.pending.length >= this.options.maxSize) this.flushNow();
       else if (!this.timer && !this.overdue) {
-        this.timer = setTimeout(() => this.onTimer(), this.options.maxDelayMs);
+        this.timer =
+          this.options.maxDelayMs > 0
+            ? setTimeout(() => this.onTimer(), this.options.maxDelayMs)
+            : setImmediate(() => this.onTimer());
       }
     });
   }
@@ -72,7 +78,8 @@ export class Batcher<I, O> {
   }
 
   private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
+    if (this.timer && this.options.maxDelayMs > 0) clearTimeout(this.timer as NodeJS.Timeout);
+    else if (this.timer) clearImmediate(this.timer as NodeJS.Immediate);
     this.timer = undefined;
   }
 

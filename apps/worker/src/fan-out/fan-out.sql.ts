@@ -7,7 +7,8 @@ import { prepared } from '@app/database';
  *   `duplicate` (recorded before with other content: nothing is delivered), `raced` (another
  *   statement was inserting it at the same moment; run again, it has committed by then);
  * - pending: its deliveries still to send.
- * Rows from before fingerprints existed count as the same event.
+ * Rows from before fingerprints existed count as the same event. A re-run finds its deliveries by
+ * event id (`status || ''` keeps the planner from mixing in the sweeper's due index).
  * Matching: active, subscribed, and the event's API — or, for webhooks without apiId, its owner;
  * two joins, each on its own partial index (IDX_webhooks_api_active, IDX_webhooks_user_active).
  */
@@ -24,34 +25,41 @@ export const FAN_OUT_SQL = prepared(
     RETURNING id
   ), existing AS (
     SELECT i.id, (e.fingerprint IS NULL OR e.fingerprint = i.fingerprint) AS same
-      FROM input i JOIN events e ON e.id = i.id
+      FROM events e JOIN input i ON i.id = e.id
+     WHERE e.id = ANY($1::text[])
   ), accepted AS (
     SELECT i.* FROM input i
      WHERE i.id IN (SELECT id FROM inserted) OR i.id IN (SELECT id FROM existing WHERE same)
   ), matched AS (
     SELECT a.id AS event_id, w.id AS webhook_id
       FROM accepted a JOIN webhooks w ON w.api_id = a.api_id
-     WHERE w.active AND w.api_id IS NOT NULL AND w.events @> ARRAY[a.name]
+     WHERE w.active AND w.api_id IS NOT NULL AND w.events @> ARRAY[a.name] AND w.api_id = ANY($5::uuid[])
     UNION
     SELECT a.id, w.id
       FROM accepted a JOIN webhooks w ON w.user_id = a.owner_id
-     WHERE w.active AND w.api_id IS NULL AND w.events @> ARRAY[a.name]
+     WHERE w.active AND w.api_id IS NULL AND w.events @> ARRAY[a.name] AND w.user_id = ANY($6::text[])
   ), created AS (
     INSERT INTO deliveries (event_id, webhook_id)
     SELECT event_id, webhook_id FROM matched
     ON CONFLICT ON CONSTRAINT "UQ_deliveries_event_webhook" DO NOTHING
     RETURNING id, event_id
   ), pending AS (
-    SELECT id, event_id FROM created
-    UNION
-    SELECT d.id, d.event_id FROM deliveries d
-     WHERE d.event_id IN (SELECT id FROM existing WHERE same) AND d.status = 'pending'
+    SELECT event_id, array_agg(id::text) AS ids
+      FROM (SELECT id, event_id FROM created
+            UNION
+            SELECT d.id, d.event_id FROM deliveries d
+             WHERE d.event_id IN (SELECT id FROM existing WHERE same)
+               AND d.status || '' = 'pending') AS all_pending
+     GROUP BY event_id
   )
   SELECT i.id,
-         CASE WHEN i.id IN (SELECT id FROM inserted) THEN 'new'
+         CASE WHEN n.id IS NOT NULL THEN 'new'
               WHEN x.same THEN 'same'
               WHEN x.same IS NOT NULL THEN 'duplicate'
               ELSE 'raced' END AS state,
-         COALESCE((SELECT array_agg(p.id::text) FROM pending p WHERE p.event_id = i.id), '{}'::text[]) AS pending
-    FROM input i LEFT JOIN existing x ON x.id = i.id`,
+         COALESCE(p.ids, '{}'::text[]) AS pending
+    FROM input i
+    LEFT JOIN inserted n ON n.id = i.id
+    LEFT JOIN existing x ON x.id = i.id
+    LEFT JOIN pending p ON p.event_id = i.id`,
 );

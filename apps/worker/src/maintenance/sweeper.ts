@@ -6,6 +6,13 @@ import { WorkerQueues } from '../worker-queues';
 import { PeriodicTask } from './periodic-task';
 
 const SWEEP_BATCH = 1_000;
+
+/** $1 batch size. The one statement IDX_deliveries_due is for (delivery-plans.e2e-spec.ts). */
+export const DUE_DELIVERIES_SQL = `
+  SELECT id FROM deliveries
+   WHERE status = 'pending' AND next_attempt_at <= now()
+     AND (locked_until IS NULL OR locked_until < now())
+   ORDER BY next_attempt_at LIMIT $1`;
 // Any fixed number shared by all workers: one sweep at a time across the fleet.
 const SWEEP_LOCK = 4_711_000_010;
 
@@ -56,13 +63,7 @@ export class Sweeper implements OnApplicationBootstrap, BeforeApplicationShutdow
       }>;
       if (!locked) return 0;
       try {
-        const due = (await runner.query(
-          `SELECT id FROM deliveries
-            WHERE status = 'pending' AND next_attempt_at <= now()
-              AND (locked_until IS NULL OR locked_until < now())
-            ORDER BY next_attempt_at LIMIT $1`,
-          [SWEEP_BATCH],
-        )) as Array<{ id: string }>;
+        const due = (await runner.query(DUE_DELIVERIES_SQL, [SWEEP_BATCH])) as Array<{ id: string }>;
         const lost = await this.queues.deliveries.withoutLiveJob(due.map((row) => row.id));
         await this.queues.deliveries.enqueue(lost);
         return lost.length;
