@@ -283,6 +283,36 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
     expect(receiver.requests.filter((r) => r.url === '/gone')).toHaveLength(1);
   });
 
+  it('records any bytes that come back (NUL, invalid UTF-8 become U+FFFD): a binary 410 still disables', async () => {
+    const binary = await createWebhook({
+      url: `${receiver.url}/binary`,
+      events: [{ name: 'plan.created' }],
+      apiId: API_ID,
+    });
+    receiver.respondWith((incoming, response) => {
+      if (incoming.url !== '/binary') return response.end('OK');
+      response.statusCode = 410;
+      // A gzip header: NUL bytes and bytes that are not UTF-8.
+      response.end(Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0xff, 0x41]));
+    });
+    await publish({ name: 'plan.created', resourceType: 'Plan' });
+    const fresh = await waitUntil(async () => {
+      const response = await request(pipeline.api.http).get(`/webhooks/${binary.id}`).set(auth).expect(200);
+      return response.body.active === false ? response.body : undefined;
+    });
+    expect(fresh).toMatchObject({
+      disabledReason: 'gone',
+      lastDelivery: { success: false, statusCode: 410, response: '\u001f\ufffd\u0008\ufffd\ufffd\ufffdA' },
+    });
+    const [{ n, attempts }] = await pipeline.dataSource.query(
+      `SELECT count(*)::int AS n, max(d.attempts)::int AS attempts
+         FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE a.webhook_id = $1`,
+      [binary.id],
+    );
+    expect({ n, attempts }).toEqual({ n: 1, attempts: 1 });
+    expect(receiver.requests.filter((r) => r.url === '/binary')).toHaveLength(1);
+  });
+
   it('drops pending deliveries of a webhook deactivated or deleted meanwhile', async () => {
     const paused = await createWebhook({
       url: `${receiver.url}/paused`,

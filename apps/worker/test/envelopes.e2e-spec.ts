@@ -158,6 +158,44 @@ describe('Envelopes from any publisher on the events queue (e2e)', () => {
     expect(n).toBe(1);
   });
 
+  it('an id BullMQ has forgotten is still remembered: other content fails as a duplicate, same content delivers nothing more', async () => {
+    const otherApi = randomUUID();
+    await request(pipeline.api.http)
+      .post('/webhooks')
+      .set(bearer(mintToken({ sub: `tenant-b-${Date.now()}` })))
+      .send({ url: `${receiver.url}/tenant-b`, apiId: otherApi, events: [{ name: 'api.created' }] })
+      .expect(201);
+    const id = `evt-${randomUUID()}`;
+    const original = envelope({ id, resource: { secret: 'tenant A only' } });
+    await queue.add('api.created', original, { jobId: id });
+    await deliveryOf(withId(id), 'delivery to tenant A');
+    await waitUntil(async () => (await queue.getJobState(id)) === 'completed');
+    // What removeOnComplete (or an operator) does: the job id is free again in BullMQ.
+    await queue.remove(id);
+
+    const forged = await queue.add(
+      'api.created',
+      { ...original, apiId: otherApi, resource: { other: true } },
+      { jobId: id },
+    );
+    const failed = await waitUntil(async () => {
+      const job = await queue.getJob(forged.id as string);
+      return job && (await job.getState()) === 'failed' ? job : undefined;
+    });
+    expect(failed.failedReason).toBe('duplicate event id');
+    expect(failed.attemptsMade).toBe(1);
+    await queue.remove(id);
+
+    await queue.add('api.created', original, { jobId: id });
+    await waitUntil(async () => (await queue.getJobState(id)) === 'completed');
+    expect(receiver.requests.filter(withId(id)).map((r) => r.url)).toEqual(['/hook']);
+    const [{ n }] = await pipeline.dataSource.query(
+      'SELECT count(*)::int AS n FROM deliveries WHERE event_id = $1',
+      [id],
+    );
+    expect(n).toBe(1);
+  });
+
   describe('npm run publish-event', () => {
     const cli = (args: string[]) =>
       spawnSync('npx', ['tsx', 'apps/cli/src/publish-event.ts', ...args], {

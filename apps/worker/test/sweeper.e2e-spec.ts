@@ -1,0 +1,60 @@
+import { randomUUID } from 'node:crypto';
+import { Queue, Worker } from 'bullmq';
+import { redisOptionsFromUrl } from '@app/config';
+import { DeliveryQueue, QueueName } from '@app/queue';
+import { waitUntil } from './helpers/pipeline';
+
+/** The sweeper's one pipelined check: which due deliveries have no live job (SPEC §9). */
+describe('Sweeper job check (e2e)', () => {
+  const prefix = `${process.env.EVENT_API_TEST_QUEUE_PREFIX}-sweeper-check`;
+  const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+  let deliveries: DeliveryQueue;
+
+  beforeAll(() => {
+    deliveries = new DeliveryQueue({ redisUrl, prefix });
+  });
+  afterAll(async () => {
+    await deliveries.queue.obliterate({ force: true });
+    await deliveries.close();
+  });
+
+  it('leaves waiting and delayed jobs alone; reports missing and finished ones, freeing their ids', async () => {
+    const [waiting, delayed, failed, missing] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
+    await deliveries.enqueue([failed]);
+    // A consumer that fails the one job: a failed job keeps its hash (and id) for a day.
+    const consumer = new Worker(QueueName.Deliveries, () => Promise.reject(new Error('outage')), {
+      prefix,
+      connection: { ...redisOptionsFromUrl(redisUrl), maxRetriesPerRequest: null },
+    });
+    await waitUntil(async () => (await deliveries.queue.getJobState(failed)) === 'failed');
+    await consumer.close();
+    await deliveries.enqueue([waiting]);
+    await deliveries.enqueue([delayed], 60_000);
+
+    const lost = await deliveries.withoutLiveJob([waiting, delayed, failed, missing]);
+
+    expect(lost.sort()).toEqual([failed, missing].sort());
+    expect(await deliveries.queue.getJobState(failed)).toBe('unknown');
+    await deliveries.enqueue(lost);
+    const states = await Promise.all(
+      [waiting, delayed, failed, missing].map((id) => deliveries.queue.getJobState(id)),
+    );
+    expect(states).toEqual(['waiting', 'delayed', 'waiting', 'waiting']);
+  });
+
+  it('answers in one round trip for a whole batch', async () => {
+    const ids = Array.from({ length: 500 }, () => randomUUID());
+    const queue = new Queue(QueueName.Deliveries, { prefix, connection: redisOptionsFromUrl(redisUrl) });
+    await queue.addBulk(
+      ids.slice(0, 250).map((id) => ({ name: 'deliver', data: { deliveryId: id }, opts: { jobId: id } })),
+    );
+    const client = await deliveries.queue.getBackend().client;
+    const before = Number(/total_commands_processed:(\d+)/.exec(await client.info())?.[1]);
+    const lost = await deliveries.withoutLiveJob(ids);
+    const after = Number(/total_commands_processed:(\d+)/.exec(await client.info())?.[1]);
+    expect(lost.sort()).toEqual(ids.slice(250).sort());
+    // One HGETALL per id, sent as one pipeline; nothing per id beyond that (the INFO itself counts 1).
+    expect(after - before).toBeLessThanOrEqual(ids.length + 1 + 5);
+    await queue.close();
+  });
+});
