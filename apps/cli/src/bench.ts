@@ -3,7 +3,7 @@
  * queue and database; progress and the CPU split go to stderr, one JSON result line comes last.
  *
  *   npm run bench -- [--concurrency 100] [--deliveries 10000] [--rate 1000] [--seconds 5] [--workers 1]
- *                    [--cpu-prof DIR]   (workers write V8 CPU profiles there when they stop)
+ *                    [--fanouts 1,10,30] [--cpu-prof DIR]   (workers write V8 CPU profiles there when they stop)
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -40,7 +40,8 @@ const DELIVERIES = numberFlag('deliveries', Number(process.env.BENCH_DELIVERIES 
 const OFFERED_PER_SEC = numberFlag('rate', 1000);
 const OFFERED_SECONDS = numberFlag('seconds', 5);
 const WORKERS = numberFlag('workers', 1);
-const FANOUTS = [1, 10, 30];
+const FANOUTS = (flags.get('fanouts') ?? '1,10,30').split(',').map(Number);
+if (FANOUTS.some((n) => !Number.isInteger(n) || n < 1)) fail('--fanouts must be a list like 1,10,30');
 const CPU_PROFILE_DIR = flags.get('cpu-prof');
 
 interface Event {
@@ -188,8 +189,20 @@ async function main(): Promise<void> {
     const ceilingPerSec = await measureCeiling(receiver.url, 20_000);
     log(`ceiling ${Math.round(ceilingPerSec)}/s`);
     log('bare BullMQ consumer reference…');
+    const referenceGroups: CpuGroups = {
+      worker: [],
+      receiver: [receiver.child.pid as number],
+      redis: await redisPid(config.redisUrl),
+    };
+    const referenceStart = { cpu: sampleCpu(referenceGroups), at: performance.now() };
     const referencePerSec = await measureReference(receiver.url, config.redisUrl, prefix, 10_000);
-    log(`reference ${Math.round(referencePerSec)}/s`);
+    const referenceCpu = coresBetween(
+      referenceStart.cpu,
+      sampleCpu(referenceGroups),
+      (performance.now() - referenceStart.at) / 1000,
+    );
+    // The reference consumer runs in this process: its CPU shows as `bench`.
+    log(`reference ${Math.round(referencePerSec)}/s; ${describeCpu(referenceCpu, referencePerSec)}`);
 
     const workers = Array.from({ length: WORKERS }, () =>
       spawn(

@@ -3,7 +3,7 @@ import { Batcher } from '@app/batching';
 import { DeliveryStore, StoredEvent } from './delivery.store';
 
 /** Bodies kept in memory, by their size in UTF-16 code units (about 2 bytes each). */
-const CACHE_CHARACTERS = 16 * 1024 * 1024;
+const CACHE_CHARACTERS = 8 * 1024 * 1024;
 
 /**
  * Event bodies by event id, read from PostgreSQL once per event rather than once per delivery:
