@@ -1,6 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
+import type { Server } from 'node:http';
 import { configureBodyParsing } from './common/body-parsing';
+import { configureHttpServer } from './common/http-server';
 import { requestLogger } from './common/request-logger';
 import { setupOpenApi } from './openapi';
 
@@ -10,6 +12,7 @@ export function configureApiApp(app: INestApplication, logger: Logger): void {
     disable(setting: string): void;
     set(setting: string, value: unknown): void;
   };
+  configureHttpServer(app.getHttpServer() as Server);
   express.disable('x-powered-by');
   express.set('query parser', 'simple');
   app.use(requestLogger(logger));

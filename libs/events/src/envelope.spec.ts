@@ -146,6 +146,25 @@ describe('validateEnvelope', () => {
       expect(reasonOf(valid({ ownerId: 12 }))).toMatch(/apiId and ownerId must be non-empty strings/);
     });
 
+    it.each([
+      ['id', { id: 'evt-\u0000' }],
+      ['id', { id: 'evt-\ud800' }],
+      ['user.id', { user: { id: 'u\u0000' } }],
+      ['user.nickname', { user: { id: 'u', nickname: '\udfff' } }],
+      ['resourceType', { resourceType: 'Api\u0000' }],
+      ['ownerId', { ownerId: 'owner\u0000' }],
+      ['apiId', { apiId: '\ud83d' }],
+    ])('text PostgreSQL cannot store in %s (fails at once, never retried)', (_field, overrides) => {
+      expect(reasonOf(valid(overrides))).toBe(
+        'id, user, resourceType, apiId and ownerId must not contain NUL or unpaired surrogates',
+      );
+    });
+
+    it('a resource with NUL and lone surrogates is fine: the stored body is JSON with escapes', () => {
+      expect(validateEnvelope(valid({ resource: { text: 'a\u0000\ud800' } })).ok).toBe(true);
+      expect(JSON.stringify({ text: 'a\u0000\ud800' })).toBe('{"text":"a\\u0000\\ud800"}');
+    });
+
     it('a resource over 256 KiB', () => {
       expect(reasonOf(valid({ resource: 'x'.repeat(MAX_RESOURCE_BYTES - 1) }))).toBe(
         'resource is larger than 256 KiB',

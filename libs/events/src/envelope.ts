@@ -35,6 +35,14 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * PostgreSQL text holds neither NUL nor a lone UTF-16 surrogate (the rule of `isStorableText` in
+ * libs/database, which this lib must not load: publishers use it without a database driver).
+ */
+function storable(value: unknown): boolean {
+  return typeof value !== 'string' || (!value.includes('\u0000') && value.isWellFormed());
+}
+
 function optionalString(value: unknown): boolean {
   return value === undefined || value === null || (typeof value === 'string' && value !== '');
 }
@@ -76,6 +84,12 @@ export function validateEnvelope(data: unknown, jobName?: string): EnvelopeCheck
     return { ok: false, reason: 'apiId and ownerId must be non-empty strings when given' };
   }
   if (!apiId && !ownerId) return { ok: false, reason: 'one of apiId or ownerId is required' };
+  if (![id, user.id, user.nickname, resourceType, apiId, ownerId].every(storable)) {
+    return {
+      ok: false,
+      reason: 'id, user, resourceType, apiId and ownerId must not contain NUL or unpaired surrogates',
+    };
+  }
   const resourceJson = JSON.stringify(resource ?? null);
   if (Buffer.byteLength(resourceJson) > MAX_RESOURCE_BYTES) {
     return { ok: false, reason: `resource is larger than ${MAX_RESOURCE_BYTES / 1024} KiB` };

@@ -98,3 +98,28 @@ describe('checkWebhookUrlSyntax', () => {
     });
   });
 });
+
+describe('checkWebhookUrlSyntax: what the URL parser hides', () => {
+  it.each(['https://@example.com/', 'https://:@example.com/', 'http://@example.com:8080/x'])(
+    'refuses an empty userinfo the parser drops: %s',
+    (url) => {
+      expect(new URL(url).username).toBe('');
+      expect(checkWebhookUrlSyntax(url)).toBe('must not contain credentials (user:password@)');
+    },
+  );
+
+  it.each(['https://example.com:0/', 'https://example.com:00/', 'http://example.com:0000'])(
+    'refuses port 0: %s',
+    (url) => {
+      expect(checkWebhookUrlSyntax(url)).toBe('must have a port from 1 to 65535');
+    },
+  );
+
+  it('accepts an @ after the authority', () => {
+    expect(checkWebhookUrlSyntax('https://example.com/users/@me?by=a@b')).toBeNull();
+  });
+
+  it('refuses an unpaired surrogate', () => {
+    expect(checkWebhookUrlSyntax('https://example.com/\ud800')).toBe('must not contain unpaired surrogates');
+  });
+});

@@ -13,6 +13,7 @@ export function checkWebhookUrlSyntax(value: string): string | null {
     return `must be at most ${MAX_WEBHOOK_URL_LENGTH} characters`;
   }
   if (FORBIDDEN_CHARACTERS.test(value)) return 'must not contain whitespace or control characters';
+  if (!value.isWellFormed()) return 'must not contain unpaired surrogates';
   if (!/^https?:\/\//i.test(value)) return 'must be an absolute http or https URL';
   let url: URL;
   try {
@@ -23,9 +24,12 @@ export function checkWebhookUrlSyntax(value: string): string | null {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return 'must be an absolute http or https URL';
   }
-  if (url.username !== '' || url.password !== '') {
+  // The parser drops an empty userinfo (`https://@host/`): look at the authority as written.
+  const authority = /^https?:\/\/([^/?#\\]*)/i.exec(value)?.[1] ?? '';
+  if (url.username !== '' || url.password !== '' || authority.includes('@')) {
     return 'must not contain credentials (user:password@)';
   }
+  if (url.port !== '' && Number(url.port) === 0) return 'must have a port from 1 to 65535';
   if (url.hostname === '') return 'must name a host';
   return null;
 }

@@ -6,6 +6,7 @@ import type { Algorithm } from 'jsonwebtoken';
 import { passportJwtSecret } from 'jwks-rsa';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig, JwtConfig } from '@app/config';
+import { isStorableText } from '@app/database';
 import { Principal } from './principal';
 import { parseOrgs, parseScopes } from './scopes';
 
@@ -13,6 +14,27 @@ import { parseOrgs, parseScopes } from './scopes';
 const CONTROL = /[\u0000-\u001f\u007f]/;
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_GLOBAL = /[\u0000-\u001f\u007f]/g;
+
+/** In a `u` regex a surrogate pair is one code point, so this matches unpaired halves only. */
+const LONE_SURROGATE = /[\ud800-\udfff]/gu;
+
+/** Clocks of the Auth-API and ours may differ this much for `exp` and `nbf` (SPEC §3). */
+const CLOCK_TOLERANCE_SECONDS = 30;
+
+/**
+ * RFC 7515 §4.1.11: a `crit` header lists extensions the recipient must understand; this API
+ * understands none, so any `crit` (even an empty one, which the RFC forbids) refuses the token.
+ */
+function hasCritHeader(token: string): boolean {
+  try {
+    const header = JSON.parse(
+      Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'),
+    ) as unknown;
+    return typeof header !== 'object' || header === null || 'crit' in header;
+  } catch {
+    return true;
+  }
+}
 
 /** The algorithm follows from the key, so a token can never choose how it is verified. */
 function algorithmsFor(jwt: JwtConfig): Algorithm[] {
@@ -45,6 +67,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       ignoreExpiration: false,
+      jsonWebTokenOptions: { clockTolerance: CLOCK_TOLERANCE_SECONDS },
       algorithms: algorithmsFor(config.jwt),
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
@@ -60,18 +83,30 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   }
 
   validate(request: Request, payload: Record<string, unknown>): Principal {
+    const token = ExtractJwt.fromAuthHeaderAsBearerToken()(request) ?? '';
+    // A token without exp would never expire.
+    if (typeof payload.exp !== 'number' || hasCritHeader(token)) throw new UnauthorizedException();
     const sub = payload.sub;
-    if (typeof sub !== 'string' || sub.trim() === '' || sub.length > 255 || CONTROL.test(sub)) {
+    if (
+      typeof sub !== 'string' ||
+      sub.trim() === '' ||
+      sub.length > 255 ||
+      CONTROL.test(sub) ||
+      !isStorableText(sub)
+    ) {
       throw new UnauthorizedException();
     }
+    // The nickname is only shown, never trusted: what cannot be stored is dropped, not refused.
     const nickname =
-      typeof payload.nickname === 'string' ? payload.nickname.replace(CONTROL_GLOBAL, '').slice(0, 255) : '';
+      typeof payload.nickname === 'string'
+        ? payload.nickname.replace(CONTROL_GLOBAL, '').slice(0, 255).replace(LONE_SURROGATE, '')
+        : '';
     return {
       id: sub,
       nickname: nickname === '' ? null : nickname,
       scopes: parseScopes(payload),
       orgs: parseOrgs(payload.orgs),
-      token: ExtractJwt.fromAuthHeaderAsBearerToken()(request) ?? '',
+      token,
     };
   }
 }

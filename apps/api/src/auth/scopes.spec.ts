@@ -30,11 +30,18 @@ describe('parseScopes', () => {
     expect([...scopes].sort()).toEqual(['openid', 'webhook']);
   });
 
-  it('tolerates extra whitespace of any kind', () => {
-    const scopes = parseScopes({ scope: '  webhook \t\n webhook.readonly   ' });
+  it('tolerates extra spaces', () => {
+    const scopes = parseScopes({ scope: '  webhook   webhook.readonly   ' });
     expect([...scopes].sort()).toEqual(['webhook', 'webhook.readonly']);
     expect(scopes.has('')).toBe(false);
   });
+
+  it.each(['webhook.readonly\twebhook', 'x\nwebhook', 'x\u00a0webhook', 'x\u2003webhook', 'x\u3000webhook'])(
+    'splits on the plain space only (RFC 6749 §3.3): %j is one unknown scope',
+    (scope) => {
+      expect([...parseScopes({ scope })]).toEqual([scope]);
+    },
+  );
 
   it('deduplicates', () => {
     expect(parseScopes({ scope: 'webhook webhook', scp: ['webhook'] }).size).toBe(1);

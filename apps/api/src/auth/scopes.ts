@@ -13,17 +13,18 @@ export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
 
 /**
  * Scopes from the `scope` claim (space-separated string) or the `scp` claim (array), as whole
- * words: `webhook.readonly` never counts as `webhook`, nor `webhooks` or `WEBHOOK`.
+ * words: `webhook.readonly` never counts as `webhook`, nor `webhooks` or `WEBHOOK`. Split on the
+ * plain space only (RFC 6749 §3.3): `webhook\u00a0x` or `webhook\tx` is one unknown scope.
  */
 export function parseScopes(claims: { scope?: unknown; scp?: unknown }): Set<string> {
   const scopes = new Set<string>();
   if (typeof claims.scope === 'string') {
-    for (const word of claims.scope.split(/\s+/)) if (word) scopes.add(word);
+    for (const word of claims.scope.split(' ')) if (word) scopes.add(word);
   }
   if (Array.isArray(claims.scp)) {
     for (const word of claims.scp) if (typeof word === 'string' && word) scopes.add(word);
   } else if (typeof claims.scp === 'string') {
-    for (const word of claims.scp.split(/\s+/)) if (word) scopes.add(word);
+    for (const word of claims.scp.split(' ')) if (word) scopes.add(word);
   }
   return scopes;
 }

@@ -1,6 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import express, { NextFunction, Request, Response } from 'express';
 import { toErrorBody } from './error-body';
+import { findHostileInput } from './hostile-input';
 
 export const MAX_BODY_BYTES = 100 * 1024;
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -19,6 +20,16 @@ function requireJson(request: Request, response: Response, next: NextFunction): 
   next();
 }
 
+/** Query strings and parsed bodies, before any validator walks them (see findHostileInput). */
+function refuseHostileInput(request: Request, response: Response, next: NextFunction): void {
+  const problem = findHostileInput(request.query) ?? findHostileInput(request.body);
+  if (problem) {
+    response.status(400).json({ code: 400, message: problem.message, errors: [problem] });
+    return;
+  }
+  next();
+}
+
 /**
  * Body parsing lives in front of Nest's router, so its errors (malformed JSON, too large) are
  * shaped here with the same mapping the global filter uses.
@@ -26,6 +37,7 @@ function requireJson(request: Request, response: Response, next: NextFunction): 
 export function configureBodyParsing(app: INestApplication): void {
   app.use(requireJson);
   app.use(express.json({ limit: MAX_BODY_BYTES, strict: true, type: JSON_TYPES }));
+  app.use(refuseHostileInput);
   app.use((error: unknown, _request: Request, response: Response, next: NextFunction) => {
     if (response.headersSent) {
       next(error);

@@ -25,7 +25,12 @@ export function decodeDeliveryCursor(token: string): DeliveryCursor | null {
   const [, createdAt, id] = match;
   // A real calendar instant: PostgreSQL would refuse 2024-02-30 with an error, not an empty page.
   const parsed = new Date(createdAt);
-  if (Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 19) !== createdAt.slice(0, 19)) {
+  // Year 0 is a valid JavaScript date but not a PostgreSQL one.
+  if (
+    Number.isNaN(parsed.getTime()) ||
+    parsed.getUTCFullYear() < 1 ||
+    parsed.toISOString().slice(0, 19) !== createdAt.slice(0, 19)
+  ) {
     return null;
   }
   return { createdAt, id };

@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform, Type } from 'class-transformer';
 import {
   ArrayNotEmpty,
   ArrayUnique,
@@ -107,6 +107,11 @@ export const EventsField = (required: boolean) =>
     ValidateNested({ each: true }),
     Type(() => EventRef),
     ArrayUnique((event: EventRef | null) => event?.name, { message: 'events must not repeat an event name' }),
+    // ValidateNested accepts an array item as a list of its own (`[[]]` would pass): such an item
+    // becomes a value it refuses and names, like any other item that is not an object.
+    Transform(({ value }: { value: unknown }) =>
+      Array.isArray(value) ? value.map((item: unknown) => (Array.isArray(item) ? 'array' : item)) : value,
+    ),
   );
 
 export const ActiveField = () =>
