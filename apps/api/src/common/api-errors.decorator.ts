@@ -23,7 +23,7 @@ export const ApiCommonErrors = () =>
     ApiTooManyRequestsResponse({
       description: 'Rate limit exceeded (RATE_LIMIT); see Retry-After',
       type: ErrorResponse,
-      example: { code: 429, message: 'Too many requests' },
+      example: { code: 429, message: 'Rate limit exceeded: at most 100 requests per 10 s; retry in 7 s' },
     }),
     ApiInternalServerErrorResponse({
       description: 'Unexpected error (never with internals)',
