@@ -28,7 +28,7 @@ describe('Rate limit (e2e)', () => {
       expect(response.headers['ratelimit-limit']).toBe('5');
       expect(response.headers['ratelimit-policy']).toBe('5;w=30');
       expect(Number(response.headers['ratelimit-reset'])).toBeGreaterThanOrEqual(1);
-      remaining.push(response.headers['ratelimit-remaining'] as string);
+      remaining.push(response.headers['ratelimit-remaining']);
     }
     expect(remaining).toEqual(['4', '3', '2', '1', '0']);
 

@@ -48,6 +48,8 @@ export class AppConfig {
   readonly deliveryLogRetentionMs!: number;
   readonly secretRotationOverlapMs!: number;
   readonly secretsEncryptionKey?: Buffer;
+  /** Previous encryption keys, for reading only (key rotation). */
+  readonly secretsDecryptionKeys!: readonly Buffer[];
   /** null when `RATE_LIMIT=0`. */
   readonly rateLimit!: RateLimitConfig | null;
   readonly coreApiUrl?: string;

@@ -112,6 +112,22 @@ function parseEncryptionKey(reader: EnvReader): Buffer | undefined {
   return key;
 }
 
+/** Earlier keys, still accepted for reading while `npm run secrets:reencrypt` moves rows to the current one. */
+function parseDecryptionKeys(reader: EnvReader): Buffer[] {
+  const text = reader.raw('SECRETS_DECRYPTION_KEYS');
+  if (text === undefined || text.trim() === '') return [];
+  return text.split(',').map((part) => {
+    const key = Buffer.from(part.trim(), 'base64');
+    if (key.length !== 32 || !/^[A-Za-z0-9+/]+={0,2}$/.test(part.trim())) {
+      throw new ConfigError(
+        'SECRETS_DECRYPTION_KEYS',
+        'must be a comma-separated list of 32-byte base64 keys',
+      );
+    }
+    return key;
+  });
+}
+
 function parseJwt(reader: EnvReader, production: boolean): AppConfig['jwt'] {
   const secret = reader.raw('JWT_SECRET');
   const publicKey = reader.raw('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n');
@@ -179,6 +195,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     deliveryLogRetentionMs: reader.duration('DELIVERY_LOG_RETENTION', '30d'),
     secretRotationOverlapMs: reader.duration('SECRET_ROTATION_OVERLAP', '24h', 0),
     secretsEncryptionKey: parseEncryptionKey(reader),
+    secretsDecryptionKeys: parseDecryptionKeys(reader),
     rateLimit: parseRateLimit(reader),
     coreApiUrl: reader.url('CORE_API_URL', undefined, ['http:', 'https:'])?.replace(/\/+$/, ''),
     logLevel: reader.string('LOG_LEVEL', 'info'),

@@ -1,14 +1,18 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '@app/config';
+import { SecretBox } from '@app/signing';
 import { buildDataSourceOptions } from './data-source-options';
+import { useSecretBox } from './secret-column';
 
 @Module({
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) =>
-        buildDataSourceOptions({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize }),
+      useFactory: (config: AppConfig) => {
+        useSecretBox(new SecretBox(config.secretsEncryptionKey, config.secretsDecryptionKeys));
+        return buildDataSourceOptions({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize });
+      },
     }),
   ],
 })

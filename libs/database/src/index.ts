@@ -6,3 +6,5 @@ export * from './prepare-database';
 export * from './last-delivery';
 export * from './storable-text';
 export * from './prepared-statements';
+export * from './secret-column';
+export * from './reseal-secrets';

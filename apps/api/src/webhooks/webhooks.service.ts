@@ -2,7 +2,7 @@ import { ConflictException, ForbiddenException, Injectable } from '@nestjs/commo
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-import { attachLastDeliveries, WebhookEntity } from '@app/database';
+import { attachLastDeliveries, resealSecrets, WebhookEntity } from '@app/database';
 import { EventUser, recordWebhookEvent } from '@app/events';
 import { checkUrlTarget } from '@app/netguard';
 import { generateWebhookSecret } from '@app/signing';
@@ -112,6 +112,8 @@ export class WebhooksService {
         webhook.active = dto.active;
       }
       const saved = await manager.save(webhook);
+      // A row from before SECRETS_ENCRYPTION_KEY (or under an older key) is sealed when touched.
+      await resealSecrets(manager, [saved.id]);
       await recordWebhookEvent(manager, 'webhook.updated', saved, actorOf(principal));
       return saved;
     });

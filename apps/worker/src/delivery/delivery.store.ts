@@ -5,6 +5,7 @@ import {
   DeliveryStatus,
   LastDelivery,
   PreparedStatements,
+  secretBox,
   toStorableText,
   WebhookEntity,
 } from '@app/database';
@@ -73,9 +74,24 @@ export interface RecordedAttempt {
 @Injectable()
 export class DeliveryStore {
   private readonly sql: PreparedStatements;
+  private readonly openedSecrets = new Map<string, string>();
 
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {
     this.sql = new PreparedStatements(dataSource);
+  }
+
+  /** Secrets as stored (sealed when SECRETS_ENCRYPTION_KEY is set) → as signed; each opened once. */
+  private opened<T extends { secrets: string[] }>(row: T): T {
+    row.secrets = row.secrets.map((stored) => {
+      let secret = this.openedSecrets.get(stored);
+      if (secret === undefined) {
+        secret = secretBox().open(stored);
+        if (this.openedSecrets.size >= 10_000) this.openedSecrets.clear();
+        this.openedSecrets.set(stored, secret);
+      }
+      return secret;
+    });
+    return row;
   }
 
   /**
@@ -85,7 +101,7 @@ export class DeliveryStore {
    */
   async claim(deliveryIds: readonly string[], claimMs: number): Promise<Array<ClaimedDelivery | undefined>> {
     const rows = await this.sql.query<ClaimedDelivery>(CLAIM_SQL, [deliveryIds, claimMs]);
-    const byId = new Map(rows.map((row) => [row.deliveryId, row]));
+    const byId = new Map(rows.map((row) => [row.deliveryId, this.opened(row)]));
     return deliveryIds.map((id) => byId.get(id));
   }
 
@@ -96,7 +112,7 @@ export class DeliveryStore {
 
   async find(deliveryId: string): Promise<DeliveryState | undefined> {
     const rows = await this.sql.query<DeliveryState>(DELIVERY_STATE_SQL, [deliveryId]);
-    return rows[0];
+    return rows[0] && this.opened(rows[0]);
   }
 
   /**

@@ -7,6 +7,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
+import { secretColumn } from '../secret-column';
 
 export type DisabledReason = 'gone' | 'failing';
 
@@ -60,11 +61,12 @@ export class WebhookEntity {
   @Column({ type: 'text', nullable: true })
   custom!: string | null;
 
-  @Column({ type: 'text' })
+  /** Sealed at rest when SECRETS_ENCRYPTION_KEY is set; always plain text in memory. */
+  @Column({ type: 'text', transformer: secretColumn })
   secret!: string;
 
   /** The rotated-out secret, which keeps signing alongside until previousSecretExpiresAt. */
-  @Column({ name: 'previous_secret', type: 'text', nullable: true })
+  @Column({ name: 'previous_secret', type: 'text', nullable: true, transformer: secretColumn })
   previousSecret!: string | null;
 
   @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true })
