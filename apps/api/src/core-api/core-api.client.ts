@@ -1,13 +1,21 @@
-import { ForbiddenException, Injectable, Logger, NotFoundException } from '@nestjs/common';
+import {
+  ForbiddenException,
+  Injectable,
+  Logger,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { request } from 'undici';
 import { AppConfig } from '@app/config';
 
-const CORE_API_TIMEOUT_MS = 5_000;
+/** SPEC §4: no answer within this is the Core-API being unavailable. */
+export const CORE_API_TIMEOUT_MS = 2_000;
 
 /**
  * Asks the Core-API whether the caller may see an API (SPEC §4): with CORE_API_URL set,
- * `GET {CORE_API_URL}/apis/{apiId}` with the caller's token: 2xx allowed, 404 → 404, else 403.
- * Without CORE_API_URL every apiId is accepted.
+ * `GET {CORE_API_URL}/apis/{apiId}` with the caller's token: 2xx allowed, 404 → 404, 401/403 (and
+ * any other 4xx) → 403; no answer within 2 s, a connection error or a 5xx → 503, since the check
+ * could not be made (the caller may retry). Without CORE_API_URL every apiId is accepted.
  */
 @Injectable()
 export class CoreApiClient {
@@ -22,17 +30,24 @@ export class CoreApiClient {
       const response = await request(`${this.config.coreApiUrl}/apis/${encodeURIComponent(apiId)}`, {
         method: 'GET',
         headers: { authorization: `Bearer ${token}`, accept: 'application/json' },
-        headersTimeout: CORE_API_TIMEOUT_MS,
-        bodyTimeout: CORE_API_TIMEOUT_MS,
+        signal: AbortSignal.timeout(CORE_API_TIMEOUT_MS),
       });
       status = response.statusCode;
       await response.body.dump();
     } catch (error) {
       this.logger.warn(`Core-API check for API ${apiId} failed: ${(error as Error).message}`);
-      throw new ForbiddenException('Access to the API could not be verified');
+      throw new ServiceUnavailableException(
+        'The Core-API did not answer; access to the API could not be verified',
+      );
     }
     if (status >= 200 && status < 300) return;
     if (status === 404) throw new NotFoundException(`API ${apiId} not found`);
+    if (status >= 500) {
+      this.logger.warn(`Core-API check for API ${apiId} answered ${status}`);
+      throw new ServiceUnavailableException(
+        `The Core-API answered ${status}; access to the API could not be verified`,
+      );
+    }
     throw new ForbiddenException(`You are not allowed to access API ${apiId}`);
   }
 }

@@ -8,6 +8,7 @@ import {
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import { RequireScopes } from '../auth/auth.decorators';
@@ -34,6 +35,14 @@ const Invalid = () =>
       message: 'url must be an absolute http or https URL',
       errors: [{ field: 'url', message: 'url must be an absolute http or https URL' }],
     },
+  });
+
+/** With CORE_API_URL set, the apiId check (SPEC §4). */
+const CoreApiUnavailable = () =>
+  ApiServiceUnavailableResponse({
+    description: 'The Core-API gave no answer within 2 s, could not be reached, or answered 5xx',
+    type: ErrorResponse,
+    example: { code: 503, message: 'The Core-API did not answer; access to the API could not be verified' },
   });
 
 @ApiTags('Webhooks')
@@ -80,6 +89,7 @@ export class WebhooksController {
     example: { code: 409, message: 'Webhook limit reached: a user may own at most 30 webhooks' },
   })
   @ApiNotFoundResponse({ description: 'The Core-API does not know the apiId', type: ErrorResponse })
+  @CoreApiUnavailable()
   async create(
     @CurrentPrincipal() principal: Principal,
     @Body() dto: CreateWebhookDto,
@@ -108,6 +118,7 @@ export class WebhooksController {
   @ApiOkResponse({ type: WebhookResponse })
   @Invalid()
   @WebhookNotFound()
+  @CoreApiUnavailable()
   async update(
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
