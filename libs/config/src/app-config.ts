@@ -18,6 +18,8 @@ export interface DeliveryConfig {
   readonly allowPrivateNetworks: boolean;
   /** How often the sweeper re-enqueues due deliveries whose job was lost. */
   readonly sweepIntervalMs: number;
+  /** DELIVERY_PROXY: every delivery goes through this forward proxy (CONNECT). */
+  readonly proxyUrl?: string;
 }
 
 export interface RateLimitConfig {

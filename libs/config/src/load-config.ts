@@ -190,6 +190,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       concurrency,
       allowPrivateNetworks: reader.boolean('DELIVERY_ALLOW_PRIVATE_NETWORKS', false),
       sweepIntervalMs: reader.duration('DELIVERY_SWEEP_INTERVAL', '10s', 100),
+      proxyUrl: reader.url('DELIVERY_PROXY', undefined, ['http:']),
     },
     webhookDisableAfterMs: reader.duration('WEBHOOK_DISABLE_AFTER', '5d'),
     deliveryLogRetentionMs: reader.duration('DELIVERY_LOG_RETENTION', '30d'),

@@ -3,3 +3,4 @@ export * from './test-database';
 export * from './tokens';
 export * from './processes';
 export * from './test-redis';
+export * from './connect-proxy';

@@ -45,6 +45,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
       timeoutMs: config.delivery.timeoutMs,
       allowPrivateNetworks: config.delivery.allowPrivateNetworks,
       connectionsPerOrigin: config.delivery.concurrency,
+      proxyUrl: config.delivery.proxyUrl,
     });
     this.claimMs = 2 * config.delivery.timeoutMs + 5_000;
     this.claims = new Batcher({ ...BATCH, run: (ids) => store.claim(ids, this.claimMs) });

@@ -4,7 +4,7 @@ import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
-import { Agent, request } from 'undici';
+import { Agent, Dispatcher, ProxyAgent, request } from 'undici';
 import { BLOCKED_PRIVATE_ADDRESS, blockedRange, parseAddress, Resolver } from '@app/netguard';
 import { parseRetryAfter } from './retry-policy';
 
@@ -20,6 +20,8 @@ export interface HttpSenderOptions {
   timeoutMs: number;
   allowPrivateNetworks: boolean;
   connectionsPerOrigin?: number;
+  /** `http://host:port` of a forward proxy every delivery goes through (DELIVERY_PROXY). */
+  proxyUrl?: string;
 }
 
 /** SPEC §9: at most 64 KiB of a response is read; the delivery record keeps the first 1 KiB. */
@@ -147,24 +149,32 @@ function recorded(bytes: Buffer): string {
  * send() never throws: every failure is a SendResult with statusCode null.
  */
 export class HttpSender {
-  private readonly agent: Agent;
+  private readonly agent: Dispatcher;
+  private readonly lookup: LookupFunction;
 
   constructor(
     private readonly options: HttpSenderOptions,
     resolve?: Resolver,
   ) {
-    this.agent = new Agent({
+    this.lookup = guardedLookup(resolve);
+    const common = {
       connections: options.connectionsPerOrigin ?? 50,
       pipelining: 1,
       // Backstops only: the AbortController deadline in send() is the one that counts.
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
-      // undici spreads `connect` into net.connect/tls.connect, so every new socket goes through the guard.
-      connect: {
-        timeout: options.timeoutMs,
-        ...(options.allowPrivateNetworks ? {} : { lookup: guardedLookup(resolve) }),
-      },
-    });
+    };
+    this.agent = options.proxyUrl
+      ? // Through the proxy (CONNECT): it resolves the name itself, so send() checks the target first.
+        new ProxyAgent({ ...common, uri: options.proxyUrl, proxyTunnel: true })
+      : new Agent({
+          ...common,
+          // undici spreads `connect` into net.connect/tls.connect, so every new socket goes through the guard.
+          connect: {
+            timeout: options.timeoutMs,
+            ...(options.allowPrivateNetworks ? {} : { lookup: this.lookup }),
+          },
+        });
   }
 
   async send(url: string, body: string, headers: Record<string, string>): Promise<SendResult> {
@@ -188,6 +198,7 @@ export class HttpSender {
       if (!this.options.allowPrivateNetworks && this.isBlockedLiteral(url)) {
         return failure(BLOCKED_PRIVATE_ADDRESS);
       }
+      if (this.options.proxyUrl && !this.options.allowPrivateNetworks) await this.checkName(url);
       const res = await request(url, {
         dispatcher: this.agent,
         method: 'POST',
@@ -224,6 +235,18 @@ export class HttpSender {
 
   close(): Promise<void> {
     return this.agent.close();
+  }
+
+  /**
+   * With a proxy no socket of ours reaches the target, so its name is resolved and checked here,
+   * every answer (the proxy resolves it again: run a filtering one, see README → Security).
+   */
+  private checkName(url: string): Promise<void> {
+    const { hostname } = new URL(url);
+    if (parseAddress(hostname) !== undefined) return Promise.resolve();
+    return new Promise((resolve, reject) =>
+      this.lookup(hostname.replace(/^\[|\]$/g, ''), { all: true }, (error) => (error ? reject(error) : resolve())),
+    );
   }
 
   /** A lookup hook never sees IP literals (`http://2130706433/`, `[::ffff:7f00:1]`): classify them here. */
