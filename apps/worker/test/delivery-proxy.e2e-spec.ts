@@ -65,6 +65,8 @@ describe('Deliveries through an egress proxy (e2e)', () => {
       'http://127.0.0.1:3128',
     );
     expect(loadConfig(base).delivery.proxyUrl).toBeUndefined();
-    expect(() => loadConfig({ ...base, DELIVERY_PROXY: 'socks5://127.0.0.1:1080' })).toThrow(/DELIVERY_PROXY/);
+    expect(() => loadConfig({ ...base, DELIVERY_PROXY: 'socks5://127.0.0.1:1080' })).toThrow(
+      /DELIVERY_PROXY/,
+    );
   });
 });

@@ -245,7 +245,9 @@ export class HttpSender {
     const { hostname } = new URL(url);
     if (parseAddress(hostname) !== undefined) return Promise.resolve();
     return new Promise((resolve, reject) =>
-      this.lookup(hostname.replace(/^\[|\]$/g, ''), { all: true }, (error) => (error ? reject(error) : resolve())),
+      this.lookup(hostname.replace(/^\[|\]$/g, ''), { all: true }, (error) =>
+        error ? reject(error) : resolve(),
+      ),
     );
   }
 
