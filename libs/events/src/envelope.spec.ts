@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { MAX_EVENT_ID_LENGTH, MAX_RESOURCE_BYTES, toPlatformEvent, validateEnvelope } from './envelope';
 
 const API_ID = '7a1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
@@ -266,5 +267,44 @@ describe('toPlatformEvent', () => {
       'resource',
       'apiId',
     ]);
+  });
+});
+
+describe('validateEnvelope on generated hostile data', () => {
+  const hostile = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 20 }),
+    fc.constantFrom('\u0000', '\ud800', '', ':', 'api.created'),
+  );
+  const envelope = fc.record(
+    {
+      id: fc.oneof(hostile, fc.jsonValue()),
+      name: fc.oneof(fc.constantFrom('api.created', 'webhook.ping', 'api.exploded'), hostile),
+      timestamp: fc.oneof(
+        hostile,
+        fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+      ),
+      user: fc.oneof(fc.record({ id: hostile, nickname: fc.oneof(hostile, fc.jsonValue()) }), fc.jsonValue()),
+      resourceType: fc.oneof(hostile, fc.constant('Api')),
+      resource: fc.jsonValue({ maxDepth: 4 }),
+      apiId: fc.oneof(hostile, fc.uuid()),
+      ownerId: hostile,
+    },
+    { requiredKeys: [] },
+  );
+
+  it('never throws, and whatever it accepts PostgreSQL can store', () => {
+    fc.assert(
+      fc.property(fc.oneof(envelope, fc.jsonValue()), (data) => {
+        const check = validateEnvelope(data);
+        if (!check.ok) return;
+        const { id, user, resourceType, apiId, ownerId } = check.envelope;
+        for (const text of [id, user.id, user.nickname, resourceType, apiId, ownerId]) {
+          if (text !== undefined && text !== null) {
+            expect(text.includes('\u0000') || !text.isWellFormed()).toBe(false);
+          }
+        }
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

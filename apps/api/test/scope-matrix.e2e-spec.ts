@@ -1,0 +1,85 @@
+import request from 'supertest';
+import { bearer, mintToken } from '@app/testing';
+import { createTestApi, TestApi } from './helpers/test-app';
+
+type Decision = 'public' | 'read' | 'write';
+
+/**
+ * The scope decision of every route (SPEC §3, §5). The test reads the routes from the running
+ * router: a route missing here fails it, so none ships without a decision.
+ * read: `webhook` or `webhook.readonly`; write: `webhook` only; public: no token needed.
+ */
+const DECISIONS: Record<string, Decision> = {
+  'GET /webhooks': 'read',
+  'POST /webhooks': 'write',
+  'GET /webhooks/:id': 'read',
+  'PUT /webhooks/:id': 'write',
+  'DELETE /webhooks/:id': 'write',
+  'POST /webhooks/:id/ping': 'write',
+  'GET /webhooks/:id/deliveries': 'read',
+  'POST /webhooks/:id/deliveries/:deliveryId/redeliver': 'write',
+  'POST /webhooks/:id/secret': 'write',
+  'GET /events': 'read',
+  'GET /health': 'public',
+};
+
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean> };
+}
+
+describe('Route × scope matrix (e2e)', () => {
+  let api: TestApi;
+  let routes: string[];
+
+  beforeAll(async () => {
+    api = await createTestApi();
+    const express = api.app.getHttpAdapter().getInstance() as { router: { stack: Layer[] } };
+    routes = express.router.stack
+      .filter((layer) => layer.route)
+      .flatMap((layer) =>
+        Object.keys(layer.route?.methods ?? {}).map(
+          (method) => `${method.toUpperCase()} ${layer.route?.path}`,
+        ),
+      )
+      // Swagger UI's own assets and document are served outside Nest's router.
+      .filter((route) => !route.includes('/docs') && !route.includes('openapi'));
+  });
+  afterAll(() => api.close());
+
+  it('every route has a scope decision, and every decision a route', () => {
+    expect(routes.length).toBeGreaterThan(5);
+    expect([...routes].sort()).toEqual(Object.keys(DECISIONS).sort());
+  });
+
+  const call = (route: string, headers: Record<string, string>) => {
+    const [method, path] = route.split(' ');
+    const url = path
+      .replace(':id', '3d1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b')
+      .replace(':deliveryId', '4d1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b');
+    const test = request(api.http)
+      [method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'](url)
+      .set(headers);
+    return method === 'POST' || method === 'PUT' ? test.send({}) : test;
+  };
+
+  const tokens = {
+    none: {},
+    noScope: bearer(mintToken({ scope: 'openid profile' })),
+    readonly: bearer(mintToken({ scope: 'webhook.readonly' })),
+    write: bearer(mintToken({ scope: 'webhook' })),
+  };
+
+  it.each(Object.entries(DECISIONS))('%s (%s)', async (route, decision) => {
+    const status = async (headers: Record<string, string>) => (await call(route, headers)).status;
+    if (decision === 'public') {
+      for (const headers of Object.values(tokens)) expect([401, 403]).not.toContain(await status(headers));
+      return;
+    }
+    expect(await status(tokens.none)).toBe(401);
+    expect(await status(tokens.noScope)).toBe(403);
+    const readonly = await status(tokens.readonly);
+    if (decision === 'read') expect([401, 403]).not.toContain(readonly);
+    else expect(readonly).toBe(403);
+    expect([401, 403]).not.toContain(await status(tokens.write));
+  });
+});
