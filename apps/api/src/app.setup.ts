@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Server } from 'node:http';
 import { configureBodyParsing } from './common/body-parsing';
 import { configureHttpServer } from './common/http-server';
+import { ApiMetrics } from './metrics/api-metrics';
 import { requestLogger } from './common/request-logger';
 import { setupOpenApi } from './openapi';
 
@@ -16,6 +17,7 @@ export function configureApiApp(app: INestApplication, logger: Logger): void {
   express.disable('x-powered-by');
   express.set('query parser', 'simple');
   app.use(requestLogger(logger));
+  app.use(app.get(ApiMetrics).middleware());
   configureBodyParsing(app);
   setupOpenApi(app);
   app.enableShutdownHooks();

@@ -21,6 +21,7 @@ const DECISIONS: Record<string, Decision> = {
   'POST /webhooks/:id/secret': 'write',
   'GET /events': 'read',
   'GET /health': 'public',
+  'GET /metrics': 'public',
 };
 
 interface Layer {

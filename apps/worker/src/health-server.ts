@@ -1,12 +1,14 @@
 import { createServer, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { runHealthChecks } from '@app/health';
+import { WorkerMetrics } from './metrics/worker-metrics';
 import { RedisConnection } from './redis-connection';
 
-/** GET /health on WORKER_PORT: the worker has no other HTTP surface, so plain node:http does. */
+/** GET /health and GET /metrics on WORKER_PORT: the worker has no other HTTP surface, so plain node:http does. */
 @Injectable()
 export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(HealthServer.name);
@@ -16,11 +18,26 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly redis: RedisConnection,
+    private readonly metrics: WorkerMetrics,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     this.server = createServer((request, response) => {
-      if (request.method !== 'GET' || request.url?.split('?')[0] !== '/health') {
+      const path = request.url?.split('?')[0];
+      if (request.method === 'GET' && path === '/metrics') {
+        this.metrics.registry.metrics().then(
+          (text) => {
+            response.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+            response.end(text);
+          },
+          (error: Error) => {
+            response.writeHead(503, { 'content-type': 'application/json' });
+            response.end(JSON.stringify({ code: 503, message: `metrics unavailable: ${error.message}` }));
+          },
+        );
+        return;
+      }
+      if (request.method !== 'GET' || path !== '/health') {
         response.writeHead(404, { 'content-type': 'application/json' });
         response.end(JSON.stringify({ code: 404, message: 'Not found' }));
         return;
@@ -36,7 +53,14 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
     await new Promise<void>((resolve, reject) => {
       this.server?.once('error', reject).listen(this.config.workerPort, this.config.host, resolve);
     });
-    this.logger.log(`Health on ${this.config.host}:${this.config.workerPort}/health`);
+    this.logger.log(
+      `Health and metrics on ${this.config.host}:${this.config.workerPort} (/health, /metrics)`,
+    );
+  }
+
+  /** The bound port (WORKER_PORT, or the one the OS picked for 0). */
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
   }
 
   async onApplicationShutdown(): Promise<void> {

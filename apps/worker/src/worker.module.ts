@@ -7,6 +7,7 @@ import { EventBodies } from './delivery/event-bodies';
 import { FanOutProcessor } from './fan-out/fan-out.processor';
 import { FanOutStore } from './fan-out/fan-out.store';
 import { HealthServer } from './health-server';
+import { WorkerMetrics } from './metrics/worker-metrics';
 import { OutboxRelay } from './maintenance/outbox-relay';
 import { Retention } from './maintenance/retention';
 import { Sweeper } from './maintenance/sweeper';
@@ -22,6 +23,7 @@ export class WorkerModule {
       providers: [
         RedisConnection,
         WorkerQueues,
+        WorkerMetrics,
         FanOutStore,
         FanOutProcessor,
         DeliveryStore,

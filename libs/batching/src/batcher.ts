@@ -15,6 +15,8 @@ export interface BatcherOptions<I, O> {
    * fails alone and its neighbours still succeed.
    */
   runOne?(item: I): Promise<O>;
+  /** Told the size of every batch as it starts (metrics). */
+  onBatch?(size: number): void;
 }
 
 interface Pending<I, O> {
@@ -88,6 +90,7 @@ export class Batcher<I, O> {
     this.clearTimer();
     while (this.pending.length > 0 && this.inFlight < this.maxInFlight) {
       const batch = this.pending.splice(0, this.options.maxSize);
+      this.options.onBatch?.(batch.length);
       this.inFlight += 1;
       const running = this.execute(batch).finally(() => {
         this.inFlight -= 1;

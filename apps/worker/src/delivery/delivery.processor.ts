@@ -8,6 +8,8 @@ import { createLogger } from '@app/logging';
 import { DeliveryJobName, QueueName } from '@app/queue';
 import { consumerOptions } from '../bullmq-options';
 import { OutboxRelay } from '../maintenance/outbox-relay';
+import { DeliveryOutcome, WorkerMetrics } from '../metrics/worker-metrics';
+import { BLOCKED_PRIVATE_ADDRESS } from '@app/netguard';
 import { buildDeliveryRequest } from './delivery-request';
 import { AttemptRecord, ClaimedDelivery, DeliveryStore, RecordedAttempt } from './delivery.store';
 import { EventBodies } from './event-bodies';
@@ -39,6 +41,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     private readonly store: DeliveryStore,
     private readonly events: EventBodies,
     private readonly outbox: OutboxRelay,
+    private readonly metrics: WorkerMetrics,
   ) {
     this.attemptLog = createLogger(config.logLevel, 'event-api-worker');
     this.sender = new HttpSender({
@@ -48,10 +51,15 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
       proxyUrl: config.delivery.proxyUrl,
     });
     this.claimMs = 2 * config.delivery.timeoutMs + 5_000;
-    this.claims = new Batcher({ ...BATCH, run: (ids) => store.claim(ids, this.claimMs) });
+    this.claims = new Batcher({
+      ...BATCH,
+      run: (ids) => store.claim(ids, this.claimMs),
+      onBatch: (size) => metrics.batchSize.observe({ batch: 'claim' }, size),
+    });
     this.records = new Batcher({
       ...BATCH,
       run: (records) => store.recordAttempts(records, config.webhookDisableAfterMs),
+      onBatch: (size) => metrics.batchSize.observe({ batch: 'record' }, size),
     });
     this.worker = new Worker(
       QueueName.Deliveries,
@@ -98,7 +106,10 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     const claimed = await this.claims.add(job.data.deliveryId);
     if (!claimed) return this.notClaimed(job, token);
     // The claim dropped it: the webhook was switched off meanwhile.
-    if (!claimed.active) return;
+    if (!claimed.active) {
+      this.metrics.deliveries.inc({ outcome: 'dropped' });
+      return;
+    }
 
     const result = await this.attempt(claimed, false);
     if (result.retryAt) {
@@ -171,6 +182,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     const recorded = await this.record(record);
     const disabled =
       recorded.mayDisable && (await this.store.disableWebhook(record, this.config.webhookDisableAfterMs));
+    this.count(record, disabled);
     this.attemptLog.info(
       {
         deliveryId: delivery.deliveryId,
@@ -192,6 +204,19 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
       return {};
     }
     return { retryAt: recorded.attempt === null ? undefined : nextAttemptAt };
+  }
+
+  private count(record: AttemptRecord, disabled: boolean): void {
+    const outcome: DeliveryOutcome = record.success
+      ? 'success'
+      : record.error === BLOCKED_PRIVATE_ADDRESS
+        ? 'blocked'
+        : record.nextAttemptAt && !disabled
+          ? 'failed_will_retry'
+          : 'failed_final';
+    this.metrics.deliveries.inc({ outcome });
+    this.metrics.attemptDuration.observe(record.durationMs / 1000);
+    if (disabled) this.metrics.disabled.inc({ reason: record.gone ? 'gone' : 'failing' });
   }
 
   /**

@@ -7,6 +7,7 @@ import { EventEnvelope, toPlatformEvent, validateEnvelope } from '@app/events';
 import { QueueName } from '@app/queue';
 import { consumerOptions } from '../bullmq-options';
 import { EventBodies } from '../delivery/event-bodies';
+import { WorkerMetrics } from '../metrics/worker-metrics';
 import { WorkerQueues } from '../worker-queues';
 import { EventToFanOut, FanOutResult, FanOutStore } from './fan-out.store';
 
@@ -24,12 +25,19 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
   private readonly worker: Worker;
   private readonly batcher: Batcher<EventToFanOut, FanOutResult>;
 
-  constructor(config: AppConfig, store: FanOutStore, queues: WorkerQueues, events: EventBodies) {
+  constructor(
+    config: AppConfig,
+    store: FanOutStore,
+    queues: WorkerQueues,
+    events: EventBodies,
+    metrics: WorkerMetrics,
+  ) {
     // A job completes only once its deliveries are both committed and enqueued.
     this.batcher = new Batcher({
       maxSize: FAN_OUT_CONCURRENCY,
       maxDelayMs: 2,
       maxInFlight: 2,
+      onBatch: (size) => metrics.batchSize.observe({ batch: 'fan_out' }, size),
       run: async (batch) => {
         const results = await store.recordDeliveries(batch);
         batch.forEach((event, index) => {

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
+import { WorkerMetrics } from '../metrics/worker-metrics';
 import { WorkerQueues } from '../worker-queues';
 import { PeriodicTask } from './periodic-task';
 
@@ -29,6 +30,7 @@ export class Sweeper implements OnApplicationBootstrap, BeforeApplicationShutdow
     config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queues: WorkerQueues,
+    private readonly metrics: WorkerMetrics,
   ) {
     this.periodic = new PeriodicTask(
       'Sweep',
@@ -66,6 +68,7 @@ export class Sweeper implements OnApplicationBootstrap, BeforeApplicationShutdow
         const due = (await runner.query(DUE_DELIVERIES_SQL, [SWEEP_BATCH])) as Array<{ id: string }>;
         const lost = await this.queues.deliveries.withoutLiveJob(due.map((row) => row.id));
         await this.queues.deliveries.enqueue(lost);
+        this.metrics.sweeperReenqueued.inc(lost.length);
         return lost.length;
       } finally {
         await runner.query('SELECT pg_advisory_unlock($1)', [SWEEP_LOCK]);

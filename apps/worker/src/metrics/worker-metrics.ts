@@ -1,0 +1,93 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { Queue } from 'bullmq';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { DataSource } from 'typeorm';
+import { WorkerQueues } from '../worker-queues';
+
+/** How a delivery attempt ended, for `event_api_deliveries_total{outcome}`. */
+export type DeliveryOutcome = 'success' | 'failed_will_retry' | 'failed_final' | 'dropped' | 'blocked';
+
+const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized'] as const;
+
+/**
+ * The worker's Prometheus metrics, served on WORKER_PORT /metrics. Counters are bumped by the
+ * pipeline; queue depths, the oldest waiting job and the outbox backlog are read at scrape time.
+ */
+@Injectable()
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  readonly deliveries = new Counter({
+    name: 'event_api_deliveries_total',
+    help: 'Delivery attempts and drops by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly attemptDuration = new Histogram({
+    name: 'event_api_delivery_attempt_duration_seconds',
+    help: 'HTTP time of one delivery attempt, connect to last byte',
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30],
+    registers: [this.registry],
+  });
+  readonly disabled = new Counter({
+    name: 'event_api_webhooks_disabled_total',
+    help: 'Webhooks the worker switched off, by reason (gone: 410; failing: failed for WEBHOOK_DISABLE_AFTER)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly sweeperReenqueued = new Counter({
+    name: 'event_api_sweeper_reenqueued_total',
+    help: 'Due deliveries the sweeper found without a live job and enqueued again',
+    registers: [this.registry],
+  });
+  readonly batchSize = new Histogram({
+    name: 'event_api_batch_size',
+    help: 'Rows per group-committed statement, by batch (claim, record, fan_out, event_bodies)',
+    labelNames: ['batch'] as const,
+    buckets: [1, 2, 5, 10, 20, 50, 100],
+    registers: [this.registry],
+  });
+
+  constructor(queues: WorkerQueues, @InjectDataSource() dataSource: DataSource) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'event_api_worker_' });
+    const watched: Array<[string, Queue]> = [
+      ['deliveries', queues.deliveries.queue],
+      ['events', queues.eventsQueue],
+    ];
+    new Gauge({
+      name: 'event_api_queue_jobs',
+      help: 'Jobs per queue and state',
+      labelNames: ['queue', 'state'] as const,
+      registers: [this.registry],
+      async collect() {
+        for (const [name, queue] of watched) {
+          const counts = await queue.getJobCounts(...JOB_STATES);
+          for (const state of JOB_STATES) this.set({ queue: name, state }, counts[state] ?? 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'event_api_queue_oldest_waiting_age_seconds',
+      help: 'Age of the oldest waiting job per queue (0 when none waits): the backlog alert',
+      labelNames: ['queue'] as const,
+      registers: [this.registry],
+      async collect() {
+        for (const [name, queue] of watched) {
+          const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
+          this.set({ queue: name }, oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
+        }
+      },
+    });
+    new Gauge({
+      name: 'event_api_outbox_backlog',
+      help: 'Lifecycle events committed but not yet relayed to the queue',
+      registers: [this.registry],
+      async collect() {
+        const [row] = await dataSource.query<Array<{ n: number }>>(
+          'SELECT count(*)::int AS n FROM event_outbox',
+        );
+        this.set(row.n);
+      },
+    });
+  }
+}
