@@ -5,6 +5,7 @@ import { prepareDatabase } from '@app/database';
 import { createLogger, PinoNestLogger } from '@app/logging';
 import { ApiModule } from './api.module';
 import { configureApiApp } from './app.setup';
+import { HardenedExpressAdapter } from './common/http-server';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
@@ -13,7 +14,7 @@ async function bootstrap(): Promise<void> {
     const applied = await prepareDatabase(config.databaseUrl);
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
   }
-  const app = await NestFactory.create(ApiModule.forRoot(config), {
+  const app = await NestFactory.create(ApiModule.forRoot(config), new HardenedExpressAdapter(), {
     bodyParser: false,
     logger: new PinoNestLogger(logger),
   });

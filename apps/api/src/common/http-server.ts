@@ -1,16 +1,52 @@
+import { createServer, STATUS_CODES } from 'node:http';
 import type { Server } from 'node:http';
-import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { ExpressAdapter } from '@nestjs/platform-express';
 
-/** Deliberate server limits (SPEC §10): a slow client cannot hold a socket open for long. */
-export const SERVER_LIMITS = {
+export interface ServerLimits {
   /** The whole header block must arrive within this (slowloris). */
-  headersTimeoutMs: 10_000,
+  headersTimeoutMs: number;
   /** The whole request, body included. */
-  requestTimeoutMs: 30_000,
+  requestTimeoutMs: number;
   /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** How often Node checks the two timeouts above (its default, 30 s, would let them overrun by that much). */
+  checkIntervalMs: number;
+  /** Header bytes per request; more is a 431. */
+  maxHeaderBytes: number;
+}
+
+/** Deliberate server limits (SPEC §10): a slow or bloated client cannot hold a socket for long. */
+export const SERVER_LIMITS: ServerLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
   keepAliveTimeoutMs: 5_000,
-} as const;
+  checkIntervalMs: 1_000,
+  maxHeaderBytes: 16 * 1024,
+};
+
+/**
+ * Nest's Express adapter with the HTTP server built from SERVER_LIMITS: some of them (the check
+ * interval, the header size) can only be given when the server is created.
+ */
+export class HardenedExpressAdapter extends ExpressAdapter {
+  constructor(private readonly limits: ServerLimits = SERVER_LIMITS) {
+    super();
+  }
+
+  override initHttpServer(): void {
+    this.httpServer = createServer(
+      {
+        headersTimeout: this.limits.headersTimeoutMs,
+        requestTimeout: this.limits.requestTimeoutMs,
+        keepAliveTimeout: this.limits.keepAliveTimeoutMs,
+        connectionsCheckingInterval: this.limits.checkIntervalMs,
+        maxHeaderSize: this.limits.maxHeaderBytes,
+      },
+      this.getInstance(),
+    );
+  }
+}
 
 const CLIENT_ERRORS: Record<string, [number, string]> = {
   HPE_HEADER_OVERFLOW: [431, 'Request headers are too large'],
@@ -22,9 +58,6 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
  * request line, a timeout) get the `{code, message}` body too, instead of Node's empty one.
  */
 export function configureHttpServer(server: Server): void {
-  server.headersTimeout = SERVER_LIMITS.headersTimeoutMs;
-  server.requestTimeout = SERVER_LIMITS.requestTimeoutMs;
-  server.keepAliveTimeout = SERVER_LIMITS.keepAliveTimeoutMs;
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();

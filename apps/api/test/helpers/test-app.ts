@@ -8,6 +8,7 @@ import { createLogger } from '@app/logging';
 import { freePort, TEST_JWT_SECRET } from '@app/testing';
 import { ApiModule } from '../../src/api.module';
 import { configureApiApp } from '../../src/app.setup';
+import { HardenedExpressAdapter, SERVER_LIMITS, ServerLimits } from '../../src/common/http-server';
 
 export interface TestApi {
   app: INestApplication;
@@ -17,7 +18,10 @@ export interface TestApi {
 }
 
 /** The real API (real PostgreSQL from the e2e global setup), configured as main.ts does. */
-export async function createTestApi(env: Record<string, string> = {}): Promise<TestApi> {
+export async function createTestApi(
+  env: Record<string, string> = {},
+  limits: ServerLimits = SERVER_LIMITS,
+): Promise<TestApi> {
   const config = loadConfig({
     DATABASE_URL: process.env.EVENT_API_TEST_DATABASE_URL,
     REDIS_URL: process.env.REDIS_URL,
@@ -29,7 +33,10 @@ export async function createTestApi(env: Record<string, string> = {}): Promise<T
     ...env,
   });
   const moduleRef = await Test.createTestingModule({ imports: [ApiModule.forRoot(config)] }).compile();
-  const app = moduleRef.createNestApplication({ bodyParser: false, logger: false });
+  const app = moduleRef.createNestApplication(new HardenedExpressAdapter(limits), {
+    bodyParser: false,
+    logger: false,
+  });
   configureApiApp(app, createLogger('silent'));
   await app.init();
   return { app, http: app.getHttpServer() as App, config, close: () => app.close() };

@@ -1,0 +1,60 @@
+import { connect } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { SERVER_LIMITS } from '../src/common/http-server';
+import { createTestApi, TestApi } from './helpers/test-app';
+
+/** SPEC §10: a client that trickles its headers is cut off at the headers deadline, holding nothing. */
+describe('HTTP server limits (e2e)', () => {
+  let api: TestApi;
+  let server: Server;
+  let port: number;
+  // The production limits, with a short headers deadline so the test runs in seconds.
+  const limits = { ...SERVER_LIMITS, headersTimeoutMs: 1_000, requestTimeoutMs: 2_000, checkIntervalMs: 250 };
+
+  beforeAll(async () => {
+    api = await createTestApi({}, limits);
+    server = api.app.getHttpServer() as Server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => api.close());
+
+  it('the production limits are deliberate', () => {
+    expect(SERVER_LIMITS).toEqual({
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      checkIntervalMs: 1_000,
+      maxHeaderBytes: 16 * 1024,
+    });
+  });
+
+  it('a slow-headers client gets 408 {code, message} and its socket is closed', async () => {
+    const started = Date.now();
+    const socket = connect(port, '127.0.0.1');
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    socket.write('GET /webhooks HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    // One byte every 100 ms, never finishing the header block.
+    const trickle = setInterval(() => socket.writable && socket.write('a'), 100);
+    await new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    clearInterval(trickle);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(limits.headersTimeoutMs - 50);
+    expect(elapsed).toBeLessThan(limits.headersTimeoutMs + 2 * limits.checkIntervalMs + 500);
+    expect(received).toMatch(/^HTTP\/1.1 408 /);
+    expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).toEqual({
+      code: 408,
+      message: 'Request timed out',
+    });
+    // The server lets go of the socket too (polled: its close is processed a moment later).
+    const connections = () =>
+      new Promise<number>((resolve, reject) =>
+        server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+      );
+    const deadline = Date.now() + 1_000;
+    while ((await connections()) > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await connections()).toBe(0);
+  });
+});
