@@ -119,6 +119,15 @@ describe('checkWebhookUrlSyntax: what the URL parser hides', () => {
     expect(checkWebhookUrlSyntax('https://example.com/users/@me?by=a@b')).toBeNull();
   });
 
+  it.each([
+    'http://hooks.example\\@127.0.0.1/',
+    'http://hooks.example\\.127.0.0.1/',
+    'https://hooks.example/a\\b',
+  ])('refuses a backslash, which WHATWG reads as "/" and RFC 3986 parsers do not: %s', (url) => {
+    expect(new URL(url).hostname).toBe('hooks.example');
+    expect(checkWebhookUrlSyntax(url)).toBe('must not contain backslashes');
+  });
+
   it('refuses an unpaired surrogate', () => {
     expect(checkWebhookUrlSyntax('https://example.com/\ud800')).toBe('must not contain unpaired surrogates');
   });

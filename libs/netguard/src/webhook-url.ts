@@ -24,6 +24,9 @@ export function checkWebhookUrlSyntax(value: string): string | null {
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     return 'must be an absolute http or https URL';
   }
+  // RFC 3986 has no backslash. WHATWG reads it as `/`, RFC 3986 parsers do not: in
+  // `http://a.example\@127.0.0.1/` they see userinfo `a.example\` and host 127.0.0.1.
+  if (value.includes('\\')) return 'must not contain backslashes';
   // The parser drops an empty userinfo (`https://@host/`): look at the authority as written.
   const authority = /^https?:\/\/([^/?#\\]*)/i.exec(value)?.[1] ?? '';
   if (url.username !== '' || url.password !== '' || authority.includes('@')) {
