@@ -4,6 +4,43 @@ import prettier from 'eslint-config-prettier';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+/**
+ * Which libs each lib may import: dependencies point one way (no cycles), and libs never import apps.
+ * A new lib, or a new edge, is a decision made here.
+ */
+const LIB_DEPENDENCIES = {
+  batching: [],
+  config: [],
+  health: [],
+  logging: [],
+  netguard: [],
+  signing: [],
+  queue: [],
+  events: ['queue'],
+  database: ['config', 'signing'],
+  outbox: ['config', 'database', 'events', 'queue', 'signing'],
+  testing: ['config', 'database', 'events', 'netguard', 'outbox', 'queue', 'signing'],
+};
+const libBoundaries = Object.entries(LIB_DEPENDENCIES).map(([lib, allowed]) => ({
+  files: [`libs/${lib}/src/**/*.ts`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            group: Object.keys(LIB_DEPENDENCIES)
+              .filter((other) => other !== lib && !allowed.includes(other))
+              .map((other) => `@app/${other}`),
+            message: `libs/${lib} may import only ${allowed.length ? allowed.map((a) => `@app/${a}`).join(', ') : 'no other lib'} (see LIB_DEPENDENCIES)`,
+          },
+          { group: ['**/apps/**'], message: 'libs never import apps' },
+        ],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'eslint.config.mjs'] },
   eslint.configs.recommended,
@@ -22,6 +59,7 @@ export default tseslint.config(
       '@typescript-eslint/no-extraneous-class': 'off',
     },
   },
+  ...libBoundaries,
   {
     // Tests poke at JSON bodies; typing every supertest response would add noise, not safety.
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'libs/testing/**/*.ts'],

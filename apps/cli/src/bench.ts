@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { Queue, Worker } from 'bullmq';
 import { Client } from 'pg';
 import { Pool } from 'undici';
-import { loadConfigOrExit, redisOptionsFromUrl } from '@app/config';
+import { loadConfigOrExit } from '@app/config';
+import { redisOptionsFromUrl } from '@app/queue';
 import { prepareDatabase } from '@app/database';
 import { fail, parseArgs } from './args';
 import {

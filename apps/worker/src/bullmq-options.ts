@@ -1,5 +1,6 @@
 import type { WorkerOptions } from 'bullmq';
-import { AppConfig, redisOptionsFromUrl } from '@app/config';
+import { AppConfig } from '@app/config';
+import { redisOptionsFromUrl } from '@app/queue';
 
 /**
  * Consumer settings shared by the worker's processors. The lock is renewed while a job runs, so it

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import type { Logger } from 'pino';
-import { redisOptionsFromUrl } from '@app/config';
+import { redisOptionsFromUrl } from '@app/queue';
 
 /** Reads one field of INFO output (`maxmemory_policy:noeviction`). */
 export function infoField(info: string, field: string): string | undefined {

@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
-import { AppConfig, redisOptionsFromUrl } from '@app/config';
+import { AppConfig } from '@app/config';
+import { redisOptionsFromUrl } from '@app/queue';
 
 /** The worker's own Redis connection, for health. BullMQ opens its own connections. */
 @Injectable()

@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { AppConfig, redisOptionsFromUrl } from '@app/config';
+import { AppConfig } from '@app/config';
 import { EventPublisher } from '@app/events';
-import { DeliveryQueue, QueueName } from '@app/queue';
+import { DeliveryQueue, QueueName, redisOptionsFromUrl } from '@app/queue';
 
 /** The worker's producers: delivery jobs (fan-out, sweeper) and relayed outbox events. */
 @Injectable()

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { WebhookEntity } from '@app/database';
-import { recordWebhookEvent } from '@app/events';
+import { recordWebhookEvent } from '@app/outbox';
 import {
   bearer,
   createTestDatabase,

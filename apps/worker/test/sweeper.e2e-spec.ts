@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
-import { redisOptionsFromUrl } from '@app/config';
-import { DeliveryQueue, QueueName } from '@app/queue';
+import { DeliveryQueue, QueueName, redisOptionsFromUrl } from '@app/queue';
 import { waitUntil } from './helpers/pipeline';
 
 /** The sweeper's one pipelined check: which due deliveries have no live job (SPEC §9). */

@@ -2,4 +2,3 @@ export * from './app-config';
 export * from './config.module';
 export * from './duration';
 export * from './load-config';
-export * from './redis-options';

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { redisOptionsFromUrl } from '@app/config';
-import { QueueName, withQueueTimeout } from '@app/queue';
+import { QueueName, redisOptionsFromUrl, withQueueTimeout } from '@app/queue';
 import { EventEnvelope, validateEnvelope } from './envelope';
 
 export interface EventPublisherOptions {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { redisOptionsFromUrl } from '@app/config';
+import { redisOptionsFromUrl } from './redis-options';
 import { withQueueTimeout } from './queue-timeout';
 import { DeliveryJobName, JobPayloads, QueueName, redeliveryJobId } from './queues';
 

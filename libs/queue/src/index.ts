@@ -1,3 +1,4 @@
 export * from './delivery-queue';
 export * from './queues';
 export * from './queue-timeout';
+export * from './redis-options';

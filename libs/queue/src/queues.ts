@@ -1,5 +1,3 @@
-import type { EventEnvelope, EventName } from '@app/events';
-
 /**
  * Queue and job names: the one definition shared by producers and consumers.
  * Renaming any of them strands the jobs already in Redis under the old name: add, never rename.
@@ -20,9 +18,11 @@ export const DeliveryJobName = {
 } as const;
 export type DeliveryJobName = (typeof DeliveryJobName)[keyof typeof DeliveryJobName];
 
-/** Payload types keyed by queue and job name, so a wrong pairing fails at compile time. */
+/**
+ * Payload types keyed by queue and job name, so a wrong pairing fails at compile time. (The `events`
+ * queue's payload is the EventEnvelope of libs/events, which publishes it.)
+ */
 export interface JobPayloads {
-  [QueueName.Events]: { [name in EventName]: EventEnvelope };
   [QueueName.Deliveries]: {
     [DeliveryJobName.Deliver]: { deliveryId: string };
     [DeliveryJobName.Redeliver]: { deliveryId: string };

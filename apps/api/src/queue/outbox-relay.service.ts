@@ -1,7 +1,8 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { EventPublisher, OutboxRelayLoop } from '@app/events';
+import { EventPublisher } from '@app/events';
+import { OutboxRelayLoop } from '@app/outbox';
 
 /**
  * Relays lifecycle events from the outbox to the queue: right after each commit (kick) and every

@@ -1,7 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import Redis from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { AppConfig, redisOptionsFromUrl } from '@app/config';
+import { AppConfig } from '@app/config';
+import { redisOptionsFromUrl } from '@app/queue';
 
 export interface RateLimitDecision {
   allowed: boolean;

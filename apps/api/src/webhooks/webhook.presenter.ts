@@ -1,5 +1,5 @@
 import { WebhookEntity } from '@app/database';
-import { webhookResource } from '@app/events';
+import { webhookResource } from '@app/outbox';
 import { WebhookResponse } from './dto/webhook.response';
 
 /**

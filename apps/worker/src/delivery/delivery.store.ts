@@ -9,7 +9,7 @@ import {
   toStorableText,
   WebhookEntity,
 } from '@app/database';
-import { recordWebhookEvent, SYSTEM_USER } from '@app/events';
+import { recordWebhookEvent, SYSTEM_USER } from '@app/outbox';
 import {
   CLAIM_SQL,
   DELIVERY_STATE_SQL,

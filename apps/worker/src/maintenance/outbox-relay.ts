@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { OutboxRelayLoop } from '@app/events';
+import { OutboxRelayLoop } from '@app/outbox';
 import { WorkerQueues } from '../worker-queues';
 
 /** Relays the worker's own outbox events (webhook.disabled) to the queue. */

@@ -1,5 +1,4 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
-import type { EventEnvelope } from '@app/events';
 
 /**
  * Transactional outbox: events written in the same transaction as the change they describe and
@@ -10,8 +9,9 @@ export class OutboxEventEntity {
   @PrimaryColumn({ type: 'uuid' })
   id!: string;
 
+  /** An EventEnvelope (libs/events); typed loosely here so the database lib stays below events. */
   @Column({ type: 'jsonb' })
-  envelope!: EventEnvelope;
+  envelope!: Record<string, unknown>;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

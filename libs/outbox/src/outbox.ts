@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import type { OutboxEventEntity, WebhookEntity } from '@app/database';
-import type { EventPublisher } from './event-publisher';
-import type { EventUser } from './envelope';
+import type { WebhookEntity } from '@app/database';
+import type { EventEnvelope, EventPublisher, EventUser } from '@app/events';
 import { webhookLifecycleEnvelope, WebhookLifecycleEvent } from './webhook-events';
 
 /** Writes a lifecycle event into the outbox inside the caller's transaction. */
@@ -31,7 +30,8 @@ export async function relayOutbox(dataSource: DataSource, publisher: EventPublis
   let relayed = 0;
   for (;;) {
     const count = await dataSource.transaction(async (manager) => {
-      const rows: Array<{ id: string; envelope: OutboxEventEntity['envelope'] }> = await manager.query(
+      // The outbox only ever holds envelopes written by recordWebhookEvent; publishBulk validates them again.
+      const rows: Array<{ id: string; envelope: EventEnvelope }> = await manager.query(
         `SELECT id, envelope FROM event_outbox ORDER BY created_at, id LIMIT $1 FOR UPDATE SKIP LOCKED`,
         [RELAY_BATCH],
       );

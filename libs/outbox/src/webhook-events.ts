@@ -1,5 +1,5 @@
 import type { WebhookEntity } from '@app/database';
-import type { EventEnvelope, EventUser } from './envelope';
+import type { EventEnvelope, EventUser } from '@app/events';
 
 /** The webhook as events carry it: the API representation without its secret (SPEC §6). */
 export function webhookResource(webhook: WebhookEntity) {

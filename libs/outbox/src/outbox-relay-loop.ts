@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import type { EventPublisher } from './event-publisher';
+import type { EventPublisher } from '@app/events';
 import { relayOutbox } from './outbox';
 
 export interface RelayLogger {

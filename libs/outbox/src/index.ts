@@ -1,0 +1,3 @@
+export * from './outbox';
+export * from './outbox-relay-loop';
+export * from './webhook-events';
