@@ -3,6 +3,25 @@ import type { LastDelivery } from './entities/webhook.entity';
 
 type Queryable = Pick<EntityManager, 'query'>;
 
+/** What PostgreSQL's uuid columns accept (any version): checked before a value reaches SQL. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The API's `lastDelivery` of one attempt (retention writes the same shape in SQL). */
+export function lastDeliveryOf(attempt: {
+  success: boolean;
+  statusCode: number | null;
+  response: string;
+  error: string | null;
+  at: Date;
+}): LastDelivery {
+  return {
+    success: attempt.success,
+    statusCode: attempt.statusCode,
+    response: attempt.error ?? attempt.response,
+    timestamp: attempt.at.toISOString(),
+  };
+}
+
 interface LatestAttemptRow {
   webhook_id: string;
   success: boolean;
@@ -35,12 +54,13 @@ export async function attachLastDeliveries<T extends { id: string; lastDelivery:
   for (const webhook of webhooks) {
     const row = latest.get(webhook.id);
     if (row) {
-      webhook.lastDelivery = {
+      webhook.lastDelivery = lastDeliveryOf({
         success: row.success,
         statusCode: row.status_code,
-        response: row.error ?? row.response,
-        timestamp: row.created_at.toISOString(),
-      };
+        response: row.response,
+        error: row.error,
+        at: row.created_at,
+      });
     }
   }
   return webhooks;

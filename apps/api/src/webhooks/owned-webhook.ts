@@ -1,13 +1,11 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { WebhookEntity } from '@app/database';
+import { UUID_PATTERN, WebhookEntity } from '@app/database';
 import { Principal } from '../auth/principal';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Path ids are UUIDs; anything else is simply a resource that does not exist (and never reaches SQL). */
 export function isUuid(value: string): boolean {
-  return UUID.test(value);
+  return UUID_PATTERN.test(value);
 }
 
 export function webhookNotFound(): NotFoundException {

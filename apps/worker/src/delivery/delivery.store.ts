@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import {
   DeliveryStatus,
-  LastDelivery,
+  lastDeliveryOf,
   PreparedStatements,
   secretBox,
   toStorableText,
@@ -167,12 +167,13 @@ export class DeliveryStore {
       ]);
       if (!webhook) return false;
       await manager.query(DROP_OTHER_DELIVERIES_SQL, [record.webhookId, record.deliveryId]);
-      const lastDelivery: LastDelivery = {
+      const lastDelivery = lastDeliveryOf({
         success: false,
         statusCode: record.statusCode,
-        response: toStorableText(record.error ?? record.response),
-        timestamp: new Date().toISOString(),
-      };
+        response: toStorableText(record.response),
+        error: record.error === null ? null : toStorableText(record.error),
+        at: new Date(),
+      });
       await recordWebhookEvent(
         manager,
         'webhook.disabled',

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { Agent, Dispatcher, ProxyAgent, request } from 'undici';
 import { BLOCKED_PRIVATE_ADDRESS, blockedRange, parseAddress, Resolver } from '@app/netguard';
-import { parseRetryAfter } from './retry-policy';
+import { parseRetryAfter, RETRY_AFTER_STATUSES } from './retry-policy';
 
 export interface SendResult {
   statusCode: number | null;
@@ -28,7 +28,6 @@ export interface HttpSenderOptions {
 export const MAX_RESPONSE_BYTES = 64 * 1024;
 export const MAX_RECORDED_RESPONSE = 1024;
 
-const RETRY_AFTER_STATUSES = new Set([429, 503]);
 /** undici's own timers; ours fires first, but if one of these wins it is still a timeout. */
 const UNDICI_TIMEOUT_CODES = new Set([
   'UND_ERR_CONNECT_TIMEOUT',

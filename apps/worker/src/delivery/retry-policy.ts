@@ -4,7 +4,7 @@
  */
 
 /** Statuses whose Retry-After header is honoured. */
-const RETRY_AFTER_STATUSES = new Set([429, 503]);
+export const RETRY_AFTER_STATUSES: ReadonlySet<number> = new Set([429, 503]);
 
 /** Delta-seconds: one or more digits, nothing else (RFC 9110 §10.2.3). */
 const DELTA_SECONDS = /^\d+$/;

@@ -2,11 +2,9 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { PreparedStatements } from '@app/database';
+import { PreparedStatements, UUID_PATTERN } from '@app/database';
 import type { EventEnvelope } from '@app/events';
 import { FAN_OUT_SQL } from './fan-out.sql';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface EventToFanOut {
   eventId: string;
@@ -77,7 +75,7 @@ export class FanOutStore {
       rows.map(({ fingerprint }) => fingerprint),
       // An apiId that is not a UUID cannot match any webhook (the column is uuid).
       rows.map(({ event }) =>
-        event.envelope.apiId && UUID.test(event.envelope.apiId) ? event.envelope.apiId : null,
+        event.envelope.apiId && UUID_PATTERN.test(event.envelope.apiId) ? event.envelope.apiId : null,
       ),
       rows.map(({ event }) => event.envelope.ownerId ?? null),
     ]);

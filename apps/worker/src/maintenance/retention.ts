@@ -36,7 +36,7 @@ export class Retention implements OnApplicationBootstrap, BeforeApplicationShutd
   async purge(): Promise<number> {
     const cutoff = new Date(Date.now() - this.config.deliveryLogRetentionMs);
     let deleted = 0;
-    // Webhooks whose whole log is about to go keep their last attempt as lastDelivery.
+    // Webhooks whose whole log is about to go keep their last attempt as lastDelivery (the shape of lastDeliveryOf).
     await this.dataSource.query(
       `UPDATE webhooks w
           SET last_delivery = jsonb_build_object(
