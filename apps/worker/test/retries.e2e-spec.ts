@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { bearer, HttpReceiver, mintToken } from '@app/testing';
-import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
+import { createPipeline, Pipeline, pipelineEnv, waitForQuiet, waitUntil } from './helpers/pipeline';
 
 const API_ID = '9c1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 
@@ -102,8 +102,13 @@ describe('Retry-After and auto-disable for failing webhooks (e2e)', () => {
       disabledReason: 'failing',
       lastDelivery: { success: false, statusCode: 500 },
     });
-    // Nothing more is sent to it.
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Nothing more is sent to it: its delivery has failed for good.
+    const [delivery] = await pipeline.dataSource.query(
+      'SELECT status FROM deliveries WHERE webhook_id = $1',
+      [failing.id],
+    );
+    expect(delivery.status).toBe('failed');
+    await waitForQuiet(pipeline.dataSource, pipeline.api.config);
     expect(receiver.requests.filter((r) => r.url === '/failing')).toHaveLength(attempts);
 
     const reactivated = await request(pipeline.api.http)
@@ -116,6 +121,9 @@ describe('Retry-After and auto-disable for failing webhooks (e2e)', () => {
       failing.id,
     ]);
     expect(row.failing_since).toBeNull();
-    expect(watcher.id).toBeDefined();
+    // The notice went to the owner's watcher only, once.
+    expect(receiver.requests.filter((r) => r.url === '/watch')).toHaveLength(1);
+    expect(notice.headers['webhook-id']).toEqual(expect.any(String));
+    expect(watcher.id).not.toBe(failing.id);
   });
 });

@@ -98,3 +98,38 @@ export async function waitUntil<T>(
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
+
+/**
+ * Waits until the pipeline has nothing left to do: the outbox relayed, no event or delivery job
+ * waiting or running, no delivery due or mid-attempt. Then "nothing more happened" can be asserted
+ * on a final state instead of after a sleep.
+ */
+export async function waitForQuiet(
+  dataSource: DataSource,
+  config: AppConfig,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const connection = redisOptionsFromUrl(config.redisUrl);
+  const queues = ['events', 'deliveries'].map(
+    (name) => new Queue(name, { prefix: config.queuePrefix, connection }),
+  );
+  try {
+    await waitUntil(
+      async () => {
+        const [row] = await dataSource.query<Array<{ outbox: number; due: number }>>(
+          `SELECT (SELECT count(*)::int FROM event_outbox) AS outbox,
+                  (SELECT count(*)::int FROM deliveries WHERE status = 'pending' AND next_attempt_at <= now()) AS due`,
+        );
+        if (row.outbox > 0 || row.due > 0) return false;
+        const counts = await Promise.all(
+          queues.map((queue) => queue.getJobCounts('waiting', 'active', 'prioritized')),
+        );
+        return counts.every((count) => Object.values(count).every((n) => n === 0));
+      },
+      timeoutMs,
+      'the pipeline to go quiet',
+    );
+  } finally {
+    await Promise.all(queues.map((queue) => queue.close()));
+  }
+}
