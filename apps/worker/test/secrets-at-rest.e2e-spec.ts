@@ -2,22 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import request from 'supertest';
-import { Webhook } from 'standardwebhooks';
 import { resealSecrets, secretBox, useSecretBox } from '@app/database';
 import { encryptionKeyId, SecretBox } from '@app/signing';
-import { bearer, HttpReceiver, mintToken, ReceivedRequest } from '@app/testing';
+import { bearer, HttpReceiver, mintToken, verifyDelivery } from '@app/testing';
 import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const key = randomBytes(32);
-
-function verify(secret: string, received: ReceivedRequest): unknown {
-  return new Webhook(secret).verify(received.body, {
-    'webhook-id': received.headers['webhook-id'] as string,
-    'webhook-timestamp': received.headers['webhook-timestamp'] as string,
-    'webhook-signature': received.headers['webhook-signature'] as string,
-  });
-}
 
 /** SPEC §2: with SECRETS_ENCRYPTION_KEY, no secret in plain text in any column. */
 describe('Secrets at rest (e2e)', () => {
@@ -84,7 +75,7 @@ describe('Secrets at rest (e2e)', () => {
     const received = await waitUntil(() =>
       Promise.resolve(receiver.requests.find((r) => r.url === '/sealed')),
     );
-    expect(verify(webhook.secret, received)).toMatchObject({ id });
+    expect(verifyDelivery(webhook.secret, received)).toMatchObject({ id });
 
     const rotated = await request(pipeline.api.http)
       .post(`/webhooks/${webhook.id}/secret`)

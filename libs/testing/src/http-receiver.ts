@@ -1,4 +1,5 @@
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { Webhook } from 'standardwebhooks';
 import { AddressInfo } from 'node:net';
 
 export interface ReceivedRequest {
@@ -69,4 +70,13 @@ export class HttpReceiver {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()));
   }
+}
+
+/** Verifies a received delivery with the independent `standardwebhooks` package; returns the payload. */
+export function verifyDelivery(secret: string, received: ReceivedRequest): unknown {
+  return new Webhook(secret).verify(received.body, {
+    'webhook-id': received.headers['webhook-id'] as string,
+    'webhook-timestamp': received.headers['webhook-timestamp'] as string,
+    'webhook-signature': received.headers['webhook-signature'] as string,
+  });
 }
