@@ -62,7 +62,7 @@ export default tseslint.config(
   ...libBoundaries,
   {
     // Tests poke at JSON bodies; typing every supertest response would add noise, not safety.
-    files: ['**/*.spec.ts', '**/*.e2e-spec.ts', 'libs/testing/**/*.ts'],
+    files: ['**/*.spec.ts', '**/*.e2e-spec.ts', '**/*.rel-spec.ts', 'libs/testing/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',

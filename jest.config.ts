@@ -24,6 +24,14 @@ const config: Config = {
       globalSetup: '<rootDir>/libs/testing/src/jest-global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/jest-global-teardown.ts',
     },
+    {
+      // npm run test:reliability (about a minute; .ci/run runs it after npm test, on its own).
+      ...shared,
+      displayName: 'reliability',
+      testMatch: ['<rootDir>/apps/worker/reliability/*.rel-spec.ts'],
+      globalSetup: '<rootDir>/libs/testing/src/jest-global-setup.ts',
+      globalTeardown: '<rootDir>/libs/testing/src/jest-global-teardown.ts',
+    },
   ],
 };
 

@@ -1,0 +1,276 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { Client } from 'pg';
+import {
+  createTestDatabase,
+  deleteQueueKeys,
+  dropTestDatabase,
+  freePort,
+  HttpReceiver,
+  RunningProcess,
+  waitForOutput,
+} from '@app/testing';
+import { pipelineEnv, waitUntil } from '../test/helpers/pipeline';
+import { createScenario, pairKey, Scenario, spawnWorker } from '../test/helpers/resilience';
+
+/**
+ * npm run test:reliability (SPEC §9): the delivery guarantees under faults, with built worker
+ * processes, a private redis-server and receivers started here. Each scenario prints
+ * `scenario: N delivered, 0 lost, D duplicates`.
+ */
+
+const report = (name: string, expected: Set<string>, received: string[]) => {
+  const unique = new Set(received);
+  const lost = [...expected].filter((pair) => !unique.has(pair)).length;
+  const line = `${name}: ${unique.size} delivered, ${lost} lost, ${received.length - unique.size} duplicates`;
+  process.stdout.write(`${line}\n`);
+  return { lost, line };
+};
+
+/** A redis-server without persistence on a fixed port, so it can be killed and started again there. */
+class RestartableRedis {
+  private child?: ChildProcess;
+  constructor(readonly port: number) {}
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+  async start(): Promise<void> {
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--maxmemory-policy',
+        'noeviction',
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    this.child = child;
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
+      child.stdout?.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+  }
+  async kill(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+function rssMb(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS'));
+  return Number(line?.replace(/\D+/g, '') ?? 0) / 1024;
+}
+
+describe('Reliability under faults', () => {
+  const receiver = new HttpReceiver();
+  let databaseUrl: string;
+  let cleanups: Array<() => Promise<unknown>> = [];
+
+  beforeAll(async () => {
+    databaseUrl = await createTestDatabase(process.env.EVENT_API_TEST_DATABASE_URL);
+    await receiver.start();
+  });
+  afterAll(async () => {
+    await receiver.stop();
+    await dropTestDatabase(databaseUrl);
+  });
+  beforeEach(() => {
+    receiver.requests.length = 0;
+    receiver.respondWith((_request, response) => response.end('OK'));
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+    cleanups = [];
+  });
+
+  const scenario = async (name: string, overrides: Record<string, string> = {}): Promise<Scenario> => {
+    const created = await createScenario(
+      pipelineEnv(`rel-${name}`, { DATABASE_URL: databaseUrl, ...overrides }),
+    );
+    cleanups.push(() => created.close());
+    return created;
+  };
+  const worker = async (env: Record<string, string>): Promise<RunningProcess> => {
+    const running = await spawnWorker(env);
+    cleanups.push(async () => {
+      if (running.child.exitCode === null && running.child.signalCode === null) running.child.kill('SIGKILL');
+      await running.exited;
+    });
+    await waitForOutput(running, /worker started/);
+    return running;
+  };
+  /** Publishes `events` to `webhooks` new webhooks; returns the (webhook path, event id) pairs expected. */
+  const load = async (s: Scenario, name: string, webhooks: number, events: number) => {
+    const paths = Array.from({ length: webhooks }, (_, i) => `/${name}-${i}`);
+    await s.createWebhooks(paths.map((path) => `${receiver.url}${path}`));
+    const ids = await s.publish(events);
+    return new Set(paths.flatMap((path) => ids.map((id) => `${path} ${id}`)));
+  };
+  const received = (name: string) =>
+    receiver.requests.filter((r) => r.url.startsWith(`/${name}-`)).map(pairKey);
+  const allSucceeded = async (s: Scenario, expected: number) =>
+    (
+      await s.dataSource.query<Array<{ n: number }>>(
+        `SELECT count(*)::int AS n FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+          WHERE w.api_id = $1 AND d.status = 'succeeded'`,
+        [s.apiId],
+      )
+    )[0].n >= expected;
+  const fannedOut = async (s: Scenario, expected: number) =>
+    (
+      await s.dataSource.query<Array<{ n: number }>>(
+        `SELECT count(*)::int AS n FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE w.api_id = $1`,
+        [s.apiId],
+      )
+    )[0].n >= expected;
+
+  it('2,000 deliveries while the worker is SIGKILLed at random moments and restarted: 0 lost', async () => {
+    const s = await scenario('kill');
+    const expected = await load(s, 'kill', 10, 200);
+    let running = await worker(s.env);
+    for (let kill = 0; kill < 3; kill += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 600));
+      running.child.kill('SIGKILL');
+      await running.exited;
+      running = await worker(s.env);
+    }
+    await waitUntil(() => allSucceeded(s, expected.size), 120_000, 'every delivery to succeed');
+    expect(report('worker SIGKILLed 3 times', expected, received('kill')).lost).toBe(0);
+  }, 180_000);
+
+  it('Redis killed and restarted mid-run (no AOF): the sweeper restores from PostgreSQL, 0 lost', async () => {
+    const redis = new RestartableRedis(await freePort());
+    await redis.start();
+    cleanups.push(() => redis.kill());
+    const s = await scenario('redis', { REDIS_URL: redis.url });
+    receiver.respondWith((_request, response) => setTimeout(() => response.end('OK'), 20));
+    const expected = await load(s, 'redis', 4, 250);
+    await worker(s.env);
+    // Events live only in Redis until fanned out (the publisher's to keep); deliveries live in PostgreSQL.
+    await waitUntil(() => fannedOut(s, expected.size), 60_000, 'fan-out');
+    await redis.kill();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await redis.start();
+    await waitUntil(() => allSucceeded(s, expected.size), 120_000, 'every delivery to succeed');
+    expect(report('redis restarted without AOF', expected, received('redis')).lost).toBe(0);
+  }, 180_000);
+
+  it('every key under the queue prefix deleted mid-run: 0 lost', async () => {
+    const s = await scenario('keys');
+    receiver.respondWith((_request, response) => setTimeout(() => response.end('OK'), 20));
+    const expected = await load(s, 'keys', 4, 250);
+    await worker(s.env);
+    await waitUntil(() => fannedOut(s, expected.size), 60_000, 'fan-out');
+    await deleteQueueKeys(
+      s.env.REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      s.env.QUEUE_PREFIX,
+    );
+    await waitUntil(() => allSucceeded(s, expected.size), 120_000, 'every delivery to succeed');
+    expect(report('queue keys deleted', expected, received('keys')).lost).toBe(0);
+  }, 180_000);
+
+  it('PostgreSQL backends terminated mid-run: attempts retried, 0 lost, no crash', async () => {
+    const s = await scenario('pgkill');
+    receiver.respondWith((_request, response) => setTimeout(() => response.end('OK'), 5));
+    const expected = await load(s, 'pgkill', 5, 200);
+    const running = await worker(s.env);
+    const admin = new Client({ connectionString: databaseUrl });
+    await admin.connect();
+    try {
+      for (let round = 0; round < 3; round += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await admin.query(
+          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            WHERE datname = current_database() AND pid <> pg_backend_pid() AND application_name = 'event-api'`,
+        );
+      }
+    } finally {
+      await admin.end();
+    }
+    await waitUntil(() => allSucceeded(s, expected.size), 120_000, 'every delivery to succeed').catch(
+      (error: Error) => {
+        throw new Error(
+          `${error.message}; worker exit ${String(running.child.exitCode ?? running.child.signalCode)}: ${running.output().slice(-3000)}`,
+        );
+      },
+    );
+    expect(running.child.exitCode).toBeNull();
+    expect(report('PostgreSQL backends terminated', expected, received('pgkill')).lost).toBe(0);
+  }, 180_000);
+
+  it('hostile receivers: every attempt ends at its deadline ± 1 s, RSS stays flat, every event ends', async () => {
+    const s = await scenario('hostile', { DELIVERY_TIMEOUT: '1s', DELIVERY_RETRY_SCHEDULE: '100ms,100ms' });
+    receiver.respondWith((incoming, response) => {
+      const kind = incoming.url.split('-')[1];
+      if (kind === '0') return response.writeHead(500).end('no');
+      if (kind === '1') return; // hangs
+      if (kind === '2') return response.socket?.destroy(); // reset
+      if (kind === '3') {
+        // Trickles the status line and headers, one byte every 300 ms.
+        const head = 'HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nOK';
+        let i = 0;
+        const timer = setInterval(() => {
+          if (i >= head.length || response.socket?.destroyed) return clearInterval(timer);
+          response.socket?.write(head[i++]);
+        }, 300);
+        return;
+      }
+      // An endless body.
+      response.writeHead(200, { 'content-type': 'text/plain' });
+      const timer = setInterval(() => {
+        if (!response.write('x'.repeat(16 * 1024))) return;
+        if (response.socket?.destroyed) clearInterval(timer);
+      }, 10);
+      response.on('close', () => clearInterval(timer));
+    });
+    const expected = await load(s, 'hostile', 5, 20);
+    const running = await worker(s.env);
+    const rssBefore = rssMb(running.child.pid as number);
+    await waitUntil(
+      async () =>
+        (
+          await s.dataSource.query<Array<{ n: number }>>(
+            `SELECT count(*)::int AS n FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
+              WHERE w.api_id = $1 AND d.status IN ('succeeded', 'failed')`,
+            [s.apiId],
+          )
+        )[0].n >= expected.size,
+      120_000,
+      'every delivery to end',
+    );
+    const attempts = await s.dataSource.query<Array<{ url: string; duration_ms: number; attempts: number }>>(
+      `SELECT w.url, a.duration_ms, d.attempts FROM delivery_attempts a
+         JOIN deliveries d ON d.id = a.delivery_id JOIN webhooks w ON w.id = a.webhook_id WHERE w.api_id = $1`,
+      [s.apiId],
+    );
+    for (const attempt of attempts) expect(attempt.duration_ms).toBeLessThanOrEqual(2_000);
+    const slow = attempts.filter((a) => /-(1|3)$/.test(a.url));
+    for (const attempt of slow) expect(attempt.duration_ms).toBeGreaterThanOrEqual(900);
+    // Every failing event got exactly the scheduled number of attempts (1 + 2).
+    const failing = attempts.filter((a) => !/-4$/.test(a.url));
+    for (const attempt of failing) expect(attempt.attempts).toBe(3);
+    expect(rssMb(running.child.pid as number) - rssBefore).toBeLessThan(60);
+    process.stdout.write(
+      `hostile receivers: ${attempts.length} attempts, longest ${Math.max(...attempts.map((a) => a.duration_ms))} ms, RSS +${Math.round(rssMb(running.child.pid as number) - rssBefore)} MB\n`,
+    );
+  }, 180_000);
+});
