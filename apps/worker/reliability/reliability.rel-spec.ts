@@ -157,6 +157,25 @@ describe('Reliability under faults', () => {
     expect(report('worker SIGKILLed 3 times', expected, received('kill')).lost).toBe(0);
   }, 180_000);
 
+  it('two worker processes share one queue: both deliver, nothing lost', async () => {
+    const s = await scenario('two');
+    receiver.respondWith((_request, response) => setTimeout(() => response.end('OK'), 10));
+    const expected = await load(s, 'two', 10, 100);
+    const ports = [await freePort(), await freePort()];
+    await Promise.all(ports.map((port) => worker({ ...s.env, WORKER_PORT: String(port) })));
+    await waitUntil(() => allSucceeded(s, expected.size), 120_000, 'every delivery to succeed');
+    // Each worker's own count of successful attempts, from its /metrics.
+    const attemptsBy = await Promise.all(
+      ports.map(async (port) => {
+        const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+        return Number(/^event_api_deliveries_total\{outcome="success"\} (\d+)/m.exec(text)?.[1] ?? 0);
+      }),
+    );
+    process.stdout.write(`two workers: successful attempts ${attemptsBy.join(' + ')}\n`);
+    for (const attempts of attemptsBy) expect(attempts).toBeGreaterThan(0);
+    expect(report('two workers', expected, received('two')).lost).toBe(0);
+  }, 180_000);
+
   it('Redis killed and restarted mid-run (no AOF): the sweeper restores from PostgreSQL, 0 lost', async () => {
     const redis = new RestartableRedis(await freePort());
     await redis.start();
