@@ -8,3 +8,4 @@ export * from './storable-text';
 export * from './prepared-statements';
 export * from './secret-column';
 export * from './reseal-secrets';
+export * from './pool-guard';
