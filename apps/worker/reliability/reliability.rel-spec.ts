@@ -127,6 +127,18 @@ describe('Reliability under faults', () => {
   };
   const received = (name: string) =>
     receiver.requests.filter((r) => r.url.startsWith(`/${name}-`)).map(pairKey);
+  /** On a timeout, where the deliveries stand: the next session's starting point. */
+  const everySucceeded = (s: Scenario, expected: number) =>
+    waitUntil(() => allSucceeded(s, expected), 120_000, 'every delivery to succeed').catch(
+      async (error: Error) => {
+        const states = await s.dataSource.query<Array<Record<string, unknown>>>(
+          `SELECT d.status, d.attempts, (d.locked_until > now()) AS locked, (d.next_attempt_at <= now()) AS due, count(*)::int AS n
+           FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id WHERE w.api_id = $1 GROUP BY 1, 2, 3, 4`,
+          [s.apiId],
+        );
+        throw new Error(`${error.message}; deliveries: ${JSON.stringify(states)}`);
+      },
+    );
   const allSucceeded = async (s: Scenario, expected: number) =>
     (
       await s.dataSource.query<Array<{ n: number }>>(
@@ -203,7 +215,7 @@ describe('Reliability under faults', () => {
       s.env.REDIS_URL ?? process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       s.env.QUEUE_PREFIX,
     );
-    await waitUntil(() => allSucceeded(s, expected.size), 120_000, 'every delivery to succeed');
+    await everySucceeded(s, expected.size);
     expect(report('queue keys deleted', expected, received('keys')).lost).toBe(0);
   }, 180_000);
 
