@@ -25,7 +25,7 @@ export const CLAIM_SQL = prepared(
          updated_at = CASE WHEN w.active THEN d.updated_at ELSE now() END
     FROM unnest($1::uuid[]) AS t(id), webhooks w
    WHERE d.id = t.id AND w.id = d.webhook_id
-     AND d.status || '' = 'pending' AND d.next_attempt_at + interval '0' <= now() + interval '1 second'
+     AND d.status || '' = 'pending' AND d.next_attempt_at <= now() + interval '1 second'
      AND (d.locked_until IS NULL OR d.locked_until < now())
   RETURNING d.id AS "deliveryId", d.attempts, d.event_id AS "eventId", w.id AS "webhookId", w.url, w.active,
             ${SECRETS} AS secrets)
