@@ -7,13 +7,13 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { Queue, Worker } from 'bullmq';
+import { Queue } from 'bullmq';
 import { Client } from 'pg';
-import { Pool } from 'undici';
 import { loadConfigOrExit } from '@app/config';
 import { redisOptionsFromUrl } from '@app/queue';
 import { prepareDatabase } from '@app/database';
 import { fail, parseArgs } from './args';
+import { measureChainReference, measureCeiling, measureReference } from './bench-reference';
 import {
   coresBetween,
   CpuGroups,
@@ -62,75 +62,6 @@ const event = (owner: string, id: string): Event => ({
   resource: { id, name: 'Bench API' },
   ownerId: owner,
 });
-
-/** Raw ceiling: one process, keep-alive, same concurrency, no queue, no database. */
-async function measureCeiling(url: string, total: number): Promise<number> {
-  const pool = new Pool(url, { connections: CONCURRENCY });
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next < total) {
-        next += 1;
-        const response = await pool.request({
-          path: '/ceiling',
-          method: 'POST',
-          body: '{"bench":true}',
-          headers: { 'content-type': 'application/json' },
-        });
-        await response.body.dump();
-      }
-    }),
-  );
-  const perSec = total / ((performance.now() - started) / 1000);
-  await pool.close();
-  return perSec;
-}
-
-/** Reference: a bare BullMQ consumer with the same HTTP client and no database. */
-async function measureReference(
-  url: string,
-  redisUrl: string,
-  prefix: string,
-  total: number,
-): Promise<number> {
-  const connection = redisOptionsFromUrl(redisUrl);
-  const queue = new Queue('reference', { prefix, connection });
-  for (let offset = 0; offset < total; offset += 500) {
-    await queue.addBulk(
-      Array.from({ length: Math.min(500, total - offset) }, (_, i) => ({
-        name: 'post',
-        data: { n: offset + i },
-        opts: { removeOnComplete: true },
-      })),
-    );
-  }
-  const pool = new Pool(url, { connections: CONCURRENCY });
-  let done = 0;
-  const started = performance.now();
-  await new Promise<void>((resolve) => {
-    const worker = new Worker(
-      'reference',
-      async (job) => {
-        const response = await pool.request({
-          path: '/reference',
-          method: 'POST',
-          body: JSON.stringify(job.data),
-          headers: { 'content-type': 'application/json' },
-        });
-        await response.body.dump();
-      },
-      { prefix, connection: { ...connection, maxRetriesPerRequest: null }, concurrency: CONCURRENCY },
-    );
-    worker.on('completed', () => {
-      done += 1;
-      if (done === total) void worker.close().then(resolve);
-    });
-  });
-  const perSec = total / ((performance.now() - started) / 1000);
-  await Promise.all([pool.close(), queue.obliterate({ force: true }).then(() => queue.close())]);
-  return perSec;
-}
 
 async function createWebhooks(db: Client, owner: string, url: string, count: number): Promise<void> {
   await db.query(
@@ -187,23 +118,28 @@ async function main(): Promise<void> {
     children.push(receiver.child);
 
     log('raw HTTP ceiling…');
-    const ceilingPerSec = await measureCeiling(receiver.url, 20_000);
+    const ceilingPerSec = await measureCeiling(receiver.url, 20_000, CONCURRENCY);
     log(`ceiling ${Math.round(ceilingPerSec)}/s`);
-    log('bare BullMQ consumer reference…');
     const referenceGroups: CpuGroups = {
       worker: [],
       receiver: [receiver.child.pid as number],
       redis: await redisPid(config.redisUrl),
     };
-    const referenceStart = { cpu: sampleCpu(referenceGroups), at: performance.now() };
-    const referencePerSec = await measureReference(receiver.url, config.redisUrl, prefix, 10_000);
-    const referenceCpu = coresBetween(
-      referenceStart.cpu,
-      sampleCpu(referenceGroups),
-      (performance.now() - referenceStart.at) / 1000,
+    const run = { url: receiver.url, redisUrl: config.redisUrl, prefix, total: 10_000, concurrency: CONCURRENCY };
+    // The reference consumers run in this process: their CPU shows as `bench`.
+    const measured = async (what: string, measure: () => Promise<number>): Promise<number> => {
+      log(`${what}…`);
+      const start = { cpu: sampleCpu(referenceGroups), at: performance.now() };
+      const perSec = await measure();
+      const seconds = (performance.now() - start.at) / 1000;
+      const cores = coresBetween(start.cpu, sampleCpu(referenceGroups), seconds);
+      log(`${what}: ${Math.round(perSec)}/s; ${describeCpu(cores, perSec)}`);
+      return perSec;
+    };
+    const referencePerSec = await measured('bare BullMQ consumer reference', () => measureReference(run));
+    const chainReferencePerSec = await measured('event job → delivery job chain, no database', () =>
+      measureChainReference(run),
     );
-    // The reference consumer runs in this process: its CPU shows as `bench`.
-    log(`reference ${Math.round(referencePerSec)}/s; ${describeCpu(referenceCpu, referencePerSec)}`);
 
     const workers = Array.from({ length: WORKERS }, () =>
       spawn(
@@ -302,10 +238,14 @@ async function main(): Promise<void> {
       `${JSON.stringify({
         ceilingPerSec: Math.round(ceilingPerSec),
         referencePerSec: Math.round(referencePerSec),
+        chainReferencePerSec: Math.round(chainReferencePerSec),
         fanout,
         latencyMs: { ...latencyMs, cpuCores: latencyCpu },
         workerRssMb,
         ratioToReference: fanout.map((f) => Math.round((f.deliveriesPerSec / referencePerSec) * 100) / 100),
+        ratioToChainReference: fanout.map(
+          (f) => Math.round((f.deliveriesPerSec / chainReferencePerSec) * 100) / 100,
+        ),
         deliveriesPerScenario: DELIVERIES,
         concurrency: CONCURRENCY,
         workers: WORKERS,
