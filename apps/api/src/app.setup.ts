@@ -1,14 +1,21 @@
-import type { INestApplication } from '@nestjs/common';
+import type { DynamicModule, INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Server } from 'node:http';
 import { configureBodyParsing } from './common/body-parsing';
-import { configureHttpServer } from './common/http-server';
+import { AppConfig } from '@app/config';
+import { ApiModule } from './api.module';
+import {
+  configureHttpServer,
+  HardenedExpressAdapter,
+  SERVER_LIMITS,
+  ServerLimits,
+} from './common/http-server';
 import { ApiMetrics } from './metrics/api-metrics';
 import { requestLogger } from './common/request-logger';
 import { setupOpenApi } from './openapi';
 
 /** Everything main.ts and the e2e tests both need on top of ApiModule. */
-export function configureApiApp(app: INestApplication, logger: Logger): void {
+function configureApiApp(app: INestApplication, logger: Logger): void {
   const express = app.getHttpAdapter().getInstance() as {
     disable(setting: string): void;
     set(setting: string, value: unknown): void;
@@ -21,4 +28,26 @@ export function configureApiApp(app: INestApplication, logger: Logger): void {
   configureBodyParsing(app);
   setupOpenApi(app);
   app.enableShutdownHooks();
+}
+
+/**
+ * How the API is assembled around its module: the hardened HTTP adapter, no Nest body parser (we
+ * parse bodies ourselves), then `configureApiApp`. main.ts and every in-process test use this.
+ */
+export function apiApplication(
+  config: AppConfig,
+  logger: Logger,
+  limits: ServerLimits = SERVER_LIMITS,
+): {
+  module: DynamicModule;
+  adapter: HardenedExpressAdapter;
+  bodyParser: false;
+  configure(app: INestApplication): void;
+} {
+  return {
+    module: ApiModule.forRoot(config),
+    adapter: new HardenedExpressAdapter(limits),
+    bodyParser: false,
+    configure: (app) => configureApiApp(app, logger),
+  };
 }

@@ -3,9 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit } from '@app/config';
 import { prepareDatabase } from '@app/database';
 import { createLogger, PinoNestLogger } from '@app/logging';
-import { ApiModule } from './api.module';
-import { configureApiApp } from './app.setup';
-import { HardenedExpressAdapter } from './common/http-server';
+import { apiApplication } from './app.setup';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
@@ -14,11 +12,12 @@ async function bootstrap(): Promise<void> {
     const applied = await prepareDatabase(config.databaseUrl);
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
   }
-  const app = await NestFactory.create(ApiModule.forRoot(config), new HardenedExpressAdapter(), {
-    bodyParser: false,
+  const api = apiApplication(config, logger);
+  const app = await NestFactory.create(api.module, api.adapter, {
+    bodyParser: api.bodyParser,
     logger: new PinoNestLogger(logger),
   });
-  configureApiApp(app, logger);
+  api.configure(app);
   await app.listen(config.port, config.host);
   logger.info({ port: config.port, host: config.host }, 'Event-API listening');
 }

@@ -10,7 +10,7 @@ organization. Each user can create a maximum of 30 webhooks.
 To access the API endpoints you need an API token with the OAuth scope \`webhook\` or \`webhook.readonly\`.
 Every error has the shape \`{code, message}\`.`;
 
-export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
+function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Event-API')
     .setDescription(DESCRIPTION)

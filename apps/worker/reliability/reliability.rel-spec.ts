@@ -1,4 +1,3 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Client } from 'pg';
 import {
@@ -9,6 +8,7 @@ import {
   HttpReceiver,
   RunningProcess,
   waitForOutput,
+  PrivateRedis,
 } from '@app/testing';
 import { pipelineEnv, waitUntil } from '../test/helpers/pipeline';
 import { createScenario, pairKey, Scenario, spawnWorker } from '../test/helpers/resilience';
@@ -26,52 +26,6 @@ const report = (name: string, expected: Set<string>, received: string[]) => {
   process.stdout.write(`${line}\n`);
   return { lost, line };
 };
-
-/** A redis-server without persistence on a fixed port, so it can be killed and started again there. */
-class RestartableRedis {
-  private child?: ChildProcess;
-  constructor(readonly port: number) {}
-  get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
-  }
-  async start(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(this.port),
-        '--bind',
-        '127.0.0.1',
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-        '--maxmemory-policy',
-        'noeviction',
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    this.child = child;
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        if (output.includes('Ready to accept connections')) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-    });
-  }
-  async kill(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGKILL');
-    await exited;
-  }
-}
 
 function rssMb(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8')
@@ -189,16 +143,15 @@ describe('Reliability under faults', () => {
   }, 180_000);
 
   it('Redis killed and restarted mid-run (no AOF): the sweeper restores from PostgreSQL, 0 lost', async () => {
-    const redis = new RestartableRedis(await freePort());
-    await redis.start();
-    cleanups.push(() => redis.kill());
+    const redis = await PrivateRedis.start(['--maxmemory-policy', 'noeviction']);
+    cleanups.push(() => redis.dispose());
     const s = await scenario('redis', { REDIS_URL: redis.url });
     receiver.respondWith((_request, response) => setTimeout(() => response.end('OK'), 20));
     const expected = await load(s, 'redis', 4, 250);
     await worker(s.env);
     // Events live only in Redis until fanned out (the publisher's to keep); deliveries live in PostgreSQL.
     await waitUntil(() => fannedOut(s, expected.size), 60_000, 'fan-out');
-    await redis.kill();
+    await redis.stop();
     await new Promise((resolve) => setTimeout(resolve, 500));
     await redis.start();
     await waitUntil(() => allSucceeded(s, expected.size), 120_000, 'every delivery to succeed');

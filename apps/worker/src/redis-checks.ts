@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { redisOptionsFromUrl } from '@app/queue';
 
 /** Reads one field of INFO output (`maxmemory_policy:noeviction`). */
-export function infoField(info: string, field: string): string | undefined {
+function infoField(info: string, field: string): string | undefined {
   const line = info.split(/\r?\n/).find((candidate) => candidate.startsWith(`${field}:`));
   return line?.slice(field.length + 1).trim();
 }

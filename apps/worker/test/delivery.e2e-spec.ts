@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import { bearer, HttpReceiver, mintToken } from '@app/testing';
-import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
+import { createPipeline, Pipeline, pipelineEnv, waitForQuiet, waitUntil } from './helpers/pipeline';
 
 const API_ID = '7a1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 
@@ -126,7 +126,7 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
     await make('other-api', { events: [{ name: 'release.released' }], apiId: API_ID });
     await publish({ name: 'release.released', apiId: otherApi, ownerId: org, resourceType: 'Release' });
     await receiver.waitFor(2);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForQuiet(pipeline.dataSource, pipeline.api.config);
     expect(receiver.requests.map((r) => r.url).sort()).toEqual(['/by-api', '/by-owner']);
   });
 
@@ -136,7 +136,7 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
     await publish({ id, name: 'plan.created', resourceType: 'Plan' });
     await publish({ id, name: 'plan.created', resourceType: 'Plan' });
     await receiver.waitFor(1);
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await waitForQuiet(pipeline.dataSource, pipeline.api.config);
     expect(receiver.requests.filter((r) => r.url === '/dedupe')).toHaveLength(1);
     const rows = await pipeline.dataSource.query(
       'SELECT count(*)::int AS n FROM deliveries WHERE event_id = $1',
@@ -201,7 +201,7 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
       return rows[0]?.status === 'failed' ? rows : undefined;
     });
     expect(delivery).toEqual({ status: 'failed', attempts: 4 });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await waitForQuiet(pipeline.dataSource, pipeline.api.config);
     expect(receiver.requests).toHaveLength(4);
     expect((await attemptsOf(webhook.id)).map((a) => a.status_code)).toEqual([503, 503, 503, 503]);
   });
@@ -341,7 +341,14 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
       .expect(200);
     await request(pipeline.api.http).delete(`/webhooks/${deleted.id}`).set(auth).expect(204);
     const seen = receiver.requests.filter((r) => r.url === '/paused' || r.url === '/deleted').length;
-    await new Promise((resolve) => setTimeout(resolve, 700));
+    // The paused webhook's next attempt is its final state: dropped, not sent.
+    await waitUntil(async () => {
+      const [row] = await pipeline.dataSource.query(
+        'SELECT status FROM deliveries WHERE event_id = $1 AND webhook_id = $2',
+        [id, paused.id],
+      );
+      return row?.status !== 'pending' || undefined;
+    });
     expect(
       receiver.requests.filter((r) => r.url === '/paused' || r.url === '/deleted').length,
     ).toBeLessThanOrEqual(seen + 1);

@@ -10,10 +10,12 @@ import {
   HttpReceiver,
   mintToken,
   ReceivedRequest,
+  PrivateRedis,
 } from '@app/testing';
-import { createTestApi, TestApi } from '../../api/test/helpers/test-app';
 import {
   createPipeline,
+  createPipelineApi,
+  TestApi,
   createTestWorker,
   Pipeline,
   pipelineEnv,
@@ -21,7 +23,6 @@ import {
   TestWorker,
   waitUntil,
 } from './helpers/pipeline';
-import { PrivateRedis } from './helpers/private-redis';
 
 const LIFECYCLE = ['webhook.created', 'webhook.updated', 'webhook.deleted'].map((name) => ({ name }));
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -260,7 +261,7 @@ describe('Lifecycle events survive a Redis outage (e2e)', () => {
       REDIS_URL: redis.url,
       DATABASE_URL: databaseUrl,
     });
-    api = await createTestApi(env);
+    api = await createPipelineApi(env);
     worker = await createTestWorker(env);
   });
   afterAll(async () => {

@@ -19,9 +19,10 @@ describe('PostgreSQL ending a checked-out connection (e2e)', () => {
       const pool = (dataSource.driver as unknown as { master: Pool }).master;
       const client = await pool.connect();
       const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      const ended = new Promise((resolve) => client.once('end', resolve));
       await admin.query('SELECT pg_terminate_backend($1)', [rows[0].pid]);
-      // Give the socket time to report the end while nothing is running on it.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The socket reports the end while nothing is running on it.
+      await ended;
       await expect(client.query('SELECT 1')).rejects.toThrow();
       client.release();
       const [{ one }] = await dataSource.query<Array<{ one: number }>>('SELECT 1 AS one');

@@ -5,19 +5,11 @@ import {
   HttpReceiver,
   RunningProcess,
   waitForOutput,
+  PrivateRedis,
 } from '@app/testing';
 import { WorkerQueues } from '../src/worker-queues';
 import { createTestWorker, pipelineEnv, TestWorker, waitUntil } from './helpers/pipeline';
-import {
-  createScenario,
-  InFlight,
-  pairKey,
-  PrivateRedis,
-  REDIS_URL,
-  Scenario,
-  spawnWorker,
-  startPrivateRedis,
-} from './helpers/resilience';
+import { createScenario, InFlight, pairKey, REDIS_URL, Scenario, spawnWorker } from './helpers/resilience';
 
 /** Output of a process that shut down cleanly: no error-level log line, nothing unhandled. */
 const CRASH = /unhandled|uncaught|"level":(50|60)|failed to start/i;
@@ -44,7 +36,7 @@ describe('Worker resilience (e2e: built processes, real PostgreSQL and Redis)', 
   const inProcessWorker = async (env: Record<string, string>): Promise<TestWorker> =>
     later(await createTestWorker(env), (w) => w.close());
   const privateRedis = async (args: string[]): Promise<PrivateRedis> =>
-    later(await startPrivateRedis(args), (redis) => redis.stop());
+    later(await PrivateRedis.start(args), (redis) => redis.dispose());
 
   beforeAll(async () => {
     // A database of its own on the run's PostgreSQL server, dropped at the end.

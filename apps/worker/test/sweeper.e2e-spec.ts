@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue, Worker } from 'bullmq';
+import type Redis from 'ioredis';
 import { DeliveryQueue, QueueName, redisOptionsFromUrl } from '@app/queue';
 import { waitUntil } from './helpers/pipeline';
 
@@ -30,9 +31,10 @@ describe('Sweeper job check (e2e)', () => {
     await deliveries.enqueue([waiting]);
     await deliveries.enqueue([delayed], 60_000);
 
-    const lost = await deliveries.withoutLiveJob([waiting, delayed, failed, missing]);
+    const { lost, live } = await deliveries.withoutLiveJob([waiting, delayed, failed, missing]);
 
     expect(lost.sort()).toEqual([failed, missing].sort());
+    expect(live.sort()).toEqual([waiting, delayed].sort());
     expect(await deliveries.queue.getJobState(failed)).toBe('unknown');
     await deliveries.enqueue(lost);
     const states = await Promise.all(
@@ -49,11 +51,29 @@ describe('Sweeper job check (e2e)', () => {
     );
     const client = await deliveries.queue.getBackend().client;
     const before = Number(/total_commands_processed:(\d+)/.exec(await client.info())?.[1]);
-    const lost = await deliveries.withoutLiveJob(ids);
+    const { lost } = await deliveries.withoutLiveJob(ids);
     const after = Number(/total_commands_processed:(\d+)/.exec(await client.info())?.[1]);
     expect(lost.sort()).toEqual(ids.slice(250).sort());
     // One HGETALL per id, sent as one pipeline; nothing per id beyond that (the INFO itself counts 1).
     expect(after - before).toBeLessThanOrEqual(ids.length + 1 + 5);
     await queue.close();
+  });
+
+  it('a job hash left in no list (keys deleted one by one) is lost at its second sighting, and re-added', async () => {
+    const [orphan, waiting] = [randomUUID(), randomUUID()];
+    await deliveries.enqueue([orphan, waiting]);
+    // What a non-atomic deletion can leave: the job hash survives, its entry in the wait list is gone.
+    const client = (await deliveries.queue.getBackend().client) as unknown as Redis;
+    expect(await client.lrem(deliveries.queue.toKey('wait'), 0, orphan)).toBe(1);
+    expect(await deliveries.queue.getJobState(orphan)).toBe('unknown');
+
+    const first = await deliveries.withoutLiveJob([orphan, waiting]);
+    expect(first).toEqual({ lost: [], live: [orphan, waiting] });
+    const second = await deliveries.withoutLiveJob([orphan, waiting], new Set(first.live));
+    expect(second).toEqual({ lost: [orphan], live: [waiting] });
+
+    await deliveries.enqueue(second.lost);
+    expect(await deliveries.queue.getJobState(orphan)).toBe('waiting');
+    expect(await deliveries.queue.getJobState(waiting)).toBe('waiting');
   });
 });

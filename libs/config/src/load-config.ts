@@ -209,7 +209,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
  * so the pool grows with DELIVERY_CONCURRENCY by one connection per ten in-flight deliveries,
  * not one per delivery: 15 at the default 50, 20 at 100.
  */
-export function databasePoolSize(deliveryConcurrency: number): number {
+function databasePoolSize(deliveryConcurrency: number): number {
   return 10 + Math.ceil(deliveryConcurrency / 10);
 }
 

@@ -34,7 +34,7 @@ async function databaseReachable(databaseUrl: string): Promise<boolean> {
  * Creates the database named in the URL when it does not exist. Several processes may start at
  * once on a fresh server: they serialize on an advisory lock and treat "already exists" as success.
  */
-export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
+async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
   if (await databaseReachable(databaseUrl)) return;
   const name = databaseNameOf(databaseUrl);
   const maintenanceUrl = new URL(databaseUrl);
@@ -56,7 +56,7 @@ export async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
 }
 
 /** Applies pending migrations, one process at a time (session advisory lock on one connection). */
-export async function runMigrations(dataSource: DataSource): Promise<string[]> {
+async function runMigrations(dataSource: DataSource): Promise<string[]> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {

@@ -43,7 +43,7 @@ export interface EventCatalogEntry {
 export const EVENT_NAMES: readonly EventName[] = EVENT_CATALOG.map((entry) => entry.name);
 
 /** Events that are sent only on request and can never be subscribed to. */
-export const UNSUBSCRIBABLE_EVENT_NAMES: readonly EventName[] = ['webhook.ping'];
+const UNSUBSCRIBABLE_EVENT_NAMES: readonly EventName[] = ['webhook.ping'];
 
 export const SUBSCRIBABLE_EVENT_NAMES: readonly EventName[] = EVENT_NAMES.filter(
   (name) => !UNSUBSCRIBABLE_EVENT_NAMES.includes(name),
@@ -53,6 +53,3 @@ export function isEventName(value: unknown): value is EventName {
   return typeof value === 'string' && (EVENT_NAMES as readonly string[]).includes(value);
 }
 
-export function isSubscribableEventName(value: unknown): value is EventName {
-  return typeof value === 'string' && (SUBSCRIBABLE_EVENT_NAMES as readonly string[]).includes(value);
-}

@@ -6,6 +6,9 @@ import { DeliveryJobName, JobPayloads, QueueName, redeliveryJobId } from './queu
 
 type DeliveryPayload = JobPayloads[typeof QueueName.Deliveries];
 
+/** Job-state checks per sweep: each walks the queue's lists. */
+const MAX_RECHECKS = 100;
+
 export interface DeliveryQueueOptions {
   redisUrl: string;
   prefix: string;
@@ -47,17 +50,25 @@ export class DeliveryQueue {
   }
 
   /**
-   * The ids among `deliveryIds` that have no live job (waiting, delayed, active), in one pipelined
-   * round: a job hash without `finishedOn` is live. A finished job still holding the id would
-   * swallow a re-add, so those are removed here.
+   * Splits `deliveryIds` into those with a live job (waiting, delayed, active) and those without,
+   * in one pipelined round: a job hash without `finishedOn` looks live. A finished job still holding
+   * the id would swallow a re-add, so those are removed here. A hash can also outlive its place in
+   * the queue's lists (keys deleted one by one, not atomically): it looks live but no worker will
+   * ever take it. So ids in `recheck` (seen looking live before) that still look live have their
+   * list membership checked too (BullMQ's job state; O(list length), hence at most
+   * `MAX_RECHECKS` per call), and orphans are removed and counted as lost.
    */
-  async withoutLiveJob(deliveryIds: readonly string[]): Promise<string[]> {
-    if (deliveryIds.length === 0) return [];
+  async withoutLiveJob(
+    deliveryIds: readonly string[],
+    recheck: ReadonlySet<string> = new Set(),
+  ): Promise<{ lost: string[]; live: string[] }> {
+    if (deliveryIds.length === 0) return { lost: [], live: [] };
     const client = await this.queue.getBackend().client;
     const pipeline = client.pipeline();
     for (const id of deliveryIds) pipeline.hgetall(this.queue.toKey(id));
     const replies = (await this.bounded(pipeline.exec())) ?? [];
     const lost: string[] = [];
+    const live: string[] = [];
     const finished: string[] = [];
     deliveryIds.forEach((id, index) => {
       const [error, job] = (replies[index] ?? [new Error('no reply from Redis'), null]) as [
@@ -67,12 +78,16 @@ export class DeliveryQueue {
       if (error) throw error;
       const fields = job ?? {};
       const exists = fields.timestamp !== undefined;
-      if (exists && fields.finishedOn === undefined) return;
-      lost.push(id);
-      if (exists) finished.push(id);
+      if (exists && fields.finishedOn === undefined) live.push(id);
+      else lost.push(id);
+      if (exists && fields.finishedOn !== undefined) finished.push(id);
     });
-    await Promise.all(finished.map((id) => this.queue.remove(id).catch(() => 0)));
-    return lost;
+    const suspects = live.filter((id) => recheck.has(id)).slice(0, MAX_RECHECKS);
+    const states = await Promise.all(suspects.map((id) => this.bounded(this.queue.getJobState(id))));
+    const orphans = suspects.filter((_, index) => states[index] === 'unknown');
+    await Promise.all([...finished, ...orphans].map((id) => this.queue.remove(id).catch(() => 0)));
+    const orphaned = new Set(orphans);
+    return { lost: [...lost, ...orphans], live: live.filter((id) => !orphaned.has(id)) };
   }
 
   /** One extra attempt now, beside any scheduled retry. */

@@ -2,7 +2,7 @@
  * How long a fail-fast producer waits for Redis. BullMQ waits for a connection that never came up
  * (Redis down since start-up) without end; requests and relays must not.
  */
-export const QUEUE_TIMEOUT_MS = 3_000;
+const QUEUE_TIMEOUT_MS = 3_000;
 
 /** `operation`, or a rejection once `timeoutMs` has passed (the job may still be added later). */
 export async function withQueueTimeout<T>(operation: Promise<T>, timeoutMs = QUEUE_TIMEOUT_MS): Promise<T> {

@@ -30,7 +30,7 @@ export interface JobPayloads {
 }
 
 /** BullMQ refuses custom job ids containing ':'; ours are UUIDs or this separator. */
-export const JOB_ID_SEPARATOR = '.';
+const JOB_ID_SEPARATOR = '.';
 
 export function redeliveryJobId(deliveryId: string, requestId: string): string {
   return `${deliveryId}${JOB_ID_SEPARATOR}redeliver${JOB_ID_SEPARATOR}${requestId}`;

@@ -4,3 +4,6 @@ export * from './tokens';
 export * from './processes';
 export * from './test-redis';
 export * from './connect-proxy';
+export * from './private-redis';
+export * from './test-app';
+export * from './wait-until';

@@ -3,7 +3,7 @@ import express, { NextFunction, Request, Response } from 'express';
 import { toErrorBody } from './error-body';
 import { findHostileInput } from './hostile-input';
 
-export const MAX_BODY_BYTES = 100 * 1024;
+const MAX_BODY_BYTES = 100 * 1024;
 const JSON_TYPES = ['application/json', 'application/*+json'];
 
 function hasBody(request: Request): boolean {

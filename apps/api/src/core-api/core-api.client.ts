@@ -9,7 +9,7 @@ import { request } from 'undici';
 import { AppConfig } from '@app/config';
 
 /** SPEC §4: no answer within this is the Core-API being unavailable. */
-export const CORE_API_TIMEOUT_MS = 2_000;
+const CORE_API_TIMEOUT_MS = 2_000;
 
 /**
  * Asks the Core-API whether the caller may see an API (SPEC §4): with CORE_API_URL set,

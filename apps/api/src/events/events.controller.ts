@@ -5,7 +5,7 @@ import { RequireScopes } from '../auth/auth.decorators';
 import { Scope } from '../auth/scopes';
 import { ApiCommonErrors } from '../common/api-errors.decorator';
 
-export class EventCatalogEntryResponse {
+class EventCatalogEntryResponse {
   @ApiProperty({ description: 'Event name', enum: EVENT_NAMES, example: 'api.created' })
   name!: string;
 

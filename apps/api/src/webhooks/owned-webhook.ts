@@ -8,7 +8,7 @@ export function isUuid(value: string): boolean {
   return UUID_PATTERN.test(value);
 }
 
-export function webhookNotFound(): NotFoundException {
+function webhookNotFound(): NotFoundException {
   return new NotFoundException('Webhook not found');
 }
 

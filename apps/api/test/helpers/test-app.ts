@@ -1,21 +1,14 @@
-import { INestApplication } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import type { App } from 'supertest/types';
-import { AppConfig, loadConfig } from '@app/config';
+import { AppConfig } from '@app/config';
 import { redisOptionsFromUrl } from '@app/queue';
 import { createLogger } from '@app/logging';
-import { freePort, TEST_JWT_SECRET } from '@app/testing';
-import { ApiModule } from '../../src/api.module';
-import { configureApiApp } from '../../src/app.setup';
-import { HardenedExpressAdapter, SERVER_LIMITS, ServerLimits } from '../../src/common/http-server';
+import { createTestApp, freePort, TestApp, testConfig } from '@app/testing';
+import { apiApplication } from '../../src/app.setup';
+import { SERVER_LIMITS, ServerLimits } from '../../src/common/http-server';
 
-export interface TestApi {
-  app: INestApplication;
-  http: App;
+export interface TestApi extends TestApp {
   config: AppConfig;
-  close(): Promise<void>;
 }
 
 /** The real API (real PostgreSQL from the e2e global setup), configured as main.ts does. */
@@ -23,24 +16,10 @@ export async function createTestApi(
   env: Record<string, string> = {},
   limits: ServerLimits = SERVER_LIMITS,
 ): Promise<TestApi> {
-  const config = loadConfig({
-    DATABASE_URL: process.env.EVENT_API_TEST_DATABASE_URL,
-    REDIS_URL: process.env.REDIS_URL,
-    JWT_SECRET: TEST_JWT_SECRET,
-    DELIVERY_ALLOW_PRIVATE_NETWORKS: 'false',
-    QUEUE_PREFIX: process.env.EVENT_API_TEST_QUEUE_PREFIX,
-    RATE_LIMIT: '0',
-    LOG_LEVEL: 'silent',
-    ...env,
-  });
-  const moduleRef = await Test.createTestingModule({ imports: [ApiModule.forRoot(config)] }).compile();
-  const app = moduleRef.createNestApplication(new HardenedExpressAdapter(limits), {
-    bodyParser: false,
-    logger: false,
-  });
-  configureApiApp(app, createLogger('silent'));
-  await app.init();
-  return { app, http: app.getHttpServer() as App, config, close: () => app.close() };
+  const config = testConfig({ DELIVERY_ALLOW_PRIVATE_NETWORKS: 'false', LOG_LEVEL: 'silent', ...env });
+  const { module, ...options } = apiApplication(config, createLogger('silent'), limits);
+  const api = await createTestApp(module, options);
+  return { ...api, config };
 }
 
 export interface QueuedTestApi extends TestApi {

@@ -25,7 +25,7 @@ export interface HttpSenderOptions {
 }
 
 /** SPEC §9: at most 64 KiB of a response is read; the delivery record keeps the first 1 KiB. */
-export const MAX_RESPONSE_BYTES = 64 * 1024;
+const MAX_RESPONSE_BYTES = 64 * 1024;
 export const MAX_RECORDED_RESPONSE = 1024;
 
 /** undici's own timers; ours fires first, but if one of these wins it is still a timeout. */

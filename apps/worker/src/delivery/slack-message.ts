@@ -12,7 +12,7 @@ export type SlackBlock =
   | { type: 'context'; elements: { type: 'mrkdwn'; text: string }[] };
 
 /** Slack's limits: header text 150, section field 2000 (section text 3000). Ours stay well under. */
-export const SLACK_HEADER_MAX = 150;
+const SLACK_HEADER_MAX = 150;
 const LABEL_MAX = 200;
 const IDENTIFIER_MAX = 100;
 

@@ -20,7 +20,7 @@ export type FanOutResult = { kind: 'recorded'; pending: string[] } | { kind: 'du
  * What makes an event the same event: everything the publisher said but the timestamp (a retried
  * publish that let the timestamp default is still the same event).
  */
-export function eventFingerprint(envelope: EventEnvelope): string {
+function eventFingerprint(envelope: EventEnvelope): string {
   const { name, user, resourceType, resource, apiId, ownerId } = envelope;
   return createHash('sha256')
     .update(JSON.stringify([name, user, resourceType, resource, apiId ?? null, ownerId ?? null]))

@@ -25,6 +25,8 @@ const SWEEP_LOCK = 4_711_000_010;
 export class Sweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(Sweeper.name);
   private readonly periodic: PeriodicTask;
+  /** Due deliveries whose job looked live at the last sweep: checked more closely at the next. */
+  private seenLive: ReadonlySet<string> = new Set();
 
   constructor(
     config: AppConfig,
@@ -66,7 +68,11 @@ export class Sweeper implements OnApplicationBootstrap, BeforeApplicationShutdow
       if (!locked) return 0;
       try {
         const due = (await runner.query(DUE_DELIVERIES_SQL, [SWEEP_BATCH])) as Array<{ id: string }>;
-        const lost = await this.queues.deliveries.withoutLiveJob(due.map((row) => row.id));
+        const { lost, live } = await this.queues.deliveries.withoutLiveJob(
+          due.map((row) => row.id),
+          this.seenLive,
+        );
+        this.seenLive = new Set(live);
         await this.queues.deliveries.enqueue(lost);
         this.metrics.sweeperReenqueued.inc(lost.length);
         return lost.length;

@@ -1,14 +1,24 @@
-import { INestApplicationContext } from '@nestjs/common';
-import { Test } from '@nestjs/testing';
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { AppConfig, loadConfig } from '@app/config';
+import { AppConfig } from '@app/config';
 import { redisOptionsFromUrl } from '@app/queue';
 import { EventPublisher } from '@app/events';
 import { createLogger, PinoNestLogger } from '@app/logging';
-import { createTestDatabase, dropTestDatabase, TEST_JWT_SECRET } from '@app/testing';
-import { createTestApi, TestApi } from '../../../api/test/helpers/test-app';
+import {
+  createTestApp,
+  createTestContext,
+  createTestDatabase,
+  dropTestDatabase,
+  TestApp,
+  TestContext,
+  testConfig,
+  waitUntil,
+} from '@app/testing';
+// The pipeline tests drive the real API, assembled as its main.ts does, to create webhooks.
+import { apiApplication } from '../../../api/src/app.setup';
 import { WorkerModule } from '../../src/worker.module';
+
+export { waitUntil };
 
 /** Short schedules so retries happen in milliseconds; every file gets its own queue prefix. */
 export function pipelineEnv(name: string, overrides: Record<string, string> = {}): Record<string, string> {
@@ -22,26 +32,27 @@ export function pipelineEnv(name: string, overrides: Record<string, string> = {}
   };
 }
 
-export interface TestWorker {
-  app: INestApplicationContext;
+export interface TestApi extends TestApp {
   config: AppConfig;
-  close(): Promise<void>;
+}
+
+/** The API in this process, built as main.ts builds it. */
+export async function createPipelineApi(env: Record<string, string>): Promise<TestApi> {
+  const config = testConfig({ DELIVERY_ALLOW_PRIVATE_NETWORKS: 'false', LOG_LEVEL: 'silent', ...env });
+  const { module, ...options } = apiApplication(config, createLogger('silent'));
+  const api = await createTestApp(module, options);
+  return { ...api, config };
+}
+
+export interface TestWorker extends TestContext {
+  config: AppConfig;
 }
 
 export async function createTestWorker(env: Record<string, string>): Promise<TestWorker> {
-  const config = loadConfig({
-    DATABASE_URL: process.env.EVENT_API_TEST_DATABASE_URL,
-    REDIS_URL: process.env.REDIS_URL,
-    JWT_SECRET: TEST_JWT_SECRET,
-    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
-    WORKER_PORT: '0',
-    HOST: '127.0.0.1',
-    ...env,
-  });
-  const moduleRef = await Test.createTestingModule({ imports: [WorkerModule.forRoot(config)] }).compile();
-  if (process.env.TEST_LOG_LEVEL) moduleRef.useLogger(new PinoNestLogger(createLogger(config.logLevel)));
-  const app = await moduleRef.init();
-  return { app, config, close: () => app.close() };
+  const config = testConfig({ WORKER_PORT: '0', HOST: '127.0.0.1', ...env });
+  const logger = process.env.TEST_LOG_LEVEL ? new PinoNestLogger(createLogger(config.logLevel)) : undefined;
+  const context = await createTestContext(WorkerModule.forRoot(config), logger);
+  return { app: context.app, config, close: () => context.close() };
 }
 
 /** API + worker + publisher on one queue prefix. */
@@ -60,7 +71,7 @@ export interface Pipeline {
 export async function createPipeline(settings: Record<string, string>): Promise<Pipeline> {
   const ownDatabase = settings.DATABASE_URL ? undefined : await createTestDatabase();
   const env = ownDatabase ? { ...settings, DATABASE_URL: ownDatabase } : settings;
-  const api = await createTestApi(env);
+  const api = await createPipelineApi(env);
   const worker = await createTestWorker(env);
   const publisher = new EventPublisher({ redisUrl: api.config.redisUrl, prefix: api.config.queuePrefix });
   return {
@@ -85,20 +96,6 @@ export function eventsQueue(config: AppConfig): Queue {
 }
 
 /** Polls until `check` returns a value that is not undefined/false. */
-export async function waitUntil<T>(
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 /**
  * Waits until the pipeline has nothing left to do: the outbox relayed, no event or delivery job
  * waiting or running, no delivery due or mid-attempt. Then "nothing more happened" can be asserted

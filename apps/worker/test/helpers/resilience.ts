@@ -1,4 +1,3 @@
-import { ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -14,7 +13,7 @@ import {
   startProcess,
   TEST_JWT_SECRET,
 } from '@app/testing';
-import { createTestApi, TestApi } from '../../../api/test/helpers/test-app';
+import { createPipelineApi, TestApi } from './pipeline';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -55,7 +54,7 @@ export interface Scenario {
 }
 
 export async function createScenario(env: Record<string, string>): Promise<Scenario> {
-  const api = await createTestApi(env);
+  const api = await createPipelineApi(env);
   const publisher = new EventPublisher({ redisUrl: api.config.redisUrl, prefix: api.config.queuePrefix });
   const dataSource = api.app.get(DataSource);
   const apiId = randomUUID();
@@ -114,45 +113,4 @@ export async function spawnWorker(env: Record<string, string>): Promise<RunningP
     WORKER_PORT: String(await freePort()),
     ...env,
   });
-}
-
-export interface PrivateRedis {
-  url: string;
-  child: ChildProcess;
-  stop(): Promise<void>;
-}
-
-/** A throwaway redis-server child process (no persistence) on a free port. */
-export async function startPrivateRedis(args: string[]): Promise<PrivateRedis> {
-  const port = await freePort();
-  const child = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...args, '--daemonize', 'no'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let output = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${output}`)), 10_000);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (/Ready to accept connections/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', () => reject(new Error(`redis-server exited: ${output}`)));
-  });
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    child,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
-        process.kill(child.pid, 'SIGKILL');
-      }
-      await exited;
-    },
-  };
 }

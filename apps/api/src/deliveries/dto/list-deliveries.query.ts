@@ -5,7 +5,7 @@ import { EVENT_NAMES } from '@app/events';
 import { decodeDeliveryCursor } from '../delivery-cursor';
 
 export const DEFAULT_DELIVERIES_LIMIT = 20;
-export const MAX_DELIVERIES_LIMIT = 100;
+const MAX_DELIVERIES_LIMIT = 100;
 
 const LIMIT_MESSAGE = `limit must be an integer from 1 to ${MAX_DELIVERIES_LIMIT}`;
 

@@ -19,7 +19,7 @@ import {
 import { SUBSCRIBABLE_EVENT_NAMES } from '@app/events';
 import { checkWebhookUrlSyntax, MAX_WEBHOOK_URL_LENGTH } from '@app/netguard';
 
-export const MAX_CUSTOM_LENGTH = 10_000;
+const MAX_CUSTOM_LENGTH = 10_000;
 
 /** Identifiers are printable text: control characters (NUL above all, which PostgreSQL refuses) are not. */
 // eslint-disable-next-line no-control-regex -- matching control characters is the point

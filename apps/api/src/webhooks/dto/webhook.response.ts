@@ -1,7 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { EventRef } from './webhook-field.decorators';
 
-export class UserResponse {
+class UserResponse {
   @ApiProperty({ description: 'User identifier (see User-API)', example: '10123' })
   id!: string;
 
@@ -9,7 +9,7 @@ export class UserResponse {
   nickname!: string | null;
 }
 
-export class WebhookDeliveryResponse {
+class WebhookDeliveryResponse {
   @ApiProperty({ description: 'True when the endpoint answered 2xx in time', example: true })
   success!: boolean;
 

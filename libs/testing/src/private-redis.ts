@@ -1,0 +1,86 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './processes';
+import { waitUntil } from './wait-until';
+
+/**
+ * A memory-only redis-server child process on its own port, for tests that must stop, restart or
+ * empty Redis (never the shared server). `stop()` kills exactly this child by its PID (SIGKILL: no
+ * goodbye to clients, nothing saved); `start()` again brings it back on the same port and settings.
+ */
+export class PrivateRedis {
+  private running?: { child: ChildProcess; exited: Promise<unknown> };
+  private readonly dir = mkdtempSync(join(tmpdir(), 'event-api-redis-'));
+
+  private constructor(
+    readonly port: number,
+    private readonly args: readonly string[],
+  ) {}
+
+  /** `args` are extra redis-server options, e.g. `['--maxmemory-policy', 'allkeys-lru']`. */
+  static async start(args: readonly string[] = [], port?: number): Promise<PrivateRedis> {
+    const redis = new PrivateRedis(port ?? (await freePort()), args);
+    await redis.start();
+    return redis;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get isRunning(): boolean {
+    return this.running !== undefined;
+  }
+
+  /** Resolves once the server accepts connections. */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        this.dir,
+        '--daemonize',
+        'no',
+        ...this.args,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    this.running = { child, exited: new Promise((resolve) => child.once('exit', resolve)) };
+    await waitUntil(
+      () => {
+        if (child.exitCode !== null) throw new Error(`redis-server exited: ${output}`);
+        return Promise.resolve(/Ready to accept connections/.test(output));
+      },
+      10_000,
+      'redis-server',
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    const { child, exited } = this.running;
+    this.running = undefined;
+    if (child.exitCode === null && child.signalCode === null) process.kill(child.pid as number, 'SIGKILL');
+    await exited;
+  }
+
+  /** Stops the server for good and removes its working directory. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
