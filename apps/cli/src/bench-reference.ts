@@ -50,10 +50,7 @@ async function preload(queue: Queue, total: number): Promise<void> {
 }
 
 /** Runs consumers until `total` jobs of the last stage completed; deliveries per second. */
-async function consume(
-  total: number,
-  start: (onDelivered: () => void) => Worker[],
-): Promise<number> {
+async function consume(total: number, start: (onDelivered: () => void) => Worker[]): Promise<number> {
   let done = 0;
   let workers: Worker[] = [];
   const started = performance.now();

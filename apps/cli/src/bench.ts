@@ -125,7 +125,13 @@ async function main(): Promise<void> {
       receiver: [receiver.child.pid as number],
       redis: await redisPid(config.redisUrl),
     };
-    const run = { url: receiver.url, redisUrl: config.redisUrl, prefix, total: 10_000, concurrency: CONCURRENCY };
+    const run = {
+      url: receiver.url,
+      redisUrl: config.redisUrl,
+      prefix,
+      total: 10_000,
+      concurrency: CONCURRENCY,
+    };
     // The reference consumers run in this process: their CPU shows as `bench`.
     const measured = async (what: string, measure: () => Promise<number>): Promise<number> => {
       log(`${what}…`);

@@ -115,7 +115,11 @@ async function main(): Promise<void> {
   );
 
   step('Publishing api.created to the events queue (EventPublisher)');
-  const publisher = new EventPublisher({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
+  const publisher = new EventPublisher({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    cluster: config.redisCluster,
+  });
   const eventId = await publisher.publish({
     name: 'api.created',
     user: { id: 'demo-user', nickname: 'demo' },

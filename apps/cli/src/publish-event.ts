@@ -49,7 +49,11 @@ async function main(): Promise<void> {
     );
   }
   const config = loadConfigOrExit();
-  const publisher = new EventPublisher({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
+  const publisher = new EventPublisher({
+    redisUrl: config.redisUrl,
+    prefix: config.queuePrefix,
+    cluster: config.redisCluster,
+  });
   try {
     const id = await publisher.publish(envelope as EventEnvelope);
     process.stdout.write(

@@ -9,7 +9,7 @@ import { WorkerModule } from './worker.module';
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel, 'event-api-worker');
-  await assertRedisSuitable(config.redisUrl, logger);
+  await assertRedisSuitable({ redisUrl: config.redisUrl, cluster: config.redisCluster }, logger);
   if (config.dbMigrateOnStart) await prepareDatabase(config.databaseUrl);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
     logger: new PinoNestLogger(logger),

@@ -1,20 +1,22 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { AppConfig } from '@app/config';
-import { redisOptionsFromUrl } from '@app/queue';
+import { createRedisClient } from '@app/queue';
 
 /** The worker's own Redis connection, for health. BullMQ opens its own connections. */
 @Injectable()
 export class RedisConnection implements OnApplicationBootstrap, OnApplicationShutdown {
-  readonly client: Redis;
+  readonly client: Redis | Cluster;
 
   constructor(config: AppConfig) {
-    this.client = new Redis({
-      ...redisOptionsFromUrl(config.redisUrl),
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      connectionName: 'event-api-worker',
-    });
+    this.client = createRedisClient(
+      { redisUrl: config.redisUrl, cluster: config.redisCluster },
+      {
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+        connectionName: 'event-api-worker',
+      },
+    );
     this.client.on('error', () => undefined);
   }
 

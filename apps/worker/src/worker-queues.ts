@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { AppConfig } from '@app/config';
 import { EventPublisher } from '@app/events';
-import { DeliveryQueue, QueueName, redisOptionsFromUrl } from '@app/queue';
+import { bullConnection, DeliveryQueue, QueueName, releaseConnection } from '@app/queue';
 
 /** The worker's producers: delivery jobs (fan-out, sweeper) and relayed outbox events. */
 @Injectable()
@@ -13,20 +13,21 @@ export class WorkerQueues implements OnApplicationShutdown {
   readonly eventsQueue: Queue;
 
   constructor(@Inject(AppConfig) config: AppConfig) {
-    this.deliveries = new DeliveryQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
-    this.publisher = new EventPublisher({ redisUrl: config.redisUrl, prefix: config.queuePrefix });
+    const target = { redisUrl: config.redisUrl, prefix: config.queuePrefix, cluster: config.redisCluster };
+    this.deliveries = new DeliveryQueue(target);
+    this.publisher = new EventPublisher(target);
     this.eventsQueue = new Queue(QueueName.Events, {
       prefix: config.queuePrefix,
-      connection: {
-        ...redisOptionsFromUrl(config.redisUrl),
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-      },
+      connection: bullConnection(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
     });
     this.eventsQueue.on('error', () => undefined);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([this.deliveries.close(), this.publisher.close(), this.eventsQueue.close()]);
+    await Promise.allSettled([
+      this.deliveries.close(),
+      this.publisher.close(),
+      this.eventsQueue.close().then(() => releaseConnection(this.eventsQueue.opts.connection)),
+    ]);
   }
 }

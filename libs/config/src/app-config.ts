@@ -43,6 +43,8 @@ export class AppConfig {
   readonly databasePoolSize!: number;
   readonly redisUrl!: string;
   readonly queuePrefix!: string;
+  /** REDIS_URL names one node of a Redis Cluster; QUEUE_PREFIX then holds a hash tag. */
+  readonly redisCluster!: boolean;
   readonly jwt!: JwtConfig;
   readonly webhookLimitPerUser!: number;
   readonly delivery!: DeliveryConfig;

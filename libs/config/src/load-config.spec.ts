@@ -151,7 +151,7 @@ const BAD_VALUES: Record<string, string[]> = {
     'not base64 at all!',
     Buffer.alloc(32, 0xfb).toString('base64url'),
   ],
-  DATABASE_URL: ['mysql://x', 'not a url'],
+  DATABASE_URL: ['mysql://x', 'not a url', 'postgres://db/x?sslmode=sometimes'],
   REDIS_URL: ['http://127.0.0.1:6379'],
   CORE_API_URL: ['ftp://core.example.com'],
   JWT_JWKS_URI: ['jwks.json'],
@@ -257,4 +257,47 @@ describe('loadConfig JWT keys', () => {
     expect(jwt.secret).toBeUndefined();
     expect(jwt.usingDevelopmentSecret).toBe(false);
   });
+});
+
+describe('DATABASE_URL sslmode follows libpq', () => {
+  const url = (query: string): string =>
+    loadConfig({ DATABASE_URL: `postgresql://u:p@db.example.com:5432/x${query}` }).databaseUrl;
+
+  it.each(['prefer', 'require', 'verify-ca'])(
+    'sslmode=%s is passed on with uselibpqcompat=true (node-postgres alone would verify the host)',
+    (mode) => {
+      expect(url(`?sslmode=${mode}`)).toBe(
+        `postgresql://u:p@db.example.com:5432/x?sslmode=${mode}&uselibpqcompat=true`,
+      );
+    },
+  );
+
+  it.each(['', '?sslmode=verify-full', '?sslmode=disable', '?sslmode=require&uselibpqcompat=false'])(
+    'leaves %j as written',
+    (query) => {
+      expect(url(query)).toBe(`postgresql://u:p@db.example.com:5432/x${query}`);
+    },
+  );
+});
+
+describe('REDIS_CLUSTER', () => {
+  it('is off by default', () => {
+    expect(loadConfig({}).redisCluster).toBe(false);
+  });
+
+  it.each(['{event-api}', 'prod{event-api}', '{event-api}:eu'])(
+    'accepts QUEUE_PREFIX=%s on a cluster',
+    (prefix) => {
+      const config = loadConfig({ REDIS_CLUSTER: 'true', QUEUE_PREFIX: prefix });
+      expect(config).toMatchObject({ redisCluster: true, queuePrefix: prefix });
+    },
+  );
+
+  it.each(['bull', 'event-api', '{}', '{}x{y}'])(
+    'refuses QUEUE_PREFIX=%s on a cluster: the queue keys would spread over slots',
+    (prefix) => {
+      const error = configError({ REDIS_CLUSTER: 'true', QUEUE_PREFIX: prefix });
+      expect(error.message).toMatch(/^Invalid configuration: QUEUE_PREFIX .*hash tag/);
+    },
+  );
 });

@@ -87,6 +87,47 @@ function redactUrl(text: string): string {
   return text.replace(/\/\/[^@/]*@/, '//***@');
 }
 
+/**
+ * BullMQ's scripts touch several keys of a queue at once, and a Redis Cluster runs a script only
+ * if all its keys are in one slot: so on a cluster the prefix must carry a hash tag, `{event-api}`.
+ */
+function parseQueueTarget(reader: EnvReader): { queuePrefix: string; redisCluster: boolean } {
+  const queuePrefix = reader.string('QUEUE_PREFIX', 'bull');
+  const redisCluster = reader.boolean('REDIS_CLUSTER', false);
+  if (redisCluster && !/^[^{]*\{[^}]+\}/.test(queuePrefix)) {
+    throw new ConfigError(
+      'QUEUE_PREFIX',
+      `must contain a hash tag such as {event-api} when REDIS_CLUSTER=true (every key of a queue must share one slot), got "${queuePrefix}"`,
+    );
+  }
+  return { queuePrefix, redisCluster };
+}
+
+const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+/** The modes node-postgres alone would treat as verify-full (with a warning), unlike libpq. */
+const LIBPQ_SSL_MODES = ['prefer', 'require', 'verify-ca'];
+
+/**
+ * `sslmode` means what libpq and the managed PostgreSQL services document: `require` encrypts
+ * without checking the certificate (checked against `sslrootcert` when given), `verify-full`
+ * checks it and the host name. node-postgres alone treats `require` as `verify-full`, so a
+ * managed database's URL would fail; `uselibpqcompat=true` tells it to follow libpq.
+ */
+function parseDatabaseUrl(reader: EnvReader): string {
+  const text = reader.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/event_api', [
+    'postgres:',
+    'postgresql:',
+  ]) as string;
+  const url = new URL(text);
+  const mode = url.searchParams.get('sslmode');
+  if (mode === null) return text;
+  if (!SSL_MODES.includes(mode)) {
+    throw new ConfigError('DATABASE_URL', `sslmode must be one of ${SSL_MODES.join(', ')}, got "${mode}"`);
+  }
+  if (!LIBPQ_SSL_MODES.includes(mode) || url.searchParams.has('uselibpqcompat')) return text;
+  return `${text}&uselibpqcompat=true`;
+}
+
 function parseRateLimit(reader: EnvReader): AppConfig['rateLimit'] {
   const text = reader.string('RATE_LIMIT', '100/10s');
   if (text === '0') return null;
@@ -174,14 +215,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: reader.integer('PORT', 3000, 0, 65535),
     host: reader.string('HOST', '0.0.0.0'),
     workerPort: reader.integer('WORKER_PORT', 3001, 0, 65535),
-    databaseUrl: reader.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/event_api', [
-      'postgres:',
-      'postgresql:',
-    ]) as string,
+    databaseUrl: parseDatabaseUrl(reader),
     dbMigrateOnStart: reader.boolean('DB_MIGRATE_ON_START', true),
     databasePoolSize: databasePoolSize(concurrency),
     redisUrl: reader.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) as string,
-    queuePrefix: reader.string('QUEUE_PREFIX', 'bull'),
+    ...parseQueueTarget(reader),
     jwt: parseJwt(reader, production),
     webhookLimitPerUser: reader.integer('WEBHOOK_LIMIT_PER_USER', 30, 1, 100_000),
     delivery: {

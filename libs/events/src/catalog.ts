@@ -52,4 +52,3 @@ export const SUBSCRIBABLE_EVENT_NAMES: readonly EventName[] = EVENT_NAMES.filter
 export function isEventName(value: unknown): value is EventName {
   return typeof value === 'string' && (EVENT_NAMES as readonly string[]).includes(value);
 }
-

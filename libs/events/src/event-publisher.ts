@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { QueueName, redisOptionsFromUrl, withQueueTimeout } from '@app/queue';
+import { bullConnection, QueueName, releaseConnection, withQueueTimeout } from '@app/queue';
 import { EventEnvelope, validateEnvelope } from './envelope';
 
 export interface EventPublisherOptions {
@@ -8,6 +8,8 @@ export interface EventPublisherOptions {
   redisUrl?: string;
   /** BullMQ key prefix; default `bull` (BullMQ's own). */
   prefix?: string;
+  /** `redisUrl` is a node of a Redis Cluster (the prefix then needs a hash tag, `{event-api}`). */
+  cluster?: boolean;
   /**
    * Fail fast instead of waiting for Redis to come back (default true): callers with a fallback,
    * like the outbox relay, want the error now.
@@ -33,10 +35,10 @@ export class EventPublisher {
     this.failFast = options.failFast !== false;
     this.queue = new Queue(QueueName.Events, {
       prefix: options.prefix ?? 'bull',
-      connection: {
-        ...redisOptionsFromUrl(options.redisUrl ?? 'redis://127.0.0.1:6379'),
-        ...(this.failFast ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 } : {}),
-      },
+      connection: bullConnection(
+        { redisUrl: options.redisUrl ?? 'redis://127.0.0.1:6379', cluster: options.cluster },
+        this.failFast ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 } : {},
+      ),
       defaultJobOptions: {
         removeOnComplete: { age: 3600, count: 10_000 },
         removeOnFail: { age: 7 * 86_400 },
@@ -73,5 +75,6 @@ export class EventPublisher {
 
   async close(): Promise<void> {
     await this.queue.close();
+    await releaseConnection(this.queue.opts.connection);
   }
 }

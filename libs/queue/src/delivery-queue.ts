@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { redisOptionsFromUrl } from './redis-options';
+import { bullConnection, releaseConnection } from './redis-options';
 import { withQueueTimeout } from './queue-timeout';
 import { DeliveryJobName, JobPayloads, QueueName, redeliveryJobId } from './queues';
 
@@ -12,6 +12,8 @@ const MAX_RECHECKS = 100;
 export interface DeliveryQueueOptions {
   redisUrl: string;
   prefix: string;
+  /** REDIS_URL is a node of a Redis Cluster. */
+  cluster?: boolean;
   /** Producers that have a fallback (the sweeper) fail fast instead of queueing while Redis is down. */
   failFast?: boolean;
 }
@@ -25,10 +27,10 @@ export class DeliveryQueue {
     this.failFast = options.failFast !== false;
     this.queue = new Queue(QueueName.Deliveries, {
       prefix: options.prefix,
-      connection: {
-        ...redisOptionsFromUrl(options.redisUrl),
-        ...(this.failFast ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 } : {}),
-      },
+      connection: bullConnection(
+        options,
+        this.failFast ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 } : {},
+      ),
       // PostgreSQL keeps the history; finished jobs only need to leave their ids free.
       defaultJobOptions: { removeOnComplete: true, removeOnFail: { age: 86_400 } },
     });
@@ -107,5 +109,6 @@ export class DeliveryQueue {
 
   async close(): Promise<void> {
     await this.queue.close();
+    await releaseConnection(this.queue.opts.connection);
   }
 }

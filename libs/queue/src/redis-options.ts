@@ -1,3 +1,6 @@
+import type { ConnectionOptions } from 'bullmq';
+import Redis, { Cluster, RedisOptions } from 'ioredis';
+
 /** Connection settings from a redis:// or rediss:// URL, accepted by ioredis and BullMQ alike. */
 export interface RedisConnectionSettings {
   host: string;
@@ -19,4 +22,52 @@ export function redisOptionsFromUrl(redisUrl: string): RedisConnectionSettings {
     ...(db ? { db: Number(db) } : {}),
     ...(url.protocol === 'rediss:' ? { tls: {} } : {}),
   };
+}
+
+/** Where Redis is: one server, or (`cluster`) any node of a Redis Cluster, which names the others. */
+export interface RedisTarget {
+  redisUrl: string;
+  cluster?: boolean;
+}
+
+/** Options that belong to the cluster client itself rather than to each node's connection. */
+const CLUSTER_LEVEL = ['enableOfflineQueue', 'lazyConnect'] as const;
+
+/**
+ * An ioredis client for `target`. For a cluster: an ioredis `Cluster` seeded with the URL's node,
+ * reaching every node with the URL's credentials and TLS (a cluster has no databases: `db` is
+ * dropped) and following MOVED/ASK redirections.
+ */
+export function createRedisClient(target: RedisTarget, options: RedisOptions = {}): Redis | Cluster {
+  const settings: RedisOptions = { ...redisOptionsFromUrl(target.redisUrl), ...options };
+  if (!target.cluster) return new Redis(settings);
+  const { host, port, db: _db, ...perNode } = settings;
+  const clusterLevel: Record<string, unknown> = {};
+  for (const key of CLUSTER_LEVEL) {
+    if (perNode[key] !== undefined) clusterLevel[key] = perNode[key];
+    delete perNode[key];
+  }
+  return new Cluster([{ host: host as string, port: port as number }], {
+    ...clusterLevel,
+    redisOptions: perNode,
+    // TLS certificates name the host a node is reached by, not the IP the cluster announces.
+    ...(settings.tls ? { dnsLookup: (address, callback) => callback(null, address) } : {}),
+  });
+}
+
+/**
+ * What to hand BullMQ as `connection`: plain options for one server (BullMQ opens and closes its
+ * own connections), an ioredis `Cluster` for a cluster (BullMQ only builds single-server clients
+ * from options). A cluster client stays ours to close: `releaseConnection` after BullMQ's close.
+ */
+export function bullConnection(target: RedisTarget, options: RedisOptions = {}): ConnectionOptions {
+  if (!target.cluster) return { ...redisOptionsFromUrl(target.redisUrl), ...options } as ConnectionOptions;
+  const cluster = createRedisClient(target, options) as Cluster;
+  cluster.on('error', () => undefined);
+  return cluster;
+}
+
+/** Closes a connection `bullConnection` created as a client (a no-op for plain options). */
+export async function releaseConnection(connection: unknown): Promise<void> {
+  if (connection instanceof Cluster) await connection.quit().catch(() => connection.disconnect());
 }

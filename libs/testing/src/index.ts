@@ -7,3 +7,4 @@ export * from './connect-proxy';
 export * from './private-redis';
 export * from './test-app';
 export * from './wait-until';
+export * from './pg-tls-proxy';

@@ -1,4 +1,4 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,5 +82,75 @@ export class PrivateRedis {
   async dispose(): Promise<void> {
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * A Redis Cluster of `size` private masters (no replicas) on free ports, slots spread by
+ * `redis-cli --cluster create`; resolves once every node reports `cluster_state:ok`.
+ */
+export class PrivateRedisCluster {
+  private constructor(readonly nodes: readonly PrivateRedis[]) {}
+
+  static async start(size = 3): Promise<PrivateRedisCluster> {
+    const nodes: PrivateRedis[] = [];
+    try {
+      for (let i = 0; i < size; i += 1) {
+        nodes.push(
+          await PrivateRedis.start([
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            'nodes.conf',
+            '--cluster-node-timeout',
+            '2000',
+            '--maxmemory-policy',
+            'noeviction',
+          ]),
+        );
+      }
+      const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
+      execFileSync(
+        'redis-cli',
+        ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'],
+        {
+          stdio: 'ignore',
+          timeout: 20_000,
+        },
+      );
+      await waitUntil(
+        () =>
+          Promise.resolve(
+            nodes.every((node) =>
+              /cluster_state:ok/.test(
+                execFileSync('redis-cli', ['-p', String(node.port), 'cluster', 'info'], { encoding: 'utf8' }),
+              ),
+            ),
+          ),
+        20_000,
+        'cluster_state:ok on every node',
+      );
+      return new PrivateRedisCluster(nodes);
+    } catch (error) {
+      await Promise.all(nodes.map((node) => node.dispose()));
+      throw error;
+    }
+  }
+
+  /** A seed URL: any node names the others. */
+  get url(): string {
+    return this.nodes[0].url;
+  }
+
+  /** How many keys matching `pattern` one node holds. */
+  keyCount(node: PrivateRedis, pattern: string): number {
+    const keys = execFileSync('redis-cli', ['-p', String(node.port), '--scan', '--pattern', pattern], {
+      encoding: 'utf8',
+    });
+    return keys.split('\n').filter(Boolean).length;
+  }
+
+  async dispose(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => node.dispose()));
   }
 }

@@ -1,25 +1,29 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { HealthReport, runHealthChecks } from '@app/health';
+import { createRedisClient } from '@app/queue';
 
 @Injectable()
 export class HealthService implements OnModuleDestroy {
-  private readonly redis: Redis;
+  private readonly redis: Redis | Cluster;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     config: AppConfig,
   ) {
     // Its own small connection: health must answer even when other connections are saturated.
-    this.redis = new Redis(config.redisUrl, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      connectionName: 'event-api-health',
-    });
+    this.redis = createRedisClient(
+      { redisUrl: config.redisUrl, cluster: config.redisCluster },
+      {
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+        enableOfflineQueue: false,
+        connectionName: 'event-api-health',
+      },
+    );
     this.redis.on('error', () => undefined);
   }
 

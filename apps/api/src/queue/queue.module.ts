@@ -12,13 +12,21 @@ import { OutboxRelayService } from './outbox-relay.service';
       provide: EventPublisher,
       inject: [AppConfig],
       useFactory: (config: AppConfig) =>
-        new EventPublisher({ redisUrl: config.redisUrl, prefix: config.queuePrefix }),
+        new EventPublisher({
+          redisUrl: config.redisUrl,
+          prefix: config.queuePrefix,
+          cluster: config.redisCluster,
+        }),
     },
     {
       provide: DeliveryQueue,
       inject: [AppConfig],
       useFactory: (config: AppConfig) =>
-        new DeliveryQueue({ redisUrl: config.redisUrl, prefix: config.queuePrefix }),
+        new DeliveryQueue({
+          redisUrl: config.redisUrl,
+          prefix: config.queuePrefix,
+          cluster: config.redisCluster,
+        }),
     },
     OutboxRelayService,
   ],

@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppConfig } from '@app/config';
-import { redisOptionsFromUrl } from '@app/queue';
+import { createRedisClient } from '@app/queue';
 
 export interface RateLimitDecision {
   allowed: boolean;
@@ -23,7 +23,7 @@ export interface RateLimitDecision {
  */
 @Injectable()
 export class RateLimiter implements OnApplicationShutdown {
-  private readonly redis?: Redis;
+  private readonly redis?: Redis | Cluster;
   private readonly limiter?: RateLimiterRedis;
   private readonly limit: number;
   private readonly windowSeconds: number;
@@ -32,12 +32,14 @@ export class RateLimiter implements OnApplicationShutdown {
     this.limit = config.rateLimit?.limit ?? 0;
     this.windowSeconds = Math.max(1, Math.ceil((config.rateLimit?.windowMs ?? 1000) / 1000));
     if (!config.rateLimit) return;
-    this.redis = new Redis({
-      ...redisOptionsFromUrl(config.redisUrl),
-      // Fail at once while Redis is away: the in-memory insurance answers instead.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-    });
+    this.redis = createRedisClient(
+      { redisUrl: config.redisUrl, cluster: config.redisCluster },
+      {
+        // Fail at once while Redis is away: the in-memory insurance answers instead.
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+      },
+    );
     this.redis.on('error', () => undefined);
     const options = { points: this.limit, duration: this.windowSeconds };
     this.limiter = new RateLimiterRedis({

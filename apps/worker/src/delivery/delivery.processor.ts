@@ -5,7 +5,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { Batcher } from '@app/batching';
 import { AppConfig } from '@app/config';
 import { createLogger } from '@app/logging';
-import { DeliveryJobName, QueueName } from '@app/queue';
+import { DeliveryJobName, QueueName, releaseConnection } from '@app/queue';
 import { consumerOptions } from '../bullmq-options';
 import { OutboxRelay } from '../maintenance/outbox-relay';
 import { DeliveryOutcome, WorkerMetrics } from '../metrics/worker-metrics';
@@ -85,6 +85,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
    */
   async beforeApplicationShutdown(): Promise<void> {
     await this.worker.close();
+    await releaseConnection(this.worker.opts.connection);
     await Promise.all([this.claims.close(), this.records.close()]);
     await this.sender.close();
   }

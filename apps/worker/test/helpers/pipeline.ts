@@ -73,7 +73,11 @@ export async function createPipeline(settings: Record<string, string>): Promise<
   const env = ownDatabase ? { ...settings, DATABASE_URL: ownDatabase } : settings;
   const api = await createPipelineApi(env);
   const worker = await createTestWorker(env);
-  const publisher = new EventPublisher({ redisUrl: api.config.redisUrl, prefix: api.config.queuePrefix });
+  const publisher = new EventPublisher({
+    redisUrl: api.config.redisUrl,
+    prefix: api.config.queuePrefix,
+    cluster: api.config.redisCluster,
+  });
   return {
     api,
     worker,
