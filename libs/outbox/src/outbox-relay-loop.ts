@@ -15,6 +15,7 @@ export class OutboxRelayLoop {
   private running?: Promise<void>;
   private again = false;
   private lastFailure = '';
+  private failures = 0;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -44,6 +45,11 @@ export class OutboxRelayLoop {
     });
   }
 
+  /** Passes that failed so far (Redis away): rows stay for the next pass. */
+  get failedPasses(): number {
+    return this.failures;
+  }
+
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.again = false;
@@ -55,6 +61,7 @@ export class OutboxRelayLoop {
       await relayOutbox(this.dataSource, this.publisher);
       this.lastFailure = '';
     } catch (error) {
+      this.failures += 1;
       const message = (error as Error).message;
       // Once per distinct failure: an outage must not flood the log every second.
       if (message !== this.lastFailure) this.logger.warn(`Outbox relay deferred: ${message}`);

@@ -25,6 +25,10 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     this.loop.kick();
   }
 
+  get failedPasses(): number {
+    return this.loop.failedPasses;
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.loop.stop();
   }
