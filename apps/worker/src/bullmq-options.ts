@@ -1,13 +1,13 @@
 import type { WorkerOptions } from 'bullmq';
 import { AppConfig } from '@app/config';
-import { bullConnection } from '@app/queue';
+import { bullConnection, FINISHED_JOBS, QueueName } from '@app/queue';
 
 /**
  * Consumer settings shared by the worker's processors. The lock is renewed while a job runs, so it
  * only bounds how fast a killed worker's job is taken over: twice the attempt deadline, 5–30 s.
  * On a Redis Cluster the connection is a client of ours: `releaseConnection` it after `close()`.
  */
-export function consumerOptions(config: AppConfig, concurrency: number): WorkerOptions {
+export function consumerOptions(config: AppConfig, queue: QueueName, concurrency: number): WorkerOptions {
   const lockDuration = Math.min(30_000, Math.max(5_000, 2 * config.delivery.timeoutMs));
   return {
     prefix: config.queuePrefix,
@@ -16,6 +16,7 @@ export function consumerOptions(config: AppConfig, concurrency: number): WorkerO
       { maxRetriesPerRequest: null },
     ),
     concurrency,
+    ...FINISHED_JOBS[queue],
     lockDuration,
     stalledInterval: lockDuration,
     maxStalledCount: 1,

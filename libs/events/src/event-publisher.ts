@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { bullConnection, QueueName, releaseConnection, withQueueTimeout } from '@app/queue';
+import { bullConnection, FINISHED_JOBS, QueueName, releaseConnection, withQueueTimeout } from '@app/queue';
 import { EventEnvelope, validateEnvelope } from './envelope';
 
 export interface EventPublisherOptions {
@@ -39,10 +39,7 @@ export class EventPublisher {
         { redisUrl: options.redisUrl ?? 'redis://127.0.0.1:6379', cluster: options.cluster },
         this.failFast ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 } : {},
       ),
-      defaultJobOptions: {
-        removeOnComplete: { age: 3600, count: 10_000 },
-        removeOnFail: { age: 7 * 86_400 },
-      },
+      defaultJobOptions: FINISHED_JOBS[QueueName.Events],
     });
     // Connection errors surface through publish(); an unhandled 'error' event would crash the host.
     this.queue.on('error', () => undefined);

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { bullConnection, releaseConnection } from './redis-options';
 import { withQueueTimeout } from './queue-timeout';
-import { DeliveryJobName, JobPayloads, QueueName, redeliveryJobId } from './queues';
+import { DeliveryJobName, FINISHED_JOBS, JobPayloads, QueueName, redeliveryJobId } from './queues';
 
 type DeliveryPayload = JobPayloads[typeof QueueName.Deliveries];
 
@@ -31,8 +31,7 @@ export class DeliveryQueue {
         options,
         this.failFast ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 } : {},
       ),
-      // PostgreSQL keeps the history; finished jobs only need to leave their ids free.
-      defaultJobOptions: { removeOnComplete: true, removeOnFail: { age: 86_400 } },
+      defaultJobOptions: FINISHED_JOBS[QueueName.Deliveries],
     });
     this.queue.on('error', () => undefined);
   }

@@ -29,6 +29,26 @@ export interface JobPayloads {
   };
 }
 
+/**
+ * How long finished jobs stay in Redis, per queue: set as the producers' default job options and as
+ * the consumers' fallback, which BullMQ applies to jobs whose producer set nothing (a publisher in
+ * another language, SPEC §7): without it their finished jobs would pile up in Redis forever.
+ * PostgreSQL keeps the history either way. Finished events are kept an hour (at most 10,000), so
+ * BullMQ's own job-id check also holds for a re-publish within that time; failed ones a week, with
+ * their reason, for operators. Delivery jobs only need to leave their ids free.
+ */
+export const FINISHED_JOBS = {
+  [QueueName.Events]: {
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 86_400 },
+  },
+  [QueueName.Deliveries]: {
+    // count 0: removed on completion (BullMQ's `true`, in the form consumers accept too).
+    removeOnComplete: { count: 0 },
+    removeOnFail: { age: 86_400 },
+  },
+} as const;
+
 /** BullMQ refuses custom job ids containing ':'; ours are UUIDs or this separator. */
 const JOB_ID_SEPARATOR = '.';
 

@@ -65,7 +65,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
       QueueName.Deliveries,
       (job: DeliveryJob, token?: string) => this.process(job, token),
       {
-        ...consumerOptions(config, config.delivery.concurrency),
+        ...consumerOptions(config, QueueName.Deliveries, config.delivery.concurrency),
       },
     );
     this.worker.on('error', (error) => this.logger.warn(`deliveries consumer: ${error.message}`));

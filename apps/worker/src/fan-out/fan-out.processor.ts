@@ -52,7 +52,7 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
       },
     });
     this.worker = new Worker(QueueName.Events, (job: EventJob, token?: string) => this.process(job, token), {
-      ...consumerOptions(config, FAN_OUT_CONCURRENCY),
+      ...consumerOptions(config, QueueName.Events, FAN_OUT_CONCURRENCY),
     });
     this.worker.on('error', (error) => this.logger.warn(`events consumer: ${error.message}`));
     this.worker.on('failed', (job, error) =>
