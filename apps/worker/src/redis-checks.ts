@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { createRedisClient, RedisTarget } from '@app/queue';
+import { connectWithin, createRedisClient, RedisTarget } from '@app/queue';
 
 /** Reads one field of INFO output (`maxmemory_policy:noeviction`). */
 function infoField(info: string, field: string): string | undefined {
@@ -8,28 +8,28 @@ function infoField(info: string, field: string): string | undefined {
   return line?.slice(field.length + 1).trim();
 }
 
-/** The servers that hold queue keys: the one server, or every master of a cluster. */
-async function keyHolders(client: Redis | Cluster): Promise<Array<Redis>> {
-  if (!('nodes' in client)) return [client];
-  await new Promise<void>((resolve, reject) => {
-    if (client.status === 'ready') return resolve();
-    client.once('ready', resolve);
-    client.once('end', () => reject(new Error('Redis Cluster unreachable')));
-  });
-  return client.nodes('master');
+/** Start-up waits this long for Redis (a cluster: until `cluster_state:ok`), then gives up loudly. */
+const CONNECT_TIMEOUT_MS = 20_000;
+
+/**
+ * The servers that hold queue keys or may come to: the one server, or every node of a cluster,
+ * replicas included (one promoted after a failover must not evict either).
+ */
+function keyHolders(client: Redis | Cluster): Array<Redis> {
+  return 'nodes' in client ? client.nodes('all') : [client];
 }
 
 /**
  * Before consuming anything: an evicting Redis may silently drop queued jobs, so anything but
  * `noeviction` is refused; no AOF only warns (the sweeper restores lost jobs from PostgreSQL).
- * On a cluster every master is checked.
+ * On a cluster every node is checked.
  */
 export async function assertRedisSuitable(target: RedisTarget, logger: Logger): Promise<void> {
   const client = createRedisClient(target, { lazyConnect: true, maxRetriesPerRequest: 1 });
   client.on('error', () => undefined);
   try {
-    await client.connect();
-    for (const redis of await keyHolders(client)) {
+    await connectWithin(client, CONNECT_TIMEOUT_MS);
+    for (const redis of keyHolders(client)) {
       const where = target.cluster ? ` on ${redis.options.host}:${redis.options.port}` : '';
       const policy = infoField(await redis.info('memory'), 'maxmemory_policy');
       if (policy !== undefined && policy !== 'noeviction') {

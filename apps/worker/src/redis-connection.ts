@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { AppConfig } from '@app/config';
-import { createRedisClient } from '@app/queue';
+import { connectWithin, createRedisClient } from '@app/queue';
 
 /** The worker's own Redis connection, for health. BullMQ opens its own connections. */
 @Injectable()
@@ -14,6 +14,9 @@ export class RedisConnection implements OnApplicationBootstrap, OnApplicationShu
       {
         lazyConnect: true,
         maxRetriesPerRequest: 1,
+        // A probe fails at once while Redis is away instead of queueing (on a cluster,
+        // maxRetriesPerRequest alone does not bound that queue).
+        enableOfflineQueue: false,
         connectionName: 'event-api-worker',
       },
     );
@@ -21,7 +24,7 @@ export class RedisConnection implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.client.connect();
+    await connectWithin(this.client, 20_000);
   }
 
   async onApplicationShutdown(): Promise<void> {

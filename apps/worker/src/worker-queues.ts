@@ -27,7 +27,7 @@ export class WorkerQueues implements OnApplicationShutdown {
     await Promise.allSettled([
       this.deliveries.close(),
       this.publisher.close(),
-      this.eventsQueue.close().then(() => releaseConnection(this.eventsQueue.opts.connection)),
+      this.eventsQueue.close().finally(() => releaseConnection(this.eventsQueue.opts.connection)),
     ]);
   }
 }

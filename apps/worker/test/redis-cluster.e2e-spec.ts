@@ -123,4 +123,25 @@ describe('Redis Cluster (e2e, three local masters)', () => {
       await worker.exited;
     }
   });
+
+  it('a built worker facing a cluster that is down says so and exits, instead of hanging', async () => {
+    // A cluster of its own, one master killed: cluster_state:fail.
+    const failing = await PrivateRedisCluster.start(3);
+    await failing.nodes[2].stop();
+    await failing.waitForState('fail');
+    const worker = startProcess(builtEntry('worker'), {
+      ...env,
+      REDIS_URL: failing.url,
+      DATABASE_URL: pipeline.worker.config.databaseUrl,
+      JWT_SECRET: TEST_JWT_SECRET,
+      WORKER_PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+    });
+    try {
+      expect(await worker.exited).toBe(1);
+      expect(worker.output()).toMatch(/failed to start: Redis Cluster not ready within 20000 ms/);
+    } finally {
+      await failing.dispose();
+    }
+  }, 45_000);
 });

@@ -151,7 +151,12 @@ const BAD_VALUES: Record<string, string[]> = {
     'not base64 at all!',
     Buffer.alloc(32, 0xfb).toString('base64url'),
   ],
-  DATABASE_URL: ['mysql://x', 'not a url', 'postgres://db/x?sslmode=sometimes'],
+  DATABASE_URL: [
+    'mysql://x',
+    'not a url',
+    'postgres://db/x?sslmode=sometimes',
+    'postgres://db/x?sslmode=verify-ca',
+  ],
   REDIS_URL: ['http://127.0.0.1:6379'],
   CORE_API_URL: ['ftp://core.example.com'],
   JWT_JWKS_URI: ['jwks.json'],
@@ -263,7 +268,7 @@ describe('DATABASE_URL sslmode follows libpq', () => {
   const url = (query: string): string =>
     loadConfig({ DATABASE_URL: `postgresql://u:p@db.example.com:5432/x${query}` }).databaseUrl;
 
-  it.each(['prefer', 'require', 'verify-ca'])(
+  it.each(['prefer', 'require', 'verify-ca&sslrootcert=/ca.pem'])(
     'sslmode=%s is passed on with uselibpqcompat=true (node-postgres alone would verify the host)',
     (mode) => {
       expect(url(`?sslmode=${mode}`)).toBe(
@@ -271,6 +276,12 @@ describe('DATABASE_URL sslmode follows libpq', () => {
       );
     },
   );
+
+  it('puts the flag before a fragment, where node-postgres reads it', () => {
+    expect(url('?sslmode=require#primary')).toBe(
+      'postgresql://u:p@db.example.com:5432/x?sslmode=require&uselibpqcompat=true#primary',
+    );
+  });
 
   it.each(['', '?sslmode=verify-full', '?sslmode=disable', '?sslmode=require&uselibpqcompat=false'])(
     'leaves %j as written',

@@ -110,7 +110,8 @@ const LIBPQ_SSL_MODES = ['prefer', 'require', 'verify-ca'];
 /**
  * `sslmode` means what libpq and the managed PostgreSQL services document: `require` encrypts
  * without checking the certificate (checked against `sslrootcert` when given), `verify-full`
- * checks it and the host name. node-postgres alone treats `require` as `verify-full`, so a
+ * checks it and the host name (`prefer` encrypts too, but unlike libpq never falls back to plain
+ * text: node-postgres has no fallback). node-postgres alone treats `require` as `verify-full`, so a
  * managed database's URL would fail; `uselibpqcompat=true` tells it to follow libpq.
  */
 function parseDatabaseUrl(reader: EnvReader): string {
@@ -125,7 +126,16 @@ function parseDatabaseUrl(reader: EnvReader): string {
     throw new ConfigError('DATABASE_URL', `sslmode must be one of ${SSL_MODES.join(', ')}, got "${mode}"`);
   }
   if (!LIBPQ_SSL_MODES.includes(mode) || url.searchParams.has('uselibpqcompat')) return text;
-  return `${text}&uselibpqcompat=true`;
+  if (mode === 'verify-ca' && !url.searchParams.has('sslrootcert')) {
+    throw new ConfigError(
+      'DATABASE_URL',
+      'sslmode=verify-ca needs sslrootcert=/path/to/ca.pem (the CA to verify against)',
+    );
+  }
+  // Before any #fragment, where node-postgres would not see it.
+  const fragmentAt = text.indexOf('#');
+  const end = fragmentAt === -1 ? text.length : fragmentAt;
+  return `${text.slice(0, end)}&uselibpqcompat=true${text.slice(end)}`;
 }
 
 function parseRateLimit(reader: EnvReader): AppConfig['rateLimit'] {

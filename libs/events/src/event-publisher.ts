@@ -71,7 +71,10 @@ export class EventPublisher {
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
-    await releaseConnection(this.queue.opts.connection);
+    try {
+      await this.queue.close();
+    } finally {
+      await releaseConnection(this.queue.opts.connection);
+    }
   }
 }

@@ -6,8 +6,21 @@ import { DeliveryJobName, FINISHED_JOBS, JobPayloads, QueueName, redeliveryJobId
 
 type DeliveryPayload = JobPayloads[typeof QueueName.Deliveries];
 
-/** Job-state checks per sweep: each walks the queue's lists. */
+/** List-membership checks per sweep (each may walk a list). */
 const MAX_RECHECKS = 100;
+
+/**
+ * KEYS: job hash, wait, paused, active, delayed, prioritized; ARGV: job id. 0: the hash is gone
+ * (finished meanwhile: not an orphan), 1: the job is in a list, 2: orphan. Waiting jobs are pushed
+ * at the head and taken from the tail, so a due job that has waited long is found from the tail.
+ */
+const JOB_PLACE_SCRIPT = `
+  if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+  if redis.call('ZSCORE', KEYS[5], ARGV[1]) or redis.call('ZSCORE', KEYS[6], ARGV[1]) then return 1 end
+  if redis.call('LPOS', KEYS[2], ARGV[1], 'RANK', -1) or redis.call('LPOS', KEYS[3], ARGV[1], 'RANK', -1)
+     or redis.call('LPOS', KEYS[4], ARGV[1]) then return 1 end
+  return 2`;
+const ORPHAN = 2;
 
 export interface DeliveryQueueOptions {
   redisUrl: string;
@@ -56,8 +69,8 @@ export class DeliveryQueue {
    * the id would swallow a re-add, so those are removed here. A hash can also outlive its place in
    * the queue's lists (keys deleted one by one, not atomically): it looks live but no worker will
    * ever take it. So ids in `recheck` (seen looking live before) that still look live have their
-   * list membership checked too (BullMQ's job state; O(list length), hence at most
-   * `MAX_RECHECKS` per call), and orphans are removed and counted as lost.
+   * list membership checked too (one script per id, searching waiting jobs from the tail where old
+   * ones are; at most `MAX_RECHECKS` per call), and orphans are removed and counted as lost.
    */
   async withoutLiveJob(
     deliveryIds: readonly string[],
@@ -84,11 +97,19 @@ export class DeliveryQueue {
       if (exists && fields.finishedOn !== undefined) finished.push(id);
     });
     const suspects = live.filter((id) => recheck.has(id)).slice(0, MAX_RECHECKS);
-    const states = await Promise.all(suspects.map((id) => this.bounded(this.queue.getJobState(id))));
-    const orphans = suspects.filter((_, index) => states[index] === 'unknown');
+    const places = await Promise.all(suspects.map((id) => this.bounded(this.placeOf(client, id))));
+    const orphans = suspects.filter((_, index) => places[index] === ORPHAN);
     await Promise.all([...finished, ...orphans].map((id) => this.queue.remove(id).catch(() => 0)));
     const orphaned = new Set(orphans);
     return { lost: [...lost, ...orphans], live: live.filter((id) => !orphaned.has(id)) };
+  }
+
+  private async placeOf(client: unknown, id: string): Promise<number> {
+    const keys = ['', 'wait', 'paused', 'active', 'delayed', 'prioritized'].map((suffix) =>
+      suffix ? this.queue.toKey(suffix) : this.queue.toKey(id),
+    );
+    const redis = client as { eval(script: string, count: number, ...args: string[]): Promise<number> };
+    return redis.eval(JOB_PLACE_SCRIPT, keys.length, ...keys, id);
   }
 
   /** One extra attempt now, beside any scheduled retry. */
@@ -107,7 +128,10 @@ export class DeliveryQueue {
   }
 
   async close(): Promise<void> {
-    await this.queue.close();
-    await releaseConnection(this.queue.opts.connection);
+    try {
+      await this.queue.close();
+    } finally {
+      await releaseConnection(this.queue.opts.connection);
+    }
   }
 }

@@ -71,3 +71,29 @@ export function bullConnection(target: RedisTarget, options: RedisOptions = {}):
 export async function releaseConnection(connection: unknown): Promise<void> {
   if (connection instanceof Cluster) await connection.quit().catch(() => connection.disconnect());
 }
+
+/**
+ * Connects a lazily created client and resolves once it can take commands, or rejects after
+ * `timeoutMs`. For a cluster `connect()` itself is not awaited: when the cluster reports
+ * `cluster_state:fail` (a master down, still forming) ioredis retries with a new promise and the
+ * first one never settles, which would hang start-up without a word.
+ */
+export async function connectWithin(client: Redis | Cluster, timeoutMs: number): Promise<void> {
+  if (!(client instanceof Cluster)) {
+    await client.connect();
+    return;
+  }
+  if (client.status === 'ready') return;
+  client.connect().catch(() => undefined);
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      client.off('ready', onReady);
+      reject(new Error(`Redis Cluster not ready within ${timeoutMs} ms (is cluster_state ok?)`));
+    }, timeoutMs);
+    const onReady = (): void => {
+      clearTimeout(timer);
+      resolve();
+    };
+    client.once('ready', onReady);
+  });
+}

@@ -1,6 +1,7 @@
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { freePort } from './processes';
 import { waitUntil } from './wait-until';
@@ -22,7 +23,12 @@ export class PrivateRedis {
   /** `args` are extra redis-server options, e.g. `['--maxmemory-policy', 'allkeys-lru']`. */
   static async start(args: readonly string[] = [], port?: number): Promise<PrivateRedis> {
     const redis = new PrivateRedis(port ?? (await freePort()), args);
-    await redis.start();
+    try {
+      await redis.start();
+    } catch (error) {
+      await redis.dispose();
+      throw error;
+    }
     return redis;
   }
 
@@ -85,6 +91,22 @@ export class PrivateRedis {
   }
 }
 
+/** A node's cluster bus listens on its port + 10000, so both must be free and at most 65535. */
+async function clusterPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port <= 55_535 && (await isFree(port + 10_000))) return port;
+  }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
 /**
  * A Redis Cluster of `size` private masters (no replicas) on free ports, slots spread by
  * `redis-cli --cluster create`; resolves once every node reports `cluster_state:ok`.
@@ -96,17 +118,21 @@ export class PrivateRedisCluster {
     const nodes: PrivateRedis[] = [];
     try {
       for (let i = 0; i < size; i += 1) {
+        const port = await clusterPort();
         nodes.push(
-          await PrivateRedis.start([
-            '--cluster-enabled',
-            'yes',
-            '--cluster-config-file',
-            'nodes.conf',
-            '--cluster-node-timeout',
-            '2000',
-            '--maxmemory-policy',
-            'noeviction',
-          ]),
+          await PrivateRedis.start(
+            [
+              '--cluster-enabled',
+              'yes',
+              '--cluster-config-file',
+              'nodes.conf',
+              '--cluster-node-timeout',
+              '2000',
+              '--maxmemory-policy',
+              'noeviction',
+            ],
+            port,
+          ),
         );
       }
       const addresses = nodes.map((node) => `127.0.0.1:${node.port}`);
@@ -118,23 +144,37 @@ export class PrivateRedisCluster {
           timeout: 20_000,
         },
       );
-      await waitUntil(
-        () =>
-          Promise.resolve(
-            nodes.every((node) =>
-              /cluster_state:ok/.test(
-                execFileSync('redis-cli', ['-p', String(node.port), 'cluster', 'info'], { encoding: 'utf8' }),
-              ),
-            ),
-          ),
-        20_000,
-        'cluster_state:ok on every node',
-      );
-      return new PrivateRedisCluster(nodes);
+      const cluster = new PrivateRedisCluster(nodes);
+      await cluster.waitForState('ok');
+      return cluster;
     } catch (error) {
       await Promise.all(nodes.map((node) => node.dispose()));
       throw error;
     }
+  }
+
+  /** Until every running node reports `cluster_state:<state>`. */
+  async waitForState(state: 'ok' | 'fail', timeoutMs = 20_000): Promise<void> {
+    await waitUntil(
+      () =>
+        Promise.resolve(
+          this.nodes
+            .filter((node) => node.isRunning)
+            .every((node) =>
+              execFileSync('redis-cli', ['-p', String(node.port), 'cluster', 'info'], {
+                encoding: 'utf8',
+              }).includes(`cluster_state:${state}`),
+            ),
+        ),
+      timeoutMs,
+      `cluster_state:${state} on every running node`,
+    );
+  }
+
+  /** Starts any stopped node again and waits until the cluster is whole. */
+  async heal(): Promise<void> {
+    for (const node of this.nodes) await node.start();
+    await this.waitForState('ok');
   }
 
   /** A seed URL: any node names the others. */

@@ -1,8 +1,8 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppConfig } from '@app/config';
-import { createRedisClient } from '@app/queue';
+import { connectWithin, createRedisClient } from '@app/queue';
 
 export interface RateLimitDecision {
   allowed: boolean;
@@ -22,7 +22,7 @@ export interface RateLimitDecision {
  * limit then holds per instance) instead of refusing or waiting: the API keeps answering.
  */
 @Injectable()
-export class RateLimiter implements OnApplicationShutdown {
+export class RateLimiter implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly redis?: Redis | Cluster;
   private readonly limiter?: RateLimiterRedis;
   private readonly limit: number;
@@ -38,6 +38,7 @@ export class RateLimiter implements OnApplicationShutdown {
         // Fail at once while Redis is away: the in-memory insurance answers instead.
         enableOfflineQueue: false,
         maxRetriesPerRequest: 1,
+        lazyConnect: true,
       },
     );
     this.redis.on('error', () => undefined);
@@ -48,6 +49,14 @@ export class RateLimiter implements OnApplicationShutdown {
       keyPrefix: `${config.queuePrefix}:rate-limit`,
       insuranceLimiter: new RateLimiterMemory(options),
     });
+  }
+
+  /**
+   * Waits briefly for Redis, so the first requests count in the shared budget rather than in the
+   * in-memory insurance (a cluster client takes a moment to learn its slots); never fails start-up.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    if (this.redis) await connectWithin(this.redis, 3_000).catch(() => undefined);
   }
 
   get enabled(): boolean {

@@ -84,8 +84,11 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
    * DELIVERY_TIMEOUT); their batches are flushed before the connections close.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    await this.worker.close();
-    await releaseConnection(this.worker.opts.connection);
+    try {
+      await this.worker.close();
+    } finally {
+      await releaseConnection(this.worker.opts.connection);
+    }
     await Promise.all([this.claims.close(), this.records.close()]);
     await this.sender.close();
   }

@@ -65,8 +65,11 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await this.worker.close();
-    await releaseConnection(this.worker.opts.connection);
+    try {
+      await this.worker.close();
+    } finally {
+      await releaseConnection(this.worker.opts.connection);
+    }
     await this.batcher.close();
   }
 
