@@ -1,7 +1,7 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { AppConfig } from '@app/config';
-import { connectWithin, createRedisClient } from '@app/queue';
+import { connectWithin, createRedisClient, FAIL_FAST } from '@app/queue';
 
 /** The worker's own Redis connection, for health. BullMQ opens its own connections. */
 @Injectable()
@@ -11,14 +11,7 @@ export class RedisConnection implements OnApplicationBootstrap, OnApplicationShu
   constructor(config: AppConfig) {
     this.client = createRedisClient(
       { redisUrl: config.redisUrl, cluster: config.redisCluster },
-      {
-        lazyConnect: true,
-        maxRetriesPerRequest: 1,
-        // A probe fails at once while Redis is away instead of queueing (on a cluster,
-        // maxRetriesPerRequest alone does not bound that queue).
-        enableOfflineQueue: false,
-        connectionName: 'event-api-worker',
-      },
+      { ...FAIL_FAST, lazyConnect: true, connectionName: 'event-api-worker' },
     );
     this.client.on('error', () => undefined);
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import { AppConfig } from '@app/config';
 import { EventPublisher } from '@app/events';
-import { bullConnection, DeliveryQueue, QueueName, releaseConnection } from '@app/queue';
+import { bullConnection, DeliveryQueue, FAIL_FAST, QueueName, releaseConnection } from '@app/queue';
 
 /** The worker's producers: delivery jobs (fan-out, sweeper) and relayed outbox events. */
 @Injectable()
@@ -18,7 +18,7 @@ export class WorkerQueues implements OnApplicationShutdown {
     this.publisher = new EventPublisher(target);
     this.eventsQueue = new Queue(QueueName.Events, {
       prefix: config.queuePrefix,
-      connection: bullConnection(target, { enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+      connection: bullConnection(target, FAIL_FAST),
     });
     this.eventsQueue.on('error', () => undefined);
   }

@@ -1,6 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { bullConnection, FINISHED_JOBS, QueueName, releaseConnection, withQueueTimeout } from '@app/queue';
+import {
+  bullConnection,
+  FAIL_FAST,
+  FINISHED_JOBS,
+  QueueName,
+  releaseConnection,
+  withQueueTimeout,
+} from '@app/queue';
 import { EventEnvelope, validateEnvelope } from './envelope';
 
 export interface EventPublisherOptions {
@@ -37,7 +44,7 @@ export class EventPublisher {
       prefix: options.prefix ?? 'bull',
       connection: bullConnection(
         { redisUrl: options.redisUrl ?? 'redis://127.0.0.1:6379', cluster: options.cluster },
-        this.failFast ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 } : {},
+        this.failFast ? FAIL_FAST : {},
       ),
       defaultJobOptions: FINISHED_JOBS[QueueName.Events],
     });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { bullConnection, releaseConnection } from './redis-options';
+import { bullConnection, FAIL_FAST, releaseConnection } from './redis-options';
 import { withQueueTimeout } from './queue-timeout';
 import { DeliveryJobName, FINISHED_JOBS, JobPayloads, QueueName, redeliveryJobId } from './queues';
 
@@ -40,10 +40,7 @@ export class DeliveryQueue {
     this.failFast = options.failFast !== false;
     this.queue = new Queue(QueueName.Deliveries, {
       prefix: options.prefix,
-      connection: bullConnection(
-        options,
-        this.failFast ? { enableOfflineQueue: false, maxRetriesPerRequest: 1 } : {},
-      ),
+      connection: bullConnection(options, this.failFast ? FAIL_FAST : {}),
       defaultJobOptions: FINISHED_JOBS[QueueName.Deliveries],
     });
     this.queue.on('error', () => undefined);

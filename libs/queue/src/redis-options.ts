@@ -30,6 +30,12 @@ export interface RedisTarget {
   cluster?: boolean;
 }
 
+/**
+ * For clients with a fallback (health probes, the rate limiter's insurance, producers the sweeper or
+ * the outbox backs up): a command fails at once while Redis is away instead of waiting in a queue.
+ */
+export const FAIL_FAST: Readonly<RedisOptions> = { enableOfflineQueue: false, maxRetriesPerRequest: 1 };
+
 /** Options that belong to the cluster client itself rather than to each node's connection. */
 const CLUSTER_LEVEL = ['enableOfflineQueue', 'lazyConnect'] as const;
 

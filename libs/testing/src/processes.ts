@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { waitUntil } from './wait-until';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -38,12 +39,16 @@ export async function waitForOutput(
   pattern: RegExp,
   timeoutMs = 20_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!pattern.test(running.output())) {
-    if (running.child.exitCode !== null) throw new Error(`process exited: ${running.output()}`);
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern}: ${running.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await waitUntil(
+    () => {
+      if (running.child.exitCode !== null) throw new Error(`process exited: ${running.output()}`);
+      return Promise.resolve(pattern.test(running.output()));
+    },
+    timeoutMs,
+    String(pattern),
+  ).catch((error: Error) => {
+    throw error.message.startsWith('timed out') ? new Error(`${error.message}: ${running.output()}`) : error;
+  });
 }
 
 export async function freePort(): Promise<number> {

@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { HealthReport, runHealthChecks } from '@app/health';
-import { createRedisClient } from '@app/queue';
+import { createRedisClient, FAIL_FAST } from '@app/queue';
 
 @Injectable()
 export class HealthService implements OnModuleDestroy {
@@ -17,12 +17,7 @@ export class HealthService implements OnModuleDestroy {
     // Its own small connection: health must answer even when other connections are saturated.
     this.redis = createRedisClient(
       { redisUrl: config.redisUrl, cluster: config.redisCluster },
-      {
-        lazyConnect: true,
-        maxRetriesPerRequest: 1,
-        enableOfflineQueue: false,
-        connectionName: 'event-api-health',
-      },
+      { ...FAIL_FAST, lazyConnect: true, connectionName: 'event-api-health' },
     );
     this.redis.on('error', () => undefined);
   }

@@ -2,7 +2,7 @@ import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } fro
 import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppConfig } from '@app/config';
-import { connectWithin, createRedisClient } from '@app/queue';
+import { connectWithin, createRedisClient, FAIL_FAST } from '@app/queue';
 
 export interface RateLimitDecision {
   allowed: boolean;
@@ -34,12 +34,8 @@ export class RateLimiter implements OnApplicationBootstrap, OnApplicationShutdow
     if (!config.rateLimit) return;
     this.redis = createRedisClient(
       { redisUrl: config.redisUrl, cluster: config.redisCluster },
-      {
-        // Fail at once while Redis is away: the in-memory insurance answers instead.
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 1,
-        lazyConnect: true,
-      },
+      // While Redis is away the in-memory insurance answers instead.
+      { ...FAIL_FAST, lazyConnect: true },
     );
     this.redis.on('error', () => undefined);
     const options = { points: this.limit, duration: this.windowSeconds };

@@ -64,9 +64,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     this.worker = new Worker(
       QueueName.Deliveries,
       (job: DeliveryJob, token?: string) => this.process(job, token),
-      {
-        ...consumerOptions(config, QueueName.Deliveries, config.delivery.concurrency),
-      },
+      consumerOptions(config, QueueName.Deliveries, config.delivery.concurrency),
     );
     this.worker.on('error', (error) => this.logger.warn(`deliveries consumer: ${error.message}`));
     // A failed job here is a bug or an outage, never a receiver's fault: the sweeper retries it.

@@ -51,9 +51,11 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
         return results;
       },
     });
-    this.worker = new Worker(QueueName.Events, (job: EventJob, token?: string) => this.process(job, token), {
-      ...consumerOptions(config, QueueName.Events, FAN_OUT_CONCURRENCY),
-    });
+    this.worker = new Worker(
+      QueueName.Events,
+      (job: EventJob, token?: string) => this.process(job, token),
+      consumerOptions(config, QueueName.Events, FAN_OUT_CONCURRENCY),
+    );
     this.worker.on('error', (error) => this.logger.warn(`events consumer: ${error.message}`));
     this.worker.on('failed', (job, error) =>
       this.logger.warn(`event job ${job?.id ?? '?'} failed: ${error.message}`),
