@@ -7,6 +7,9 @@ import {
   waitForOutput,
   PrivateRedis,
 } from '@app/testing';
+import { Queue } from 'bullmq';
+import type Redis from 'ioredis';
+import { QueueName, redisOptionsFromUrl } from '@app/queue';
 import { WorkerQueues } from '../src/worker-queues';
 import { createTestWorker, pipelineEnv, TestWorker, waitUntil } from './helpers/pipeline';
 import { createScenario, InFlight, pairKey, REDIS_URL, Scenario, spawnWorker } from './helpers/resilience';
@@ -124,6 +127,40 @@ describe('Worker resilience (e2e: built processes, real PostgreSQL and Redis)', 
     const seen = receiver.requests.map(pairKey);
     expect(new Set(seen).size).toBe(12);
     expect(seen).toHaveLength(24);
+  }, 30_000);
+
+  it('a job whose hash alone was deleted reaches the worker without data: no error, restored, delivered once more', async () => {
+    const s = await scenario(7, { DELIVERY_RETRY_SCHEDULE: '1s,200ms' });
+    const answered = new Set<string>();
+    receiver.respondWith((incoming, response) => {
+      const key = pairKey(incoming);
+      response.statusCode = answered.has(key) ? 200 : 500;
+      answered.add(key);
+      response.end();
+    });
+    const webhookIds = await s.createWebhooks(['/p', '/q'].map((path) => `${receiver.url}${path}`));
+    const running = await worker(s.env);
+    await waitForOutput(running, /worker started/);
+    const queue = later(
+      new Queue(QueueName.Deliveries, { prefix: s.env.QUEUE_PREFIX, connection: redisOptionsFromUrl(REDIS_URL) }),
+      (q) => q.close(),
+    );
+    await s.publish(3);
+    await waitUntil(async () => (await queue.getDelayedCount()) === 6 || undefined, 10_000, '6 retries');
+    // What deleting keys one by one can leave: the retries' ids still scheduled, their hashes gone.
+    const ids = await queue.getDelayed().then((jobs) => jobs.map((job) => job.id as string));
+    const client = (await queue.getBackend().client) as unknown as Redis;
+    expect(await client.del(...ids.map((id) => queue.toKey(id)))).toBe(6);
+
+    await waitUntil(
+      async () => (await s.deliveries(webhookIds)).every((row) => row.status === 'succeeded'),
+      15_000,
+      'the restored deliveries to succeed',
+    );
+    expect(await s.deliveries(webhookIds)).toEqual(Array(6).fill({ status: 'succeeded', attempts: 2 }));
+    expect(receiver.requests).toHaveLength(12);
+    expect(running.output()).toMatch(/has lost its data in Redis; left to the sweeper/);
+    expect(running.output()).not.toMatch(CRASH);
   }, 30_000);
 
   it('SIGTERM lets an in-flight attempt finish and record its 200 before the worker exits', async () => {

@@ -13,7 +13,9 @@ describe('Sweeper job check (e2e)', () => {
   beforeAll(() => {
     deliveries = new DeliveryQueue({ redisUrl, prefix });
   });
+  const cleanups: Array<() => Promise<void>> = [];
   afterAll(async () => {
+    for (const cleanup of cleanups) await cleanup();
     await deliveries.queue.obliterate({ force: true });
     await deliveries.close();
   });
@@ -75,5 +77,43 @@ describe('Sweeper job check (e2e)', () => {
     await deliveries.enqueue(second.lost);
     expect(await deliveries.queue.getJobState(orphan)).toBe('waiting');
     expect(await deliveries.queue.getJobState(waiting)).toBe('waiting');
+  });
+  it('a hash fragment BullMQ writes for an id whose hash was deleted is removed, and the id re-added', async () => {
+    const fragment = randomUUID();
+    // A queue of its own: the consumer below must take this one job only.
+    const ownPrefix = `${prefix}-fragment`;
+    const deliveries = new DeliveryQueue({ redisUrl, prefix: ownPrefix });
+    cleanups.push(async () => {
+      await deliveries.queue.obliterate({ force: true });
+      await deliveries.close();
+    });
+    await deliveries.enqueue([fragment]);
+    // Keys deleted one by one: the hash goes first, the id is still in the wait list. Taking the
+    // id writes a new hash with only processing fields, and failing it keeps that hash for a day.
+    const client = (await deliveries.queue.getBackend().client) as unknown as Redis;
+    expect(await client.del(deliveries.queue.toKey(fragment))).toBe(1);
+    const seen: Array<{ name: unknown; data: unknown }> = [];
+    const consumer = new Worker(
+      QueueName.Deliveries,
+      (job) => {
+        seen.push({ name: job.name, data: job.data });
+        return Promise.reject(new Error('no such job name'));
+      },
+      { prefix: ownPrefix, connection: { ...redisOptionsFromUrl(redisUrl), maxRetriesPerRequest: null } },
+    );
+    await waitUntil(async () => (await deliveries.queue.getJobState(fragment)) === 'failed');
+    await consumer.close();
+    expect(seen).toHaveLength(1);
+    expect(seen[0].name).toBeUndefined();
+    const left = await client.hgetall(deliveries.queue.toKey(fragment));
+    expect(left.timestamp).toBeUndefined();
+    expect(left.finishedOn).toBeDefined();
+
+    const { lost, live } = await deliveries.withoutLiveJob([fragment]);
+    expect({ lost, live }).toEqual({ lost: [fragment], live: [] });
+    expect(await client.exists(deliveries.queue.toKey(fragment))).toBe(0);
+    await deliveries.enqueue(lost);
+    expect(await deliveries.queue.getJobState(fragment)).toBe('waiting');
+    expect((await deliveries.queue.getJob(fragment))?.data).toEqual({ deliveryId: fragment });
   });
 });

@@ -62,12 +62,16 @@ export class DeliveryQueue {
 
   /**
    * Splits `deliveryIds` into those with a live job (waiting, delayed, active) and those without,
-   * in one pipelined round: a job hash without `finishedOn` looks live. A finished job still holding
-   * the id would swallow a re-add, so those are removed here. A hash can also outlive its place in
-   * the queue's lists (keys deleted one by one, not atomically): it looks live but no worker will
-   * ever take it. So ids in `recheck` (seen looking live before) that still look live have their
-   * list membership checked too (one script per id, searching waiting jobs from the tail where old
-   * ones are; at most `MAX_RECHECKS` per call), and orphans are removed and counted as lost.
+   * in one pipelined round: a job hash with its `timestamp` and without `finishedOn` looks live. Any
+   * other hash still holding the id would swallow a re-add, so it is removed here: a finished job,
+   * or a fragment BullMQ's scripts leave when they touch an id whose hash was deleted (moving it to
+   * active or counting a stall writes a few fields into a new hash, with no data and no name). A hash
+   * can also outlive its place in the queue's lists (keys deleted one by one, not atomically): it
+   * looks live but no worker will ever take it. So ids in `recheck` (seen looking live before) that
+   * still look live have their list membership checked too (one script per id, searching waiting
+   * jobs from the tail where old ones are; at most `MAX_RECHECKS` per call), and orphans are removed.
+   * `lost` holds the ids that are free to be re-added; an id whose hash could not be removed (locked
+   * by a worker right now) is reported `live`, to be looked at again at the next call.
    */
   async withoutLiveJob(
     deliveryIds: readonly string[],
@@ -78,9 +82,9 @@ export class DeliveryQueue {
     const pipeline = client.pipeline();
     for (const id of deliveryIds) pipeline.hgetall(this.queue.toKey(id));
     const replies = (await this.bounded(pipeline.exec())) ?? [];
-    const lost: string[] = [];
+    const gone: string[] = [];
     const live: string[] = [];
-    const finished: string[] = [];
+    const leftovers: string[] = [];
     deliveryIds.forEach((id, index) => {
       const [error, job] = (replies[index] ?? [new Error('no reply from Redis'), null]) as [
         Error | null,
@@ -88,17 +92,23 @@ export class DeliveryQueue {
       ];
       if (error) throw error;
       const fields = job ?? {};
-      const exists = fields.timestamp !== undefined;
-      if (exists && fields.finishedOn === undefined) live.push(id);
-      else lost.push(id);
-      if (exists && fields.finishedOn !== undefined) finished.push(id);
+      if (fields.timestamp !== undefined && fields.finishedOn === undefined) live.push(id);
+      else if (Object.keys(fields).length > 0) leftovers.push(id);
+      else gone.push(id);
     });
     const suspects = live.filter((id) => recheck.has(id)).slice(0, MAX_RECHECKS);
     const places = await Promise.all(suspects.map((id) => this.bounded(this.placeOf(client, id))));
     const orphans = suspects.filter((_, index) => places[index] === ORPHAN);
-    await Promise.all([...finished, ...orphans].map((id) => this.queue.remove(id).catch(() => 0)));
-    const orphaned = new Set(orphans);
-    return { lost: [...lost, ...orphans], live: live.filter((id) => !orphaned.has(id)) };
+    const toRemove = [...leftovers, ...orphans];
+    const removed = await Promise.all(
+      toRemove.map((id) => this.bounded(this.queue.remove(id)).catch(() => 0)),
+    );
+    const freed = toRemove.filter((_, index) => removed[index] === 1);
+    const freedSet = new Set(freed);
+    return {
+      lost: [...gone, ...freed],
+      live: [...live, ...leftovers].filter((id) => !freedSet.has(id)),
+    };
   }
 
   private async placeOf(client: unknown, id: string): Promise<number> {

@@ -92,6 +92,12 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
   }
 
   async process(job: DeliveryJob, token?: string): Promise<void> {
+    // Its hash was deleted under it (keys lost in Redis): BullMQ hands over a job without name or
+    // data. Completing it frees the id; the sweeper re-enqueues the delivery from PostgreSQL.
+    if (typeof job.data?.deliveryId !== 'string') {
+      this.logger.warn(`delivery job ${job.id ?? '?'} has lost its data in Redis; left to the sweeper`);
+      return;
+    }
     switch (job.name) {
       case DeliveryJobName.Deliver:
         return this.deliverScheduled(job, token);
