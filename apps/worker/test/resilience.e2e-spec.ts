@@ -6,6 +6,7 @@ import {
   RunningProcess,
   waitForOutput,
   PrivateRedis,
+  ReceiverHandler,
 } from '@app/testing';
 import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
@@ -16,6 +17,17 @@ import { createScenario, InFlight, pairKey, REDIS_URL, Scenario, spawnWorker } f
 
 /** Output of a process that shut down cleanly: no error-level log line, nothing unhandled. */
 const CRASH = /unhandled|uncaught|"level":(50|60)|failed to start/i;
+
+/** A receiver answer that fails each (webhook, event) pair's first attempt and accepts the next. */
+function failFirstAttempt(): ReceiverHandler {
+  const answered = new Set<string>();
+  return (incoming, response) => {
+    const key = pairKey(incoming);
+    response.statusCode = answered.has(key) ? 200 : 500;
+    answered.add(key);
+    response.end();
+  };
+}
 
 describe('Worker resilience (e2e: built processes, real PostgreSQL and Redis)', () => {
   const receiver = new HttpReceiver();
@@ -99,13 +111,7 @@ describe('Worker resilience (e2e: built processes, real PostgreSQL and Redis)', 
 
   it('the sweeper restores every delivery after the queue keys are deleted from Redis', async () => {
     const s = await scenario(2, { DELIVERY_RETRY_SCHEDULE: '2s,200ms' });
-    const answered = new Set<string>();
-    receiver.respondWith((incoming, response) => {
-      const key = pairKey(incoming);
-      response.statusCode = answered.has(key) ? 200 : 500;
-      answered.add(key);
-      response.end();
-    });
+    receiver.respondWith(failFirstAttempt());
     const webhookIds = await s.createWebhooks(['/x', '/y', '/z'].map((path) => `${receiver.url}${path}`));
     const w = await inProcessWorker(s.env);
     const queue = w.app.get(WorkerQueues).deliveries.queue;
@@ -131,18 +137,15 @@ describe('Worker resilience (e2e: built processes, real PostgreSQL and Redis)', 
 
   it('a job whose hash alone was deleted reaches the worker without data: no error, restored, delivered once more', async () => {
     const s = await scenario(7, { DELIVERY_RETRY_SCHEDULE: '1s,200ms' });
-    const answered = new Set<string>();
-    receiver.respondWith((incoming, response) => {
-      const key = pairKey(incoming);
-      response.statusCode = answered.has(key) ? 200 : 500;
-      answered.add(key);
-      response.end();
-    });
+    receiver.respondWith(failFirstAttempt());
     const webhookIds = await s.createWebhooks(['/p', '/q'].map((path) => `${receiver.url}${path}`));
     const running = await worker(s.env);
     await waitForOutput(running, /worker started/);
     const queue = later(
-      new Queue(QueueName.Deliveries, { prefix: s.env.QUEUE_PREFIX, connection: redisOptionsFromUrl(REDIS_URL) }),
+      new Queue(QueueName.Deliveries, {
+        prefix: s.env.QUEUE_PREFIX,
+        connection: redisOptionsFromUrl(REDIS_URL),
+      }),
       (q) => q.close(),
     );
     await s.publish(3);
