@@ -16,8 +16,9 @@ const LIB_DEPENDENCIES = {
   netguard: [],
   signing: [],
   queue: [],
-  events: ['queue'],
-  database: ['config', 'signing'],
+  text: [],
+  events: ['queue', 'text'],
+  database: ['config', 'signing', 'text'],
   outbox: ['config', 'database', 'events', 'queue', 'signing'],
   testing: ['config', 'database', 'events', 'netguard', 'outbox', 'queue', 'signing'],
 };

@@ -4,7 +4,6 @@ export * from './entities';
 export * from './migrations';
 export * from './prepare-database';
 export * from './last-delivery';
-export * from './storable-text';
 export * from './prepared-statements';
 export * from './secret-column';
 export * from './reseal-secrets';

@@ -1,3 +1,4 @@
+import { isStorableText } from '@app/text';
 import { EventName, isEventName } from './catalog';
 
 export interface EventUser {
@@ -35,12 +36,9 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/**
- * PostgreSQL text holds neither NUL nor a lone UTF-16 surrogate (the rule of `isStorableText` in
- * libs/database, which this lib must not load: publishers use it without a database driver).
- */
+/** Strings end up in PostgreSQL text columns (see isStorableText). */
 function storable(value: unknown): boolean {
-  return typeof value !== 'string' || (!value.includes('\u0000') && value.isWellFormed());
+  return typeof value !== 'string' || isStorableText(value);
 }
 
 function optionalString(value: unknown): boolean {

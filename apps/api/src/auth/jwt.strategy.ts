@@ -6,7 +6,7 @@ import type { Algorithm } from 'jsonwebtoken';
 import { passportJwtSecret } from 'jwks-rsa';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig, JwtConfig } from '@app/config';
-import { isStorableText } from '@app/database';
+import { isStorableText } from '@app/text';
 import { Principal } from './principal';
 import { parseOrgs, parseScopes } from './scopes';
 

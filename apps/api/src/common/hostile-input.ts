@@ -1,4 +1,4 @@
-import { isStorableText } from '@app/database';
+import { isStorableText } from '@app/text';
 import type { FieldError } from './error-response.dto';
 
 /** SPEC §5: deeper JSON is refused before anything recursive (validation, whitelisting) walks it. */

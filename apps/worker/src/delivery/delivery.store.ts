@@ -1,15 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import {
-  DeliveryStatus,
-  lastDeliveryOf,
-  PreparedStatements,
-  secretBox,
-  toStorableText,
-  WebhookEntity,
-} from '@app/database';
+import { DeliveryStatus, lastDeliveryOf, PreparedStatements, secretBox, WebhookEntity } from '@app/database';
 import { recordWebhookEvent, SYSTEM_USER } from '@app/outbox';
+import { toStorableText } from '@app/text';
 import {
   CLAIM_SQL,
   DELIVERY_STATE_SQL,
