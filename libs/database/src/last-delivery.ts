@@ -3,9 +3,6 @@ import type { LastDelivery } from './entities/webhook.entity';
 
 type Queryable = Pick<EntityManager, 'query'>;
 
-/** What PostgreSQL's uuid columns accept (any version): checked before a value reaches SQL. */
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /** The API's `lastDelivery` of one attempt (retention writes the same shape in SQL). */
 export function lastDeliveryOf(attempt: {
   success: boolean;

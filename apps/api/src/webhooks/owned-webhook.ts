@@ -1,6 +1,7 @@
 import { ConflictException, NotFoundException } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { UUID_PATTERN, WebhookEntity } from '@app/database';
+import { WebhookEntity } from '@app/database';
+import { UUID_PATTERN } from '@app/text';
 import { Principal } from '../auth/principal';
 
 /** Path ids are UUIDs; anything else is simply a resource that does not exist (and never reaches SQL). */

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { PreparedStatements, UUID_PATTERN } from '@app/database';
+import { PreparedStatements } from '@app/database';
 import type { EventEnvelope } from '@app/events';
+import { UUID_PATTERN } from '@app/text';
 import { FAN_OUT_SQL } from './fan-out.sql';
 
 export interface EventToFanOut {
