@@ -9,7 +9,7 @@ import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { Webhook } from 'standardwebhooks';
-import { loadConfigOrExit } from '@app/config';
+import { loadConfigOrExit, queueTarget } from '@app/config';
 import { EventPublisher } from '@app/events';
 
 const DIST = join(__dirname, '..', '..', '..', 'dist', 'apps');
@@ -115,11 +115,7 @@ async function main(): Promise<void> {
   );
 
   step('Publishing api.created to the events queue (EventPublisher)');
-  const publisher = new EventPublisher({
-    redisUrl: config.redisUrl,
-    prefix: config.queuePrefix,
-    cluster: config.redisCluster,
-  });
+  const publisher = new EventPublisher(queueTarget(config));
   const eventId = await publisher.publish({
     name: 'api.created',
     user: { id: 'demo-user', nickname: 'demo' },

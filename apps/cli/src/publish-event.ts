@@ -5,7 +5,7 @@
  * Publishes one event envelope (SPEC §7) to the `events` queue with REDIS_URL and QUEUE_PREFIX.
  */
 import { readFileSync } from 'node:fs';
-import { loadConfigOrExit } from '@app/config';
+import { loadConfigOrExit, queueTarget } from '@app/config';
 import { EventEnvelope, EventPublisher, InvalidEnvelopeError } from '@app/events';
 import { fail, parseArgs } from './args';
 
@@ -49,11 +49,7 @@ async function main(): Promise<void> {
     );
   }
   const config = loadConfigOrExit();
-  const publisher = new EventPublisher({
-    redisUrl: config.redisUrl,
-    prefix: config.queuePrefix,
-    cluster: config.redisCluster,
-  });
+  const publisher = new EventPublisher(queueTarget(config));
   try {
     const id = await publisher.publish(envelope as EventEnvelope);
     process.stdout.write(

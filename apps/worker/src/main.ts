@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { loadConfigOrExit } from '@app/config';
+import { loadConfigOrExit, queueTarget } from '@app/config';
 import { prepareDatabase } from '@app/database';
 import { createLogger, PinoNestLogger } from '@app/logging';
 import { assertRedisSuitable } from './redis-checks';
@@ -9,7 +9,7 @@ import { WorkerModule } from './worker.module';
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel, 'event-api-worker');
-  await assertRedisSuitable({ redisUrl: config.redisUrl, cluster: config.redisCluster }, logger);
+  await assertRedisSuitable(queueTarget(config), logger);
   if (config.dbMigrateOnStart) await prepareDatabase(config.databaseUrl);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
     logger: new PinoNestLogger(logger),

@@ -9,7 +9,7 @@ function infoField(info: string, field: string): string | undefined {
 }
 
 /** Start-up waits this long for Redis (a cluster: until `cluster_state:ok`), then gives up loudly. */
-const CONNECT_TIMEOUT_MS = 20_000;
+export const REDIS_READY_TIMEOUT_MS = 20_000;
 
 /**
  * The servers that hold queue keys or may come to: the one server, or every node of a cluster,
@@ -28,7 +28,7 @@ export async function assertRedisSuitable(target: RedisTarget, logger: Logger): 
   const client = createRedisClient(target, { lazyConnect: true, maxRetriesPerRequest: 1 });
   client.on('error', () => undefined);
   try {
-    await connectWithin(client, CONNECT_TIMEOUT_MS);
+    await connectWithin(client, REDIS_READY_TIMEOUT_MS);
     for (const redis of keyHolders(client)) {
       const where = target.cluster ? ` on ${redis.options.host}:${redis.options.port}` : '';
       const policy = infoField(await redis.info('memory'), 'maxmemory_policy');

@@ -1,7 +1,8 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
-import { AppConfig } from '@app/config';
+import { AppConfig, queueTarget } from '@app/config';
 import { connectWithin, createRedisClient, FAIL_FAST } from '@app/queue';
+import { REDIS_READY_TIMEOUT_MS } from './redis-checks';
 
 /** The worker's own Redis connection, for health. BullMQ opens its own connections. */
 @Injectable()
@@ -9,15 +10,16 @@ export class RedisConnection implements OnApplicationBootstrap, OnApplicationShu
   readonly client: Redis | Cluster;
 
   constructor(config: AppConfig) {
-    this.client = createRedisClient(
-      { redisUrl: config.redisUrl, cluster: config.redisCluster },
-      { ...FAIL_FAST, lazyConnect: true, connectionName: 'event-api-worker' },
-    );
+    this.client = createRedisClient(queueTarget(config), {
+      ...FAIL_FAST,
+      lazyConnect: true,
+      connectionName: 'event-api-worker',
+    });
     this.client.on('error', () => undefined);
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await connectWithin(this.client, 20_000);
+    await connectWithin(this.client, REDIS_READY_TIMEOUT_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
 import { Queue } from 'bullmq';
-import { AppConfig } from '@app/config';
+import { AppConfig, queueTarget } from '@app/config';
 import { EventPublisher } from '@app/events';
-import { bullConnection, DeliveryQueue, FAIL_FAST, QueueName, releaseConnection } from '@app/queue';
+import { bullConnection, closeBullClient, DeliveryQueue, FAIL_FAST, QueueName } from '@app/queue';
 
 /** The worker's producers: delivery jobs (fan-out, sweeper) and relayed outbox events. */
 @Injectable()
@@ -13,7 +13,7 @@ export class WorkerQueues implements OnApplicationShutdown {
   readonly eventsQueue: Queue;
 
   constructor(@Inject(AppConfig) config: AppConfig) {
-    const target = { redisUrl: config.redisUrl, prefix: config.queuePrefix, cluster: config.redisCluster };
+    const target = queueTarget(config);
     this.deliveries = new DeliveryQueue(target);
     this.publisher = new EventPublisher(target);
     this.eventsQueue = new Queue(QueueName.Events, {
@@ -27,7 +27,7 @@ export class WorkerQueues implements OnApplicationShutdown {
     await Promise.allSettled([
       this.deliveries.close(),
       this.publisher.close(),
-      this.eventsQueue.close().finally(() => releaseConnection(this.eventsQueue.opts.connection)),
+      closeBullClient(this.eventsQueue),
     ]);
   }
 }

@@ -59,3 +59,8 @@ export class AppConfig {
   readonly coreApiUrl?: string;
   readonly logLevel!: string;
 }
+
+/** Where the queues live, in the shape Redis clients, queues and publishers of libs/queue take. */
+export function queueTarget(config: AppConfig): { redisUrl: string; prefix: string; cluster: boolean } {
+  return { redisUrl: config.redisUrl, prefix: config.queuePrefix, cluster: config.redisCluster };
+}

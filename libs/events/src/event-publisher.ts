@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import {
   bullConnection,
+  closeBullClient,
   FAIL_FAST,
   FINISHED_JOBS,
   QueueName,
-  releaseConnection,
   withQueueTimeout,
 } from '@app/queue';
 import { EventEnvelope, validateEnvelope } from './envelope';
@@ -78,10 +78,6 @@ export class EventPublisher {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.queue.close();
-    } finally {
-      await releaseConnection(this.queue.opts.connection);
-    }
+    await closeBullClient(this.queue);
   }
 }

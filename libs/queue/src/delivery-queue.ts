@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
-import { bullConnection, FAIL_FAST, releaseConnection } from './redis-options';
+import { bullConnection, closeBullClient, FAIL_FAST } from './redis-options';
 import { withQueueTimeout } from './queue-timeout';
 import { DeliveryJobName, FINISHED_JOBS, JobPayloads, QueueName, redeliveryJobId } from './queues';
 
@@ -135,10 +135,6 @@ export class DeliveryQueue {
   }
 
   async close(): Promise<void> {
-    try {
-      await this.queue.close();
-    } finally {
-      await releaseConnection(this.queue.opts.connection);
-    }
+    await closeBullClient(this.queue);
   }
 }

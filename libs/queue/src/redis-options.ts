@@ -64,7 +64,7 @@ export function createRedisClient(target: RedisTarget, options: RedisOptions = {
 /**
  * What to hand BullMQ as `connection`: plain options for one server (BullMQ opens and closes its
  * own connections), an ioredis `Cluster` for a cluster (BullMQ only builds single-server clients
- * from options). A cluster client stays ours to close: `releaseConnection` after BullMQ's close.
+ * from options). A cluster client stays ours to close: close the queue or worker with `closeBullClient`.
  */
 export function bullConnection(target: RedisTarget, options: RedisOptions = {}): ConnectionOptions {
   if (!target.cluster) return { ...redisOptionsFromUrl(target.redisUrl), ...options } as ConnectionOptions;
@@ -74,8 +74,20 @@ export function bullConnection(target: RedisTarget, options: RedisOptions = {}):
 }
 
 /** Closes a connection `bullConnection` created as a client (a no-op for plain options). */
-export async function releaseConnection(connection: unknown): Promise<void> {
+async function releaseConnection(connection: unknown): Promise<void> {
   if (connection instanceof Cluster) await connection.quit().catch(() => connection.disconnect());
+}
+
+/** Closes a BullMQ queue or worker, then the client `bullConnection` made for it, even if the close failed. */
+export async function closeBullClient(bull: {
+  close(): Promise<unknown>;
+  opts: { connection?: unknown };
+}): Promise<void> {
+  try {
+    await bull.close();
+  } finally {
+    await releaseConnection(bull.opts.connection);
+  }
 }
 
 /**

@@ -2,7 +2,7 @@ import { Injectable, OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Cluster, Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '@app/config';
+import { AppConfig, queueTarget } from '@app/config';
 import { HealthReport, runHealthChecks } from '@app/health';
 import { createRedisClient, FAIL_FAST } from '@app/queue';
 
@@ -15,10 +15,11 @@ export class HealthService implements OnModuleDestroy {
     config: AppConfig,
   ) {
     // Its own small connection: health must answer even when other connections are saturated.
-    this.redis = createRedisClient(
-      { redisUrl: config.redisUrl, cluster: config.redisCluster },
-      { ...FAIL_FAST, lazyConnect: true, connectionName: 'event-api-health' },
-    );
+    this.redis = createRedisClient(queueTarget(config), {
+      ...FAIL_FAST,
+      lazyConnect: true,
+      connectionName: 'event-api-health',
+    });
     this.redis.on('error', () => undefined);
   }
 

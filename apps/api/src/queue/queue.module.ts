@@ -1,5 +1,5 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
-import { AppConfig } from '@app/config';
+import { AppConfig, queueTarget } from '@app/config';
 import { EventPublisher } from '@app/events';
 import { DeliveryQueue } from '@app/queue';
 import { OutboxRelayService } from './outbox-relay.service';
@@ -11,22 +11,12 @@ import { OutboxRelayService } from './outbox-relay.service';
     {
       provide: EventPublisher,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) =>
-        new EventPublisher({
-          redisUrl: config.redisUrl,
-          prefix: config.queuePrefix,
-          cluster: config.redisCluster,
-        }),
+      useFactory: (config: AppConfig) => new EventPublisher(queueTarget(config)),
     },
     {
       provide: DeliveryQueue,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) =>
-        new DeliveryQueue({
-          redisUrl: config.redisUrl,
-          prefix: config.queuePrefix,
-          cluster: config.redisCluster,
-        }),
+      useFactory: (config: AppConfig) => new DeliveryQueue(queueTarget(config)),
     },
     OutboxRelayService,
   ],

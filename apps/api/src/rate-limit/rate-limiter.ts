@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import { AppConfig } from '@app/config';
+import { AppConfig, queueTarget } from '@app/config';
 import { connectWithin, createRedisClient, FAIL_FAST } from '@app/queue';
 
 export interface RateLimitDecision {
@@ -33,7 +33,7 @@ export class RateLimiter implements OnApplicationBootstrap, OnApplicationShutdow
     this.windowSeconds = Math.max(1, Math.ceil((config.rateLimit?.windowMs ?? 1000) / 1000));
     if (!config.rateLimit) return;
     this.redis = createRedisClient(
-      { redisUrl: config.redisUrl, cluster: config.redisCluster },
+      queueTarget(config),
       // While Redis is away the in-memory insurance answers instead.
       { ...FAIL_FAST, lazyConnect: true },
     );

@@ -5,11 +5,11 @@ import type { Logger as PinoLogger } from 'pino';
 import { Batcher } from '@app/batching';
 import { AppConfig } from '@app/config';
 import { createLogger } from '@app/logging';
-import { DeliveryJobName, QueueName, releaseConnection } from '@app/queue';
+import { BLOCKED_PRIVATE_ADDRESS } from '@app/netguard';
+import { closeBullClient, DeliveryJobName, QueueName } from '@app/queue';
 import { consumerOptions } from '../bullmq-options';
 import { OutboxRelay } from '../maintenance/outbox-relay';
 import { DeliveryOutcome, WorkerMetrics } from '../metrics/worker-metrics';
-import { BLOCKED_PRIVATE_ADDRESS } from '@app/netguard';
 import { buildDeliveryRequest } from './delivery-request';
 import { AttemptRecord, ClaimedDelivery, DeliveryStore, RecordedAttempt } from './delivery.store';
 import { EventBodies } from './event-bodies';
@@ -82,11 +82,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
    * DELIVERY_TIMEOUT); their batches are flushed before the connections close.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    try {
-      await this.worker.close();
-    } finally {
-      await releaseConnection(this.worker.opts.connection);
-    }
+    await closeBullClient(this.worker);
     await Promise.all([this.claims.close(), this.records.close()]);
     await this.sender.close();
   }

@@ -4,7 +4,7 @@ import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
 import { Batcher } from '@app/batching';
 import { AppConfig } from '@app/config';
 import { EventEnvelope, toPlatformEvent, validateEnvelope } from '@app/events';
-import { QueueName, releaseConnection } from '@app/queue';
+import { closeBullClient, QueueName } from '@app/queue';
 import { consumerOptions } from '../bullmq-options';
 import { EventBodies } from '../delivery/event-bodies';
 import { WorkerMetrics } from '../metrics/worker-metrics';
@@ -67,11 +67,7 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    try {
-      await this.worker.close();
-    } finally {
-      await releaseConnection(this.worker.opts.connection);
-    }
+    await closeBullClient(this.worker);
     await this.batcher.close();
   }
 

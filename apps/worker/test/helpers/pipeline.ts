@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '@app/config';
+import { AppConfig, queueTarget } from '@app/config';
 import { redisOptionsFromUrl } from '@app/queue';
 import { EventPublisher } from '@app/events';
 import { createLogger, PinoNestLogger } from '@app/logging';
@@ -73,11 +73,7 @@ export async function createPipeline(settings: Record<string, string>): Promise<
   const env = ownDatabase ? { ...settings, DATABASE_URL: ownDatabase } : settings;
   const api = await createPipelineApi(env);
   const worker = await createTestWorker(env);
-  const publisher = new EventPublisher({
-    redisUrl: api.config.redisUrl,
-    prefix: api.config.queuePrefix,
-    cluster: api.config.redisCluster,
-  });
+  const publisher = new EventPublisher(queueTarget(api.config));
   return {
     api,
     worker,
