@@ -67,6 +67,8 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
           updatedAt: webhook.updatedAt,
           lastDelivery: null,
           disabledReason: null,
+          rateLimit: null,
+          deliveryHealth: { state: 'healthy', pausedUntil: null },
         },
         ownerId: sub,
       });
@@ -95,7 +97,7 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
       const job = await queue.getJob(deliveryId);
       expect(job).toBeDefined();
       expect(job?.name).toBe('deliver');
-      expect(job?.data).toEqual({ deliveryId });
+      expect(job?.data).toEqual({ deliveryId, webhookId: webhook.id });
     });
 
     it('pings whatever the webhook subscribes to, each ping a new event', async () => {

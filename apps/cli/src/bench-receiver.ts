@@ -1,7 +1,8 @@
 /**
  * The benchmark's receiver, run as its own process so every measurement hits the same server:
- * answers 200 at once, remembers when each webhook-id first arrived, and serves GET /__stats and
- * GET /__count/<path> (POSTs received on /<path>: cheap to poll while a scenario runs).
+ * answers 200 at once (never, on paths under /hang/: the isolation scenario's dead endpoint),
+ * remembers when each webhook-id first arrived, and serves GET /__stats and GET /__count/<path>
+ * (POSTs received on /<path>: cheap to poll while a scenario runs).
  */
 import { createServer } from 'node:http';
 
@@ -31,6 +32,7 @@ const server = createServer((request, response) => {
     perPath.set(request.url ?? '', (perPath.get(request.url ?? '') ?? 0) + 1);
     const id = request.headers['webhook-id'];
     if (typeof id === 'string' && !firstSeen.has(id)) firstSeen.set(id, Date.now());
+    if (request.url?.startsWith('/hang/')) return;
     response.end('OK');
   });
 });
@@ -40,4 +42,8 @@ server.listen(0, '127.0.0.1', () => {
   const address = server.address() as { port: number };
   process.stdout.write(`${address.port}\n`);
 });
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => {
+  server.close(() => process.exit(0));
+  // The hanging requests would otherwise keep it open.
+  server.closeAllConnections();
+});

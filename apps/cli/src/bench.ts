@@ -3,7 +3,8 @@
  * queue and database; progress and the CPU split go to stderr, one JSON result line comes last.
  *
  *   npm run bench -- [--concurrency 100] [--deliveries 10000] [--rate 1000] [--seconds 5] [--workers 1]
- *                    [--fanouts 1,10,30] [--cpu-prof DIR]   (workers write V8 CPU profiles there when they stop)
+ *                    [--fanouts 1,10,30] [--hanging-backlog 1000] [--cpu-prof DIR]
+ *   (--cpu-prof: workers write V8 CPU profiles there when they stop)
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
@@ -44,6 +45,15 @@ const WORKERS = numberFlag('workers', 1);
 const FANOUTS = (flags.get('fanouts') ?? '1,10,30').split(',').map(Number);
 if (FANOUTS.some((n) => !Number.isInteger(n) || n < 1)) fail('--fanouts must be a list like 1,10,30');
 const CPU_PROFILE_DIR = flags.get('cpu-prof');
+const HANGING_BACKLOG = numberFlag('hanging-backlog', 1000);
+/** The isolation scenario's healthy tenant: events at this rate for this long. */
+const ISOLATION_EVENTS = 100;
+const ISOLATION_PER_SEC = 20;
+/**
+ * Tenants of the one-webhook-per-event scenarios (fan-out 1 and latency), events taking turns: a
+ * single endpoint would measure DELIVERY_ENDPOINT_CONCURRENCY, not the pipeline.
+ */
+const SINGLE_TENANTS = 100;
 
 interface Event {
   id: string;
@@ -63,13 +73,68 @@ const event = (owner: string, id: string): Event => ({
   ownerId: owner,
 });
 
-async function createWebhooks(db: Client, owner: string, url: string, count: number): Promise<void> {
+/**
+ * `count` webhooks subscribed to api.created, all posting to /<path>/<owner> on the receiver, for
+ * `owner`, or for each of `tenants` owners `<owner>.<n>` (a multi-tenant load: one endpoint each,
+ * as the per-endpoint cap of fair delivery expects).
+ */
+async function createWebhooks(
+  db: Client,
+  owner: string,
+  url: string,
+  count: number,
+  { path = 'hook', tenants = 1 }: { path?: string; tenants?: number } = {},
+): Promise<void> {
   await db.query(
     `INSERT INTO webhooks (owner_id, user_id, url, events, secret)
-     SELECT $1, $1, $2, ARRAY['api.created'], 'whsec_' || encode(sha256(random()::text::bytea), 'base64')
-       FROM generate_series(1, $3)`,
-    [owner, `${url}/hook/${owner}`, count],
+     SELECT o.owner, o.owner, $2, ARRAY['api.created'], 'whsec_' || encode(sha256(random()::text::bytea), 'base64')
+       FROM (SELECT CASE WHEN $4 = 1 THEN $1 ELSE $1 || '.' || t END AS owner FROM generate_series(1, $4) t) o,
+            generate_series(1, $3)`,
+    [owner, `${url}/${path}/${owner}`, count, tenants],
   );
+}
+
+/** The owner of the n-th event of a scenario with `tenants` tenants (as createWebhooks names them). */
+const tenantOf = (owner: string, n: number, tenants: number) =>
+  tenants === 1 ? owner : `${owner}.${(n % tenants) + 1}`;
+
+/**
+ * Publishes `count` events for `owner` at `perSec`, in 10 ms ticks (each tick whatever the
+ * schedule says is due by then); returns when each was published.
+ */
+async function publishAtRate(
+  events: Queue,
+  owner: string,
+  count: number,
+  perSec: number,
+  tenants = 1,
+): Promise<Map<string, number>> {
+  const publishedAt = new Map<string, number>();
+  const started = Date.now();
+  for (let sent = 0; sent < count;) {
+    const due = Math.min(count, Math.floor(((Date.now() - started) / 1000) * perSec) + 1);
+    const jobs = [];
+    for (; sent < due; sent += 1) {
+      const id = `${owner}-${sent}`;
+      publishedAt.set(id, Date.now());
+      jobs.push({
+        name: 'api.created',
+        data: event(tenantOf(owner, sent, tenants), id),
+        opts: { jobId: id },
+      });
+    }
+    if (jobs.length > 0) await events.addBulk(jobs);
+    await sleep(10);
+  }
+  return publishedAt;
+}
+
+/** Publish → first receipt of each event, sorted, from the receiver's record. */
+async function receiptLatencies(receiverUrl: string, publishedAt: Map<string, number>): Promise<number[]> {
+  const seen = (await (await fetch(`${receiverUrl}/__stats`)).json()) as {
+    firstSeen: Record<string, number>;
+  };
+  return [...publishedAt].map(([id, at]) => (seen.firstSeen[id] ?? Infinity) - at).sort((a, b) => a - b);
 }
 
 /**
@@ -94,7 +159,7 @@ async function waitForAttempts(
   for (;;) {
     const { rows } = await db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM delivery_attempts
-        WHERE webhook_id IN (SELECT id FROM webhooks WHERE owner_id = $1)`,
+        WHERE webhook_id IN (SELECT id FROM webhooks WHERE owner_id = $1 OR owner_id LIKE $1 || '.%')`,
       [owner],
     );
     if (rows[0].n >= expected) return;
@@ -193,14 +258,20 @@ async function main(): Promise<void> {
     const fanout: Array<{ webhooksPerEvent: number; deliveriesPerSec: number; cpuCores: CpuSample }> = [];
     for (const webhooksPerEvent of FANOUTS) {
       const owner = `bench-fanout-${webhooksPerEvent}`;
-      await createWebhooks(db, owner, receiver.url, webhooksPerEvent);
+      // One webhook per event: a hundred tenants of one endpoint each, taking turns.
+      const tenants = webhooksPerEvent === 1 ? SINGLE_TENANTS : 1;
+      await createWebhooks(db, owner, receiver.url, webhooksPerEvent, { tenants });
       const count = Math.ceil(DELIVERIES / webhooksPerEvent);
       const before = sampleCpu(groups);
       const started = performance.now();
       for (let offset = 0; offset < count; offset += 500) {
         const ids = Array.from({ length: Math.min(500, count - offset) }, (_, i) => `${owner}-${offset + i}`);
         await events.addBulk(
-          ids.map((id) => ({ name: 'api.created', data: event(owner, id), opts: { jobId: id } })),
+          ids.map((id, i) => ({
+            name: 'api.created',
+            data: event(tenantOf(owner, offset + i, tenants), id),
+            opts: { jobId: id },
+          })),
         );
       }
       await waitForAttempts(db, receiver.url, owner, count * webhooksPerEvent, 300_000);
@@ -215,32 +286,15 @@ async function main(): Promise<void> {
 
     log(`latency at ${OFFERED_PER_SEC} events/s offered for ${OFFERED_SECONDS} s…`);
     const owner = 'bench-latency';
-    await createWebhooks(db, owner, receiver.url, 1);
+    await createWebhooks(db, owner, receiver.url, 1, { tenants: SINGLE_TENANTS });
     const total = OFFERED_PER_SEC * OFFERED_SECONDS;
-    const publishedAt = new Map<string, number>();
     const before = sampleCpu(groups);
     const started = Date.now();
-    // Publish in 10 ms ticks, each tick whatever the schedule says is due by then.
-    for (let sent = 0; sent < total;) {
-      const due = Math.min(total, Math.floor(((Date.now() - started) / 1000) * OFFERED_PER_SEC) + 1);
-      const jobs = [];
-      for (; sent < due; sent += 1) {
-        const id = `${owner}-${sent}`;
-        publishedAt.set(id, Date.now());
-        jobs.push({ name: 'api.created', data: event(owner, id), opts: { jobId: id } });
-      }
-      if (jobs.length > 0) await events.addBulk(jobs);
-      await sleep(10);
-    }
+    const publishedAt = await publishAtRate(events, owner, total, OFFERED_PER_SEC, SINGLE_TENANTS);
     await waitForAttempts(db, receiver.url, owner, total, 120_000);
     const latencySeconds = (Date.now() - started) / 1000;
     const latencyCpu = coresBetween(before, sampleCpu(groups), latencySeconds);
-    const seen = (await (await fetch(`${receiver.url}/__stats`)).json()) as {
-      firstSeen: Record<string, number>;
-    };
-    const latencies = [...publishedAt]
-      .map(([id, at]) => (seen.firstSeen[id] ?? Infinity) - at)
-      .sort((a, b) => a - b);
+    const latencies = await receiptLatencies(receiver.url, publishedAt);
     const latencyMs = {
       offeredPerSec: OFFERED_PER_SEC,
       p50: percentile(latencies, 50),
@@ -250,6 +304,29 @@ async function main(): Promise<void> {
       `latency p50 ${latencyMs.p50} ms, p99 ${latencyMs.p99} ms; ${describeCpu(latencyCpu, OFFERED_PER_SEC)}`,
     );
     const workerRssMb = Math.max(...workers.map((worker) => rssMb(worker.pid as number, 'VmHWM')));
+
+    // Last, since its hanging attempts outlive it: another tenant's endpoint never answers and has
+    // a backlog, while a healthy tenant publishes at a steady rate.
+    log(
+      `isolation: a hanging endpoint with ${HANGING_BACKLOG} events queued, a healthy one at ${ISOLATION_PER_SEC}/s…`,
+    );
+    await createWebhooks(db, 'bench-hanging', receiver.url, 1, { path: 'hang' });
+    await publishAtRate(events, 'bench-hanging', HANGING_BACKLOG, 100_000);
+    await createWebhooks(db, 'bench-isolation', receiver.url, 1);
+    const healthyAt = await publishAtRate(events, 'bench-isolation', ISOLATION_EVENTS, ISOLATION_PER_SEC);
+    await waitForAttempts(db, receiver.url, 'bench-isolation', ISOLATION_EVENTS, 60_000);
+    const healthy = await receiptLatencies(receiver.url, healthyAt);
+    const isolation = {
+      p50: percentile(healthy, 50),
+      p99: percentile(healthy, 99),
+      max: healthy[healthy.length - 1],
+      hangingBacklog: HANGING_BACKLOG,
+      healthyEvents: ISOLATION_EVENTS,
+      healthyPerSec: ISOLATION_PER_SEC,
+    };
+    log(
+      `isolation: healthy tenant p50 ${isolation.p50} ms, p99 ${isolation.p99} ms, max ${isolation.max} ms`,
+    );
     await events.close();
 
     process.stdout.write(
@@ -259,6 +336,7 @@ async function main(): Promise<void> {
         chainReferencePerSec: Math.round(chainReferencePerSec),
         fanout,
         latencyMs: { ...latencyMs, cpuCores: latencyCpu },
+        isolation,
         workerRssMb,
         ratioToReference: fanout.map((f) => Math.round((f.deliveriesPerSec / referencePerSec) * 100) / 100),
         ratioToChainReference: fanout.map(

@@ -202,7 +202,12 @@ describe('Reliability under faults', () => {
   }, 180_000);
 
   it('hostile receivers: every attempt ends at its deadline ± 1 s, RSS stays flat, every event ends', async () => {
-    const s = await scenario('hostile', { DELIVERY_TIMEOUT: '1s', DELIVERY_RETRY_SCHEDULE: '100ms,100ms' });
+    // Every attempt counts here: the endpoint circuit (which would park these deliveries) stays shut.
+    const s = await scenario('hostile', {
+      DELIVERY_TIMEOUT: '1s',
+      DELIVERY_RETRY_SCHEDULE: '100ms,100ms',
+      DELIVERY_CIRCUIT_THRESHOLD: '1000',
+    });
     receiver.respondWith((incoming, response) => {
       const kind = incoming.url.split('-')[1];
       if (kind === '0') return response.writeHead(500).end('no');
@@ -256,5 +261,68 @@ describe('Reliability under faults', () => {
     process.stdout.write(
       `hostile receivers: ${attempts.length} attempts, longest ${Math.max(...attempts.map((a) => a.duration_ms))} ms, RSS +${Math.round(rssMb(running.child.pid as number) - rssBefore)} MB\n`,
     );
+  }, 180_000);
+
+  it('hostile tenants: endpoints that hang or reset are paused, the worker is SIGKILLed while they are, 0 lost; the healthy tenant is not delayed', async () => {
+    const s = await scenario('tenants', {
+      DELIVERY_TIMEOUT: '2s',
+      DELIVERY_CIRCUIT_THRESHOLD: '3',
+      DELIVERY_CIRCUIT_COOLDOWN: '500ms',
+      DELIVERY_RETRY_SCHEDULE: Array(10).fill('200ms').join(','),
+    });
+    let recovered = false;
+    const arrivals = new Map<string, number>();
+    receiver.respondWith((incoming, response) => {
+      const key = pairKey(incoming);
+      if (!arrivals.has(key)) arrivals.set(key, Date.now());
+      const kind = incoming.url.split('-')[1];
+      if (recovered || kind === 'ok') return response.end('OK');
+      if (kind === 'hang') return; // until the worker's deadline
+      response.socket?.destroy();
+    });
+    const hostile = ['hang-0', 'hang-1', 'hang-2', 'reset-0', 'reset-1', 'reset-2'].map(
+      (k) => `/tenants-${k}`,
+    );
+    const paths = ['/tenants-ok-0', ...hostile];
+    const webhookIds = await s.createWebhooks(paths.map((path) => `${receiver.url}${path}`));
+    const running = await worker(s.env);
+    const publishedAt = new Map<string, number>();
+    // 50 events a second, each to the healthy endpoint and the six hostile ones.
+    for (let i = 0; i < 100; i += 1) {
+      const at = Date.now();
+      publishedAt.set((await s.publish(1))[0], at);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, at + 20 - Date.now())));
+    }
+    const expected = new Set(paths.flatMap((path) => [...publishedAt.keys()].map((id) => `${path} ${id}`)));
+    await waitUntil(
+      async () =>
+        (
+          await s.dataSource.query<Array<{ n: number }>>(
+            'SELECT count(*)::int AS n FROM webhooks WHERE id = ANY($1) AND paused_until IS NOT NULL',
+            [webhookIds.slice(1)],
+          )
+        )[0].n === hostile.length,
+      60_000,
+      'every hostile endpoint to be paused',
+    );
+    await waitUntil(
+      async () => [...publishedAt.keys()].every((id) => arrivals.has(`/tenants-ok-0 ${id}`)),
+      30_000,
+      'the healthy tenant to receive everything',
+    );
+    const healthy = [...publishedAt].map(([id, at]) => (arrivals.get(`/tenants-ok-0 ${id}`) as number) - at);
+    healthy.sort((a, b) => a - b);
+
+    running.child.kill('SIGKILL');
+    await running.exited;
+    await worker(s.env);
+    recovered = true;
+    await everySucceeded(s, expected.size);
+    const { lost, line } = report('hostile tenants', expected, received('tenants'));
+    process.stdout.write(
+      `hostile tenants: healthy tenant publish → receipt p50 ${healthy[49]} ms, max ${healthy[99]} ms\n`,
+    );
+    expect({ lost, line }).toEqual({ lost: 0, line: expect.any(String) });
+    expect(healthy[99]).toBeLessThanOrEqual(1_000);
   }, 180_000);
 });

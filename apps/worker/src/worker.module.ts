@@ -1,9 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, AppConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
+import { CircuitService } from './circuit/circuit.service';
 import { DeliveryProcessor } from './delivery/delivery.processor';
 import { DeliveryStore } from './delivery/delivery.store';
 import { EventBodies } from './delivery/event-bodies';
+import { Throttle } from './delivery/throttle';
 import { FanOutProcessor } from './fan-out/fan-out.processor';
 import { FanOutStore } from './fan-out/fan-out.store';
 import { HealthServer } from './health-server';
@@ -28,6 +30,8 @@ export class WorkerModule {
         FanOutProcessor,
         DeliveryStore,
         EventBodies,
+        CircuitService,
+        Throttle,
         DeliveryProcessor,
         OutboxRelay,
         Sweeper,

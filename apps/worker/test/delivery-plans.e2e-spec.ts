@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { createTestDatabase, dropTestDatabase } from '@app/testing';
 import { CLAIM_SQL, DELIVERY_STATE_SQL, RECORD_ATTEMPTS_SQL } from '../src/delivery/delivery.sql';
+import { RELEASE_PARKED_SQL, STRANDED_SQL } from '../src/circuit/circuit.sql';
 import { FAN_OUT_SQL } from '../src/fan-out/fan-out.sql';
 import { DUE_DELIVERIES_SQL } from '../src/maintenance/sweeper';
 
@@ -65,7 +66,7 @@ describe('Hot-path plans stay put (e2e)', () => {
     await db.query('DEALLOCATE ALL');
     await db.query(`PREPARE hot AS ${text}`);
     const { rows } = await db.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
-      `EXPLAIN (FORMAT JSON) EXECUTE hot(${args})`,
+      `EXPLAIN (FORMAT JSON) EXECUTE hot${args ? `(${args})` : ''}`,
     );
     return accesses(rows[0]['QUERY PLAN'][0].Plan);
   }
@@ -87,8 +88,6 @@ describe('Hot-path plans stay put (e2e)', () => {
       `${texts(`'succeeded'`)}::text[]`,
       `${texts('NULL')}::timestamptz[]`,
       `${texts('false')}::boolean[]`,
-      `${texts('false')}::boolean[]`,
-      '432000000',
     ].join(', ');
 
   describe.each(['stale', 'fresh'] as const)('with %s statistics', (statistics) => {
@@ -134,6 +133,14 @@ describe('Hot-path plans stay put (e2e)', () => {
         expect(used.join('\n')).not.toMatch(/Seq Scan (deliveries|events)|IDX_deliveries_due/);
       },
     );
+
+    it('circuit: parked deliveries are reached through their own index, never scanned whole', async () => {
+      const release = await plan(RELEASE_PARKED_SQL, `'${webhookId}', 1000`, 'custom');
+      expect(release.join('\n')).not.toMatch(/Seq Scan deliveries|IDX_deliveries_due/);
+      const stranded = await plan(STRANDED_SQL, '', 'custom');
+      expect(stranded.some((a) => a.includes('IDX_deliveries_paused'))).toBe(true);
+      expect(stranded.join('\n')).not.toMatch(/Seq Scan deliveries/);
+    });
 
     it('sweeper: the due index', async () => {
       const used = await plan(DUE_DELIVERIES_SQL, '1000', 'custom');

@@ -14,6 +14,9 @@ describe('Sweeper job check (e2e)', () => {
     deliveries = new DeliveryQueue({ redisUrl, prefix });
   });
   const cleanups: Array<() => Promise<void>> = [];
+  const WEBHOOK = randomUUID();
+  const jobs = (ids: string[], delayMs?: number) =>
+    ids.map((deliveryId) => ({ deliveryId, webhookId: WEBHOOK, delayMs }));
   afterAll(async () => {
     for (const cleanup of cleanups) await cleanup();
     await deliveries.queue.obliterate({ force: true });
@@ -22,7 +25,7 @@ describe('Sweeper job check (e2e)', () => {
 
   it('leaves waiting and delayed jobs alone; reports missing and finished ones, freeing their ids', async () => {
     const [waiting, delayed, failed, missing] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
-    await deliveries.enqueue([failed]);
+    await deliveries.enqueue(jobs([failed]));
     // A consumer that fails the one job: a failed job keeps its hash (and id) for a day.
     const consumer = new Worker(QueueName.Deliveries, () => Promise.reject(new Error('outage')), {
       prefix,
@@ -30,15 +33,15 @@ describe('Sweeper job check (e2e)', () => {
     });
     await waitUntil(async () => (await deliveries.queue.getJobState(failed)) === 'failed');
     await consumer.close();
-    await deliveries.enqueue([waiting]);
-    await deliveries.enqueue([delayed], 60_000);
+    await deliveries.enqueue(jobs([waiting]));
+    await deliveries.enqueue(jobs([delayed], 60_000));
 
     const { lost, live } = await deliveries.withoutLiveJob([waiting, delayed, failed, missing]);
 
     expect(lost.sort()).toEqual([failed, missing].sort());
     expect(live.sort()).toEqual([waiting, delayed].sort());
     expect(await deliveries.queue.getJobState(failed)).toBe('unknown');
-    await deliveries.enqueue(lost);
+    await deliveries.enqueue(jobs(lost));
     const states = await Promise.all(
       [waiting, delayed, failed, missing].map((id) => deliveries.queue.getJobState(id)),
     );
@@ -63,7 +66,7 @@ describe('Sweeper job check (e2e)', () => {
 
   it('a job hash left in no list (keys deleted one by one) is lost at its second sighting, and re-added', async () => {
     const [orphan, waiting] = [randomUUID(), randomUUID()];
-    await deliveries.enqueue([orphan, waiting]);
+    await deliveries.enqueue(jobs([orphan, waiting]));
     // What a non-atomic deletion can leave: the job hash survives, its entry in the wait list is gone.
     const client = (await deliveries.queue.getBackend().client) as unknown as Redis;
     expect(await client.lrem(deliveries.queue.toKey('wait'), 0, orphan)).toBe(1);
@@ -74,7 +77,7 @@ describe('Sweeper job check (e2e)', () => {
     const second = await deliveries.withoutLiveJob([orphan, waiting], new Set(first.live));
     expect(second).toEqual({ lost: [orphan], live: [waiting] });
 
-    await deliveries.enqueue(second.lost);
+    await deliveries.enqueue(jobs(second.lost));
     expect(await deliveries.queue.getJobState(orphan)).toBe('waiting');
     expect(await deliveries.queue.getJobState(waiting)).toBe('waiting');
   });
@@ -87,7 +90,7 @@ describe('Sweeper job check (e2e)', () => {
       await deliveries.queue.obliterate({ force: true });
       await deliveries.close();
     });
-    await deliveries.enqueue([fragment]);
+    await deliveries.enqueue(jobs([fragment]));
     // Keys deleted one by one: the hash goes first, the id is still in the wait list. Taking the
     // id writes a new hash with only processing fields, and failing it keeps that hash for a day.
     const client = (await deliveries.queue.getBackend().client) as unknown as Redis;
@@ -112,8 +115,11 @@ describe('Sweeper job check (e2e)', () => {
     const { lost, live } = await deliveries.withoutLiveJob([fragment]);
     expect({ lost, live }).toEqual({ lost: [fragment], live: [] });
     expect(await client.exists(deliveries.queue.toKey(fragment))).toBe(0);
-    await deliveries.enqueue(lost);
+    await deliveries.enqueue(jobs(lost));
     expect(await deliveries.queue.getJobState(fragment)).toBe('waiting');
-    expect((await deliveries.queue.getJob(fragment))?.data).toEqual({ deliveryId: fragment });
+    expect((await deliveries.queue.getJob(fragment))?.data).toEqual({
+      deliveryId: fragment,
+      webhookId: WEBHOOK,
+    });
   });
 });

@@ -15,6 +15,12 @@ export interface DeliveryConfig {
   /** Delays before attempts 2, 3, …; the first attempt is immediate. */
   readonly retryScheduleMs: readonly number[];
   readonly concurrency: number;
+  /** In-flight attempts to one webhook per worker process (fair delivery). */
+  readonly endpointConcurrency: number;
+  /** Consecutive timeouts or refused connections that pause an endpoint (circuit open). */
+  readonly circuitThreshold: number;
+  /** First pause of an endpoint; each failed probe doubles it, up to 16 times this. */
+  readonly circuitCooldownMs: number;
   readonly allowPrivateNetworks: boolean;
   /** How often the sweeper re-enqueues due deliveries whose job was lost. */
   readonly sweepIntervalMs: number;

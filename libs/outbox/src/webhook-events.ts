@@ -16,7 +16,24 @@ export function webhookResource(webhook: WebhookEntity) {
     updatedAt: webhook.updatedAt.toISOString(),
     lastDelivery: webhook.lastDelivery,
     disabledReason: webhook.disabledReason,
+    rateLimit: webhook.rateLimit ?? null,
+    deliveryHealth: deliveryHealthOf(webhook),
   };
+}
+
+export type DeliveryHealthState = 'healthy' | 'slow' | 'paused';
+
+/**
+ * Where the webhook stands with the delivery engine (README → Fair delivery): paused while its
+ * circuit is open (pausedUntil: the end of the cool-down, in the past while the probe runs), slow
+ * while the worker finds it slow, healthy otherwise.
+ */
+export function deliveryHealthOf(webhook: Partial<Pick<WebhookEntity, 'pausedUntil' | 'slowSince'>>): {
+  state: DeliveryHealthState;
+  pausedUntil: string | null;
+} {
+  if (webhook.pausedUntil) return { state: 'paused', pausedUntil: webhook.pausedUntil.toISOString() };
+  return { state: webhook.slowSince ? 'slow' : 'healthy', pausedUntil: null };
 }
 
 /** Who acts when the system itself changes a webhook (auto-disable). */

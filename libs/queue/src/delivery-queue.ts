@@ -31,6 +31,13 @@ export interface DeliveryQueueOptions {
   failFast?: boolean;
 }
 
+export interface DeliveryToSend {
+  deliveryId: string;
+  webhookId: string;
+  /** Not before this many milliseconds from now. */
+  delayMs?: number;
+}
+
 /** Typed producer for the deliveries queue (API: ping, redeliver; worker: fan-out, sweeper). */
 export class DeliveryQueue {
   readonly queue: Queue<DeliveryPayload[DeliveryJobName], unknown, DeliveryJobName>;
@@ -47,14 +54,14 @@ export class DeliveryQueue {
   }
 
   /** The job id is the delivery id: adding a delivery whose job is still queued is a no-op. */
-  async enqueue(deliveryIds: readonly string[], delayMs = 0): Promise<void> {
-    if (deliveryIds.length === 0) return;
+  async enqueue(deliveries: readonly DeliveryToSend[]): Promise<void> {
+    if (deliveries.length === 0) return;
     await this.bounded(
       this.queue.addBulk(
-        deliveryIds.map((deliveryId) => ({
+        deliveries.map(({ deliveryId, webhookId, delayMs = 0 }) => ({
           name: DeliveryJobName.Deliver,
-          data: { deliveryId },
-          opts: { jobId: deliveryId, ...(delayMs > 0 ? { delay: delayMs } : {}) },
+          data: { deliveryId, webhookId },
+          opts: { jobId: deliveryId, ...(delayMs > 0 ? { delay: Math.ceil(delayMs) } : {}) },
         })),
       ),
     );
@@ -120,11 +127,11 @@ export class DeliveryQueue {
   }
 
   /** One extra attempt now, beside any scheduled retry. */
-  async enqueueRedelivery(deliveryId: string): Promise<void> {
+  async enqueueRedelivery(deliveryId: string, webhookId: string): Promise<void> {
     await this.bounded(
       this.queue.add(
         DeliveryJobName.Redeliver,
-        { deliveryId },
+        { deliveryId, webhookId },
         { jobId: redeliveryJobId(deliveryId, randomUUID()) },
       ),
     );

@@ -19,13 +19,27 @@ export const DeliveryJobName = {
 export type DeliveryJobName = (typeof DeliveryJobName)[keyof typeof DeliveryJobName];
 
 /**
+ * A delivery job names its webhook so the worker's fair scheduler can place it before touching
+ * PostgreSQL; jobs enqueued before webhookId existed lack it (the worker then looks it up).
+ */
+export interface DeliveryJobData {
+  deliveryId: string;
+  webhookId?: string;
+  /**
+   * The job holds a throttle slot (the webhook's rateLimit) for the attempt that follows this many
+   * attempts of the delivery; -1 for a redelivery. Set when the job was delayed to wait for it.
+   */
+  throttleSlotFor?: number;
+}
+
+/**
  * Payload types keyed by queue and job name, so a wrong pairing fails at compile time. (The `events`
  * queue's payload is the EventEnvelope of libs/events, which publishes it.)
  */
 export interface JobPayloads {
   [QueueName.Deliveries]: {
-    [DeliveryJobName.Deliver]: { deliveryId: string };
-    [DeliveryJobName.Redeliver]: { deliveryId: string };
+    [DeliveryJobName.Deliver]: DeliveryJobData;
+    [DeliveryJobName.Redeliver]: DeliveryJobData;
   };
 }
 

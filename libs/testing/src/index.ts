@@ -8,3 +8,4 @@ export * from './private-redis';
 export * from './test-app';
 export * from './wait-until';
 export * from './pg-tls-proxy';
+export * from './timed-receiver';

@@ -88,7 +88,7 @@ export class DeliveriesService {
     if (!attempt) throw new NotFoundException('Delivery not found');
     assertWebhookActive(webhook, 'redeliver');
     try {
-      await this.deliveryQueue.enqueueRedelivery(attempt.deliveryId);
+      await this.deliveryQueue.enqueueRedelivery(attempt.deliveryId, webhook.id);
     } catch (error) {
       this.logger.warn(`Redelivery of ${attempt.deliveryId} not enqueued: ${(error as Error).message}`);
       throw new ServiceUnavailableException('Delivery queue unavailable, try again later');

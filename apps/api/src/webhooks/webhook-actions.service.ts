@@ -56,17 +56,17 @@ export class WebhookActionsService {
         lockedUntil: null,
       });
       const saved = await manager.save(delivery);
-      return { eventId, deliveryId: saved.id };
+      return { eventId, deliveryId: saved.id, webhookId: webhook.id };
     });
     try {
-      await this.deliveryQueue.enqueue([queued.deliveryId]);
+      await this.deliveryQueue.enqueue([{ deliveryId: queued.deliveryId, webhookId: queued.webhookId }]);
     } catch (error) {
       // The row is committed and due: the worker's sweeper enqueues it once Redis is back.
       this.logger.warn(
         `Ping delivery ${queued.deliveryId} not enqueued, left to the sweeper: ${(error as Error).message}`,
       );
     }
-    return queued;
+    return { eventId: queued.eventId, deliveryId: queued.deliveryId };
   }
 
   /**

@@ -78,6 +78,7 @@ export class WebhooksService {
         events: dto.events.map((event) => event.name),
         active: dto.active ?? true,
         custom: dto.custom ?? null,
+        rateLimit: dto.rateLimit ?? null,
         secret: generateWebhookSecret(),
         disabledReason: null,
         failingSince: null,
@@ -104,6 +105,7 @@ export class WebhooksService {
       if (dto.custom !== undefined) webhook.custom = dto.custom;
       if (dto.apiId !== undefined) webhook.apiId = dto.apiId;
       if (dto.userId !== undefined) webhook.userId = dto.userId;
+      if (dto.rateLimit !== undefined) webhook.rateLimit = dto.rateLimit;
       if (dto.active !== undefined) {
         // Re-activating starts afresh: the failure streak and the system's reason are cleared.
         if (dto.active && !webhook.active) {

@@ -9,27 +9,44 @@ import { prepared } from '@app/database';
 
 const SECRETS = `ARRAY_REMOVE(ARRAY[w.secret, CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END], NULL)`;
 
+const ENDPOINT_STATE = `w.id AS "webhookId", w.url, w.active, w.failing_since AS "failingSince", w.rate_limit AS "rateLimit",
+  w.paused_until IS NOT NULL AS paused, w.pause_count AS "pauseCount", w.probe_delivery_id AS "probeDeliveryId",
+  ${SECRETS} AS secrets`;
+
 /**
- * $1 delivery ids, $2 claim length in ms. A delivery whose webhook is inactive is dropped here
- * rather than claimed. `status || ''` keeps the planner off the partial due index (its predicate
- * can no longer be proven), which it would otherwise pick when stale statistics make the pending
- * backlog look tiny, and then read the whole backlog once per claim.
+ * $1 delivery ids, $2 claim length in ms. Claims due, pending deliveries with their webhook's state;
+ * what happens next (attempt, drop, park) is the lifecycle's call (lifecycle.ts beforeAttempt).
+ * `status || ''` keeps the planner off the partial due index (its predicate can no longer be
+ * proven), which it would otherwise pick when stale statistics make the pending backlog look tiny,
+ * and then read the whole backlog once per claim.
  */
 export const CLAIM_SQL = prepared(
   'delivery_claim',
   `
   WITH claimed AS (
   UPDATE deliveries d
-     SET locked_until = CASE WHEN w.active THEN now() + $2 * interval '1 millisecond' END,
-         status = CASE WHEN w.active THEN d.status ELSE 'dropped' END,
-         updated_at = CASE WHEN w.active THEN d.updated_at ELSE now() END
+     SET locked_until = now() + $2 * interval '1 millisecond'
     FROM unnest($1::uuid[]) AS t(id), webhooks w
    WHERE d.id = t.id AND w.id = d.webhook_id
      AND d.status || '' = 'pending' AND d.next_attempt_at <= now() + interval '1 second'
      AND (d.locked_until IS NULL OR d.locked_until < now())
-  RETURNING d.id AS "deliveryId", d.attempts, d.event_id AS "eventId", w.id AS "webhookId", w.url, w.active,
-            ${SECRETS} AS secrets)
+  RETURNING d.id AS "deliveryId", d.attempts, d.event_id AS "eventId", ${ENDPOINT_STATE})
   SELECT * FROM claimed`,
+);
+
+/**
+ * $1 delivery ids, $2 their new status: claimed deliveries set aside unattempted (dropped, paused,
+ * or pending again: their claim is let go).
+ */
+export const SET_ASIDE_SQL = prepared(
+  'delivery_set_aside',
+  `
+  WITH input AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS i(id, status)),
+  updated AS (
+  UPDATE deliveries d SET status = i.status, locked_until = NULL, updated_at = now()
+    FROM input i WHERE d.id = i.id AND d.status = 'pending'
+  RETURNING d.id)
+  SELECT count(*)::int AS n FROM updated`,
 );
 
 /** $1 event ids. */
@@ -43,8 +60,7 @@ export const DELIVERY_STATE_SQL = prepared(
   'delivery_state',
   `
   SELECT d.id AS "deliveryId", d.status, d.attempts, d.next_attempt_at AS "nextAttemptAt",
-         d.locked_until AS "lockedUntil", d.event_id AS "eventId",
-         w.id AS "webhookId", w.url, w.active, ${SECRETS} AS secrets
+         d.locked_until AS "lockedUntil", d.event_id AS "eventId", ${ENDPOINT_STATE}
     FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
    WHERE d.id = $1`,
 );
@@ -52,14 +68,13 @@ export const DELIVERY_STATE_SQL = prepared(
 /*
  * One row per attempt: $1 attempt id, $2 delivery id, $3 webhook id, $4 event id, $5 event name,
  * $6 success, $7 status code, $8 response, $9 error, $10 duration ms, $11 new delivery status
- * (null: unchanged), $12 next attempt at (null: unchanged), $13 manual, $14 gone; $15 disable-after ms.
+ * (null: unchanged), $12 next attempt at (null: unchanged), $13 manual.
  *
  * - attempts counts every attempt, so the row's number is unique even when a manual redelivery
  *   races a scheduled attempt; a manual one leaves locked_until (the scheduled attempt's lease) and
  *   the schedule alone, and nothing moves a succeeded delivery back to pending.
  * - the last attempt of the batch per webhook decides its streak; rows are locked in id order so
  *   two batches never deadlock on two webhooks.
- * - mayDisable reads the streak as it was before this statement (a streak it starts began now).
  */
 export const RECORD_ATTEMPTS_SQL = prepared(
   'delivery_record_attempts',
@@ -67,9 +82,9 @@ export const RECORD_ATTEMPTS_SQL = prepared(
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::boolean[],
                          $7::int[], $8::text[], $9::text[], $10::int[], $11::text[], $12::timestamptz[],
-                         $13::boolean[], $14::boolean[])
+                         $13::boolean[])
       WITH ORDINALITY AS i(attempt_id, delivery_id, webhook_id, event_id, event_name, success, status_code,
-                           response, error, duration_ms, status, next_attempt_at, manual, gone, ord)
+                           response, error, duration_ms, status, next_attempt_at, manual, ord)
   ), delivery AS (
     UPDATE deliveries d
        SET attempts = d.attempts + 1,
@@ -100,40 +115,32 @@ export const RECORD_ATTEMPTS_SQL = prepared(
     UPDATE webhooks w SET failing_since = CASE WHEN c.success THEN NULL ELSE now() END
       FROM changed c WHERE w.id = c.id
   )
-  SELECT d.attempts AS attempt,
-         (NOT i.success AND w.active
-           AND (i.gone OR COALESCE(w.failing_since, now()) <= now() - $15 * interval '1 millisecond')) AS "mayDisable"
+  SELECT d.attempts AS attempt
     FROM input i
     LEFT JOIN delivery d ON d.id = i.delivery_id
-    LEFT JOIN webhooks w ON w.id = i.webhook_id
    ORDER BY i.ord`,
 );
 
 /**
- * $1 webhook id, $2 gone, $3 disable-after ms. Decides on the locked row; returns the webhook only
- * when this call switched it off. NO KEY UPDATE: foreign-key checks take KEY SHARE on the row,
- * which FOR UPDATE would conflict with (a deadlock between two attempts to one webhook).
+ * $1 webhook id, $2 reason, $3 the failure streak's start the decision saw (null for gone). Persists
+ * the lifecycle's decision once: only while the webhook is active and that streak still runs (not
+ * ended by a success and started anew meanwhile), so concurrent failures disable it once. Its circuit
+ * goes with it. Returns the webhook when this call switched it off.
  */
 export const DISABLE_WEBHOOK_SQL = `
-  WITH previous AS (
-    SELECT id, active, failing_since FROM webhooks WHERE id = $1 FOR NO KEY UPDATE
-  ), decided AS (
-    SELECT id, CASE WHEN NOT active THEN NULL
-                    WHEN $2 THEN 'gone'
-                    WHEN failing_since <= now() - $3 * interval '1 millisecond' THEN 'failing'
-               END AS reason
-      FROM previous
-  ), disabled AS (
-  UPDATE webhooks w SET active = false, disabled_reason = decided.reason
-    FROM decided
-   WHERE w.id = decided.id AND decided.reason IS NOT NULL
+  WITH disabled AS (
+  UPDATE webhooks w
+     SET active = false, disabled_reason = $2,
+         paused_until = NULL, pause_count = 0, probe_delivery_id = NULL, probe_started_at = NULL
+   WHERE w.id = $1 AND w.active
+     AND ($3::timestamptz IS NULL OR w.failing_since < $3::timestamptz + interval '1 millisecond')
   RETURNING w.id, w.owner_id AS "ownerId", w.owner_nickname AS "ownerNickname", w.user_id AS "userId",
             w.api_id AS "apiId", w.url, w.events, w.active, w.custom, w.disabled_reason AS "disabledReason",
-            w.created_at AS "createdAt", w.updated_at AS "updatedAt")
+            w.rate_limit AS "rateLimit", w.created_at AS "createdAt", w.updated_at AS "updatedAt")
   SELECT * FROM disabled`;
 
 /** $1 webhook id, $2 the delivery whose attempt disabled it: that one failed, the others are dropped. */
 export const DROP_OTHER_DELIVERIES_SQL = `
   UPDATE deliveries SET status = CASE WHEN id = $2 THEN 'failed' ELSE 'dropped' END,
                         locked_until = NULL, updated_at = now()
-   WHERE webhook_id = $1 AND status = 'pending'`;
+   WHERE webhook_id = $1 AND status IN ('pending', 'paused')`;

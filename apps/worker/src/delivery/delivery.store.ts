@@ -1,9 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { DeliveryStatus, lastDeliveryOf, PreparedStatements, secretBox, WebhookEntity } from '@app/database';
+import {
+  DeliveryStatus,
+  DisabledReason,
+  lastDeliveryOf,
+  PreparedStatements,
+  secretBox,
+  WebhookEntity,
+} from '@app/database';
 import { recordWebhookEvent, SYSTEM_USER } from '@app/outbox';
 import { toStorableText } from '@app/text';
+import type { EndpointState } from './lifecycle';
 import {
   CLAIM_SQL,
   DELIVERY_STATE_SQL,
@@ -11,17 +19,16 @@ import {
   DROP_OTHER_DELIVERIES_SQL,
   EVENT_BODIES_SQL,
   RECORD_ATTEMPTS_SQL,
+  SET_ASIDE_SQL,
 } from './delivery.sql';
 
 /** A delivery claimed for one attempt, with its webhook (the event body comes from EventBodies). */
-export interface ClaimedDelivery {
+export interface ClaimedDelivery extends EndpointState {
   deliveryId: string;
   attempts: number;
   eventId: string;
   webhookId: string;
   url: string;
-  /** False: the webhook was switched off meanwhile and the claim dropped the delivery. */
-  active: boolean;
   secrets: string[];
 }
 
@@ -53,15 +60,16 @@ export interface AttemptRecord {
   nextAttemptAt?: Date;
   /** A manual redelivery: it never touches the scheduled attempt's lease or schedule. */
   manual: boolean;
-  /** The receiver answered 410 Gone. */
-  gone: boolean;
+}
+
+export interface SetAside {
+  deliveryId: string;
+  status: 'dropped' | 'paused' | 'pending';
 }
 
 export interface RecordedAttempt {
   /** The attempt number given to the row; null when the delivery is gone (webhook deleted). */
   attempt: number | null;
-  /** This failure may switch the webhook off (410, or failing for too long): see disableWebhook. */
-  mayDisable: boolean;
 }
 
 /** The delivery pipeline's SQL; every hot statement works on a whole batch of rows. */
@@ -90,13 +98,24 @@ export class DeliveryStore {
 
   /**
    * Claims due, pending deliveries for one attempt each (a killed worker's claim expires after
-   * `claimMs`); a delivery whose webhook was switched off is dropped by the same statement.
+   * `claimMs`), with their webhook's state for the lifecycle to decide on.
    * Returns one entry per id, undefined where there is nothing to do now (`find` tells why).
    */
   async claim(deliveryIds: readonly string[], claimMs: number): Promise<Array<ClaimedDelivery | undefined>> {
     const rows = await this.sql.query<ClaimedDelivery>(CLAIM_SQL, [deliveryIds, claimMs]);
     const byId = new Map(rows.map((row) => [row.deliveryId, this.opened(row)]));
     return deliveryIds.map((id) => byId.get(id));
+  }
+
+  /**
+   * Claimed deliveries the lifecycle set aside unattempted: dropped, parked while paused, or back
+   * to pending (the claim let go while it waits for a throttle slot).
+   */
+  async setAside(entries: readonly SetAside[]): Promise<void> {
+    await this.sql.query(SET_ASIDE_SQL, [
+      entries.map((entry) => entry.deliveryId),
+      entries.map((entry) => entry.status),
+    ]);
   }
 
   async eventBodies(eventIds: readonly string[]): Promise<Map<string, StoredEvent>> {
@@ -115,49 +134,41 @@ export class DeliveryStore {
    * the webhooks' failure streaks (a success ends one, a failure starts one; a webhook row is
    * written only when its streak changes, so a busy healthy webhook's row is never a lock convoy).
    */
-  async recordAttempts(
-    records: readonly AttemptRecord[],
-    disableAfterMs: number,
-  ): Promise<RecordedAttempt[]> {
+  async recordAttempts(records: readonly AttemptRecord[]): Promise<RecordedAttempt[]> {
     const column = <K extends keyof AttemptRecord>(key: K) => records.map((record) => record[key] ?? null);
-    const rows = await this.sql.query<{ attempt: number | null; mayDisable: boolean | null }>(
-      RECORD_ATTEMPTS_SQL,
-      [
-        column('attemptId'),
-        column('deliveryId'),
-        column('webhookId'),
-        column('eventId'),
-        column('eventName'),
-        column('success'),
-        column('statusCode'),
-        records.map((record) => toStorableText(record.response)),
-        records.map((record) => (record.error === null ? null : toStorableText(record.error))),
-        column('durationMs'),
-        column('status'),
-        column('nextAttemptAt'),
-        column('manual'),
-        column('gone'),
-        disableAfterMs,
-      ],
-    );
-    return rows.map((row) => ({ attempt: row.attempt, mayDisable: row.mayDisable === true }));
+    const rows = await this.sql.query<{ attempt: number | null }>(RECORD_ATTEMPTS_SQL, [
+      column('attemptId'),
+      column('deliveryId'),
+      column('webhookId'),
+      column('eventId'),
+      column('eventName'),
+      column('success'),
+      column('statusCode'),
+      records.map((record) => toStorableText(record.response)),
+      records.map((record) => (record.error === null ? null : toStorableText(record.error))),
+      column('durationMs'),
+      column('status'),
+      column('nextAttemptAt'),
+      column('manual'),
+    ]);
+    return rows.map((row) => ({ attempt: row.attempt }));
   }
 
   /**
-   * Decides on the locked webhook row whether this failure switches it off (410, or failing longer
-   * than `disableAfterMs`), so concurrent failures decide on its latest state and only one of them
-   * disables it. Then this delivery has failed, the webhook's other deliveries are dropped, and
+   * Switches the webhook off as the lifecycle decided (`failingSince`: the streak the decision saw),
+   * once: then this delivery has failed, the webhook's other deliveries are dropped, and
    * webhook.disabled goes to the outbox, in one transaction. Returns true when it disabled it now.
    */
   async disableWebhook(
-    record: Pick<AttemptRecord, 'webhookId' | 'deliveryId' | 'gone' | 'statusCode' | 'error' | 'response'>,
-    disableAfterMs: number,
+    record: Pick<AttemptRecord, 'webhookId' | 'deliveryId' | 'statusCode' | 'error' | 'response'>,
+    reason: DisabledReason,
+    failingSince: Date | null,
   ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
       const [webhook] = await manager.query<DisabledWebhook[]>(DISABLE_WEBHOOK_SQL, [
         record.webhookId,
-        record.gone,
-        disableAfterMs,
+        reason,
+        reason === 'gone' ? null : failingSince,
       ]);
       if (!webhook) return false;
       await manager.query(DROP_OTHER_DELIVERIES_SQL, [record.webhookId, record.deliveryId]);
@@ -191,6 +202,7 @@ type DisabledWebhook = Pick<
   | 'active'
   | 'custom'
   | 'disabledReason'
+  | 'rateLimit'
   | 'createdAt'
   | 'updatedAt'
 >;

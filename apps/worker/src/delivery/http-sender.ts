@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { Agent, Dispatcher, ProxyAgent, request } from 'undici';
 import { BLOCKED_PRIVATE_ADDRESS, blockedRange, parseAddress, Resolver } from '@app/netguard';
-import { parseRetryAfter, RETRY_AFTER_STATUSES } from './retry-policy';
+import { parseRetryAfter, RETRY_AFTER_STATUSES } from './retry-after';
 
 export interface SendResult {
   statusCode: number | null;

@@ -6,7 +6,9 @@ import { prepared } from '@app/database';
  * - state: `new` (recorded now), `same` (recorded before with this content: a re-run),
  *   `duplicate` (recorded before with other content: nothing is delivered), `raced` (another
  *   statement was inserting it at the same moment; run again, it has committed by then);
- * - pending: its deliveries still to send.
+ * - pending / pendingWebhooks: its deliveries still to send and their webhooks, side by side.
+ * A webhook whose circuit is open gets its delivery parked (`paused`) at once: nothing is queued
+ * for an endpoint that is down (README → Fair delivery).
  * Rows from before fingerprints existed count as the same event. A re-run finds its deliveries by
  * event id (`status || ''` keeps the planner from mixing in the sweeper's due index).
  * Matching: active, subscribed, and the event's API — or, for webhooks without apiId, its owner;
@@ -31,23 +33,23 @@ export const FAN_OUT_SQL = prepared(
     SELECT i.* FROM input i
      WHERE i.id IN (SELECT id FROM inserted) OR i.id IN (SELECT id FROM existing WHERE same)
   ), matched AS (
-    SELECT a.id AS event_id, w.id AS webhook_id
+    SELECT a.id AS event_id, w.id AS webhook_id, w.paused_until IS NOT NULL AS paused
       FROM accepted a JOIN webhooks w ON w.api_id = a.api_id
      WHERE w.active AND w.api_id IS NOT NULL AND w.events @> ARRAY[a.name] AND w.api_id = ANY($5::uuid[])
     UNION
-    SELECT a.id, w.id
+    SELECT a.id, w.id, w.paused_until IS NOT NULL
       FROM accepted a JOIN webhooks w ON w.user_id = a.owner_id
      WHERE w.active AND w.api_id IS NULL AND w.events @> ARRAY[a.name] AND w.user_id = ANY($6::text[])
   ), created AS (
-    INSERT INTO deliveries (event_id, webhook_id)
-    SELECT event_id, webhook_id FROM matched
+    INSERT INTO deliveries (event_id, webhook_id, status)
+    SELECT event_id, webhook_id, CASE WHEN paused THEN 'paused' ELSE 'pending' END FROM matched
     ON CONFLICT ON CONSTRAINT "UQ_deliveries_event_webhook" DO NOTHING
-    RETURNING id, event_id
+    RETURNING id, event_id, webhook_id, status
   ), pending AS (
-    SELECT event_id, array_agg(id::text) AS ids
-      FROM (SELECT id, event_id FROM created
+    SELECT event_id, array_agg(id::text ORDER BY id) AS ids, array_agg(webhook_id::text ORDER BY id) AS webhooks
+      FROM (SELECT id, event_id, webhook_id FROM created WHERE status = 'pending'
             UNION
-            SELECT d.id, d.event_id FROM deliveries d
+            SELECT d.id, d.event_id, d.webhook_id FROM deliveries d
              WHERE d.event_id IN (SELECT id FROM existing WHERE same)
                AND d.status || '' = 'pending') AS all_pending
      GROUP BY event_id
@@ -57,7 +59,7 @@ export const FAN_OUT_SQL = prepared(
               WHEN x.same THEN 'same'
               WHEN x.same IS NOT NULL THEN 'duplicate'
               ELSE 'raced' END AS state,
-         COALESCE(p.ids, '{}'::text[]) AS pending
+         COALESCE(p.ids, '{}'::text[]) AS pending, COALESCE(p.webhooks, '{}'::text[]) AS "pendingWebhooks"
     FROM input i
     LEFT JOIN inserted n ON n.id = i.id
     LEFT JOIN existing x ON x.id = i.id

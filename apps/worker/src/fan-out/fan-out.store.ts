@@ -4,6 +4,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PreparedStatements } from '@app/database';
 import type { EventEnvelope } from '@app/events';
+import type { DeliveryToSend } from '@app/queue';
 import { UUID_PATTERN } from '@app/text';
 import { FAN_OUT_SQL } from './fan-out.sql';
 
@@ -15,7 +16,7 @@ export interface EventToFanOut {
 }
 
 /** `pending`: this event's deliveries still to send; `duplicate`: the id stood for other content. */
-export type FanOutResult = { kind: 'recorded'; pending: string[] } | { kind: 'duplicate' };
+export type FanOutResult = { kind: 'recorded'; pending: DeliveryToSend[] } | { kind: 'duplicate' };
 
 /**
  * What makes an event the same event: everything the publisher said but the timestamp (a retried
@@ -68,8 +69,8 @@ export class FanOutStore {
 
   private async run(
     rows: ReadonlyArray<{ event: EventToFanOut; fingerprint: string }>,
-  ): Promise<Map<string, { state: EventState; pending: string[] }>> {
-    const result = await this.sql.query<{ id: string; state: EventState; pending: string[] }>(FAN_OUT_SQL, [
+  ): Promise<Map<string, { state: EventState; pending: DeliveryToSend[] }>> {
+    const result = await this.sql.query<FanOutRow>(FAN_OUT_SQL, [
       rows.map(({ event }) => event.eventId),
       rows.map(({ event }) => event.envelope.name),
       rows.map(({ event }) => event.body),
@@ -80,8 +81,26 @@ export class FanOutStore {
       ),
       rows.map(({ event }) => event.envelope.ownerId ?? null),
     ]);
-    return new Map(result.map((row) => [row.id, { state: row.state, pending: row.pending }]));
+    return new Map(
+      result.map((row) => [
+        row.id,
+        {
+          state: row.state,
+          pending: row.pending.map((deliveryId, index) => ({
+            deliveryId,
+            webhookId: row.pendingWebhooks[index],
+          })),
+        },
+      ]),
+    );
   }
 }
 
 type EventState = 'new' | 'same' | 'duplicate' | 'raced';
+
+interface FanOutRow {
+  id: string;
+  state: EventState;
+  pending: string[];
+  pendingWebhooks: string[];
+}

@@ -10,7 +10,7 @@ const SWEEP_BATCH = 1_000;
 
 /** $1 batch size. The one statement IDX_deliveries_due is for (delivery-plans.e2e-spec.ts). */
 export const DUE_DELIVERIES_SQL = `
-  SELECT id FROM deliveries
+  SELECT id, webhook_id AS "webhookId" FROM deliveries
    WHERE status = 'pending' AND next_attempt_at <= now()
      AND (locked_until IS NULL OR locked_until < now())
    ORDER BY next_attempt_at LIMIT $1`;
@@ -67,13 +67,19 @@ export class Sweeper implements OnApplicationBootstrap, BeforeApplicationShutdow
       }>;
       if (!locked) return 0;
       try {
-        const due = (await runner.query(DUE_DELIVERIES_SQL, [SWEEP_BATCH])) as Array<{ id: string }>;
+        const due = (await runner.query(DUE_DELIVERIES_SQL, [SWEEP_BATCH])) as Array<{
+          id: string;
+          webhookId: string;
+        }>;
+        const webhookOf = new Map(due.map((row) => [row.id, row.webhookId]));
         const { lost, live } = await this.queues.deliveries.withoutLiveJob(
           due.map((row) => row.id),
           this.seenLive,
         );
         this.seenLive = new Set(live);
-        await this.queues.deliveries.enqueue(lost);
+        await this.queues.deliveries.enqueue(
+          lost.map((deliveryId) => ({ deliveryId, webhookId: webhookOf.get(deliveryId) as string })),
+        );
         this.metrics.sweeperReenqueued.inc(lost.length);
         return lost.length;
       } finally {

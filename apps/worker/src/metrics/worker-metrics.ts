@@ -3,10 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import type { EndpointScheduler } from '../delivery/endpoint-scheduler';
 import { WorkerQueues } from '../worker-queues';
-
-/** How a delivery attempt ended, for `event_api_deliveries_total{outcome}`. */
-export type DeliveryOutcome = 'success' | 'failed_will_retry' | 'failed_final' | 'dropped' | 'blocked';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized'] as const;
 
@@ -40,6 +38,13 @@ export class WorkerMetrics {
     help: 'Due deliveries the sweeper found without a live job and enqueued again',
     registers: [this.registry],
   });
+  readonly deferred = new Counter({
+    name: 'event_api_deliveries_deferred_total',
+    help: 'Deliveries set aside instead of attempted now, by reason (endpoint_cap, lane_full: back on the queue as a delayed job; paused: parked while the endpoint circuit is open)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private scheduler: EndpointScheduler | undefined;
   readonly batchSize = new Histogram({
     name: 'event_api_batch_size',
     help: 'Rows per group-committed statement, by batch (claim, record, fan_out, event_bodies)',
@@ -48,8 +53,49 @@ export class WorkerMetrics {
     registers: [this.registry],
   });
 
+  /** The delivery processor's scheduler, whose in-flight attempts and waiting requests are shown. */
+  watchScheduler(scheduler: EndpointScheduler): void {
+    this.scheduler = scheduler;
+  }
+
   constructor(queues: WorkerQueues, @InjectDataSource() dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry, prefix: 'event_api_worker_' });
+    const scheduler = () => this.scheduler;
+    new Gauge({
+      name: 'event_api_deliveries_in_flight',
+      help: 'Delivery attempts in flight in this worker, by lane (slow: slow or failing endpoints, and attempts older than 500 ms)',
+      labelNames: ['lane'] as const,
+      registers: [this.registry],
+      collect() {
+        const lanes = scheduler()?.inFlight() ?? { fast: 0, slow: 0 };
+        this.set({ lane: 'fast' }, lanes.fast);
+        this.set({ lane: 'slow' }, lanes.slow);
+      },
+    });
+    new Gauge({
+      name: 'event_api_deliveries_waiting',
+      help: 'Deliveries waiting, by reason: paused (parked in PostgreSQL while their endpoint circuit is open), slot (in this worker, for a slot that frees within a second)',
+      labelNames: ['reason'] as const,
+      registers: [this.registry],
+      async collect() {
+        const [row] = await dataSource.query<Array<{ n: number }>>(
+          `SELECT count(*)::int AS n FROM deliveries WHERE status = 'paused'`,
+        );
+        this.set({ reason: 'paused' }, row.n);
+        this.set({ reason: 'slot' }, scheduler()?.waitingInMemory() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'event_api_paused_endpoints',
+      help: 'Webhooks whose endpoint circuit is open (paused) or half-open (probing)',
+      registers: [this.registry],
+      async collect() {
+        const [row] = await dataSource.query<Array<{ n: number }>>(
+          'SELECT count(*)::int AS n FROM webhooks WHERE paused_until IS NOT NULL',
+        );
+        this.set(row.n);
+      },
+    });
     const watched: Array<[string, Queue]> = [
       ['deliveries', queues.deliveries.queue],
       ['events', queues.eventsQueue],

@@ -13,7 +13,8 @@ import {
 import { EventEntity } from './event.entity';
 import { WebhookEntity } from './webhook.entity';
 
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'dropped';
+/** `paused`: due, but parked while its webhook's circuit is open (README → Fair delivery). */
+export type DeliveryStatus = 'pending' | 'paused' | 'succeeded' | 'failed' | 'dropped';
 
 /**
  * One event for one webhook: the source of truth for delivery state. The queue job carrying it
@@ -23,7 +24,9 @@ export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'dropped';
 @Unique('UQ_deliveries_event_webhook', ['eventId', 'webhookId'])
 @Index('IDX_deliveries_due', ['nextAttemptAt'], { where: `"status" = 'pending'` })
 @Index('IDX_deliveries_webhook', ['webhookId'])
-@Check('CHK_deliveries_status', `"status" IN ('pending', 'succeeded', 'failed', 'dropped')`)
+// The parked backlog of a paused webhook, released in due order when its circuit closes.
+@Index('IDX_deliveries_paused', ['webhookId', 'nextAttemptAt'], { where: `"status" = 'paused'` })
+@Check('CHK_deliveries_status', `"status" IN ('pending', 'paused', 'succeeded', 'failed', 'dropped')`)
 export class DeliveryEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;

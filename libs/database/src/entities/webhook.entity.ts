@@ -30,6 +30,9 @@ export interface LastDelivery {
 @Check('CHK_webhooks_url_length', `char_length("url") <= 1000`)
 @Check('CHK_webhooks_custom_length', `"custom" IS NULL OR char_length("custom") <= 10000`)
 @Check('CHK_webhooks_disabled_reason', `"disabled_reason" IN ('gone', 'failing')`)
+@Check('CHK_webhooks_rate_limit', `"rate_limit" IS NULL OR "rate_limit" BETWEEN 1 AND 10000`)
+// The circuit keeper's scan for cool-downs that have ended.
+@Index('IDX_webhooks_paused', ['pausedUntil'], { where: '"paused_until" IS NOT NULL' })
 export class WebhookEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -78,6 +81,33 @@ export class WebhookEntity {
   /** Start of the current unbroken run of failed deliveries; null after a success. */
   @Column({ name: 'failing_since', type: 'timestamptz', nullable: true })
   failingSince!: Date | null;
+
+  /** At most this many deliveries per second, across all workers; null: no limit. */
+  @Column({ name: 'rate_limit', type: 'integer', nullable: true })
+  rateLimit!: number | null;
+
+  /**
+   * Circuit open: the end of the cool-down, after which one probe attempt is made; it stays as it
+   * is (in the past) while the probe runs. Null: the circuit is closed.
+   */
+  @Column({ name: 'paused_until', type: 'timestamptz', nullable: true })
+  pausedUntil!: Date | null;
+
+  /** Pauses in a row without a successful probe between them (the cool-down doubles with each). */
+  @Column({ name: 'pause_count', type: 'integer', default: 0 })
+  pauseCount!: number;
+
+  /** While the circuit is half-open: the one delivery that may be attempted (the probe). */
+  @Column({ name: 'probe_delivery_id', type: 'uuid', nullable: true })
+  probeDeliveryId!: string | null;
+
+  /** When the probe was chosen: another is chosen only once this one's claim could have expired. */
+  @Column({ name: 'probe_started_at', type: 'timestamptz', nullable: true })
+  probeStartedAt!: Date | null;
+
+  /** Since when the worker finds this endpoint slow (null: healthy); written on changes only. */
+  @Column({ name: 'slow_since', type: 'timestamptz', nullable: true })
+  slowSince!: Date | null;
 
   @Column({ name: 'last_delivery', type: 'jsonb', nullable: true })
   lastDelivery!: LastDelivery | null;

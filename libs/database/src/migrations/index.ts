@@ -1,10 +1,12 @@
 import { CreateWebhooks1764194400000 } from './1764194400000-CreateWebhooks';
 import { CreateDeliveryPipeline1764198000000 } from './1764198000000-CreateDeliveryPipeline';
 import { GroupCommitPipeline1764806400000 } from './1764806400000-GroupCommitPipeline';
+import { FairDelivery1764979200000 } from './1764979200000-FairDelivery';
 
 /** Every migration, in order. Listed explicitly so builds and tests never depend on file globs. */
 export const MIGRATIONS = [
   CreateWebhooks1764194400000,
   CreateDeliveryPipeline1764198000000,
   GroupCommitPipeline1764806400000,
+  FairDelivery1764979200000,
 ];

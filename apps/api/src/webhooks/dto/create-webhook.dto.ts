@@ -6,6 +6,7 @@ import {
   EventRef,
   EventsField,
   IfPresent,
+  RateLimitField,
   UrlField,
   UserIdField,
 } from './webhook-field.decorators';
@@ -33,4 +34,8 @@ export class CreateWebhookDto extends IgnoredReadOnlyFields {
   @IfPresent()
   @UserIdField()
   userId?: string;
+
+  @IsOptional()
+  @RateLimitField()
+  rateLimit?: number | null;
 }

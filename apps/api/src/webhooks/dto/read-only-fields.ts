@@ -13,4 +13,5 @@ export abstract class IgnoredReadOnlyFields {
   @ApiHideProperty() @Allow() updatedAt?: unknown;
   @ApiHideProperty() @Allow() lastDelivery?: unknown;
   @ApiHideProperty() @Allow() disabledReason?: unknown;
+  @ApiHideProperty() @Allow() deliveryHealth?: unknown;
 }

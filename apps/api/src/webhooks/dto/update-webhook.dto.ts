@@ -6,6 +6,7 @@ import {
   EventRef,
   EventsField,
   IfPresent,
+  RateLimitField,
   UrlField,
   UserIdField,
 } from './webhook-field.decorators';
@@ -36,4 +37,8 @@ export class UpdateWebhookDto extends IgnoredReadOnlyFields {
   @IfPresent()
   @UserIdField()
   userId?: string;
+
+  @IsOptional()
+  @RateLimitField()
+  rateLimit?: number | null;
 }

@@ -6,12 +6,15 @@ import {
   ArrayUnique,
   IsArray,
   IsBoolean,
+  IsInt,
   IsIn,
   IsNotEmpty,
   IsString,
   IsUUID,
   Matches,
+  Max,
   MaxLength,
+  Min,
   registerDecorator,
   ValidateIf,
   ValidateNested,
@@ -164,4 +167,23 @@ export const UserIdField = () =>
     IsNotEmpty(),
     MaxLength(255),
     Matches(PRINTABLE, { message: 'userId must not contain control characters' }),
+  );
+
+export const MAX_RATE_LIMIT = 10_000;
+
+export const RateLimitField = () =>
+  applyDecorators(
+    ApiProperty({
+      required: false,
+      nullable: true,
+      type: 'integer',
+      minimum: 1,
+      maximum: MAX_RATE_LIMIT,
+      description:
+        'At most this many deliveries per second to this webhook, across all workers (1–10,000; null: no limit). Deliveries over it wait; none is dropped or counted as a failed attempt.',
+      example: null,
+    }),
+    IsInt({ message: `rateLimit must be a whole number from 1 to ${MAX_RATE_LIMIT}, or null` }),
+    Min(1, { message: `rateLimit must be a whole number from 1 to ${MAX_RATE_LIMIT}, or null` }),
+    Max(MAX_RATE_LIMIT, { message: `rateLimit must be a whole number from 1 to ${MAX_RATE_LIMIT}, or null` }),
   );

@@ -35,6 +35,25 @@ class WebhookDeliveryResponse {
   timestamp!: string;
 }
 
+class DeliveryHealthResponse {
+  @ApiProperty({
+    description:
+      'healthy; slow (the worker finds its answers slow, or it timed out: it shares the slow part of the delivery capacity); paused (it kept timing out or refusing connections: deliveries wait, uncounted, until a probe attempt succeeds)',
+    enum: ['healthy', 'slow', 'paused'],
+    example: 'healthy',
+  })
+  state!: 'healthy' | 'slow' | 'paused';
+
+  @ApiProperty({
+    description:
+      'While paused: when the cool-down ends and one probe attempt is made (in the past while the probe runs); null otherwise',
+    format: 'date-time',
+    nullable: true,
+    example: null,
+  })
+  pausedUntil!: string | null;
+}
+
 export class WebhookResponse {
   @ApiProperty({
     description: 'Unique webhook identifier (version 4 UUID)',
@@ -131,4 +150,22 @@ export class WebhookResponse {
     example: null,
   })
   disabledReason!: 'gone' | 'failing' | null;
+
+  @ApiProperty({
+    description:
+      'At most this many deliveries per second to this webhook, across all workers; null: no limit',
+    nullable: true,
+    type: 'integer',
+    minimum: 1,
+    maximum: 10_000,
+    example: null,
+  })
+  rateLimit!: number | null;
+
+  @ApiProperty({
+    description: 'Where the webhook stands with the delivery engine (fair delivery)',
+    type: DeliveryHealthResponse,
+    readOnly: true,
+  })
+  deliveryHealth!: DeliveryHealthResponse;
 }

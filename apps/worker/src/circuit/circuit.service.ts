@@ -1,0 +1,148 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '@app/config';
+import { PeriodicTask } from '../maintenance/periodic-task';
+import { WorkerQueues } from '../worker-queues';
+import {
+  CHOOSE_PROBE_SQL,
+  CLOSE_CIRCUIT_SQL,
+  COOLED_DOWN_SQL,
+  DROP_PARKED_SQL,
+  OPEN_CIRCUIT_SQL,
+  RELEASE_PARKED_SQL,
+  SET_SLOW_SQL,
+  STRANDED_SQL,
+} from './circuit.sql';
+
+/** Parked deliveries released per statement when a circuit closes. */
+const RELEASE_CHUNK = 1_000;
+/**
+ * Each further chunk of a released backlog goes on the queue this much later, so a large backlog
+ * enters the shared queue at about a thousand a second instead of all before everyone else's jobs.
+ */
+const RELEASE_SPACING_MS = 1_000;
+/** Cooled-down circuits looked at per pass. */
+const KEEPER_BATCH = 100;
+
+/**
+ * The endpoint circuit (README → Fair delivery): persists the lifecycle's open/close decisions,
+ * releases a closed circuit's parked backlog, and every DELIVERY_SWEEP_INTERVAL sends one probe to
+ * each endpoint whose cool-down has ended. One log line when an endpoint pauses or resumes.
+ */
+@Injectable()
+export class CircuitService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Circuit');
+  private readonly periodic: PeriodicTask;
+  private readonly probeLeaseMs: number;
+
+  constructor(
+    config: AppConfig,
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly queues: WorkerQueues,
+  ) {
+    // As long as a claim: a probe lost with its worker is replaced once its claim has expired.
+    this.probeLeaseMs = 2 * config.delivery.timeoutMs + 5_000;
+    this.periodic = new PeriodicTask(
+      'Circuit keeper',
+      config.delivery.sweepIntervalMs,
+      () => this.probeCooledDown(),
+      this.logger,
+    );
+  }
+
+  onApplicationBootstrap(): void {
+    this.periodic.start();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.periodic.stop();
+  }
+
+  /** Opens a closed circuit, or reopens it after `failedProbe` failed. True when this call did. */
+  async open(
+    webhookId: string,
+    change: { until: Date; pauseCount: number },
+    failedProbe: string | null,
+  ): Promise<boolean> {
+    const rows = await this.dataSource.query<unknown[]>(OPEN_CIRCUIT_SQL, [
+      webhookId,
+      change.until,
+      change.pauseCount,
+      failedProbe,
+    ]);
+    if (rows.length === 0) return false;
+    this.logger.log(
+      `endpoint paused: webhook ${webhookId} until ${change.until.toISOString()} (pause ${change.pauseCount} in a row)`,
+    );
+    return true;
+  }
+
+  /** Closes the circuit and puts its parked deliveries back on the queue. */
+  async close(webhookId: string): Promise<void> {
+    const rows = await this.dataSource.query<unknown[]>(CLOSE_CIRCUIT_SQL, [webhookId]);
+    if (rows.length === 0) return;
+    const released = await this.releaseParked(webhookId);
+    this.logger.log(`endpoint resumed: webhook ${webhookId}, ${released} parked deliveries released`);
+  }
+
+  /** Persists this worker's view of the endpoint's speed when it changes (the API shows it). */
+  async markSlow(webhookId: string, slow: boolean): Promise<void> {
+    await this.dataSource.query(SET_SLOW_SQL, [webhookId, slow ? new Date() : null]);
+  }
+
+  private async releaseParked(webhookId: string): Promise<number> {
+    let released = 0;
+    for (let chunk = 0; ; chunk += 1) {
+      const rows = await this.dataSource.query<Array<{ id: string; nextAttemptAt: Date }>>(
+        RELEASE_PARKED_SQL,
+        [webhookId, RELEASE_CHUNK],
+      );
+      const now = Date.now();
+      const spacing = chunk * RELEASE_SPACING_MS;
+      // Should Redis fail here, the rows are pending and due: the sweeper enqueues them.
+      await this.queues.deliveries.enqueue(
+        rows.map((row) => ({
+          deliveryId: row.id,
+          webhookId,
+          delayMs: Math.max(0, row.nextAttemptAt.getTime() - now) + spacing,
+        })),
+      );
+      released += rows.length;
+      if (rows.length < RELEASE_CHUNK) return released;
+    }
+  }
+
+  /**
+   * One pass of the keeper: probe, close, or (switched off meanwhile) drop what was parked; and
+   * release what a race parked behind a circuit that had just closed.
+   */
+  async probeCooledDown(): Promise<void> {
+    const stranded = await this.dataSource.query<Array<{ id: string; active: boolean }>>(STRANDED_SQL);
+    for (const webhook of stranded) {
+      if (webhook.active) await this.releaseParked(webhook.id);
+      else await this.dataSource.query(DROP_PARKED_SQL, [webhook.id]);
+    }
+    const due = await this.dataSource.query<Array<{ id: string; active: boolean }>>(COOLED_DOWN_SQL, [
+      KEEPER_BATCH,
+      this.probeLeaseMs,
+    ]);
+    for (const webhook of due) {
+      if (!webhook.active) {
+        await this.dataSource.query(DROP_PARKED_SQL, [webhook.id]);
+        continue;
+      }
+      const rows = await this.dataSource.query<Array<{ probeDeliveryId: string | null }>>(CHOOSE_PROBE_SQL, [
+        webhook.id,
+        this.probeLeaseMs,
+      ]);
+      if (rows.length === 0) continue;
+      const probe = rows[0].probeDeliveryId;
+      if (probe === null) {
+        this.logger.log(`endpoint resumed: webhook ${webhook.id}, nothing was waiting`);
+        continue;
+      }
+      await this.queues.deliveries.enqueue([{ deliveryId: probe, webhookId: webhook.id }]);
+    }
+  }
+}

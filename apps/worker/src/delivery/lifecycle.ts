@@ -1,0 +1,225 @@
+import type { DeliveryStatus, DisabledReason } from '@app/database';
+import { BLOCKED_PRIVATE_ADDRESS } from '@app/netguard';
+import { RETRY_AFTER_STATUSES } from './retry-after';
+
+/*
+ * The delivery lifecycle (README → Delivery, → Fair delivery): every rule that turns an attempt's
+ * outcome, or a claimed delivery's circumstances, into what happens next. Pure: the processor
+ * executes the decisions and the SQL only persists them.
+ */
+
+/** How a delivery attempt ended, for `event_api_deliveries_total{outcome}`. */
+export type DeliveryOutcome = 'success' | 'failed_will_retry' | 'failed_final' | 'dropped' | 'blocked';
+
+export interface LifecycleRules {
+  /** Delays before attempts 2, 3, …; the first attempt is immediate. */
+  readonly retryScheduleMs: readonly number[];
+  /** A failure streak older than this disables the webhook as `failing`. */
+  readonly disableAfterMs: number;
+  /** Consecutive unreachable attempts (timeout, connection refused or reset) that pause an endpoint. */
+  readonly circuitThreshold: number;
+  /** First cool-down of a paused endpoint; each failed probe doubles it, up to MAX_COOLDOWN_FACTOR times. */
+  readonly circuitCooldownMs: number;
+}
+
+export const MAX_COOLDOWN_FACTOR = 16;
+
+/** Attempts a webhook gets for one event: the immediate one plus one per scheduled delay. */
+export function maxAttempts(scheduleMs: readonly number[]): number {
+  return scheduleMs.length + 1;
+}
+
+/**
+ * Delay before the next attempt after attempt `failedAttempt` (1-based) failed, or null when no
+ * attempt is left. `scheduleMs[i]` is the delay before attempt i + 2. A 410 is final (the webhook
+ * is disabled), so it gets null too. After a 429/503 with Retry-After the wait is
+ * max(scheduled, Retry-After), capped at twice the scheduled delay so a receiver cannot park us.
+ */
+export function nextRetryDelayMs(
+  failedAttempt: number,
+  scheduleMs: readonly number[],
+  response: { statusCode: number | null; retryAfterMs?: number },
+): number | null {
+  if (!Number.isInteger(failedAttempt) || failedAttempt < 1) {
+    throw new RangeError(`failedAttempt must be a positive integer, got ${failedAttempt}`);
+  }
+  if (response.statusCode === 410) return null;
+  if (failedAttempt > scheduleMs.length) return null;
+  const scheduled = scheduleMs[failedAttempt - 1];
+  const retryAfter = response.retryAfterMs;
+  if (
+    response.statusCode !== null &&
+    RETRY_AFTER_STATUSES.has(response.statusCode) &&
+    retryAfter !== undefined &&
+    Number.isFinite(retryAfter) &&
+    retryAfter > scheduled
+  ) {
+    return Math.min(retryAfter, 2 * scheduled);
+  }
+  return scheduled;
+}
+
+/** The cool-down of the `pauseCount`-th pause in a row (1-based). */
+export function cooldownMs(pauseCount: number, rules: Pick<LifecycleRules, 'circuitCooldownMs'>): number {
+  const factor = Math.min(MAX_COOLDOWN_FACTOR, 2 ** Math.max(0, pauseCount - 1));
+  return rules.circuitCooldownMs * factor;
+}
+
+/** What the endpoint's circuit sees in an outcome. */
+export type OutcomeKind = 'success' | 'gone' | 'unreachable' | 'failed';
+
+export interface AttemptOutcome {
+  statusCode: number | null;
+  error: string | null;
+  retryAfterMs?: number;
+}
+
+/**
+ * `unreachable`: no HTTP response at all (timeout, refused, reset, DNS): what opens the circuit.
+ * A refused private address is a plain failure: the endpoint is not down, it is not allowed.
+ */
+export function outcomeKind(outcome: AttemptOutcome): OutcomeKind {
+  const { statusCode } = outcome;
+  if (statusCode !== null && statusCode >= 200 && statusCode < 300) return 'success';
+  if (statusCode === 410) return 'gone';
+  if (statusCode === null && outcome.error !== BLOCKED_PRIVATE_ADDRESS) return 'unreachable';
+  return 'failed';
+}
+
+/** The webhook as the claim found it. */
+export interface EndpointState {
+  active: boolean;
+  /** Start of the current failure streak, null when the last attempt succeeded. */
+  failingSince: Date | null;
+  /** The circuit is open or half-open (paused_until is set). */
+  paused: boolean;
+  pauseCount: number;
+  /** The delivery that may probe a paused endpoint, if one was chosen. */
+  probeDeliveryId: string | null;
+  /** At most this many attempts per second, across all workers; null: no limit. */
+  rateLimit: number | null;
+}
+
+/** What to do with a claimed delivery before any attempt. */
+export type Admission = 'attempt' | 'throttle' | 'drop' | 'park';
+
+/**
+ * Deleted or deactivated meanwhile: dropped. Paused: parked until the circuit closes, except the
+ * probe and a user's manual redelivery. A webhook with a rateLimit takes a throttle slot first
+ * (`throttle`: unless this attempt already holds one), and waits for it uncounted. Otherwise the
+ * attempt is made.
+ */
+export function beforeAttempt(
+  endpoint: EndpointState,
+  deliveryId: string,
+  manual: boolean,
+  holdsThrottleSlot = false,
+): Admission {
+  if (!endpoint.active) return 'drop';
+  if (endpoint.paused && !manual && endpoint.probeDeliveryId !== deliveryId) return 'park';
+  if (endpoint.rateLimit !== null && !holdsThrottleSlot) return 'throttle';
+  return 'attempt';
+}
+
+export type CircuitChange = { action: 'open'; until: Date; pauseCount: number } | { action: 'close' } | null;
+
+export interface AttemptDecision {
+  success: boolean;
+  kind: OutcomeKind;
+  /** The delivery's new status; undefined leaves it as it is (a manual redelivery). */
+  status?: DeliveryStatus;
+  /** When the next scheduled attempt is due (status pending). */
+  nextAttemptAt?: Date;
+  /** Switch the webhook off, for this reason (its other deliveries are dropped). */
+  disable: DisabledReason | null;
+  circuit: CircuitChange;
+  /** This worker's count of consecutive unreachable attempts to the endpoint, after this one. */
+  unreachableStreak: number;
+  outcome: DeliveryOutcome;
+}
+
+export interface AttemptContext {
+  /** Attempts the delivery had before this one (scheduled and manual). */
+  attemptsBefore: number;
+  /** A user's redelivery: one extra attempt that never touches the schedule. */
+  manual: boolean;
+  /** This attempt is the probe of a paused endpoint. */
+  probe: boolean;
+  endpoint: EndpointState;
+  /** Consecutive unreachable attempts this worker saw before this one. */
+  unreachableStreak: number;
+  now: Date;
+}
+
+/** After one attempt: the delivery's next state, the webhook's fate, and the endpoint's circuit. */
+export function afterAttempt(
+  outcome: AttemptOutcome,
+  context: AttemptContext,
+  rules: LifecycleRules,
+): AttemptDecision {
+  const kind = outcomeKind(outcome);
+  const success = kind === 'success';
+  const { endpoint, now } = context;
+  const unreachableStreak = kind === 'unreachable' ? context.unreachableStreak + 1 : 0;
+
+  let disable: DisabledReason | null = null;
+  if (kind === 'gone') disable = 'gone';
+  else if (
+    !success &&
+    endpoint.failingSince !== null &&
+    endpoint.failingSince.getTime() <= now.getTime() - rules.disableAfterMs
+  ) {
+    disable = 'failing';
+  }
+
+  // Disabling fails this delivery and drops the others (DISABLE_WEBHOOK_SQL, once, whichever
+  // attempt gets there first); the delivery's own state is what it would be without it.
+  let status: DeliveryStatus | undefined;
+  let nextAttemptAt: Date | undefined;
+  if (success) status = 'succeeded';
+  else if (!context.manual) {
+    // The schedule counts the scheduled attempts; this is the next one.
+    const delayMs = nextRetryDelayMs(context.attemptsBefore + 1, rules.retryScheduleMs, outcome);
+    status = delayMs === null ? 'failed' : 'pending';
+    if (delayMs !== null) nextAttemptAt = new Date(now.getTime() + delayMs);
+  }
+
+  return {
+    success,
+    kind,
+    status,
+    nextAttemptAt,
+    disable,
+    circuit: disable === null ? circuitAfter(kind, context, unreachableStreak, rules) : null,
+    unreachableStreak,
+    outcome: success
+      ? 'success'
+      : outcome.error === BLOCKED_PRIVATE_ADDRESS
+        ? 'blocked'
+        : status === 'pending' && disable === null
+          ? 'failed_will_retry'
+          : 'failed_final',
+  };
+}
+
+/**
+ * Any HTTP response closes an open circuit (the endpoint answers; the retry and disable rules deal
+ * with what it answered). A failed probe reopens it for a longer cool-down; `circuitThreshold`
+ * unreachable attempts in a row open a closed one.
+ */
+function circuitAfter(
+  kind: OutcomeKind,
+  context: AttemptContext,
+  unreachableStreak: number,
+  rules: LifecycleRules,
+): CircuitChange {
+  const { endpoint, now } = context;
+  if (kind !== 'unreachable') return endpoint.paused ? { action: 'close' } : null;
+  if (endpoint.paused) {
+    if (!context.probe) return null;
+    const pauseCount = endpoint.pauseCount + 1;
+    return { action: 'open', pauseCount, until: new Date(now.getTime() + cooldownMs(pauseCount, rules)) };
+  }
+  if (unreachableStreak < rules.circuitThreshold) return null;
+  return { action: 'open', pauseCount: 1, until: new Date(now.getTime() + cooldownMs(1, rules)) };
+}

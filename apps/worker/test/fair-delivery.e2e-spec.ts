@@ -1,0 +1,120 @@
+import request from 'supertest';
+import type { EventEnvelope } from '@app/events';
+import { Behaviour, bearer, mintToken, TimedReceiver } from '@app/testing';
+import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
+
+/**
+ * The isolation scenarios of README → Fair delivery, on one worker with the defaults
+ * (DELIVERY_CONCURRENCY=50, DELIVERY_ENDPOINT_CONCURRENCY=10) and a 10 s deadline: while other
+ * tenants' endpoints hang or crawl with a backlog, a healthy tenant's 20 events, published at
+ * 10/s, each arrive within 1 s of being published. Assertions are on the healthy receiver.
+ */
+describe('Fair delivery: a broken endpoint never delays another tenant (e2e)', () => {
+  let pipeline: Pipeline;
+  const receiver = new TimedReceiver();
+  let run = 0;
+
+  beforeAll(async () => {
+    await receiver.start();
+    pipeline = await createPipeline(
+      pipelineEnv('fair', { DELIVERY_TIMEOUT: '10s', DELIVERY_CONCURRENCY: '50' }),
+    );
+  });
+  afterAll(async () => {
+    // Hanging sockets go first, so the worker's in-flight attempts end at once.
+    await receiver.stop();
+    await pipeline.close();
+  });
+
+  /** A tenant of its own (user id = owner of the events) with one webhook on `path`. */
+  async function tenant(path: string, behaviour: Behaviour): Promise<string> {
+    run += 1;
+    const owner = `fair-${run}-${Date.now()}`;
+    receiver.behave(path, behaviour);
+    await request(pipeline.api.http)
+      .post('/webhooks')
+      .set(bearer(mintToken({ sub: owner })))
+      .send({ url: `${receiver.url}${path}`, events: [{ name: 'api.created' }] })
+      .expect(201);
+    return owner;
+  }
+
+  const envelope = (owner: string): EventEnvelope => ({
+    name: 'api.created',
+    user: { id: owner },
+    resourceType: 'Api',
+    resource: { owner },
+    ownerId: owner,
+  });
+
+  async function backlog(owner: string, count: number): Promise<void> {
+    await pipeline.publisher.publishBulk(Array.from({ length: count }, () => envelope(owner)));
+  }
+
+  /** 20 events at 10/s to a healthy endpoint; publish → receipt of each, in ms. */
+  async function healthyLatencies(): Promise<number[]> {
+    const path = `/healthy-${run + 1}`;
+    const owner = await tenant(path, { kind: 'ok' });
+    const published: Array<{ id: string; at: number }> = [];
+    for (let i = 0; i < 20; i += 1) {
+      const at = Date.now();
+      published.push({ id: await pipeline.publisher.publish(envelope(owner)), at });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await waitUntil(
+      async () => receiver.count(path) >= 20,
+      15_000,
+      'the healthy tenant to receive 20 events',
+    );
+    return published.map(({ id, at }) => (receiver.arrivalOf(path, id) as number) - at).sort((a, b) => a - b);
+  }
+
+  const median = (sorted: number[]) => sorted[Math.floor(sorted.length / 2)];
+
+  it('idle: the reference figures', async () => {
+    const latencies = await healthyLatencies();
+    expect(latencies).toHaveLength(20);
+    expect(latencies[19]).toBeLessThan(1_000);
+  });
+
+  it('one endpoint hangs with 400 events queued for it', async () => {
+    const bad = await tenant('/hang', { kind: 'hang' });
+    await backlog(bad, 400);
+    await waitUntil(async () => receiver.count('/hang') >= 1, 10_000, 'the hanging endpoint to be tried');
+    const latencies = await healthyLatencies();
+    expect(latencies[19]).toBeLessThanOrEqual(1_000);
+    expect(median(latencies)).toBeLessThan(250);
+    // The hanging endpoint holds a few slots, not the worker: at most its cap, never its backlog.
+    expect(receiver.count('/hang')).toBeLessThanOrEqual(10);
+  }, 45_000);
+
+  it('one endpoint answers every request after 2 s, with 200 events queued', async () => {
+    const slow = await tenant('/slow', { kind: 'delay', ms: 2_000 });
+    await backlog(slow, 200);
+    const latencies = await healthyLatencies();
+    expect(latencies[19]).toBeLessThanOrEqual(1_000);
+    expect(median(latencies)).toBeLessThan(250);
+    // Still served at its own pace, not starved: ten more within a few seconds.
+    const served = receiver.count('/slow');
+    await waitUntil(
+      async () => receiver.count('/slow') >= served + 10,
+      15_000,
+      'the slow endpoint to be served',
+    );
+  }, 45_000);
+
+  it('twenty tenants’ endpoints hang at once, 30 events each: every one is tried, none delays the healthy tenant', async () => {
+    const paths = Array.from({ length: 20 }, (_, i) => `/hang-${i}`);
+    const owners = [];
+    for (const path of paths) owners.push(await tenant(path, { kind: 'hang' }));
+    await Promise.all(owners.map((owner) => backlog(owner, 30)));
+    const latencies = await healthyLatencies();
+    expect(latencies[19]).toBeLessThanOrEqual(1_000);
+    expect(median(latencies)).toBeLessThan(250);
+    await waitUntil(
+      async () => paths.every((path) => receiver.count(path) >= 1),
+      5_000,
+      'every hanging endpoint to be tried',
+    );
+  }, 45_000);
+});
