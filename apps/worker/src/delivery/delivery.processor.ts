@@ -99,13 +99,13 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
         return entries.map(() => undefined);
       },
     });
-    // Consumers for the leases in flight (up to 2 × concurrency while hanging attempts overflow the
-    // slow share), the requests waiting in memory (up to concurrency), and one more that is always
-    // free to take the next job and place it (with the waiters full, it is deferred at once).
+    // Consumers for the leases in flight (up to 1.5 × concurrency: the fast lane and the slow
+    // share), and half the concurrency again for jobs waiting in memory for a slot; when all are
+    // busy nothing more is taken from the queue, which is where a backlog waits best.
     this.worker = new Worker(
       QueueName.Deliveries,
       (job: DeliveryJob, token?: string) => this.process(job, token),
-      consumerOptions(config, QueueName.Deliveries, 3 * delivery.concurrency + 1),
+      consumerOptions(config, QueueName.Deliveries, 2 * delivery.concurrency + 1),
     );
     this.worker.on('error', (error) => this.logger.warn(`deliveries consumer: ${error.message}`));
     // A failed job here is a bug or an outage, never a receiver's fault: the sweeper retries it.
@@ -182,6 +182,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     const { deliveryId } = job.data;
     const claimed = await this.claims.add(deliveryId);
     if (!claimed) return { delayTo: await this.dueLater(deliveryId) };
+    this.scheduler.setPaused(claimed.webhookId, claimed.paused);
     const holdsSlot = job.data.throttleSlotFor === claimed.attempts;
     const admission = beforeAttempt(claimed, deliveryId, false, holdsSlot);
     if (admission === 'drop' || admission === 'park') {
@@ -335,8 +336,10 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     try {
       if (change?.action === 'open') {
         const failedProbe = delivery.paused ? delivery.deliveryId : null;
+        this.scheduler.setPaused(delivery.webhookId, true);
         await this.circuit.open(delivery.webhookId, change, failedProbe);
       } else if (change?.action === 'close') {
+        this.scheduler.setPaused(delivery.webhookId, false);
         await this.circuit.close(delivery.webhookId);
       }
     } catch (error) {

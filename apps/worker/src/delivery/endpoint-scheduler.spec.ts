@@ -85,19 +85,32 @@ describe('EndpointScheduler', () => {
     s.close();
   });
 
-  it('spreads a burst to a healthy endpoint over about a second at most, a guess before its first answer', async () => {
-    const { scheduler: s } = scheduler({ endpointConcurrency: 1 });
+  it('lets a healthy endpoint at its cap keep as many waiting as in flight; defers the rest at its pace', async () => {
+    const { scheduler: s } = scheduler({ endpointConcurrency: 1, concurrency: 20 });
     await known(s, 'a', { durationMs: 5, kind: 'success', unreachableStreak: 0 });
     await lease(s, 'a');
-    void s.acquire('a');
+    expect(await settled(s.acquire('a'))).toBeUndefined();
+    expect(s.waitingInMemory()).toBe(1);
     const waits = [];
     for (let i = 0; i < 500; i += 1) waits.push(((await s.acquire('a')) as Deferral).waitMs);
+    // 5 ms a slot: the 500 are spread over 2.5 s, none polled sooner than 100 ms.
     expect(waits[0]).toBe(100);
-    expect(Math.max(...waits)).toBeLessThanOrEqual(1_010);
-    // Before any answer: 20 ms assumed, not the deadline.
+    expect(waits[499]).toBeGreaterThanOrEqual(2_500);
+    expect(waits[499]).toBeLessThan(2_600);
+    // Before any answer: one waiter, then 20 ms a slot assumed, not the deadline.
     await lease(s, 'new');
     void s.acquire('new');
     expect(await s.acquire('new')).toEqual({ reason: 'endpoint_cap', waitMs: 100 });
+    s.close();
+  });
+
+  it('waits for a full fast lane in memory, however many wait', async () => {
+    const { scheduler: s } = scheduler({ concurrency: 4, endpointConcurrency: 10 });
+    for (const id of ['a', 'b', 'c', 'd']) await known(s, id);
+    for (const id of ['a', 'b', 'c', 'd']) await lease(s, id);
+    const waiting = Array.from({ length: 30 }, (_, i) => s.acquire(`w-${i}`));
+    expect(await settled(Promise.race(waiting))).toBeUndefined();
+    expect(s.waitingInMemory()).toBe(30);
     s.close();
   });
 
@@ -137,7 +150,7 @@ describe('EndpointScheduler', () => {
     s.close();
   });
 
-  it('hanging attempts that began fast never take the total beyond twice the concurrency', async () => {
+  it('hanging attempts that began fast never take the total beyond the concurrency plus the slow share', async () => {
     const { scheduler: s, clock } = scheduler();
     for (let round = 0; round < 4; round += 1) {
       for (let i = 0; i < 10; i += 1) {
@@ -147,9 +160,22 @@ describe('EndpointScheduler', () => {
       clock.now += 501;
     }
     const { fast, slow } = s.inFlight();
-    expect(fast + slow).toBe(20);
+    expect(fast + slow).toBe(15);
     expect(await settled(s.acquire('one-more'))).toBeUndefined();
     expect(s.inFlight()).toEqual({ fast, slow });
+    s.close();
+  });
+
+  it("takes no slot for a paused endpoint's deliveries (they are parked), and counts again once it resumes", async () => {
+    const { scheduler: s } = scheduler({ endpointConcurrency: 1 });
+    s.setPaused('p', true);
+    const leases = await Promise.all([1, 2, 3].map(() => lease(s, 'p')));
+    expect(leases.map((l) => l.counted)).toEqual([false, false, false]);
+    expect(s.inFlight()).toEqual({ fast: 0, slow: 0 });
+    for (const l of leases) s.release(l);
+    s.setPaused('p', false);
+    expect((await lease(s, 'p')).counted).toBe(true);
+    expect(await settled(s.acquire('p'))).toBeUndefined();
     s.close();
   });
 

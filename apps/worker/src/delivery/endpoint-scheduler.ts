@@ -3,15 +3,18 @@ import type { OutcomeKind } from './lifecycle';
 /*
  * Fair delivery inside one worker process (README → Fair delivery). Every attempt needs a lease:
  * - at most `endpointConcurrency` in flight per webhook (one while the webhook has not answered
- *   this worker yet, so a crowd of new endpoints that hang cannot fill the worker);
+ *   this worker yet, so a crowd of new endpoints that hang cannot fill the worker); none while its
+ *   circuit is open: its deliveries are parked, which needs no slot;
  * - two lanes: `fast` for endpoints that answer quickly and last succeeded, `slow` for the rest.
  *   An attempt in flight longer than `slowAfterMs` counts as slow, whatever lane it began in. Slow
  *   attempts hold at most `slowShare` of the `concurrency`; fast ones may use all of it, minus what
  *   slow ones hold within their share, so healthy and new endpoints always have capacity. Hanging
- *   attempts that began fast can take the total above `concurrency`, at most to twice it.
+ *   attempts that began fast can take the total above `concurrency`, at most to 1.5 times it.
  * A request that cannot have a lease now either waits here a short while (a healthy endpoint at its
- * cap, or a full fast lane: a slot frees within milliseconds) or is told how long to wait elsewhere
- * (a delayed job): an estimate from the endpoint's pace, so a backlog is taken up about once per
+ * cap, or a full fast lane: a slot frees within milliseconds; the consumers of the queue bound how
+ * many wait, so when all are busy nothing more is taken) or is told how long to wait elsewhere (a
+ * delayed job): slow and failing endpoints, and a healthy one's backlog beyond what may wait here,
+ * get their next expected slot from the endpoint's pace, so a backlog is taken up about once per
  * slot rather than polled.
  */
 
@@ -22,6 +25,8 @@ export interface Lease {
   readonly webhookId: string;
   readonly lane: Lane;
   readonly startedAt: number;
+  /** False for a paused endpoint's delivery: it is parked, or is the probe, and takes no slot. */
+  readonly counted: boolean;
 }
 
 export interface AttemptResult {
@@ -58,8 +63,6 @@ const MIN_DEFERRAL_MS = 100;
 const EWMA_WEIGHT = 0.3;
 /** The answer time assumed for an endpoint that has not answered yet (it is not slow so far). */
 const FAST_GUESS_MS = 20;
-/** How far ahead a healthy endpoint's deferred deliveries are spread at most. */
-const FAST_HORIZON_MS = 1_000;
 
 class Endpoint {
   inFlight = new Set<Lease>();
@@ -68,6 +71,8 @@ class Endpoint {
   failing = false;
   avgMs: number | undefined;
   unreachableStreak = 0;
+  /** Its circuit is open, as this worker last saw: its deliveries are parked, needing no slot. */
+  paused = false;
   /** What was last persisted for the API (webhooks.slow_since); unknown until the first attempt. */
   reportedSlow: boolean | undefined;
   /** Virtual clock of deferred requests: each one is handed the next expected free slot. */
@@ -114,8 +119,10 @@ export class EndpointScheduler {
    */
   release(lease: Lease, result?: AttemptResult): 'slow' | 'healthy' | undefined {
     const endpoint = this.endpoints.get(lease.webhookId);
-    if (lease.lane === 'fast') this.fastLeases.delete(lease);
-    else this.slowLeases -= 1;
+    if (lease.counted) {
+      if (lease.lane === 'fast') this.fastLeases.delete(lease);
+      else this.slowLeases -= 1;
+    }
     let change: 'slow' | 'healthy' | undefined;
     if (endpoint) {
       endpoint.inFlight.delete(lease);
@@ -123,6 +130,16 @@ export class EndpointScheduler {
     }
     this.pump();
     return change;
+  }
+
+  /**
+   * What this worker knows of the endpoint's circuit (from a claim, or a circuit it changed): while
+   * it is open, its deliveries get a lease that takes no slot, since they are only parked (or one of
+   * them probes), so a parked backlog never queues for the endpoint's cap.
+   */
+  setPaused(webhookId: string, paused: boolean): void {
+    const endpoint = paused ? this.endpoint(webhookId) : this.endpoints.get(webhookId);
+    if (endpoint) endpoint.paused = paused;
   }
 
   /** Consecutive unreachable attempts this worker saw to the webhook. */
@@ -179,21 +196,12 @@ export class EndpointScheduler {
 
   private tryLease(webhookId: string): Lease | WaitReason {
     const endpoint = this.endpoint(webhookId);
-    const limit = endpoint.known
-      ? this.options.endpointConcurrency
-      : Math.min(this.options.endpointConcurrency, PROBATION_CONCURRENCY);
-    if (endpoint.inFlight.size >= limit) return 'endpoint_cap';
+    if (endpoint.paused) return { webhookId, lane: 'slow', startedAt: this.now(), counted: false };
+    if (endpoint.inFlight.size >= this.limit(endpoint)) return 'endpoint_cap';
     const lane: Lane = endpoint.failing || this.slowEndpoint(endpoint) ? 'slow' : 'fast';
-    const { fast, slow } = this.inFlight();
-    const { concurrency } = this.options;
-    // Attempts that began fast and hang beyond the slow share do not shrink the fast lane, but all
-    // together stay within twice the concurrency (the worker keeps consumers to place other jobs).
-    const room =
-      lane === 'fast'
-        ? fast + Math.min(slow, this.slowShare) < concurrency && fast + slow < 2 * concurrency
-        : slow < this.slowShare && fast + slow < concurrency;
-    if (!room) return 'lane_full';
-    const lease: Lease = { webhookId, lane, startedAt: this.now() };
+    if (!this.laneHasRoom(lane)) return 'lane_full';
+    const lease: Lease = { webhookId, lane, startedAt: this.now(), counted: true };
+    if (endpoint.inFlight.size === 0) endpoint.nextSlotAt = 0;
     endpoint.inFlight.add(lease);
     if (lane === 'fast') this.fastLeases.add(lease);
     else this.slowLeases += 1;
@@ -201,15 +209,17 @@ export class EndpointScheduler {
   }
 
   /**
-   * Only where a slot is expected within milliseconds: an endpoint neither slow nor failing, a
-   * bounded queue (one waiter while the endpoint is on probation).
+   * Only where a slot is expected within milliseconds: an endpoint neither slow nor failing. A full
+   * fast lane is waited for whatever the number (the consumers bound it); an endpoint's own cap by as
+   * many as it may have in flight (one while on probation), so one tenant's burst cannot hold the
+   * consumers that would take other tenants' jobs.
    */
   private mayWaitInMemory(webhookId: string, reason: WaitReason): boolean {
     const endpoint = this.endpoint(webhookId);
     if (!this.mayWait(endpoint)) return false;
-    if (this.waiters.length >= this.options.concurrency) return false;
+    if (reason === 'lane_full') return true;
     const limit = endpoint.known ? this.options.endpointConcurrency : PROBATION_CONCURRENCY;
-    return reason === 'lane_full' || endpoint.waiting < limit;
+    return endpoint.waiting < limit;
   }
 
   private mayWait(endpoint: Endpoint): boolean {
@@ -217,16 +227,21 @@ export class EndpointScheduler {
   }
 
   /**
-   * Hands freed slots to waiters in arrival order; those that waited too long, or whose endpoint
-   * turned out slow or failing meanwhile, are deferred.
+   * Hands freed slots to waiters in arrival order. After a release it looks only while some lane
+   * has room (usually one grant fills it again), so a long line costs little per attempt; the timer
+   * (`sweep`) also defers the waiters that waited too long, or whose endpoint turned out slow or
+   * failing meanwhile.
    */
-  private pump(): void {
+  private pump(sweep = false): void {
     const now = this.now();
     for (let index = 0; index < this.waiters.length;) {
+      if (!sweep && !this.hasRoom()) break;
       const waiter = this.waiters[index];
       const result = this.tryLease(waiter.webhookId);
       const expired =
-        now - waiter.since >= this.options.maxMemoryWaitMs || !this.mayWait(this.endpoint(waiter.webhookId));
+        sweep &&
+        (now - waiter.since >= this.options.maxMemoryWaitMs ||
+          !this.mayWait(this.endpoint(waiter.webhookId)));
       if (typeof result !== 'string' || expired) {
         this.waiters.splice(index, 1);
         this.endpoint(waiter.webhookId).waiting -= 1;
@@ -241,11 +256,29 @@ export class EndpointScheduler {
     }
   }
 
+  /** Whether either lane could take one more attempt now (endpoint caps aside). */
+  private hasRoom(): boolean {
+    return this.laneHasRoom('fast') || this.laneHasRoom('slow');
+  }
+
+  /**
+   * Attempts that began fast and hang beyond the slow share do not shrink the fast lane, but all
+   * together stay within the concurrency plus the slow share (the worker keeps consumers to take
+   * and place other jobs).
+   */
+  private laneHasRoom(lane: Lane): boolean {
+    const { fast, slow } = this.inFlight();
+    const { concurrency } = this.options;
+    return lane === 'fast'
+      ? fast + Math.min(slow, this.slowShare) < concurrency && fast + slow < concurrency + this.slowShare
+      : slow < this.slowShare && fast + slow < concurrency;
+  }
+
   /** Slots also free by ageing (a hanging fast attempt turns slow) and waits expire: look again. */
   private armTimer(): void {
     if (this.timer) return;
     const period = Math.max(10, Math.min(100, this.options.maxMemoryWaitMs / 4));
-    this.timer = setInterval(() => this.pump(), period);
+    this.timer = setInterval(() => this.pump(true), period);
     this.timer.unref();
   }
 
@@ -253,21 +286,24 @@ export class EndpointScheduler {
    * The endpoint's next expected free slot, one `pace / endpointConcurrency` after the previous
    * deferral's: a backlog of N is spread over N slots instead of all waking at once. The pace of a
    * slow endpoint is at least half the deadline; a fast one's is its average (a guess of
-   * FAST_GUESS_MS before its first answer), and its horizon is capped, so a burst to a healthy
-   * endpoint, or an estimate left over from a slow spell, never parks anything for long: a job
-   * woken too early is deferred once more.
+   * FAST_GUESS_MS before its first answer). The clock starts afresh whenever the endpoint has
+   * nothing in flight, so an estimate from a slow spell does not outlive it.
    */
   private defer(webhookId: string, reason: WaitReason): Deferral {
     const endpoint = this.endpoint(webhookId);
     const now = this.now();
-    const slow = this.slowEndpoint(endpoint);
-    const pace = slow
+    const pace = this.slowEndpoint(endpoint)
       ? Math.max(endpoint.avgMs ?? 0, this.options.timeoutMs / 2)
       : (endpoint.avgMs ?? FAST_GUESS_MS);
-    const slotMs = pace / this.options.endpointConcurrency;
-    const from = slow ? endpoint.nextSlotAt : Math.min(endpoint.nextSlotAt, now + FAST_HORIZON_MS);
-    endpoint.nextSlotAt = Math.max(now, from) + slotMs;
+    endpoint.nextSlotAt = Math.max(now, endpoint.nextSlotAt) + pace / this.limit(endpoint);
     return { reason, waitMs: Math.max(MIN_DEFERRAL_MS, Math.ceil(endpoint.nextSlotAt - now)) };
+  }
+
+  /** In-flight attempts the endpoint may have: one until it has answered this worker once. */
+  private limit(endpoint: Endpoint): number {
+    return endpoint.known
+      ? this.options.endpointConcurrency
+      : Math.min(this.options.endpointConcurrency, PROBATION_CONCURRENCY);
   }
 
   private slowEndpoint(endpoint: Endpoint): boolean {
