@@ -283,6 +283,9 @@ describe('Reliability under faults', () => {
     const hostile = ['hang-0', 'hang-1', 'hang-2', 'reset-0', 'reset-1', 'reset-2'].map(
       (k) => `/tenants-${k}`,
     );
+    const began = Date.now();
+    const phase = (what: string) =>
+      process.stdout.write(`hostile tenants: ${what} after ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
     const paths = ['/tenants-ok-0', ...hostile];
     const webhookIds = await s.createWebhooks(paths.map((path) => `${receiver.url}${path}`));
     const running = await worker(s.env);
@@ -313,11 +316,13 @@ describe('Reliability under faults', () => {
     const healthy = [...publishedAt].map(([id, at]) => (arrivals.get(`/tenants-ok-0 ${id}`) as number) - at);
     healthy.sort((a, b) => a - b);
 
+    phase('all six paused, the healthy tenant served');
     running.child.kill('SIGKILL');
     await running.exited;
     await worker(s.env);
     recovered = true;
     await everySucceeded(s, expected.size);
+    phase('every delivery succeeded');
     const { lost, line } = report('hostile tenants', expected, received('tenants'));
     process.stdout.write(
       `hostile tenants: healthy tenant publish → receipt p50 ${healthy[49]} ms, max ${healthy[99]} ms\n`,

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import type { EventEnvelope } from '@app/events';
 import { Behaviour, bearer, mintToken, TimedReceiver } from '@app/testing';
+import { WorkerMetrics } from '../src/metrics/worker-metrics';
 import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
 /**
@@ -77,10 +78,16 @@ describe('Fair delivery: a broken endpoint never delays another tenant (e2e)', (
 
   const median = (sorted: number[]) => sorted[Math.floor(sorted.length / 2)];
 
-  it('idle: the reference figures', async () => {
+  it('idle: the reference figures; first attempts are made by the fan-out’s worker, with no delivery job', async () => {
     const latencies = await healthyLatencies();
     expect(latencies).toHaveLength(20);
     expect(latencies[19]).toBeLessThan(1_000);
+    const metrics = await pipeline.worker.app
+      .get(WorkerMetrics)
+      .registry.getSingleMetric('event_api_first_attempts_total')
+      ?.get();
+    const inProcess = metrics?.values.find((value) => value.labels.path === 'in_process')?.value ?? 0;
+    expect(inProcess).toBeGreaterThanOrEqual(20);
   });
 
   it('one endpoint hangs with 400 events queued for it', async () => {

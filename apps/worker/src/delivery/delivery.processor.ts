@@ -1,21 +1,18 @@
-import { randomUUID } from 'node:crypto';
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
-import type { Logger as PinoLogger } from 'pino';
 import { Batcher } from '@app/batching';
 import { AppConfig } from '@app/config';
-import { createLogger } from '@app/logging';
-import { closeBullClient, DeliveryJobData, DeliveryJobName, QueueName } from '@app/queue';
+import { closeBullClient, DeliveryJobData, DeliveryJobName, DeliveryToSend, QueueName } from '@app/queue';
 import { consumerOptions } from '../bullmq-options';
 import { CircuitService } from '../circuit/circuit.service';
 import { OutboxRelay } from '../maintenance/outbox-relay';
 import { WorkerMetrics } from '../metrics/worker-metrics';
-import { buildDeliveryRequest } from './delivery-request';
-import { AttemptRecord, ClaimedDelivery, DeliveryStore, RecordedAttempt, SetAside } from './delivery.store';
-import { AttemptResult, EndpointScheduler, Lease } from './endpoint-scheduler';
+import { WorkerQueues } from '../worker-queues';
+import { AttemptMade, AttemptRunner } from './attempt-runner';
+import { ClaimedDelivery, DeliveryStore, SetAside } from './delivery.store';
+import { EndpointScheduler, Lease } from './endpoint-scheduler';
 import { EventBodies } from './event-bodies';
-import { HttpSender } from './http-sender';
-import { afterAttempt, AttemptDecision, beforeAttempt, LifecycleRules } from './lifecycle';
+import { beforeAttempt } from './lifecycle';
 import { Throttle } from './throttle';
 
 type DeliveryJob = Job<DeliveryJobData, unknown, DeliveryJobName>;
@@ -27,11 +24,6 @@ const SLOW_AFTER_MS = 500;
 /** Longest wait in memory for a slot before a delivery is deferred as a delayed job instead. */
 const MAX_MEMORY_WAIT_MS = 1_000;
 
-interface AttemptMade extends AttemptResult {
-  /** When the next scheduled attempt is due, if there is one to remind the queue of. */
-  retryAt?: Date;
-}
-
 /**
  * Consumes the `deliveries` queue: one signed HTTP attempt per job run, recorded in PostgreSQL.
  * Each job first gets a lease from the fair scheduler; a job that cannot have one now goes back to
@@ -40,33 +32,26 @@ interface AttemptMade extends AttemptResult {
 @Injectable()
 export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryProcessor.name);
-  private readonly attemptLog: PinoLogger;
   private readonly worker: Worker<DeliveryJobData, unknown, DeliveryJobName>;
-  private readonly sender: HttpSender;
   readonly scheduler: EndpointScheduler;
-  private readonly rules: LifecycleRules;
+  private readonly runner: AttemptRunner;
   private readonly claimMs: number;
   private readonly claims: Batcher<string, ClaimedDelivery | undefined>;
-  private readonly records: Batcher<AttemptRecord, RecordedAttempt>;
   private readonly setAside: Batcher<SetAside, void>;
+  /** First attempts made here for the fan-out, not as jobs: shutdown waits for them. */
+  private readonly inProcess = new Set<Promise<void>>();
 
   constructor(
-    private readonly config: AppConfig,
+    config: AppConfig,
     private readonly store: DeliveryStore,
-    private readonly events: EventBodies,
-    private readonly outbox: OutboxRelay,
+    events: EventBodies,
+    outbox: OutboxRelay,
     private readonly circuit: CircuitService,
     private readonly throttle: Throttle,
+    private readonly queues: WorkerQueues,
     private readonly metrics: WorkerMetrics,
   ) {
     const { delivery } = config;
-    this.attemptLog = createLogger(config.logLevel, 'event-api-worker');
-    this.sender = new HttpSender({
-      timeoutMs: delivery.timeoutMs,
-      allowPrivateNetworks: delivery.allowPrivateNetworks,
-      connectionsPerOrigin: delivery.concurrency,
-      proxyUrl: delivery.proxyUrl,
-    });
     this.scheduler = new EndpointScheduler({
       concurrency: delivery.concurrency,
       endpointConcurrency: delivery.endpointConcurrency,
@@ -75,22 +60,21 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
       maxMemoryWaitMs: MAX_MEMORY_WAIT_MS,
     });
     metrics.watchScheduler(this.scheduler);
-    this.rules = {
-      retryScheduleMs: delivery.retryScheduleMs,
-      disableAfterMs: config.webhookDisableAfterMs,
-      circuitThreshold: delivery.circuitThreshold,
-      circuitCooldownMs: delivery.circuitCooldownMs,
-    };
+    this.runner = new AttemptRunner({
+      config,
+      store,
+      events,
+      outbox,
+      circuit,
+      metrics,
+      scheduler: this.scheduler,
+      batch: BATCH,
+    });
     this.claimMs = 2 * delivery.timeoutMs + 5_000;
     this.claims = new Batcher({
       ...BATCH,
       run: (ids) => store.claim(ids, this.claimMs),
       onBatch: (size) => metrics.batchSize.observe({ batch: 'claim' }, size),
-    });
-    this.records = new Batcher({
-      ...BATCH,
-      run: (records) => store.recordAttempts(records),
-      onBatch: (size) => metrics.batchSize.observe({ batch: 'record' }, size),
     });
     this.setAside = new Batcher({
       ...BATCH,
@@ -126,8 +110,8 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     // Requests waiting in memory for a slot go back to the queue as delayed jobs.
     this.scheduler.close();
     await closeBullClient(this.worker);
-    await Promise.all([this.claims.close(), this.records.close(), this.setAside.close()]);
-    await this.sender.close();
+    await Promise.allSettled([...this.inProcess]);
+    await Promise.all([this.claims.close(), this.setAside.close(), this.runner.close()]);
   }
 
   async process(job: DeliveryJob, token?: string): Promise<void> {
@@ -170,6 +154,66 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     if (delayTo) await this.delayUntil(job, token, delayTo);
   }
 
+  /**
+   * Fewer hops (README → Performance): the fan-out hands its new deliveries here. Each one whose
+   * webhook has a slot free right now is claimed and attempted in this process, with no delivery job
+   * (its retries, if any, go through the queue); the others are returned, to be enqueued as jobs.
+   * Nothing waits here: what cannot start now stays in the queue, so the fan-out holds no more in
+   * memory than can be sent. Should this process die meanwhile, the rows are in PostgreSQL and the
+   * sweeper enqueues them once their claim has expired.
+   */
+  takeFirstAttempts(deliveries: readonly DeliveryToSend[]): DeliveryToSend[] {
+    const toQueue: DeliveryToSend[] = [];
+    for (const delivery of deliveries) {
+      const lease = this.scheduler.tryAcquireNow(delivery.webhookId);
+      if (!lease) {
+        toQueue.push(delivery);
+        continue;
+      }
+      const run: Promise<void> = this.firstAttempt(delivery, lease).finally(() => this.inProcess.delete(run));
+      this.inProcess.add(run);
+    }
+    this.metrics.firstAttempts.inc({ path: 'in_process' }, deliveries.length - toQueue.length);
+    this.metrics.firstAttempts.inc({ path: 'queued' }, toQueue.length);
+    return toQueue;
+  }
+
+  private async firstAttempt(delivery: DeliveryToSend, lease: Lease): Promise<void> {
+    let made: AttemptMade | undefined;
+    try {
+      const claimed = await this.claims.add(delivery.deliveryId);
+      // Taken by a job meanwhile (the sweeper's), or already done: nothing for us to do.
+      if (!claimed) return;
+      this.scheduler.setPaused(claimed.webhookId, claimed.paused);
+      const admission = beforeAttempt(claimed, delivery.deliveryId, false);
+      if (admission === 'drop' || admission === 'park') {
+        await this.setAside.add({
+          deliveryId: delivery.deliveryId,
+          status: admission === 'drop' ? 'dropped' : 'paused',
+        });
+        if (admission === 'drop') this.metrics.deliveries.inc({ outcome: 'dropped' });
+        else this.metrics.deferred.inc({ reason: 'paused' });
+        return;
+      }
+      if (admission === 'throttle') {
+        // A throttled webhook's deliveries take their slots through the queue, as jobs.
+        await this.setAside.add({ deliveryId: delivery.deliveryId, status: 'pending' });
+        await this.queues.deliveries.enqueue([delivery]);
+        return;
+      }
+      made = await this.runner.attempt(claimed, false);
+      if (made?.retryAt) {
+        await this.queues.deliveries.enqueue([{ ...delivery, delayMs: made.retryAt.getTime() - Date.now() }]);
+      }
+    } catch (error) {
+      this.logger.warn(
+        `first attempt of delivery ${delivery.deliveryId} left to the sweeper: ${(error as Error).message}`,
+      );
+    } finally {
+      this.release(lease, made);
+    }
+  }
+
   private release(lease: Lease, made: AttemptMade | undefined): void {
     const change = this.scheduler.release(lease, made);
     if (change === undefined) return;
@@ -198,7 +242,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
         return { delayTo: slotAt };
       }
     }
-    const made = await this.attempt(claimed, false);
+    const made = await this.runner.attempt(claimed, false);
     // PostgreSQL already holds next_attempt_at; the delayed job is only the reminder.
     return { made, delayTo: made?.retryAt };
   }
@@ -252,123 +296,6 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
       const slotAt = await this.throttleSlot(job, current, -1);
       if (slotAt) return { delayTo: slotAt };
     }
-    return { made: await this.attempt(current, true) };
-  }
-
-  private async attempt(delivery: ClaimedDelivery, manual: boolean): Promise<AttemptMade | undefined> {
-    const event = await this.events.get(delivery.eventId);
-    // The event row goes only with its deliveries (retention): nothing left to send.
-    if (!event) return undefined;
-    const attemptId = randomUUID();
-    const request = buildDeliveryRequest({
-      url: delivery.url,
-      eventId: delivery.eventId,
-      eventName: event.name,
-      eventBody: event.body,
-      attemptId,
-      secrets: delivery.secrets,
-    });
-    const result = await this.sender.send(delivery.url, request.body, request.headers);
-    const decision = afterAttempt(
-      result,
-      {
-        attemptsBefore: delivery.attempts,
-        manual,
-        probe: !manual && delivery.probeDeliveryId === delivery.deliveryId,
-        endpoint: delivery,
-        unreachableStreak: this.scheduler.unreachableStreak(delivery.webhookId),
-        now: new Date(),
-      },
-      this.rules,
-    );
-    const record: AttemptRecord = {
-      attemptId,
-      deliveryId: delivery.deliveryId,
-      webhookId: delivery.webhookId,
-      eventId: delivery.eventId,
-      eventName: event.name,
-      success: decision.success,
-      statusCode: result.statusCode,
-      response: result.response,
-      error: result.error,
-      durationMs: result.durationMs,
-      status: decision.status,
-      nextAttemptAt: decision.nextAttemptAt,
-      manual,
-    };
-    const recorded = await this.record(record);
-    // The delivery is gone (its webhook was deleted meanwhile): nothing else to decide on.
-    const exists = recorded.attempt !== null;
-    const disabled =
-      exists &&
-      decision.disable !== null &&
-      (await this.store.disableWebhook(record, decision.disable, delivery.failingSince));
-    if (exists && decision.circuit) await this.applyCircuit(delivery, decision);
-    this.count(decision, result.durationMs, disabled);
-    this.attemptLog.info(
-      {
-        deliveryId: delivery.deliveryId,
-        attemptId,
-        eventId: delivery.eventId,
-        webhookId: delivery.webhookId,
-        attempt: recorded.attempt ?? undefined,
-        success: decision.success,
-        statusCode: result.statusCode,
-        error: result.error ?? undefined,
-        durationMs: result.durationMs,
-        nextAttemptAt: decision.nextAttemptAt?.toISOString(),
-        disabled: disabled || undefined,
-      },
-      'delivery attempt',
-    );
-    if (disabled) this.outbox.kick();
-    return {
-      durationMs: result.durationMs,
-      kind: decision.kind,
-      unreachableStreak: decision.unreachableStreak,
-      retryAt: disabled || !exists ? undefined : decision.nextAttemptAt,
-    };
-  }
-
-  /** Circuit changes are persisted best-effort: the next attempt's decision repeats a lost one. */
-  private async applyCircuit(delivery: ClaimedDelivery, decision: AttemptDecision): Promise<void> {
-    const change = decision.circuit;
-    try {
-      if (change?.action === 'open') {
-        const failedProbe = delivery.paused ? delivery.deliveryId : null;
-        this.scheduler.setPaused(delivery.webhookId, true);
-        await this.circuit.open(delivery.webhookId, change, failedProbe);
-      } else if (change?.action === 'close') {
-        this.scheduler.setPaused(delivery.webhookId, false);
-        await this.circuit.close(delivery.webhookId);
-      }
-    } catch (error) {
-      this.logger.warn(`circuit of webhook ${delivery.webhookId} not updated: ${(error as Error).message}`);
-    }
-  }
-
-  private count(decision: AttemptDecision, durationMs: number, disabled: boolean): void {
-    this.metrics.deliveries.inc({ outcome: decision.outcome });
-    this.metrics.attemptDuration.observe(durationMs / 1000);
-    if (disabled && decision.disable) this.metrics.disabled.inc({ reason: decision.disable });
-  }
-
-  /**
-   * Scheduled attempts go through the group commit. A manual one is recorded alone: two records of
-   * one delivery in one statement would update its row once and share an attempt number.
-   * If a record is refused, it is tried once more without the response body, so no response can
-   * keep an attempt from being counted (and its delivery re-sent without end).
-   */
-  private async record(record: AttemptRecord): Promise<RecordedAttempt> {
-    const save = (r: AttemptRecord) =>
-      r.manual ? this.store.recordAttempts([r]).then((rows) => rows[0]) : this.records.add(r);
-    try {
-      return await save(record);
-    } catch (error) {
-      this.logger.warn(
-        `attempt ${record.attemptId} recorded without its response: ${(error as Error).message}`,
-      );
-      return save({ ...record, response: '' });
-    }
+    return { made: await this.runner.attempt(current, true) };
   }
 }

@@ -112,6 +112,12 @@ export class EndpointScheduler {
     });
   }
 
+  /** A lease only if one is free right now (no waiting, no deferral): for first attempts in-process. */
+  tryAcquireNow(webhookId: string): Lease | undefined {
+    const result = this.tryLease(webhookId);
+    return typeof result === 'string' ? undefined : result;
+  }
+
   /**
    * The lease is given back; after an attempt (`result`) the endpoint's pace and health are updated.
    * Returns the endpoint's new speed when it changed: slow above `slowAfterMs` on average (or

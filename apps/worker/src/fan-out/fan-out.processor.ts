@@ -6,6 +6,7 @@ import { AppConfig } from '@app/config';
 import { EventEnvelope, toPlatformEvent, validateEnvelope } from '@app/events';
 import { closeBullClient, QueueName } from '@app/queue';
 import { consumerOptions } from '../bullmq-options';
+import { DeliveryProcessor } from '../delivery/delivery.processor';
 import { EventBodies } from '../delivery/event-bodies';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { WorkerQueues } from '../worker-queues';
@@ -30,9 +31,11 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
     store: FanOutStore,
     queues: WorkerQueues,
     events: EventBodies,
+    deliveries: DeliveryProcessor,
     metrics: WorkerMetrics,
   ) {
-    // A job completes only once its deliveries are both committed and enqueued.
+    // A job completes only once its deliveries are committed and either enqueued or being attempted
+    // here (first attempts with a slot free go straight to the delivery processor: no job, no hop).
     this.batcher = new Batcher({
       maxSize: FAN_OUT_CONCURRENCY,
       maxDelayMs: 2,
@@ -45,9 +48,8 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
             events.remember(event.eventId, { name: event.envelope.name, body: event.body });
           }
         });
-        await queues.deliveries.enqueue(
-          results.flatMap((result) => (result.kind === 'recorded' ? result.pending : [])),
-        );
+        const pending = results.flatMap((result) => (result.kind === 'recorded' ? result.pending : []));
+        await queues.deliveries.enqueue(deliveries.takeFirstAttempts(pending));
         return results;
       },
     });

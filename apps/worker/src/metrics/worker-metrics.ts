@@ -44,6 +44,12 @@ export class WorkerMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly firstAttempts = new Counter({
+    name: 'event_api_first_attempts_total',
+    help: 'First attempts handed over by the fan-out: in_process (made by this worker at once, no delivery job) or queued (no slot free: a delivery job)',
+    labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
   private scheduler: EndpointScheduler | undefined;
   readonly batchSize = new Histogram({
     name: 'event_api_batch_size',
