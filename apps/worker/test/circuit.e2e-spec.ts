@@ -1,5 +1,4 @@
 import request from 'supertest';
-import type { EventEnvelope } from '@app/events';
 import { bearer, mintToken, TimedReceiver } from '@app/testing';
 import {
   createPipeline,
@@ -7,6 +6,7 @@ import {
   Pipeline,
   pipelineEnv,
   TestWorker,
+  ownerEvent,
   waitUntil,
 } from './helpers/pipeline';
 
@@ -32,14 +32,6 @@ async function tenant(pipeline: Pipeline, url: string, extra: object = {}): Prom
     .expect(201);
   return { owner, auth, webhookId: created.body.id as string };
 }
-
-const envelope = (owner: string): EventEnvelope => ({
-  name: 'api.created',
-  user: { id: owner },
-  resourceType: 'Api',
-  resource: { owner },
-  ownerId: owner,
-});
 
 async function deliveryStates(pipeline: Pipeline, webhookId: string): Promise<Record<string, number>> {
   const rows = await pipeline.dataSource.query<Array<{ status: string; n: number }>>(
@@ -70,7 +62,7 @@ describe('Endpoint circuit: pause, probe, resume (e2e)', () => {
   it('pauses an endpoint that keeps resetting, parks its backlog uncounted, and delivers it all once it recovers', async () => {
     receiver.behave('/flaky', { kind: 'reset' });
     const flaky = await tenant(pipeline, `${receiver.url}/flaky`);
-    await pipeline.publisher.publishBulk(Array.from({ length: 10 }, () => envelope(flaky.owner)));
+    await pipeline.publisher.publishBulk(Array.from({ length: 10 }, () => ownerEvent(flaky.owner)));
 
     await waitUntil(async () => (await health(pipeline, flaky)).state === 'paused', 10_000, 'the pause');
     const paused = await health(pipeline, flaky);
@@ -113,7 +105,7 @@ describe('Endpoint circuit: pause, probe, resume (e2e)', () => {
   it('a probe that keeps failing extends the pause, and new events for it are parked at fan-out', async () => {
     receiver.behave('/down', { kind: 'reset' });
     const down = await tenant(pipeline, `${receiver.url}/down`);
-    await pipeline.publisher.publishBulk(Array.from({ length: 4 }, () => envelope(down.owner)));
+    await pipeline.publisher.publishBulk(Array.from({ length: 4 }, () => ownerEvent(down.owner)));
     await waitUntil(async () => (await health(pipeline, down)).state === 'paused', 10_000, 'the pause');
     const first = Date.parse((await health(pipeline, down)).pausedUntil as string);
     const pauseCount = async () =>
@@ -128,7 +120,7 @@ describe('Endpoint circuit: pause, probe, resume (e2e)', () => {
     const second = Date.parse((await health(pipeline, down)).pausedUntil as string);
     expect(second).toBeGreaterThan(first + 300);
     const before = await deliveryStates(pipeline, down.webhookId);
-    await pipeline.publisher.publish(envelope(down.owner));
+    await pipeline.publisher.publish(ownerEvent(down.owner));
     await waitUntil(
       async () => ((await deliveryStates(pipeline, down.webhookId)).paused ?? 0) > (before.paused ?? 0),
       10_000,
@@ -174,7 +166,7 @@ describe('Endpoint circuit: an endpoint that stays down is still disabled (e2e)'
   it('disables it as failing after WEBHOOK_DISABLE_AFTER, drops what was parked, and clears the circuit', async () => {
     receiver.behave('/dead', { kind: 'reset' });
     const dead = await tenant(pipeline, `${receiver.url}/dead`);
-    await pipeline.publisher.publishBulk(Array.from({ length: 6 }, () => envelope(dead.owner)));
+    await pipeline.publisher.publishBulk(Array.from({ length: 6 }, () => ownerEvent(dead.owner)));
     await waitUntil(async () => (await health(pipeline, dead)).state === 'paused', 10_000, 'the pause');
     const disabled = await waitUntil(
       async () => {
@@ -212,7 +204,7 @@ describe('Per-webhook rateLimit across two workers (e2e)', () => {
 
   it('delivers everything, at most rateLimit a second, none failed or dropped', async () => {
     const limited = await tenant(pipeline, `${receiver.url}/limited`, { rateLimit: 5 });
-    await pipeline.publisher.publishBulk(Array.from({ length: 15 }, () => envelope(limited.owner)));
+    await pipeline.publisher.publishBulk(Array.from({ length: 15 }, () => ownerEvent(limited.owner)));
     await waitUntil(async () => receiver.count('/limited') >= 15, 20_000, 'all 15 deliveries');
     const times = receiver.arrivals
       .filter((arrival) => arrival.path === '/limited')

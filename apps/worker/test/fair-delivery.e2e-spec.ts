@@ -1,8 +1,7 @@
 import request from 'supertest';
-import type { EventEnvelope } from '@app/events';
 import { Behaviour, bearer, mintToken, TimedReceiver } from '@app/testing';
 import { WorkerMetrics } from '../src/metrics/worker-metrics';
-import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
+import { createPipeline, Pipeline, pipelineEnv, waitUntil, ownerEvent } from './helpers/pipeline';
 
 /**
  * The isolation scenarios of README → Fair delivery, on one worker with the defaults
@@ -40,16 +39,8 @@ describe('Fair delivery: a broken endpoint never delays another tenant (e2e)', (
     return owner;
   }
 
-  const envelope = (owner: string): EventEnvelope => ({
-    name: 'api.created',
-    user: { id: owner },
-    resourceType: 'Api',
-    resource: { owner },
-    ownerId: owner,
-  });
-
   async function backlog(owner: string, count: number): Promise<void> {
-    await pipeline.publisher.publishBulk(Array.from({ length: count }, () => envelope(owner)));
+    await pipeline.publisher.publishBulk(Array.from({ length: count }, () => ownerEvent(owner)));
   }
 
   /** 20 events at 10/s to a healthy endpoint; publish → receipt of each, in ms. */
@@ -59,7 +50,7 @@ describe('Fair delivery: a broken endpoint never delays another tenant (e2e)', (
     const published: Array<{ id: string; at: number }> = [];
     for (let i = 0; i < 20; i += 1) {
       const at = Date.now();
-      published.push({ id: await pipeline.publisher.publish(envelope(owner)), at });
+      published.push({ id: await pipeline.publisher.publish(ownerEvent(owner)), at });
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await waitUntil(

@@ -19,6 +19,24 @@ import { createScenario, InFlight, pairKey, REDIS_URL, Scenario, spawnWorker } f
 const CRASH = /unhandled|uncaught|"level":(50|60)|failed to start/i;
 
 /** A receiver answer that fails each (webhook, event) pair's first attempt and accepts the next. */
+/**
+ * Waits until every delivery has had its first attempt and `count` retries are scheduled: only then
+ * are the delayed jobs all retries (before, some may be deliveries the fair scheduler deferred while
+ * a new endpoint was on probation).
+ */
+async function waitForRetries(s: Scenario, webhookIds: string[], queue: Queue, count: number): Promise<void> {
+  await waitUntil(
+    async () => {
+      const rows = await s.deliveries(webhookIds);
+      const retrying =
+        rows.length === count && rows.every((row) => row.status === 'pending' && row.attempts === 1);
+      return retrying && (await queue.getDelayedCount()) === count;
+    },
+    10_000,
+    `${count} retries`,
+  );
+}
+
 function failFirstAttempt(): ReceiverHandler {
   const answered = new Set<string>();
   return (incoming, response) => {
@@ -117,18 +135,7 @@ describe('Worker resilience (e2e: built processes, real PostgreSQL and Redis)', 
     const queue = w.app.get(WorkerQueues).deliveries.queue;
     await s.publish(4);
 
-    // Delayed jobs are retries once every delivery has had its first attempt (before that, some
-    // may be deliveries the fair scheduler deferred while a new endpoint was on probation).
-    await waitUntil(
-      async () => {
-        const rows = await s.deliveries(webhookIds);
-        const retrying =
-          rows.length === 12 && rows.every((row) => row.status === 'pending' && row.attempts === 1);
-        return retrying && (await queue.getDelayedCount()) === 12;
-      },
-      10_000,
-      '12 retries',
-    );
+    await waitForRetries(s, webhookIds, queue, 12);
     expect(await deleteQueueKeys(REDIS_URL, s.env.QUEUE_PREFIX)).toBeGreaterThan(0);
     expect(await queue.getDelayedCount()).toBe(0);
 
@@ -157,16 +164,7 @@ describe('Worker resilience (e2e: built processes, real PostgreSQL and Redis)', 
       (q) => q.close(),
     );
     await s.publish(3);
-    await waitUntil(
-      async () => {
-        const rows = await s.deliveries(webhookIds);
-        const retrying =
-          rows.length === 6 && rows.every((row) => row.status === 'pending' && row.attempts === 1);
-        return retrying && (await queue.getDelayedCount()) === 6;
-      },
-      10_000,
-      '6 retries',
-    );
+    await waitForRetries(s, webhookIds, queue, 6);
     // What deleting keys one by one can leave: the retries' ids still scheduled, their hashes gone.
     const ids = await queue.getDelayed().then((jobs) => jobs.map((job) => job.id as string));
     const client = (await queue.getBackend().client) as unknown as Redis;

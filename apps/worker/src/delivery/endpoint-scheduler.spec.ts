@@ -114,6 +114,18 @@ describe('EndpointScheduler', () => {
     s.close();
   });
 
+  it('never defers beyond 30 s, so a pace measured while an endpoint hung does not outlive its recovery', async () => {
+    const { scheduler: s, clock } = scheduler({ endpointConcurrency: 1 });
+    await lease(s, 'hung');
+    clock.now += 501;
+    const waits = [];
+    for (let i = 0; i < 200; i += 1) waits.push(((await s.acquire('hung')) as Deferral).waitMs);
+    // Half the 10 s deadline a slot, one slot while on probation: 5 s, 10 s, … capped at 30 s.
+    expect(waits.slice(0, 3)).toEqual([5_000, 10_000, 15_000]);
+    expect(Math.max(...waits)).toBe(30_000);
+    s.close();
+  });
+
   it('slow attempts hold at most half the capacity; fast ones still get the rest', async () => {
     const { scheduler: s } = scheduler({ endpointConcurrency: 10 });
     for (const id of ['h1', 'h2'])

@@ -60,6 +60,13 @@ export const PROBATION_CONCURRENCY = 1;
 const MAX_ENDPOINTS = 10_000;
 /** Shortest deferral: a delayed job costs a few Redis commands, so never poll faster than this. */
 const MIN_DEFERRAL_MS = 100;
+/**
+ * Longest deferral: a pace measured while an endpoint hung must not outlive its recovery (a backlog
+ * spread over minutes at one a second would then trickle out long after it answers again). A
+ * deferred job is looked at again at least this often; one whose endpoint is paused by then is
+ * parked in PostgreSQL, where waiting costs nothing.
+ */
+const MAX_DEFERRAL_MS = 30_000;
 const EWMA_WEIGHT = 0.3;
 /** The answer time assumed for an endpoint that has not answered yet (it is not slow so far). */
 const FAST_GUESS_MS = 20;
@@ -293,7 +300,8 @@ export class EndpointScheduler {
    * deferral's: a backlog of N is spread over N slots instead of all waking at once. The pace of a
    * slow endpoint is at least half the deadline; a fast one's is its average (a guess of
    * FAST_GUESS_MS before its first answer). The clock starts afresh whenever the endpoint has
-   * nothing in flight, so an estimate from a slow spell does not outlive it.
+   * nothing in flight, and no wait exceeds MAX_DEFERRAL_MS, so an estimate from a slow spell does
+   * not outlive it.
    */
   private defer(webhookId: string, reason: WaitReason): Deferral {
     const endpoint = this.endpoint(webhookId);
@@ -302,7 +310,8 @@ export class EndpointScheduler {
       ? Math.max(endpoint.avgMs ?? 0, this.options.timeoutMs / 2)
       : (endpoint.avgMs ?? FAST_GUESS_MS);
     endpoint.nextSlotAt = Math.max(now, endpoint.nextSlotAt) + pace / this.limit(endpoint);
-    return { reason, waitMs: Math.max(MIN_DEFERRAL_MS, Math.ceil(endpoint.nextSlotAt - now)) };
+    const waitMs = Math.min(MAX_DEFERRAL_MS, Math.ceil(endpoint.nextSlotAt - now));
+    return { reason, waitMs: Math.max(MIN_DEFERRAL_MS, waitMs) };
   }
 
   /** In-flight attempts the endpoint may have: one until it has answered this worker once. */

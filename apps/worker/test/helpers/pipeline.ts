@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { AppConfig, queueTarget } from '@app/config';
 import { redisOptionsFromUrl } from '@app/queue';
-import { EventPublisher } from '@app/events';
+import { EventEnvelope, EventPublisher } from '@app/events';
 import { createLogger, PinoNestLogger } from '@app/logging';
 import {
   createTestApp,
@@ -54,6 +54,15 @@ export async function createTestWorker(env: Record<string, string>): Promise<Tes
   const context = await createTestContext(WorkerModule.forRoot(config), logger);
   return { app: context.app, config, close: () => context.close() };
 }
+
+/** An api.created event of `owner`'s own (delivered to the owner's webhooks without apiId). */
+export const ownerEvent = (owner: string): EventEnvelope => ({
+  name: 'api.created',
+  user: { id: owner },
+  resourceType: 'Api',
+  resource: { owner },
+  ownerId: owner,
+});
 
 /** API + worker + publisher on one queue prefix. */
 export interface Pipeline {
