@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { bearer, mintToken, TimedReceiver } from '@app/testing';
+import { Throttle } from '../src/delivery/throttle';
 import {
   createPipeline,
   createTestWorker,
@@ -200,6 +202,18 @@ describe('Per-webhook rateLimit across two workers (e2e)', () => {
     await receiver.stop();
     await second.close();
     await pipeline.close();
+  });
+
+  it('reserves slots for any rate, including those that do not divide a second', async () => {
+    const throttle = pipeline.worker.app.get(Throttle);
+    const webhookId = randomUUID();
+    const waits = [];
+    for (let i = 0; i < 4; i += 1) waits.push(await throttle.reserve(webhookId, 3));
+    expect(waits[0]).toBe(0);
+    // One slot every 333.3 ms (a few ms of the calls themselves between them).
+    expect(waits[3]).toBeGreaterThanOrEqual(950);
+    expect(waits[3]).toBeLessThanOrEqual(1_000);
+    expect(await throttle.reserve(randomUUID(), 10_000)).toBe(0);
   });
 
   it('delivers everything, at most rateLimit a second, none failed or dropped', async () => {

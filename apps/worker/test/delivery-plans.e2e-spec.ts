@@ -143,8 +143,10 @@ describe('Hot-path plans stay put (e2e)', () => {
     });
 
     it('sweeper: the due index', async () => {
-      const used = await plan(DUE_DELIVERIES_SQL, '1000', 'custom');
-      expect(used.some((a) => a.includes('IDX_deliveries_due'))).toBe(true);
+      for (const cursor of ['NULL, NULL', `now() - interval '1 hour', '${sampleIds[0]}'`]) {
+        const used = await plan(DUE_DELIVERIES_SQL, `1000, ${cursor}`, 'custom');
+        expect(used.some((a) => a.includes('IDX_deliveries_due'))).toBe(true);
+      }
     });
   });
 });

@@ -18,7 +18,6 @@ import { createScenario, InFlight, pairKey, REDIS_URL, Scenario, spawnWorker } f
 /** Output of a process that shut down cleanly: no error-level log line, nothing unhandled. */
 const CRASH = /unhandled|uncaught|"level":(50|60)|failed to start/i;
 
-/** A receiver answer that fails each (webhook, event) pair's first attempt and accepts the next. */
 /**
  * Waits until every delivery has had its first attempt and `count` retries are scheduled: only then
  * are the delayed jobs all retries (before, some may be deliveries the fair scheduler deferred while
@@ -37,6 +36,7 @@ async function waitForRetries(s: Scenario, webhookIds: string[], queue: Queue, c
   );
 }
 
+/** A receiver answer that fails each (webhook, event) pair's first attempt and accepts the next. */
 function failFirstAttempt(): ReceiverHandler {
   const answered = new Set<string>();
   return (incoming, response) => {

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
+import { whileHoldingLock } from '../maintenance/advisory-lock';
 import { PeriodicTask } from '../maintenance/periodic-task';
 import { WorkerQueues } from '../worker-queues';
 import {
@@ -24,6 +25,8 @@ const RELEASE_CHUNK = 1_000;
 const RELEASE_SPACING_MS = 1_000;
 /** Cooled-down circuits looked at per pass. */
 const KEEPER_BATCH = 100;
+/** Any fixed number shared by all workers (not the sweeper's): one keeper pass at a time. */
+const KEEPER_LOCK = 4_711_000_011;
 
 /**
  * The endpoint circuit (README → Fair delivery): persists the lifecycle's open/close decisions,
@@ -46,7 +49,7 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
     this.periodic = new PeriodicTask(
       'Circuit keeper',
       config.delivery.sweepIntervalMs,
-      () => this.probeCooledDown(),
+      () => whileHoldingLock(dataSource, KEEPER_LOCK, undefined, () => this.probeCooledDown()),
       this.logger,
     );
   }

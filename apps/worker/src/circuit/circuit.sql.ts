@@ -52,7 +52,8 @@ export const COOLED_DOWN_SQL = `
 /**
  * $1 webhook id, $2 probe lease in ms. Half-opens a cooled-down circuit: its oldest parked delivery
  * becomes the probe (pending, due now); probe_started_at keeps another from being chosen while it
- * runs. With nothing parked the circuit simply closes: the next delivery is the probe.
+ * runs. With nothing parked the circuit closes (its pause count back to 0): the next deliveries are
+ * attempted, and `DELIVERY_CIRCUIT_THRESHOLD` failures in a row would open it again.
  * Returns the probe's id, or null when the circuit closed.
  */
 export const CHOOSE_PROBE_SQL = `

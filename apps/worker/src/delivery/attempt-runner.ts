@@ -12,7 +12,7 @@ import { AttemptRecord, ClaimedDelivery, DeliveryStore, RecordedAttempt } from '
 import { AttemptResult, EndpointScheduler } from './endpoint-scheduler';
 import { EventBodies } from './event-bodies';
 import { HttpSender } from './http-sender';
-import { afterAttempt, AttemptDecision, LifecycleRules } from './lifecycle';
+import { afterAttempt, AttemptDecision, LifecycleRules, outcomeKind } from './lifecycle';
 
 export interface AttemptMade extends AttemptResult {
   /** When the next scheduled attempt is due, if there is one to remind the queue of. */
@@ -108,7 +108,10 @@ export class AttemptRunner {
         manual,
         probe: !manual && delivery.probeDeliveryId === delivery.deliveryId,
         endpoint: delivery,
-        unreachableStreak: this.scheduler.unreachableStreak(delivery.webhookId),
+        unreachableStreak: this.scheduler.countUnreachable(
+          delivery.webhookId,
+          outcomeKind(result) === 'unreachable',
+        ),
         now: new Date(),
       },
       this.rules,
@@ -157,7 +160,6 @@ export class AttemptRunner {
     return {
       durationMs: result.durationMs,
       kind: decision.kind,
-      unreachableStreak: decision.unreachableStreak,
       retryAt: disabled || !exists ? undefined : decision.nextAttemptAt,
     };
   }

@@ -40,6 +40,8 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
   private readonly setAside: Batcher<SetAside, void>;
   /** First attempts made here for the fan-out, not as jobs: shutdown waits for them. */
   private readonly inProcess = new Set<Promise<void>>();
+  /** Shutting down: the fan-out's deliveries go to the queue (another worker takes them). */
+  private closing = false;
 
   constructor(
     config: AppConfig,
@@ -107,6 +109,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
    * DELIVERY_TIMEOUT); their batches are flushed before the connections close.
    */
   async beforeApplicationShutdown(): Promise<void> {
+    this.closing = true;
     // Requests waiting in memory for a slot go back to the queue as delayed jobs.
     this.scheduler.close();
     await closeBullClient(this.worker);
@@ -163,6 +166,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
    * sweeper enqueues them once their claim has expired.
    */
   takeFirstAttempts(deliveries: readonly DeliveryToSend[]): DeliveryToSend[] {
+    if (this.closing) return [...deliveries];
     const toQueue: DeliveryToSend[] = [];
     for (const delivery of deliveries) {
       const lease = this.scheduler.tryAcquireNow(delivery.webhookId);
@@ -186,15 +190,8 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
       if (!claimed) return;
       this.scheduler.setPaused(claimed.webhookId, claimed.paused);
       const admission = beforeAttempt(claimed, delivery.deliveryId, false);
-      if (admission === 'drop' || admission === 'park') {
-        await this.setAside.add({
-          deliveryId: delivery.deliveryId,
-          status: admission === 'drop' ? 'dropped' : 'paused',
-        });
-        if (admission === 'drop') this.metrics.deliveries.inc({ outcome: 'dropped' });
-        else this.metrics.deferred.inc({ reason: 'paused' });
-        return;
-      }
+      if (admission === 'drop' || admission === 'park')
+        return await this.dropOrPark(delivery.deliveryId, admission);
       if (admission === 'throttle') {
         // A throttled webhook's deliveries take their slots through the queue, as jobs.
         await this.setAside.add({ deliveryId: delivery.deliveryId, status: 'pending' });
@@ -230,15 +227,14 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     const holdsSlot = job.data.throttleSlotFor === claimed.attempts;
     const admission = beforeAttempt(claimed, deliveryId, false, holdsSlot);
     if (admission === 'drop' || admission === 'park') {
-      await this.setAside.add({ deliveryId, status: admission === 'drop' ? 'dropped' : 'paused' });
-      if (admission === 'drop') this.metrics.deliveries.inc({ outcome: 'dropped' });
-      else this.metrics.deferred.inc({ reason: 'paused' });
+      await this.dropOrPark(deliveryId, admission);
       return {};
     }
     if (admission === 'throttle') {
       const slotAt = await this.throttleSlot(job, claimed, claimed.attempts);
       if (slotAt) {
-        await this.setAside.add({ deliveryId, status: 'pending' });
+        // Due at its slot: until then the sweeper need not look at it.
+        await this.setAside.add({ deliveryId, status: 'pending', notBefore: slotAt });
         return { delayTo: slotAt };
       }
     }
@@ -268,6 +264,13 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     this.metrics.deferred.inc({ reason: 'throttled' });
     await job.updateData({ ...job.data, throttleSlotFor: attemptsBefore });
     return new Date(Date.now() + waitMs);
+  }
+
+  /** The lifecycle's call for a delivery it will not attempt: dropped, or parked while paused. */
+  private async dropOrPark(deliveryId: string, admission: 'drop' | 'park'): Promise<void> {
+    await this.setAside.add({ deliveryId, status: admission === 'drop' ? 'dropped' : 'paused' });
+    if (admission === 'drop') this.metrics.deliveries.inc({ outcome: 'dropped' });
+    else this.metrics.deferred.inc({ reason: 'paused' });
   }
 
   /** Nothing claimable: gone, finished, not yet due, or claimed by another worker. */

@@ -35,16 +35,19 @@ export const CLAIM_SQL = prepared(
 );
 
 /**
- * $1 delivery ids, $2 their new status: claimed deliveries set aside unattempted (dropped, paused,
- * or pending again: their claim is let go).
+ * $1 delivery ids, $2 their new status, $3 when a delivery pending again is due (null: unchanged):
+ * claimed deliveries set aside unattempted (dropped, paused, or pending again: the claim let go).
+ * `status || ''`: by primary key only, as for the claim.
  */
 export const SET_ASIDE_SQL = prepared(
   'delivery_set_aside',
   `
-  WITH input AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS i(id, status)),
+  WITH input AS (SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS i(id, status, not_before)),
   updated AS (
-  UPDATE deliveries d SET status = i.status, locked_until = NULL, updated_at = now()
-    FROM input i WHERE d.id = i.id AND d.status = 'pending'
+  UPDATE deliveries d
+     SET status = i.status, locked_until = NULL, updated_at = now(),
+         next_attempt_at = COALESCE(i.not_before, d.next_attempt_at)
+    FROM input i WHERE d.id = i.id AND d.status || '' = 'pending'
   RETURNING d.id)
   SELECT count(*)::int AS n FROM updated`,
 );

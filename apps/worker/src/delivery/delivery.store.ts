@@ -65,6 +65,8 @@ export interface AttemptRecord {
 export interface SetAside {
   deliveryId: string;
   status: 'dropped' | 'paused' | 'pending';
+  /** Pending again: due no earlier than this (a throttle slot). */
+  notBefore?: Date;
 }
 
 export interface RecordedAttempt {
@@ -115,6 +117,7 @@ export class DeliveryStore {
     await this.sql.query(SET_ASIDE_SQL, [
       entries.map((entry) => entry.deliveryId),
       entries.map((entry) => entry.status),
+      entries.map((entry) => entry.notBefore ?? null),
     ]);
   }
 

@@ -7,7 +7,7 @@ import {
   SchedulerOptions,
 } from './endpoint-scheduler';
 
-const OK: AttemptResult = { durationMs: 20, kind: 'success', unreachableStreak: 0 };
+const OK: AttemptResult = { durationMs: 20, kind: 'success' };
 
 function scheduler(overrides: Partial<SchedulerOptions> = {}) {
   const clock = { now: 1_000_000 };
@@ -70,7 +70,7 @@ describe('EndpointScheduler', () => {
 
   it('defers instead of waiting in memory once the endpoint is slow, spreading the backlog over its pace', async () => {
     const { scheduler: s } = scheduler();
-    await known(s, 'slow', { durationMs: 2_000, kind: 'success', unreachableStreak: 0 });
+    await known(s, 'slow', { durationMs: 2_000, kind: 'success' });
     for (let i = 0; i < 3; i += 1) await lease(s, 'slow');
     const waits = [];
     for (let i = 0; i < 4; i += 1) {
@@ -87,7 +87,7 @@ describe('EndpointScheduler', () => {
 
   it('lets a healthy endpoint at its cap keep as many waiting as in flight; defers the rest at its pace', async () => {
     const { scheduler: s } = scheduler({ endpointConcurrency: 1, concurrency: 20 });
-    await known(s, 'a', { durationMs: 5, kind: 'success', unreachableStreak: 0 });
+    await known(s, 'a', { durationMs: 5, kind: 'success' });
     await lease(s, 'a');
     expect(await settled(s.acquire('a'))).toBeUndefined();
     expect(s.waitingInMemory()).toBe(1);
@@ -128,8 +128,7 @@ describe('EndpointScheduler', () => {
 
   it('slow attempts hold at most half the capacity; fast ones still get the rest', async () => {
     const { scheduler: s } = scheduler({ endpointConcurrency: 10 });
-    for (const id of ['h1', 'h2'])
-      await known(s, id, { durationMs: 5_000, kind: 'success', unreachableStreak: 0 });
+    for (const id of ['h1', 'h2']) await known(s, id, { durationMs: 5_000, kind: 'success' });
     const slow = [];
     for (const id of ['h1', 'h1', 'h1', 'h2', 'h2']) slow.push(await lease(s, id));
     expect(slow.every((l) => l.lane === 'slow')).toBe(true);
@@ -179,12 +178,14 @@ describe('EndpointScheduler', () => {
   });
 
   it("takes no slot for a paused endpoint's deliveries (they are parked), and counts again once it resumes", async () => {
-    const { scheduler: s } = scheduler({ endpointConcurrency: 1 });
+    const { scheduler: s } = scheduler({ endpointConcurrency: 3 });
+    for (const id of ['x', 'y', 'z']) await lease(s, id);
     s.setPaused('p', true);
     const leases = await Promise.all([1, 2, 3].map(() => lease(s, 'p')));
     expect(leases.map((l) => l.counted)).toEqual([false, false, false]);
-    expect(s.inFlight()).toEqual({ fast: 0, slow: 0 });
+    expect(s.inFlight()).toEqual({ fast: 3, slow: 0 });
     for (const l of leases) s.release(l);
+    expect(s.inFlight()).toEqual({ fast: 3, slow: 0 });
     s.setPaused('p', false);
     expect((await lease(s, 'p')).counted).toBe(true);
     expect(await settled(s.acquire('p'))).toBeUndefined();
@@ -193,7 +194,7 @@ describe('EndpointScheduler', () => {
 
   it('an endpoint that failed goes to the slow lane until it succeeds again', async () => {
     const { scheduler: s } = scheduler();
-    await known(s, 'a', { durationMs: 10, kind: 'failed', unreachableStreak: 0 });
+    await known(s, 'a', { durationMs: 10, kind: 'failed' });
     const failing = await lease(s, 'a');
     expect(failing.lane).toBe('slow');
     s.release(failing, OK);
@@ -219,19 +220,33 @@ describe('EndpointScheduler', () => {
     const result = (durationMs: number, kind: 'success' | 'unreachable' = 'success') => ({
       durationMs,
       kind,
-      unreachableStreak: kind === 'unreachable' ? 1 : 0,
     });
     expect(s.release(await lease(s, 'a'), result(10))).toBe('healthy');
     expect(s.release(await lease(s, 'a'), result(10))).toBeUndefined();
     expect(s.release(await lease(s, 'a'), result(10_000, 'unreachable'))).toBe('slow');
-    expect(s.unreachableStreak('a')).toBe(1);
     // The average comes down slowly: still above half the threshold after one quick answer.
     expect(s.release(await lease(s, 'a'), result(10))).toBeUndefined();
     let change;
     for (let i = 0; i < 20 && change === undefined; i += 1)
       change = s.release(await lease(s, 'a'), result(10));
     expect(change).toBe('healthy');
-    expect(s.unreachableStreak('a')).toBe(0);
+    s.close();
+  });
+
+  it('counts unreachable attempts in a row as they end, so attempts ending together each see the others', () => {
+    const { scheduler: s } = scheduler();
+    expect([true, true, true].map(() => s.countUnreachable('a', true))).toEqual([0, 1, 2]);
+    expect(s.countUnreachable('a', false)).toBe(3);
+    expect(s.countUnreachable('a', true)).toBe(0);
+    s.close();
+  });
+
+  it('parks a paused endpoint’s deliveries up to its cap at once, and retries the rest soon', async () => {
+    const { scheduler: s } = scheduler({ endpointConcurrency: 2 });
+    s.setPaused('p', true);
+    await lease(s, 'p');
+    await lease(s, 'p');
+    expect(await s.acquire('p')).toEqual({ reason: 'endpoint_cap', waitMs: 100 });
     s.close();
   });
 

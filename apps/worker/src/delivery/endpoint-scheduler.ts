@@ -32,8 +32,6 @@ export interface Lease {
 export interface AttemptResult {
   durationMs: number;
   kind: OutcomeKind;
-  /** Consecutive unreachable attempts after this one (the lifecycle counts them). */
-  unreachableStreak: number;
 }
 
 /** Not now: wait `waitMs` without holding anything, then ask again. */
@@ -155,15 +153,20 @@ export class EndpointScheduler {
     if (endpoint) endpoint.paused = paused;
   }
 
-  /** Consecutive unreachable attempts this worker saw to the webhook. */
-  unreachableStreak(webhookId: string): number {
-    return this.endpoints.get(webhookId)?.unreachableStreak ?? 0;
+  /**
+   * Counts an attempt's outcome into the endpoint's run of unreachable attempts as soon as it is
+   * known, so attempts that end together each see the others; returns the run before this one.
+   */
+  countUnreachable(webhookId: string, unreachable: boolean): number {
+    const endpoint = this.endpoint(webhookId);
+    const before = endpoint.unreachableStreak;
+    endpoint.unreachableStreak = unreachable ? before + 1 : 0;
+    return before;
   }
 
   private learn(endpoint: Endpoint, result: AttemptResult): 'slow' | 'healthy' | undefined {
     if (result.kind !== 'unreachable') endpoint.known = true;
     endpoint.failing = result.kind !== 'success';
-    endpoint.unreachableStreak = result.unreachableStreak;
     endpoint.avgMs =
       endpoint.avgMs === undefined
         ? result.durationMs
@@ -181,12 +184,6 @@ export class EndpointScheduler {
   isSlow(webhookId: string): boolean {
     const endpoint = this.endpoints.get(webhookId);
     return endpoint !== undefined && this.slowEndpoint(endpoint);
-  }
-
-  /** Forgets a webhook's pace (its circuit closed, or it was deleted). */
-  forget(webhookId: string): void {
-    const endpoint = this.endpoints.get(webhookId);
-    if (endpoint && endpoint.inFlight.size === 0 && endpoint.waiting === 0) this.endpoints.delete(webhookId);
   }
 
   inFlight(): Record<Lane, number> {
@@ -209,7 +206,14 @@ export class EndpointScheduler {
 
   private tryLease(webhookId: string): Lease | WaitReason {
     const endpoint = this.endpoint(webhookId);
-    if (endpoint.paused) return { webhookId, lane: 'slow', startedAt: this.now(), counted: false };
+    if (endpoint.paused) {
+      // Parking takes milliseconds and no socket; the cap still bounds what a stale view of the
+      // circuit (closed meanwhile by another worker) could let through before a claim corrects it.
+      if (endpoint.inFlight.size >= this.options.endpointConcurrency) return 'endpoint_cap';
+      const lease: Lease = { webhookId, lane: 'slow', startedAt: this.now(), counted: false };
+      endpoint.inFlight.add(lease);
+      return lease;
+    }
     if (endpoint.inFlight.size >= this.limit(endpoint)) return 'endpoint_cap';
     const lane: Lane = endpoint.failing || this.slowEndpoint(endpoint) ? 'slow' : 'fast';
     if (!this.laneHasRoom(lane)) return 'lane_full';
@@ -236,7 +240,7 @@ export class EndpointScheduler {
   }
 
   private mayWait(endpoint: Endpoint): boolean {
-    return !endpoint.failing && !this.slowEndpoint(endpoint);
+    return !endpoint.paused && !endpoint.failing && !this.slowEndpoint(endpoint);
   }
 
   /**
@@ -306,12 +310,14 @@ export class EndpointScheduler {
   private defer(webhookId: string, reason: WaitReason): Deferral {
     const endpoint = this.endpoint(webhookId);
     const now = this.now();
+    // A paused endpoint's deliveries are only parked: a few milliseconds each.
+    if (endpoint.paused) return { reason, waitMs: MIN_DEFERRAL_MS };
     const pace = this.slowEndpoint(endpoint)
       ? Math.max(endpoint.avgMs ?? 0, this.options.timeoutMs / 2)
       : (endpoint.avgMs ?? FAST_GUESS_MS);
-    endpoint.nextSlotAt = Math.max(now, endpoint.nextSlotAt) + pace / this.limit(endpoint);
-    const waitMs = Math.min(MAX_DEFERRAL_MS, Math.ceil(endpoint.nextSlotAt - now));
-    return { reason, waitMs: Math.max(MIN_DEFERRAL_MS, waitMs) };
+    const next = Math.max(now, endpoint.nextSlotAt) + pace / this.limit(endpoint);
+    endpoint.nextSlotAt = Math.min(next, now + MAX_DEFERRAL_MS);
+    return { reason, waitMs: Math.max(MIN_DEFERRAL_MS, Math.ceil(endpoint.nextSlotAt - now)) };
   }
 
   /** In-flight attempts the endpoint may have: one until it has answered this worker once. */

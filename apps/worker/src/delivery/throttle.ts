@@ -12,10 +12,11 @@ import { RedisConnection } from '../redis-connection';
 const RESERVE_SLOT = `
   local clock = redis.call('TIME')
   local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+  -- 1000 / rateLimit: fractional for most rates; PX takes whole milliseconds only.
   local interval = tonumber(ARGV[1])
   local slot = tonumber(redis.call('GET', KEYS[1]) or '0')
   if slot < now then slot = now end
-  redis.call('SET', KEYS[1], slot + interval, 'PX', slot + interval - now + 1000)
+  redis.call('SET', KEYS[1], slot + interval, 'PX', math.ceil(slot + interval - now) + 1000)
   return slot - now`;
 
 type ThrottleClient = (Redis | Cluster) & {

@@ -4,16 +4,24 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { WorkerQueues } from '../worker-queues';
+import { whileHoldingLock } from './advisory-lock';
 import { PeriodicTask } from './periodic-task';
 
 const SWEEP_BATCH = 1_000;
 
-/** $1 batch size. The one statement IDX_deliveries_due is for (delivery-plans.e2e-spec.ts). */
+/**
+ * $1 batch size, $2/$3 where the previous sweep stopped (next_attempt_at, id; nulls: from the start).
+ * Each sweep takes up where the last one stopped, so due deliveries that are merely waiting for
+ * their turn (a backlog, deliveries the fair scheduler set aside as delayed jobs) cannot hide lost
+ * ones behind them: every due row is looked at within a few sweeps. The one statement
+ * IDX_deliveries_due is for (delivery-plans.e2e-spec.ts).
+ */
 export const DUE_DELIVERIES_SQL = `
-  SELECT id, webhook_id AS "webhookId" FROM deliveries
+  SELECT id, webhook_id AS "webhookId", next_attempt_at AS "nextAttemptAt" FROM deliveries
    WHERE status = 'pending' AND next_attempt_at <= now()
      AND (locked_until IS NULL OR locked_until < now())
-   ORDER BY next_attempt_at LIMIT $1`;
+     AND ($2::timestamptz IS NULL OR (next_attempt_at, id) > ($2::timestamptz, $3::uuid))
+   ORDER BY next_attempt_at, id LIMIT $1`;
 // Any fixed number shared by all workers: one sweep at a time across the fleet.
 const SWEEP_LOCK = 4_711_000_010;
 
@@ -27,6 +35,8 @@ export class Sweeper implements OnApplicationBootstrap, BeforeApplicationShutdow
   private readonly periodic: PeriodicTask;
   /** Due deliveries whose job looked live at the last sweep: checked more closely at the next. */
   private seenLive: ReadonlySet<string> = new Set();
+  /** Where the last sweep stopped, when it found a full batch. */
+  private cursor: { nextAttemptAt: Date; id: string } | null = null;
 
   constructor(
     config: AppConfig,
@@ -57,36 +67,25 @@ export class Sweeper implements OnApplicationBootstrap, BeforeApplicationShutdow
 
   /** Returns how many deliveries were re-enqueued. */
   async sweep(): Promise<number> {
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    try {
-      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
-        SWEEP_LOCK,
-      ])) as Array<{
-        locked: boolean;
-      }>;
-      if (!locked) return 0;
-      try {
-        const due = (await runner.query(DUE_DELIVERIES_SQL, [SWEEP_BATCH])) as Array<{
-          id: string;
-          webhookId: string;
-        }>;
-        const webhookOf = new Map(due.map((row) => [row.id, row.webhookId]));
-        const { lost, live } = await this.queues.deliveries.withoutLiveJob(
-          due.map((row) => row.id),
-          this.seenLive,
-        );
-        this.seenLive = new Set(live);
-        await this.queues.deliveries.enqueue(
-          lost.map((deliveryId) => ({ deliveryId, webhookId: webhookOf.get(deliveryId) as string })),
-        );
-        this.metrics.sweeperReenqueued.inc(lost.length);
-        return lost.length;
-      } finally {
-        await runner.query('SELECT pg_advisory_unlock($1)', [SWEEP_LOCK]);
-      }
-    } finally {
-      await runner.release();
-    }
+    return whileHoldingLock(this.dataSource, SWEEP_LOCK, 0, async (runner) => {
+      const due = (await runner.query(DUE_DELIVERIES_SQL, [
+        SWEEP_BATCH,
+        this.cursor?.nextAttemptAt ?? null,
+        this.cursor?.id ?? null,
+      ])) as Array<{ id: string; webhookId: string; nextAttemptAt: Date }>;
+      const last = due[due.length - 1];
+      this.cursor = due.length === SWEEP_BATCH ? { nextAttemptAt: last.nextAttemptAt, id: last.id } : null;
+      const webhookOf = new Map(due.map((row) => [row.id, row.webhookId]));
+      const { lost, live } = await this.queues.deliveries.withoutLiveJob(
+        due.map((row) => row.id),
+        this.seenLive,
+      );
+      this.seenLive = new Set(live);
+      await this.queues.deliveries.enqueue(
+        lost.map((deliveryId) => ({ deliveryId, webhookId: webhookOf.get(deliveryId) as string })),
+      );
+      this.metrics.sweeperReenqueued.inc(lost.length);
+      return lost.length;
+    });
   }
 }

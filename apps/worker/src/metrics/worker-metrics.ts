@@ -40,7 +40,7 @@ export class WorkerMetrics {
   });
   readonly deferred = new Counter({
     name: 'event_api_deliveries_deferred_total',
-    help: 'Deliveries set aside instead of attempted now, by reason (endpoint_cap, lane_full: back on the queue as a delayed job; paused: parked while the endpoint circuit is open)',
+    help: 'Deliveries set aside instead of attempted now, by reason (endpoint_cap, lane_full: back on the queue as a delayed job; throttled: waiting for a rateLimit slot; paused: parked while the endpoint circuit is open)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });

@@ -22,7 +22,7 @@ export type DeliveryStatus = 'pending' | 'paused' | 'succeeded' | 'failed' | 'dr
  */
 @Entity({ name: 'deliveries' })
 @Unique('UQ_deliveries_event_webhook', ['eventId', 'webhookId'])
-@Index('IDX_deliveries_due', ['nextAttemptAt'], { where: `"status" = 'pending'` })
+@Index('IDX_deliveries_due', ['nextAttemptAt', 'id'], { where: `"status" = 'pending'` })
 @Index('IDX_deliveries_webhook', ['webhookId'])
 // The parked backlog of a paused webhook, released in due order when its circuit closes.
 @Index('IDX_deliveries_paused', ['webhookId', 'nextAttemptAt'], { where: `"status" = 'paused'` })

@@ -24,9 +24,18 @@ export class FairDelivery1764979200000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX "IDX_deliveries_paused" ON "deliveries" ("webhook_id", "next_attempt_at") WHERE "status" = 'paused'`,
     );
+    // The sweeper pages through due deliveries by (next_attempt_at, id).
+    await queryRunner.query(`DROP INDEX "IDX_deliveries_due"`);
+    await queryRunner.query(
+      `CREATE INDEX "IDX_deliveries_due" ON "deliveries" ("next_attempt_at", "id") WHERE "status" = 'pending'`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX "IDX_deliveries_due"`);
+    await queryRunner.query(
+      `CREATE INDEX "IDX_deliveries_due" ON "deliveries" ("next_attempt_at") WHERE "status" = 'pending'`,
+    );
     await queryRunner.query(`DROP INDEX "IDX_deliveries_paused"`);
     await queryRunner.query(`UPDATE "deliveries" SET "status" = 'pending' WHERE "status" = 'paused'`);
     await queryRunner.query(`ALTER TABLE "deliveries" DROP CONSTRAINT "CHK_deliveries_status"`);
