@@ -28,9 +28,18 @@ export function startProcess(entry: string, env: Record<string, string>): Runnin
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? signal)),
-  );
+  // Settled at 'close', once all of its output has been read ('exit' can come first), or 2 s after
+  // 'exit' should a process it started still hold the pipes.
+  const exited = new Promise<number | string | null>((resolve) => {
+    let fallback: NodeJS.Timeout | undefined;
+    child.on('exit', (code, signal) => {
+      fallback = setTimeout(() => resolve(code ?? signal), 2_000);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(fallback);
+      resolve(code ?? signal);
+    });
+  });
   return { child, output: () => output, exited };
 }
 
