@@ -27,6 +27,16 @@ describe('Bad input never changes anything and never 500s (e2e)', () => {
       .set(auth)
       .send(body as object);
 
+  it('answers 9,000 unknown fields with 20 of them listed and how many more, not a 690 KB error', async () => {
+    const body: Record<string, unknown> = { ...VALID };
+    for (let i = 0; i < 9_000; i += 1) body[`x${i}`] = 1;
+    const response = await post(body).expect(400);
+    expect(response.body.code).toBe(400);
+    expect(response.body.errors).toHaveLength(20);
+    expect(response.body.message).toMatch(/; and 8980 more$/);
+    expect(response.text.length).toBeLessThan(5_000);
+  });
+
   it.each([
     ['url longer than 1000 characters', { ...VALID, url: `https://example.com/${'a'.repeat(1000)}` }, 'url'],
     ['ftp scheme', { ...VALID, url: 'ftp://example.com/hook' }, 'url'],

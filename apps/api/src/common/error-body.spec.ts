@@ -1,6 +1,6 @@
 import { BadRequestException, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { QueryFailedError } from 'typeorm';
-import { RequestValidationException, toErrorBody } from './error-body';
+import { MAX_LISTED_ERRORS, RequestValidationException, toErrorBody } from './error-body';
 
 describe('toErrorBody', () => {
   it('never lets internals out of a 500', () => {
@@ -44,6 +44,21 @@ describe('toErrorBody', () => {
       message: 'url must be an absolute http or https URL',
       errors: [{ field: 'url', message: 'url must be an absolute http or https URL' }],
     });
+  });
+
+  it('lists at most 20 field errors and says how many more there were', () => {
+    const errors = Array.from({ length: 9_000 }, (_, i) => ({
+      field: `f${i}`,
+      message: `property f${i} should not exist`,
+    }));
+    const body = toErrorBody(new RequestValidationException(errors));
+    expect(body.errors).toEqual(errors.slice(0, MAX_LISTED_ERRORS));
+    expect(body.message).toMatch(
+      /^property f0 should not exist; .*property f19 should not exist; and 8980 more$/,
+    );
+    expect(JSON.stringify(body).length).toBeLessThan(3_000);
+    const exactly = toErrorBody(new RequestValidationException(errors.slice(0, 20)));
+    expect(exactly.message).not.toMatch(/more/);
   });
 
   it('maps body-parser errors to 400, 413 and 415', () => {

@@ -7,10 +7,22 @@ export interface ErrorBody {
   errors?: FieldError[];
 }
 
-/** Thrown by the ValidationPipe's exceptionFactory; carries per-field messages. */
+/** Field errors listed in one answer: an error response is never much bigger than a request. */
+export const MAX_LISTED_ERRORS = 20;
+
+/**
+ * Thrown by the ValidationPipe's exceptionFactory; carries per-field messages, the first
+ * MAX_LISTED_ERRORS of them, and its message says how many more there were.
+ */
 export class RequestValidationException extends HttpException {
-  constructor(readonly fieldErrors: FieldError[]) {
-    super(fieldErrors.map((error) => error.message).join('; ') || 'Invalid request', HttpStatus.BAD_REQUEST);
+  readonly fieldErrors: FieldError[];
+
+  constructor(fieldErrors: FieldError[]) {
+    const listed = fieldErrors.slice(0, MAX_LISTED_ERRORS);
+    const more = fieldErrors.length - listed.length;
+    const message = listed.map((error) => error.message).join('; ') || 'Invalid request';
+    super(more > 0 ? `${message}; and ${more} more` : message, HttpStatus.BAD_REQUEST);
+    this.fieldErrors = listed;
   }
 }
 
