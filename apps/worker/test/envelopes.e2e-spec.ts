@@ -76,6 +76,11 @@ describe('Envelopes from any publisher on the events queue (e2e)', () => {
         'larger than 256 KiB',
       ],
       ['a job name other than the event name', 'api.updated', envelope(), 'does not match event name'],
+      // The id is every delivery's webhook-id header: refused here, not failed at every attempt.
+      ['an id with CR LF', 'api.created', envelope({ id: 'evt\r\n1' }), 'visible ASCII'],
+      ['an id with DEL', 'api.created', envelope({ id: 'evt\u007f' }), 'visible ASCII'],
+      ['an id outside Latin-1', 'api.created', envelope({ id: 'évènement-\u4e8b' }), 'visible ASCII'],
+      ['an id with a trailing space', 'api.created', envelope({ id: 'evt-1 ' }), 'visible ASCII'],
     ];
 
     it.each(cases)('%s', async (_what, jobName, data, reason) => {

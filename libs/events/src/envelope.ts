@@ -29,6 +29,12 @@ export interface PlatformEvent extends EventEnvelope {
 export const MAX_RESOURCE_BYTES = 256 * 1024;
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
 export const MAX_EVENT_ID_LENGTH = 200;
+/**
+ * An event id is the `webhook-id` header of every delivery, and a BullMQ job id: visible ASCII
+ * (`!` to `~`), no space (receivers trim header values, and the signature would not verify), no
+ * control character, nothing outside ASCII (not a valid header value), and no ':' (BullMQ).
+ */
+const EVENT_ID = new RegExp(`^[\\x21-\\x39\\x3b-\\x7e]{1,${MAX_EVENT_ID_LENGTH}}$`);
 
 export type EnvelopeCheck = { ok: true; envelope: EventEnvelope } | { ok: false; reason: string };
 
@@ -57,10 +63,10 @@ export function validateEnvelope(data: unknown, jobName?: string): EnvelopeCheck
     return { ok: false, reason: `job name ${JSON.stringify(jobName)} does not match event name ${name}` };
   }
   if (id !== undefined && id !== null) {
-    if (typeof id !== 'string' || id === '' || id.length > MAX_EVENT_ID_LENGTH || id.includes(':')) {
+    if (typeof id !== 'string' || !EVENT_ID.test(id)) {
       return {
         ok: false,
-        reason: `id must be a non-empty string of at most ${MAX_EVENT_ID_LENGTH} characters without ':'`,
+        reason: `id must be 1 to ${MAX_EVENT_ID_LENGTH} visible ASCII characters (! to ~) other than ':'`,
       };
     }
   }
