@@ -1,5 +1,12 @@
 import fc from 'fast-check';
-import { MAX_EVENT_ID_LENGTH, MAX_RESOURCE_BYTES, toPlatformEvent, validateEnvelope } from './envelope';
+import {
+  MAX_ENVELOPE_BYTES,
+  MAX_EVENT_ID_LENGTH,
+  MAX_IDENTIFIER_LENGTH,
+  MAX_RESOURCE_BYTES,
+  toPlatformEvent,
+  validateEnvelope,
+} from './envelope';
 
 const API_ID = '7a1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
 
@@ -204,7 +211,7 @@ describe('validateEnvelope', () => {
       expect(validateEnvelope(valid({ id: 'a'.repeat(MAX_EVENT_ID_LENGTH) })).ok).toBe(true);
     });
 
-    it('a timestamp that is not a date-time string', () => {
+    it('a timestamp that is not a real date-time, rather than one altered to fit', () => {
       for (const timestamp of [
         'yesterday',
         '2024-13-45T00:00:00Z',
@@ -213,9 +220,62 @@ describe('validateEnvelope', () => {
         'March 7, 2024',
         '1',
         '2024-01-02',
+        // Date.parse would deliver these as 1 March, 1 May and 1 March 2023.
+        '2024-02-30T00:00Z',
+        '2024-04-31T12:00:00Z',
+        '2023-02-29T00:00:00Z',
+        '2024-01-01T24:00:00Z',
+        '2024-01-01T12:60:00Z',
+        '2024-01-01T12:00:60Z',
+        '2024-01-01T12:00:00+24:00',
+        '0000-01-01T00:00:00Z',
+        // A far offset must not turn into year 10000 (written +010000-…).
+        '9999-12-31T23:30:00-01:00',
       ]) {
-        expect(reasonOf(valid({ timestamp }))).toBe('timestamp must be an ISO 8601 date-time');
+        expect({ timestamp, reason: reasonOf(valid({ timestamp })) }).toEqual({
+          timestamp,
+          reason: 'timestamp must be an ISO 8601 date-time with a real calendar date, years 1 to 9999',
+        });
       }
+    });
+
+    it('accepts real date-times at the edges', () => {
+      for (const timestamp of [
+        '2024-02-29T00:00Z',
+        '0001-01-01T00:00:00Z',
+        '9999-12-31T23:59:59.999Z',
+        '2024-06-30T23:59:59+14:00',
+      ]) {
+        expect({ timestamp, ok: validateEnvelope(valid({ timestamp })).ok }).toEqual({ timestamp, ok: true });
+      }
+    });
+
+    it('a resource with a number JSON cannot carry, however deep', () => {
+      const reason = 'resource holds a number JSON cannot carry (NaN, Infinity, or beyond ±1.8e308)';
+      expect(reasonOf(valid({ resource: { size: Infinity } }))).toBe(reason);
+      expect(reasonOf(valid({ resource: [1, [2, { n: NaN }]] }))).toBe(reason);
+      expect(reasonOf(valid({ resource: JSON.parse('{"big": 1e309}') }))).toBe(reason);
+      expect(reasonOf(valid({ resource: -Infinity }))).toBe(reason);
+      expect(validateEnvelope(valid({ resource: { n: 1.7976931348623157e308, m: -0 } })).ok).toBe(true);
+    });
+
+    it('identifiers over 255 characters, and an envelope over 264 KiB whatever makes it so', () => {
+      const long = 'u'.repeat(MAX_IDENTIFIER_LENGTH + 1);
+      for (const overrides of [
+        { user: { id: long } },
+        { user: { id: 'u', nickname: long } },
+        { resourceType: long },
+        { ownerId: long },
+        { apiId: long },
+      ]) {
+        expect(reasonOf(valid(overrides))).toBe(
+          'user.id, user.nickname, resourceType, apiId and ownerId must be at most 255 characters',
+        );
+      }
+      expect(validateEnvelope(valid({ user: { id: 'u'.repeat(MAX_IDENTIFIER_LENGTH) } })).ok).toBe(true);
+      expect(reasonOf({ ...valid(), padding: 'x'.repeat(MAX_ENVELOPE_BYTES) })).toBe(
+        'envelope is larger than 264 KiB',
+      );
     });
 
     it('data that is not an object (null, array, string, number)', () => {

@@ -27,7 +27,51 @@ export interface PlatformEvent extends EventEnvelope {
 }
 
 export const MAX_RESOURCE_BYTES = 256 * 1024;
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
+/** The whole envelope as a publisher wrote it, unknown fields included: the resource and 8 KiB. */
+export const MAX_ENVELOPE_BYTES = MAX_RESOURCE_BYTES + 8 * 1024;
+/** user.id, user.nickname, resourceType, apiId, ownerId. */
+export const MAX_IDENTIFIER_LENGTH = 255;
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/;
+
+/**
+ * An ISO 8601 date-time that names a real instant as written: a calendar date (no 30 February, which
+ * Date.parse would turn into 1 March), times and offsets in range, and a year from 1 to 9999 both as
+ * written and in UTC (a far offset must not make a six-digit year no parser accepts).
+ */
+function isCalendarDateTime(text: string): boolean {
+  const parts = ISO_8601.exec(text);
+  if (!parts) return false;
+  const [year, month, day, hour, minute, second = 0, offsetHours = 0, offsetMinutes = 0] = parts
+    .slice(1)
+    .map((part) => (part === undefined ? undefined : Number(part))) as number[];
+  if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return false;
+  if (offsetHours > 23 || offsetMinutes > 59) return false;
+  const lastDay = new Date(0);
+  lastDay.setUTCFullYear(year, month, 0);
+  if (day > lastDay.getUTCDate()) return false;
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return false;
+  const utcYear = new Date(at).getUTCFullYear();
+  return utcYear >= 1 && utcYear <= 9999;
+}
+
+/**
+ * Whether every number in a JSON value survives JSON in JavaScript: `1e309` parses as Infinity and is
+ * written back as null, so such a value would reach receivers altered. Walked without recursion.
+ */
+function hasOnlyFiniteNumbers(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (typeof current === 'number') {
+      if (!Number.isFinite(current)) return false;
+    } else if (typeof current === 'object' && current !== null) {
+      for (const item of Array.isArray(current) ? current : Object.values(current)) stack.push(item);
+    }
+  }
+  return true;
+}
 export const MAX_EVENT_ID_LENGTH = 200;
 /**
  * An event id is the `webhook-id` header of every delivery, and a BullMQ job id: visible ASCII
@@ -57,6 +101,9 @@ function optionalString(value: unknown): boolean {
  */
 export function validateEnvelope(data: unknown, jobName?: string): EnvelopeCheck {
   if (!isRecord(data)) return { ok: false, reason: 'envelope must be a JSON object' };
+  if (Buffer.byteLength(JSON.stringify(data)) > MAX_ENVELOPE_BYTES) {
+    return { ok: false, reason: `envelope is larger than ${MAX_ENVELOPE_BYTES / 1024} KiB` };
+  }
   const { id, name, timestamp, user, resourceType, resource, apiId, ownerId } = data;
   if (!isEventName(name)) return { ok: false, reason: `unknown event name: ${JSON.stringify(name)}` };
   if (jobName !== undefined && jobName !== name) {
@@ -71,8 +118,11 @@ export function validateEnvelope(data: unknown, jobName?: string): EnvelopeCheck
     }
   }
   if (timestamp !== undefined && timestamp !== null) {
-    if (typeof timestamp !== 'string' || !ISO_8601.test(timestamp) || Number.isNaN(Date.parse(timestamp))) {
-      return { ok: false, reason: 'timestamp must be an ISO 8601 date-time' };
+    if (typeof timestamp !== 'string' || !isCalendarDateTime(timestamp)) {
+      return {
+        ok: false,
+        reason: 'timestamp must be an ISO 8601 date-time with a real calendar date, years 1 to 9999',
+      };
     }
   }
   if (!isRecord(user) || typeof user.id !== 'string' || user.id === '') {
@@ -88,10 +138,23 @@ export function validateEnvelope(data: unknown, jobName?: string): EnvelopeCheck
     return { ok: false, reason: 'apiId and ownerId must be non-empty strings when given' };
   }
   if (!apiId && !ownerId) return { ok: false, reason: 'one of apiId or ownerId is required' };
+  const identifiers = [user.id, user.nickname, resourceType, apiId, ownerId];
+  if (identifiers.some((value) => typeof value === 'string' && value.length > MAX_IDENTIFIER_LENGTH)) {
+    return {
+      ok: false,
+      reason: `user.id, user.nickname, resourceType, apiId and ownerId must be at most ${MAX_IDENTIFIER_LENGTH} characters`,
+    };
+  }
   if (![id, user.id, user.nickname, resourceType, apiId, ownerId].every(storable)) {
     return {
       ok: false,
       reason: 'id, user, resourceType, apiId and ownerId must not contain NUL or unpaired surrogates',
+    };
+  }
+  if (!hasOnlyFiniteNumbers(resource)) {
+    return {
+      ok: false,
+      reason: 'resource holds a number JSON cannot carry (NaN, Infinity, or beyond ±1.8e308)',
     };
   }
   const resourceJson = JSON.stringify(resource ?? null);
