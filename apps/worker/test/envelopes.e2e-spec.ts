@@ -81,6 +81,26 @@ describe('Envelopes from any publisher on the events queue (e2e)', () => {
       ['an id with DEL', 'api.created', envelope({ id: 'evt\u007f' }), 'visible ASCII'],
       ['an id outside Latin-1', 'api.created', envelope({ id: 'évènement-\u4e8b' }), 'visible ASCII'],
       ['an id with a trailing space', 'api.created', envelope({ id: 'evt-1 ' }), 'visible ASCII'],
+      // Refused rather than delivered altered (as 1 March, or as a six-digit year).
+      ['30 February', 'api.created', envelope({ timestamp: '2024-02-30T00:00Z' }), 'real calendar date'],
+      [
+        'a year beyond 9999 once in UTC',
+        'api.created',
+        envelope({ timestamp: '9999-12-31T23:30:00-01:00' }),
+        'years 1 to 9999',
+      ],
+      [
+        'a 1 MB user.id',
+        'api.created',
+        envelope({ user: { id: 'u'.repeat(1024 * 1024) } }),
+        'larger than 264 KiB',
+      ],
+      [
+        'a 300-character resourceType',
+        'api.created',
+        envelope({ resourceType: 'R'.repeat(300) }),
+        'at most 255',
+      ],
     ];
 
     it.each(cases)('%s', async (_what, jobName, data, reason) => {

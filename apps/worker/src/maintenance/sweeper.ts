@@ -13,11 +13,15 @@ const SWEEP_BATCH = 1_000;
  * $1 batch size, $2/$3 where the previous sweep stopped (next_attempt_at, id; nulls: from the start).
  * Each sweep takes up where the last one stopped, so due deliveries that are merely waiting for
  * their turn (a backlog, deliveries the fair scheduler set aside as delayed jobs) cannot hide lost
- * ones behind them: every due row is looked at within a few sweeps. The one statement
+ * ones behind them: every due row is looked at within a few sweeps. A delivery created in the last
+ * 2 s is left alone: the fan-out that wrote it is handing it to its first attempt or enqueueing it
+ * right now, and a second job for it could claim its first retry early. The one statement
  * IDX_deliveries_due is for (delivery-plans.e2e-spec.ts).
  */
 export const DUE_DELIVERIES_SQL = `
-  SELECT id, webhook_id AS "webhookId", next_attempt_at AS "nextAttemptAt" FROM deliveries
+  SELECT id, webhook_id AS "webhookId", next_attempt_at AS "nextAttemptAt",
+         created_at > now() - interval '2 seconds' AS fresh
+    FROM deliveries
    WHERE status = 'pending' AND next_attempt_at <= now()
      AND (locked_until IS NULL OR locked_until < now())
      AND ($2::timestamptz IS NULL OR (next_attempt_at, id) > ($2::timestamptz, $3::uuid))
@@ -72,12 +76,14 @@ export class Sweeper implements OnApplicationBootstrap, BeforeApplicationShutdow
         SWEEP_BATCH,
         this.cursor?.nextAttemptAt ?? null,
         this.cursor?.id ?? null,
-      ])) as Array<{ id: string; webhookId: string; nextAttemptAt: Date }>;
+      ])) as Array<{ id: string; webhookId: string; nextAttemptAt: Date; fresh: boolean }>;
       const last = due[due.length - 1];
       this.cursor = due.length === SWEEP_BATCH ? { nextAttemptAt: last.nextAttemptAt, id: last.id } : null;
-      const webhookOf = new Map(due.map((row) => [row.id, row.webhookId]));
+      // A delivery created in the last 2 s is being handed over by its fan-out right now.
+      const candidates = due.filter((row) => !row.fresh);
+      const webhookOf = new Map(candidates.map((row) => [row.id, row.webhookId]));
       const { lost, live } = await this.queues.deliveries.withoutLiveJob(
-        due.map((row) => row.id),
+        candidates.map((row) => row.id),
         this.seenLive,
       );
       this.seenLive = new Set(live);
