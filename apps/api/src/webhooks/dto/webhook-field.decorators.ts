@@ -170,6 +170,7 @@ export const UserIdField = () =>
   );
 
 export const MAX_RATE_LIMIT = 10_000;
+const RATE_LIMIT_RULE = `rateLimit must be a whole number from 1 to ${MAX_RATE_LIMIT}, or null`;
 
 export const RateLimitField = () =>
   applyDecorators(
@@ -183,7 +184,7 @@ export const RateLimitField = () =>
         'At most this many deliveries per second to this webhook, across all workers (1–10,000; null: no limit). Deliveries over it wait; none is dropped or counted as a failed attempt.',
       example: null,
     }),
-    IsInt({ message: `rateLimit must be a whole number from 1 to ${MAX_RATE_LIMIT}, or null` }),
-    Min(1, { message: `rateLimit must be a whole number from 1 to ${MAX_RATE_LIMIT}, or null` }),
-    Max(MAX_RATE_LIMIT, { message: `rateLimit must be a whole number from 1 to ${MAX_RATE_LIMIT}, or null` }),
+    IsInt({ message: RATE_LIMIT_RULE }),
+    Min(1, { message: RATE_LIMIT_RULE }),
+    Max(MAX_RATE_LIMIT, { message: RATE_LIMIT_RULE }),
   );

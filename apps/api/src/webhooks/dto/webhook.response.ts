@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { EventRef } from './webhook-field.decorators';
+import { EventRef, MAX_RATE_LIMIT } from './webhook-field.decorators';
 
 class UserResponse {
   @ApiProperty({ description: 'User identifier (see User-API)', example: '10123' })
@@ -157,7 +157,7 @@ export class WebhookResponse {
     nullable: true,
     type: 'integer',
     minimum: 1,
-    maximum: 10_000,
+    maximum: MAX_RATE_LIMIT,
     example: null,
   })
   rateLimit!: number | null;
