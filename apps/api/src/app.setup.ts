@@ -1,6 +1,7 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
 import type { Server } from 'node:http';
+import { authenticateBeforeBody } from './auth/authenticate-before-body';
 import { configureBodyParsing } from './common/body-parsing';
 import { AppConfig } from '@app/config';
 import { ApiModule } from './api.module';
@@ -15,16 +16,17 @@ import { requestLogger } from './common/request-logger';
 import { setupOpenApi } from './openapi';
 
 /** Everything main.ts and the e2e tests both need on top of ApiModule. */
-function configureApiApp(app: INestApplication, logger: Logger): void {
+function configureApiApp(app: INestApplication, logger: Logger, limits: ServerLimits): void {
   const express = app.getHttpAdapter().getInstance() as {
     disable(setting: string): void;
     set(setting: string, value: unknown): void;
   };
-  configureHttpServer(app.getHttpServer() as Server);
+  configureHttpServer(app.getHttpServer() as Server, limits);
   express.disable('x-powered-by');
   express.set('query parser', 'simple');
   app.use(requestLogger(logger));
   app.use(app.get(ApiMetrics).middleware());
+  app.use(authenticateBeforeBody());
   configureBodyParsing(app);
   setupOpenApi(app);
   app.enableShutdownHooks();
@@ -48,6 +50,6 @@ export function apiApplication(
     module: ApiModule.forRoot(config),
     adapter: new HardenedExpressAdapter(limits),
     bodyParser: false,
-    configure: (app) => configureApiApp(app, logger),
+    configure: (app) => configureApiApp(app, logger, limits),
   };
 }

@@ -14,6 +14,13 @@ export interface ServerLimits {
   checkIntervalMs: number;
   /** Header bytes per request; more is a 431. */
   maxHeaderBytes: number;
+  /**
+   * A socket on which nothing moves for this long is destroyed, whatever it is doing: a client that
+   * sends a request and never reads the answer cannot hold it.
+   */
+  socketIdleTimeoutMs: number;
+  /** After the server answers an error of its own, the client has this long to read it and close. */
+  errorCloseGraceMs: number;
 }
 
 /** Deliberate server limits (SPEC §10): a slow or bloated client cannot hold a socket for long. */
@@ -23,6 +30,8 @@ export const SERVER_LIMITS: ServerLimits = {
   keepAliveTimeoutMs: 5_000,
   checkIntervalMs: 1_000,
   maxHeaderBytes: 16 * 1024,
+  socketIdleTimeoutMs: 30_000,
+  errorCloseGraceMs: 1_000,
 };
 
 /**
@@ -45,6 +54,8 @@ export class HardenedExpressAdapter extends ExpressAdapter {
       },
       this.getInstance(),
     );
+    // No 'timeout' listener: Node destroys a socket idle for this long.
+    this.httpServer.setTimeout(this.limits.socketIdleTimeoutMs);
   }
 }
 
@@ -55,9 +66,11 @@ const CLIENT_ERRORS: Record<string, [number, string]> = {
 
 /**
  * Errors Node's HTTP parser raises before Express sees the request (oversized headers, a malformed
- * request line, a timeout) get the `{code, message}` body too, instead of Node's empty one.
+ * request line, a timeout) get the `{code, message}` body too, instead of Node's empty one. The
+ * socket is then destroyed after a short grace: `end()` alone only half-closes it, and a client that
+ * never reads and never closes would keep its file descriptor for good.
  */
-export function configureHttpServer(server: Server): void {
+export function configureHttpServer(server: Server, limits: ServerLimits = SERVER_LIMITS): void {
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
     if (error.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
@@ -69,5 +82,8 @@ export function configureHttpServer(server: Server): void {
       `HTTP/1.1 ${code} ${STATUS_CODES[code]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
         `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
+    const grace = setTimeout(() => socket.destroy(), limits.errorCloseGraceMs);
+    grace.unref();
+    socket.once('close', () => clearTimeout(grace));
   });
 }
