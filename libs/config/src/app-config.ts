@@ -43,6 +43,10 @@ export class AppConfig {
   readonly port!: number;
   readonly host!: string;
   readonly workerPort!: number;
+  /** METRICS_PORT: the API serves /metrics on this listener only (not on PORT). */
+  readonly metricsPort?: number;
+  /** METRICS_TOKEN: scrapes of /metrics (API and worker) must send it as a bearer token. */
+  readonly metricsToken?: string;
   readonly databaseUrl!: string;
   readonly dbMigrateOnStart!: boolean;
   /** SQL pool size per process, derived from DELIVERY_CONCURRENCY (see databasePoolSize). */

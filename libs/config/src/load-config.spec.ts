@@ -135,6 +135,14 @@ describe('loadConfig overrides', () => {
     expect(loadConfig({ DELIVERY_ALLOW_PRIVATE_NETWORKS: text }).delivery.allowPrivateNetworks).toBe(value);
   });
 
+  it('reads METRICS_PORT and METRICS_TOKEN, both unset by default', () => {
+    expect(loadConfig({})).toMatchObject({ metricsPort: undefined, metricsToken: undefined });
+    expect(loadConfig({ METRICS_PORT: '9464', METRICS_TOKEN: '0123456789abcdef' })).toMatchObject({
+      metricsPort: 9464,
+      metricsToken: '0123456789abcdef',
+    });
+  });
+
   it('decodes a 32-byte base64 SECRETS_ENCRYPTION_KEY', () => {
     const key = Buffer.alloc(32, 7);
     const config = loadConfig({ SECRETS_ENCRYPTION_KEY: key.toString('base64') });
@@ -145,6 +153,8 @@ describe('loadConfig overrides', () => {
 const BAD_VALUES: Record<string, string[]> = {
   PORT: ['70000', '-1', '80.5', 'http'],
   WORKER_PORT: ['65536'],
+  METRICS_PORT: ['3000', '70000', 'metrics'],
+  METRICS_TOKEN: ['short', 'a token with spaces in it'],
   WEBHOOK_LIMIT_PER_USER: ['0'],
   DELIVERY_CONCURRENCY: ['0', 'lots'],
   DELIVERY_TIMEOUT: ['abc', '0', '15 seconds'],

@@ -213,6 +213,29 @@ function parseJwt(reader: EnvReader, production: boolean): AppConfig['jwt'] {
   };
 }
 
+const MIN_METRICS_TOKEN_LENGTH = 16;
+
+/** Where and to whom /metrics answers (README → Operations → Metrics). */
+function parseMetricsAccess(reader: EnvReader): { metricsPort?: number; metricsToken?: string } {
+  const metricsPort =
+    reader.raw('METRICS_PORT') === undefined ? undefined : reader.integer('METRICS_PORT', 0, 0, 65535);
+  const port = reader.integer('PORT', 3000, 0, 65535);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    throw new ConfigError('METRICS_PORT', `must differ from PORT (${port})`);
+  }
+  const metricsToken = reader.raw('METRICS_TOKEN');
+  if (
+    metricsToken !== undefined &&
+    (metricsToken.length < MIN_METRICS_TOKEN_LENGTH || /\s/.test(metricsToken))
+  ) {
+    throw new ConfigError(
+      'METRICS_TOKEN',
+      `must be at least ${MIN_METRICS_TOKEN_LENGTH} characters without spaces (e.g. openssl rand -hex 32)`,
+    );
+  }
+  return { metricsPort, metricsToken };
+}
+
 /** Reads and validates every variable of SPEC §2; throws ConfigError naming the first bad one. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const reader = new EnvReader(env);
@@ -225,6 +248,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: reader.integer('PORT', 3000, 0, 65535),
     host: reader.string('HOST', '0.0.0.0'),
     workerPort: reader.integer('WORKER_PORT', 3001, 0, 65535),
+    ...parseMetricsAccess(reader),
     databaseUrl: parseDatabaseUrl(reader),
     dbMigrateOnStart: reader.boolean('DB_MIGRATE_ON_START', true),
     databasePoolSize: databasePoolSize(concurrency),

@@ -1,1 +1,2 @@
 export * from './health-check';
+export * from './metrics-access';

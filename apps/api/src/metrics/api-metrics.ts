@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { CachedScrape } from '@app/health';
 
 /** The API's Prometheus metrics, on a registry of its own (one per app: tests run several in a process). */
 @Injectable()
@@ -20,8 +21,16 @@ export class ApiMetrics {
     registers: [this.registry],
   });
 
+  /** Collected at most once a second, however often it is scraped. */
+  private readonly scrape = new CachedScrape(() => this.registry.metrics());
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'event_api_' });
+  }
+
+  /** The Prometheus text for a scrape. */
+  text(): Promise<string> {
+    return this.scrape.read();
   }
 
   /** Express middleware: one observation per request, labelled with the matched route template. */

@@ -1,24 +1,36 @@
-import { Controller, Get, Header } from '@nestjs/common';
+import { Controller, Get, Headers, NotFoundException, Res, UnauthorizedException } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { AppConfig } from '@app/config';
+import { scrapeAllowed } from '@app/health';
 import { Public } from '../auth/auth.decorators';
 import { ApiMetrics } from './api-metrics';
 
 @ApiTags('Operations')
 @Controller('metrics')
 export class MetricsController {
-  constructor(private readonly metrics: ApiMetrics) {}
+  constructor(
+    private readonly metrics: ApiMetrics,
+    private readonly config: AppConfig,
+  ) {}
 
   @Get()
   @Public()
-  @Header('content-type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiOperation({
-    summary: 'Prometheus metrics (text format), no token',
+    summary: 'Prometheus metrics (text format); no user token',
     description:
-      'event_api_http_requests_total{method,route,status}, event_api_http_request_duration_seconds{method,route}, and process metrics (event_api_process_*, event_api_nodejs_*).',
+      'event_api_http_requests_total{method,route,status}, event_api_http_request_duration_seconds{method,route}, and process metrics (event_api_process_*, event_api_nodejs_*). Collected at most once a second. With METRICS_TOKEN set, send it as `Authorization: Bearer <METRICS_TOKEN>` (else 401); with METRICS_PORT set, served on that port only (404 here).',
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'Prometheus text exposition format 0.0.4', schema: { type: 'string' } })
-  scrape(): Promise<string> {
-    return this.metrics.registry.metrics();
+  scrape(
+    @Res({ passthrough: true }) response: Response,
+    @Headers('authorization') authorization?: string,
+  ): Promise<string> {
+    if (this.config.metricsPort !== undefined) throw new NotFoundException();
+    if (!scrapeAllowed(authorization, this.config.metricsToken)) throw new UnauthorizedException();
+    // Set here, not with @Header: an error answer must keep its JSON content type.
+    response.setHeader('content-type', 'text/plain; version=0.0.4; charset=utf-8');
+    return this.metrics.text();
   }
 }
