@@ -35,11 +35,16 @@ export interface TestAppOptions {
   bodyParser?: boolean;
   /** What main.ts does to the app before `listen` (filters, pipes, body parsing…). */
   configure?(app: INestApplication): void;
+  /** Providers replaced by value, e.g. timings a test shortens. */
+  overrides?: ReadonlyArray<{ provide: unknown; useValue: unknown }>;
 }
 
 /** An HTTP application around `module`, initialised but not listening (supertest binds it). */
 export async function createTestApp(module: DynamicModule, options: TestAppOptions = {}): Promise<TestApp> {
-  const moduleRef = await Test.createTestingModule({ imports: [module] }).compile();
+  const builder = Test.createTestingModule({ imports: [module] });
+  for (const { provide, useValue } of options.overrides ?? [])
+    builder.overrideProvider(provide).useValue(useValue);
+  const moduleRef = await builder.compile();
   const appOptions = { bodyParser: options.bodyParser ?? true, logger: false as const };
   const app = options.adapter
     ? moduleRef.createNestApplication(options.adapter, appOptions)

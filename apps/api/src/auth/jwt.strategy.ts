@@ -1,12 +1,12 @@
 import { createPublicKey } from 'node:crypto';
-import { Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import type { Algorithm } from 'jsonwebtoken';
-import { passportJwtSecret } from 'jwks-rsa';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { AppConfig, JwtConfig } from '@app/config';
 import { isStorableText } from '@app/text';
+import { JwksKeySet } from './jwks-key-set';
 import { Principal } from './principal';
 import { parseOrgs, parseScopes } from './scopes';
 
@@ -21,19 +21,25 @@ const LONE_SURROGATE = /[\ud800-\udfff]/gu;
 /** Clocks of the Auth-API and ours may differ this much for `exp` and `nbf` (SPEC §3). */
 const CLOCK_TOLERANCE_SECONDS = 30;
 
+/** The token's JOSE header, or undefined when it is not a JSON object. */
+function jwtHeader(token: string): Record<string, unknown> | undefined {
+  try {
+    const header = JSON.parse(
+      Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'),
+    ) as unknown;
+    return typeof header === 'object' && header !== null ? (header as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * RFC 7515 §4.1.11: a `crit` header lists extensions the recipient must understand; this API
  * understands none, so any `crit` (even an empty one, which the RFC forbids) refuses the token.
  */
 function hasCritHeader(token: string): boolean {
-  try {
-    const header = JSON.parse(
-      Buffer.from(token.split('.')[0] ?? '', 'base64url').toString('utf8'),
-    ) as unknown;
-    return typeof header !== 'object' || header === null || 'crit' in header;
-  } catch {
-    return true;
-  }
+  const header = jwtHeader(token);
+  return header === undefined || 'crit' in header;
 }
 
 /** The algorithm follows from the key, so a token can never choose how it is verified. */
@@ -47,15 +53,29 @@ function algorithmsFor(jwt: JwtConfig): Algorithm[] {
   return ['HS256'];
 }
 
-function keyOptions(jwt: JwtConfig) {
-  if (jwt.jwksUri !== undefined) {
+/**
+ * With a JWKS, the key comes from the in-memory key set by the token's `kid`; a malformed header
+ * or a kid that is not a string is refused without looking (nor fetching) anything.
+ */
+function keyOptions(jwt: JwtConfig, keySet: JwksKeySet | null) {
+  if (keySet !== null) {
     return {
-      secretOrKeyProvider: passportJwtSecret({
-        jwksUri: jwt.jwksUri,
-        cache: true,
-        rateLimit: true,
-        jwksRequestsPerMinute: 10,
-      }),
+      secretOrKeyProvider: (
+        _request: Request,
+        token: string,
+        done: (error: Error | null, key?: string | Buffer) => void,
+      ) => {
+        const header = jwtHeader(token);
+        const kid = header?.kid;
+        if (header === undefined || (kid !== undefined && typeof kid !== 'string')) {
+          return done(new Error('invalid header'));
+        }
+        keySet.keyFor(kid).then(
+          // jsonwebtoken verifies with a KeyObject as well; passport-jwt's types predate it.
+          (key) => (key ? done(null, key as unknown as Buffer) : done(new Error('unknown key'))),
+          (error: Error) => done(error),
+        );
+      },
     };
   }
   return { secretOrKey: (jwt.publicKey ?? jwt.secret) as string };
@@ -63,7 +83,7 @@ function keyOptions(jwt: JwtConfig) {
 
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor(config: AppConfig) {
+  constructor(config: AppConfig, @Inject(JwksKeySet) keySet: JwksKeySet | null) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       ignoreExpiration: false,
@@ -72,7 +92,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       issuer: config.jwt.issuer,
       audience: config.jwt.audience,
       passReqToCallback: true,
-      ...keyOptions(config.jwt),
+      ...keyOptions(config.jwt, keySet),
     });
     if (config.jwt.usingDevelopmentSecret) {
       new Logger('Auth').warn(
