@@ -67,6 +67,11 @@ export class AppConfig {
   /** null when `RATE_LIMIT=0`. */
   readonly rateLimit!: RateLimitConfig | null;
   readonly coreApiUrl?: string;
+  /**
+   * How a webhook's `apiId` is authorized: by the Core-API (CORE_API_URL), not at all
+   * (ALLOW_UNCHECKED_API_IDS, the default outside production), or not accepted (production without either).
+   */
+  readonly apiIdCheck!: 'core-api' | 'unchecked' | 'refused';
   readonly logLevel!: string;
 }
 

@@ -135,6 +135,17 @@ describe('loadConfig overrides', () => {
     expect(loadConfig({ DELIVERY_ALLOW_PRIVATE_NETWORKS: text }).delivery.allowPrivateNetworks).toBe(value);
   });
 
+  it.each([
+    [{}, 'unchecked'],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'x' }, 'refused'],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'x', ALLOW_UNCHECKED_API_IDS: 'true' }, 'unchecked'],
+    [{ ALLOW_UNCHECKED_API_IDS: 'false' }, 'refused'],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'x', CORE_API_URL: 'https://core.example.com' }, 'core-api'],
+    [{ CORE_API_URL: 'https://core.example.com', ALLOW_UNCHECKED_API_IDS: 'true' }, 'core-api'],
+  ])('apiIdCheck for %j is %s', (env, check) => {
+    expect(loadConfig(env).apiIdCheck).toBe(check);
+  });
+
   it('reads METRICS_PORT and METRICS_TOKEN, both unset by default', () => {
     expect(loadConfig({})).toMatchObject({ metricsPort: undefined, metricsToken: undefined });
     expect(loadConfig({ METRICS_PORT: '9464', METRICS_TOKEN: '0123456789abcdef' })).toMatchObject({
@@ -181,6 +192,7 @@ const BAD_VALUES: Record<string, string[]> = {
   JWT_JWKS_URI: ['jwks.json'],
   DB_MIGRATE_ON_START: ['maybe'],
   DELIVERY_ALLOW_PRIVATE_NETWORKS: ['sometimes'],
+  ALLOW_UNCHECKED_API_IDS: ['perhaps'],
 };
 
 describe('loadConfig rejects bad values with one line naming the variable', () => {

@@ -213,6 +213,16 @@ function parseJwt(reader: EnvReader, production: boolean): AppConfig['jwt'] {
   };
 }
 
+/**
+ * Without a Core-API nobody can tell whether a caller may see an API, so subscribing to an API's
+ * events by its id is an explicit choice in production (README → API → Entitlements).
+ */
+function parseApiIdCheck(reader: EnvReader, production: boolean): 'core-api' | 'unchecked' | 'refused' {
+  const unchecked = reader.boolean('ALLOW_UNCHECKED_API_IDS', !production);
+  if (reader.raw('CORE_API_URL') !== undefined) return 'core-api';
+  return unchecked ? 'unchecked' : 'refused';
+}
+
 const MIN_METRICS_TOKEN_LENGTH = 16;
 
 /** Where and to whom /metrics answers (README → Operations → Metrics). */
@@ -274,6 +284,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     secretsDecryptionKeys: parseDecryptionKeys(reader),
     rateLimit: parseRateLimit(reader),
     coreApiUrl: reader.url('CORE_API_URL', undefined, ['http:', 'https:'])?.replace(/\/+$/, ''),
+    apiIdCheck: parseApiIdCheck(reader, production),
     logLevel: reader.string('LOG_LEVEL', 'info'),
   };
   return Object.assign(new AppConfig(), config);

@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { DeliveryAttemptEntity } from '@app/database';
 import { DeliveryQueue } from '@app/queue';
 import { Principal } from '../auth/principal';
+import { Entitlements } from '../entitlements/entitlements.service';
 import { QueuedDelivery } from '../webhooks/webhook-actions.service';
 import { assertWebhookActive, findOwnedWebhook, isUuid } from '../webhooks/owned-webhook';
 import { decodeDeliveryCursor, encodeDeliveryCursor } from './delivery-cursor';
@@ -22,6 +23,7 @@ export class DeliveriesService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly deliveryQueue: DeliveryQueue,
+    private readonly entitlements: Entitlements,
   ) {}
 
   /**
@@ -86,6 +88,7 @@ export class DeliveriesService {
       ? await manager.findOne(DeliveryAttemptEntity, { where: { id: attemptId, webhookId: webhook.id } })
       : null;
     if (!attempt) throw new NotFoundException('Delivery not found');
+    await this.entitlements.assertMayManage(principal, webhook);
     assertWebhookActive(webhook, 'redeliver');
     try {
       await this.deliveryQueue.enqueueRedelivery(attempt.deliveryId, webhook.id);

@@ -9,6 +9,7 @@ import { webhookResource } from '@app/outbox';
 import { DeliveryQueue } from '@app/queue';
 import { generateWebhookSecret } from '@app/signing';
 import { Principal } from '../auth/principal';
+import { Entitlements } from '../entitlements/entitlements.service';
 import { assertWebhookActive, findOwnedWebhook } from './owned-webhook';
 
 export interface QueuedDelivery {
@@ -25,6 +26,7 @@ export class WebhookActionsService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     private readonly deliveryQueue: DeliveryQueue,
+    private readonly entitlements: Entitlements,
   ) {}
 
   /**
@@ -32,6 +34,12 @@ export class WebhookActionsService {
    * delivery row are committed first (PostgreSQL is the source of truth), then the job is enqueued.
    */
   async ping(principal: Principal, id: string): Promise<QueuedDelivery> {
+    // A ping carries no API data: only membership is rechecked, not the Core-API.
+    await this.entitlements.assertMayManage(
+      principal,
+      await findOwnedWebhook(this.dataSource.manager, principal, id),
+      { checkApi: false },
+    );
     const queued = await this.dataSource.transaction(async (manager) => {
       // The lock keeps a concurrent delete from removing the webhook under the new delivery row.
       const webhook = await findOwnedWebhook(manager, principal, id, true);
@@ -74,6 +82,10 @@ export class WebhookActionsService {
    * SECRET_ROTATION_OVERLAP has passed. Rotating again within the overlap retires the older one at once.
    */
   async rotateSecret(principal: Principal, id: string): Promise<string> {
+    await this.entitlements.assertMayManage(
+      principal,
+      await findOwnedWebhook(this.dataSource.manager, principal, id),
+    );
     return this.dataSource.transaction(async (manager) => {
       const webhook = await findOwnedWebhook(manager, principal, id, true);
       webhook.previousSecret = webhook.secret;

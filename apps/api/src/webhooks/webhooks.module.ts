@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
-import { CoreApiClient } from '../core-api/core-api.client';
+import { EntitlementsModule } from '../entitlements/entitlements.module';
 import { WebhookActionsService } from './webhook-actions.service';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
 @Module({
   controllers: [WebhooksController],
-  providers: [WebhooksService, WebhookActionsService, CoreApiClient],
+  imports: [EntitlementsModule],
+  providers: [WebhooksService, WebhookActionsService],
 })
 export class WebhooksModule {}

@@ -1,4 +1,4 @@
-import { ConflictException, ForbiddenException, Injectable } from '@nestjs/common';
+import { ConflictException, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
@@ -9,7 +9,7 @@ import { checkUrlTarget } from '@app/netguard';
 import { generateWebhookSecret } from '@app/signing';
 import { Principal } from '../auth/principal';
 import { RequestValidationException } from '../common/error-body';
-import { CoreApiClient } from '../core-api/core-api.client';
+import { Entitlements } from '../entitlements/entitlements.service';
 import { OutboxRelayService } from '../queue/outbox-relay.service';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
 import { ListWebhooksQuery } from './dto/list-webhooks.query';
@@ -25,7 +25,7 @@ export class WebhooksService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
-    private readonly coreApi: CoreApiClient,
+    private readonly entitlements: Entitlements,
     private readonly outbox: OutboxRelayService,
   ) {}
 
@@ -54,9 +54,9 @@ export class WebhooksService {
 
   async create(principal: Principal, dto: CreateWebhookDto): Promise<WebhookEntity> {
     const userId = dto.userId ?? principal.id;
-    this.assertMayActFor(principal, userId);
+    this.entitlements.assertMayActFor(principal, userId);
     await this.assertUrlTarget(dto.url);
-    if (dto.apiId) await this.coreApi.assertApiAccessible(dto.apiId, principal.token);
+    if (dto.apiId) await this.entitlements.assertApiAccessible(principal, dto.apiId);
 
     const created = await this.dataSource.transaction(async (manager) => {
       // Serializes creates per owner so the limit holds under concurrency (50 parallel → exactly 30).
@@ -93,12 +93,16 @@ export class WebhooksService {
   }
 
   async update(principal: Principal, id: string, dto: UpdateWebhookDto): Promise<WebhookEntity> {
-    if (dto.userId !== undefined) this.assertMayActFor(principal, dto.userId);
+    if (dto.userId !== undefined) this.entitlements.assertMayActFor(principal, dto.userId);
     if (dto.url !== undefined) await this.assertUrlTarget(dto.url);
-    if (dto.apiId) await this.coreApi.assertApiAccessible(dto.apiId, principal.token);
+    if (dto.apiId) await this.entitlements.assertApiAccessible(principal, dto.apiId);
+    // Entitlements lost since creation: checked outside the transaction (the Core-API may take 2 s).
+    const current = await findOwnedWebhook(this.dataSource.manager, principal, id);
+    await this.entitlements.assertMayManage(principal, current, { checkApi: dto.apiId === undefined });
 
     const updated = await this.dataSource.transaction(async (manager) => {
       const webhook = await findOwnedWebhook(manager, principal, id, true);
+      await this.entitlements.assertMayManage(principal, webhook, { checkApi: false });
       await attachLastDeliveries(manager, [webhook]);
       if (dto.url !== undefined) webhook.url = dto.url;
       if (dto.events !== undefined) webhook.events = dto.events.map((event) => event.name);
@@ -133,14 +137,6 @@ export class WebhooksService {
       await recordWebhookEvent(manager, 'webhook.deleted', webhook, actorOf(principal));
     });
     this.outbox.kick();
-  }
-
-  private assertMayActFor(principal: Principal, userId: string): void {
-    if (userId !== principal.id && !principal.orgs.includes(userId)) {
-      throw new ForbiddenException(
-        'userId must be your own user id or one of the organizations in your token',
-      );
-    }
   }
 
   /** SSRF guard at registration; delivery checks again against the address it connects to. */

@@ -9,7 +9,8 @@ import {
 } from 'typeorm';
 import { secretColumn } from '../secret-column';
 
-export type DisabledReason = 'gone' | 'failing';
+/** `membership`: the owner's token no longer lists the organization the webhook delivers for. */
+export type DisabledReason = 'gone' | 'failing' | 'membership';
 
 /** The outcome of the most recent delivery attempt, as the API shows it. */
 export interface LastDelivery {
@@ -29,7 +30,7 @@ export interface LastDelivery {
 @Check('CHK_webhooks_events_not_empty', `cardinality("events") > 0`)
 @Check('CHK_webhooks_url_length', `char_length("url") <= 1000`)
 @Check('CHK_webhooks_custom_length', `"custom" IS NULL OR char_length("custom") <= 10000`)
-@Check('CHK_webhooks_disabled_reason', `"disabled_reason" IN ('gone', 'failing')`)
+@Check('CHK_webhooks_disabled_reason', `"disabled_reason" IN ('gone', 'failing', 'membership')`)
 @Check('CHK_webhooks_rate_limit', `"rate_limit" IS NULL OR "rate_limit" BETWEEN 1 AND 10000`)
 // The circuit keeper's scan for cool-downs that have ended.
 @Index('IDX_webhooks_paused', ['pausedUntil'], { where: '"paused_until" IS NOT NULL' })

@@ -143,13 +143,13 @@ export class WebhookResponse {
 
   @ApiProperty({
     description:
-      'Why the system switched the webhook off: `gone` (URL answered 410) or `failing` (failed continuously for WEBHOOK_DISABLE_AFTER); null otherwise',
-    enum: ['gone', 'failing'],
+      "Why the system switched the webhook off: `gone` (URL answered 410), `failing` (failed continuously for WEBHOOK_DISABLE_AFTER) or `membership` (the owner's token no longer lists the organization in userId); null otherwise",
+    enum: ['gone', 'failing', 'membership'],
     nullable: true,
     readOnly: true,
     example: null,
   })
-  disabledReason!: 'gone' | 'failing' | null;
+  disabledReason!: 'gone' | 'failing' | 'membership' | null;
 
   @ApiProperty({
     description:

@@ -3,6 +3,7 @@ import {
   Injectable,
   Logger,
   NotFoundException,
+  OnApplicationBootstrap,
   ServiceUnavailableException,
 } from '@nestjs/common';
 import { request } from 'undici';
@@ -15,15 +16,34 @@ const CORE_API_TIMEOUT_MS = 2_000;
  * Asks the Core-API whether the caller may see an API (SPEC §4): with CORE_API_URL set,
  * `GET {CORE_API_URL}/apis/{apiId}` with the caller's token: 2xx allowed, 404 → 404, 401/403 (and
  * any other 4xx) → 403; no answer within 2 s, a connection error or a 5xx → 503, since the check
- * could not be made (the caller may retry). Without CORE_API_URL every apiId is accepted.
+ * could not be made (the caller may retry). Without CORE_API_URL, `apiIdCheck` decides: every apiId
+ * accepted (`unchecked`) or none (`refused`, 403).
  */
 @Injectable()
-export class CoreApiClient {
-  private readonly logger = new Logger(CoreApiClient.name);
+export class CoreApiClient implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Entitlements');
 
   constructor(private readonly config: AppConfig) {}
 
+  onApplicationBootstrap(): void {
+    const lines = {
+      'core-api': `apiId webhooks: access checked with the Core-API at ${this.config.coreApiUrl}`,
+      unchecked:
+        'apiId webhooks: NOT checked (no CORE_API_URL; ALLOW_UNCHECKED_API_IDS): anyone with a token may subscribe to any API by its id',
+      refused:
+        'apiId webhooks: refused with 403 (no CORE_API_URL in production; set CORE_API_URL, or ALLOW_UNCHECKED_API_IDS=true to accept them unchecked)',
+    };
+    const line = lines[this.config.apiIdCheck];
+    if (this.config.apiIdCheck === 'unchecked') this.logger.warn(line);
+    else this.logger.log(line);
+  }
+
   async assertApiAccessible(apiId: string, token: string): Promise<void> {
+    if (this.config.apiIdCheck === 'refused') {
+      throw new ForbiddenException(
+        'apiId webhooks are not available: this deployment cannot check access to APIs (no Core-API)',
+      );
+    }
     if (!this.config.coreApiUrl) return;
     let status: number;
     try {
