@@ -1,5 +1,5 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { Batcher } from '@app/batching';
 import { AppConfig } from '@app/config';
 import { closeBullClient, DeliveryJobData, DeliveryJobName, DeliveryToSend, QueueName } from '@app/queue';
@@ -7,6 +7,7 @@ import { consumerOptions } from '../bullmq-options';
 import { CircuitService } from '../circuit/circuit.service';
 import { OutboxRelay } from '../maintenance/outbox-relay';
 import { WorkerMetrics } from '../metrics/worker-metrics';
+import { TolerantWorker } from '../tolerant-worker';
 import { WorkerQueues } from '../worker-queues';
 import { AttemptMade, AttemptRunner } from './attempt-runner';
 import { ClaimedDelivery, DeliveryStore, SetAside } from './delivery.store';
@@ -32,7 +33,7 @@ const MAX_MEMORY_WAIT_MS = 1_000;
 @Injectable()
 export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryProcessor.name);
-  private readonly worker: Worker<DeliveryJobData, unknown, DeliveryJobName>;
+  private readonly worker: TolerantWorker<DeliveryJobData, unknown, DeliveryJobName>;
   readonly scheduler: EndpointScheduler;
   private readonly runner: AttemptRunner;
   private readonly claimMs: number;
@@ -88,7 +89,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     // Consumers for the leases in flight (up to 1.5 × concurrency: the fast lane and the slow
     // share), and half the concurrency again for jobs waiting in memory for a slot; when all are
     // busy nothing more is taken from the queue, which is where a backlog waits best.
-    this.worker = new Worker(
+    this.worker = new TolerantWorker(
       QueueName.Deliveries,
       (job: DeliveryJob, token?: string) => this.process(job, token),
       consumerOptions(config, QueueName.Deliveries, 2 * delivery.concurrency + 1),
@@ -119,9 +120,10 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
 
   async process(job: DeliveryJob, token?: string): Promise<void> {
     // Its hash was deleted under it (keys lost in Redis): BullMQ hands over a job without name or
-    // data. Completing it frees the id; the sweeper re-enqueues the delivery from PostgreSQL.
+    // data; or its data is not JSON (null here). Completing it frees the id; the sweeper
+    // re-enqueues the delivery from PostgreSQL.
     if (typeof job.data?.deliveryId !== 'string') {
-      this.logger.warn(`delivery job ${job.id ?? '?'} has lost its data in Redis; left to the sweeper`);
+      this.logger.warn(`delivery job ${job.id ?? '?'} has no readable data in Redis; left to the sweeper`);
       return;
     }
     const { deliveryId } = job.data;

@@ -1,14 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
-import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError } from 'bullmq';
 import { Batcher } from '@app/batching';
 import { AppConfig } from '@app/config';
-import { EventEnvelope, toPlatformEvent, validateEnvelope } from '@app/events';
+import { EnvelopeCheck, EventEnvelope, toPlatformEvent, validateEnvelope } from '@app/events';
 import { closeBullClient, QueueName } from '@app/queue';
 import { consumerOptions } from '../bullmq-options';
 import { DeliveryProcessor } from '../delivery/delivery.processor';
 import { EventBodies } from '../delivery/event-bodies';
 import { WorkerMetrics } from '../metrics/worker-metrics';
+import { hasJsonData, TolerantWorker } from '../tolerant-worker';
 import { WorkerQueues } from '../worker-queues';
 import { EventToFanOut, FanOutResult, FanOutStore } from './fan-out.store';
 
@@ -17,13 +18,16 @@ const FAN_OUT_CONCURRENCY = 64;
 const TRANSIENT_RETRY_MS = 5_000;
 const MAX_TRANSIENT_RETRIES = 100;
 
-type EventJob = Job<EventEnvelope & { fanOutRetries?: number }>;
+type EventData = EventEnvelope & { fanOutRetries?: number };
+type EventJob = Job<EventData>;
+/** A publisher's JSON encoder wrote NaN or Infinity (Python's json.dumps does unless allow_nan=False). */
+const NOT_JSON: EnvelopeCheck = { ok: false, reason: 'data is not JSON' };
 
 /** Consumes the `events` queue (SPEC §7–8): validate, record the deliveries, enqueue them. */
 @Injectable()
 export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(FanOutProcessor.name);
-  private readonly worker: Worker;
+  private readonly worker: TolerantWorker<EventData, unknown, string>;
   private readonly batcher: Batcher<EventToFanOut, FanOutResult>;
 
   constructor(
@@ -53,7 +57,7 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
         return results;
       },
     });
-    this.worker = new Worker(
+    this.worker = new TolerantWorker(
       QueueName.Events,
       (job: EventJob, token?: string) => this.process(job, token),
       consumerOptions(config, QueueName.Events, FAN_OUT_CONCURRENCY),
@@ -74,7 +78,7 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   async process(job: EventJob, token?: string): Promise<{ deliveries: number }> {
-    const check = validateEnvelope(job.data, job.name);
+    const check = hasJsonData(job) ? validateEnvelope(job.data, job.name) : NOT_JSON;
     // Invalid envelopes fail at once, without retries; BullMQ keeps them with the reason.
     if (!check.ok) throw new UnrecoverableError(`invalid envelope: ${check.reason}`);
     const envelope = check.envelope;

@@ -1,19 +1,51 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
 import type { EndpointScheduler } from '../delivery/endpoint-scheduler';
 import { WorkerQueues } from '../worker-queues';
+import { CachedReading } from './cached-reading';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized'] as const;
+/** What the gauges read from PostgreSQL and Redis is read at most once per this window (README → Metrics). */
+export const METRICS_CACHE_MS = 2_000;
+
+const DATABASE_COUNTS_SQL = `
+  SELECT (SELECT count(*)::int FROM deliveries WHERE status = 'paused') AS "pausedDeliveries",
+         (SELECT count(*)::int FROM webhooks WHERE paused_until IS NOT NULL) AS "pausedEndpoints",
+         (SELECT count(*)::int FROM event_outbox) AS "outboxBacklog"`;
+interface DatabaseCounts {
+  pausedDeliveries: number;
+  pausedEndpoints: number;
+  outboxBacklog: number;
+}
+interface QueueReading {
+  name: string;
+  counts: Record<string, number>;
+  oldestWaitingAgeSeconds: number;
+}
+
+/**
+ * Age of the oldest waiting job, from its id and its hash's `timestamp` alone: the job's data is
+ * never read here (it may be large, or not even JSON).
+ */
+async function oldestWaitingAge(queue: Queue): Promise<number> {
+  const [oldestId] = await queue.getRanges(['wait'], 0, 0, true);
+  if (oldestId === undefined) return 0;
+  const client = await queue.getBackend().client;
+  const timestamp = Number(await client.hget(queue.toKey(oldestId), 'timestamp'));
+  return Number.isFinite(timestamp) && timestamp > 0 ? Math.max(0, (Date.now() - timestamp) / 1000) : 0;
+}
 
 /**
  * The worker's Prometheus metrics, served on WORKER_PORT /metrics. Counters are bumped by the
- * pipeline; queue depths, the oldest waiting job and the outbox backlog are read at scrape time.
+ * pipeline; queue depths, the oldest waiting job, parked deliveries, paused endpoints and the outbox
+ * backlog are read at scrape time, at most once per METRICS_CACHE_MS (CachedReading).
  */
 @Injectable()
 export class WorkerMetrics {
+  private readonly logger = new Logger(WorkerMetrics.name);
   readonly registry = new Registry();
   readonly deliveries = new Counter({
     name: 'event_api_deliveries_total',
@@ -78,16 +110,50 @@ export class WorkerMetrics {
         this.set({ lane: 'slow' }, lanes.slow);
       },
     });
+    const failures = new Counter({
+      name: 'event_api_metrics_collection_failures_total',
+      help: 'Scrape-time reads that failed, by source (database, queues): the scrape served the last values read',
+      labelNames: ['source'] as const,
+      registers: [this.registry],
+    });
+    const onFailure = (source: 'database' | 'queues') => {
+      failures.inc({ source }, 0);
+      return (error: unknown) => {
+        failures.inc({ source });
+        const message = error instanceof Error ? error.message : String(error);
+        this.logger.warn(`metrics: ${source} not read, last values served: ${message}`);
+      };
+    };
+    const database = new CachedReading<DatabaseCounts>({
+      read: async () => (await dataSource.query<DatabaseCounts[]>(DATABASE_COUNTS_SQL))[0],
+      initial: { pausedDeliveries: 0, pausedEndpoints: 0, outboxBacklog: 0 },
+      windowMs: METRICS_CACHE_MS,
+      onFailure: onFailure('database'),
+    });
+    const watched: Array<[string, Queue]> = [
+      ['deliveries', queues.deliveries.queue],
+      ['events', queues.eventsQueue],
+    ];
+    const queueReadings = new CachedReading<QueueReading[]>({
+      read: () =>
+        Promise.all(
+          watched.map(async ([name, queue]) => ({
+            name,
+            counts: await queue.getJobCounts(...JOB_STATES),
+            oldestWaitingAgeSeconds: await oldestWaitingAge(queue),
+          })),
+        ),
+      initial: [],
+      windowMs: METRICS_CACHE_MS,
+      onFailure: onFailure('queues'),
+    });
     new Gauge({
       name: 'event_api_deliveries_waiting',
       help: 'Deliveries waiting, by reason: paused (parked in PostgreSQL while their endpoint circuit is open), slot (in this worker, for a slot that frees within a second)',
       labelNames: ['reason'] as const,
       registers: [this.registry],
       async collect() {
-        const [row] = await dataSource.query<Array<{ n: number }>>(
-          `SELECT count(*)::int AS n FROM deliveries WHERE status = 'paused'`,
-        );
-        this.set({ reason: 'paused' }, row.n);
+        this.set({ reason: 'paused' }, (await database.get()).pausedDeliveries);
         this.set({ reason: 'slot' }, scheduler()?.waitingInMemory() ?? 0);
       },
     });
@@ -96,24 +162,16 @@ export class WorkerMetrics {
       help: 'Webhooks whose endpoint circuit is open (paused) or half-open (probing)',
       registers: [this.registry],
       async collect() {
-        const [row] = await dataSource.query<Array<{ n: number }>>(
-          'SELECT count(*)::int AS n FROM webhooks WHERE paused_until IS NOT NULL',
-        );
-        this.set(row.n);
+        this.set((await database.get()).pausedEndpoints);
       },
     });
-    const watched: Array<[string, Queue]> = [
-      ['deliveries', queues.deliveries.queue],
-      ['events', queues.eventsQueue],
-    ];
     new Gauge({
       name: 'event_api_queue_jobs',
       help: 'Jobs per queue and state',
       labelNames: ['queue', 'state'] as const,
       registers: [this.registry],
       async collect() {
-        for (const [name, queue] of watched) {
-          const counts = await queue.getJobCounts(...JOB_STATES);
+        for (const { name, counts } of await queueReadings.get()) {
           for (const state of JOB_STATES) this.set({ queue: name, state }, counts[state] ?? 0);
         }
       },
@@ -124,9 +182,8 @@ export class WorkerMetrics {
       labelNames: ['queue'] as const,
       registers: [this.registry],
       async collect() {
-        for (const [name, queue] of watched) {
-          const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
-          this.set({ queue: name }, oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1000) : 0);
+        for (const { name, oldestWaitingAgeSeconds } of await queueReadings.get()) {
+          this.set({ queue: name }, oldestWaitingAgeSeconds);
         }
       },
     });
@@ -135,10 +192,7 @@ export class WorkerMetrics {
       help: 'Lifecycle events committed but not yet relayed to the queue',
       registers: [this.registry],
       async collect() {
-        const [row] = await dataSource.query<Array<{ n: number }>>(
-          'SELECT count(*)::int AS n FROM event_outbox',
-        );
-        this.set(row.n);
+        this.set((await database.get()).outboxBacklog);
       },
     });
   }
