@@ -4,7 +4,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-import { runHealthChecks } from '@app/health';
+import { runHealthChecks, scrapeAllowed } from '@app/health';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { RedisConnection } from './redis-connection';
 
@@ -25,6 +25,11 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
     this.server = createServer((request, response) => {
       const path = request.url?.split('?')[0];
       if (request.method === 'GET' && path === '/metrics') {
+        if (!scrapeAllowed(request.headers.authorization, this.config.metricsToken)) {
+          response.writeHead(401, { 'content-type': 'application/json' });
+          response.end(JSON.stringify({ code: 401, message: 'Access denied' }));
+          return;
+        }
         this.metrics.registry.metrics().then(
           (text) => {
             response.writeHead(200, { 'content-type': this.metrics.registry.contentType });

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { bearer, HttpReceiver, mintToken } from '@app/testing';
 import { HealthServer } from '../src/health-server';
-import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
+import {
+  createPipeline,
+  createTestWorker,
+  Pipeline,
+  pipelineEnv,
+  TestWorker,
+  waitUntil,
+} from './helpers/pipeline';
 
 /** Lines of a Prometheus text exposition: `name{labels} value`. */
 function sample(text: string, name: string, labels = ''): number | undefined {
@@ -89,5 +96,25 @@ describe('Metrics (e2e)', () => {
     expect(sample(text, 'event_api_outbox_backlog')).toBeGreaterThanOrEqual(0);
     expect(text).toContain('event_api_sweeper_reenqueued_total');
     expect(text).toContain('event_api_worker_process_cpu_seconds_total');
+  });
+});
+
+describe("the worker's /metrics with METRICS_TOKEN (e2e)", () => {
+  const token = 'worker-scrape-token-0123456789';
+  let worker: TestWorker;
+  let url: string;
+  beforeAll(async () => {
+    worker = await createTestWorker(pipelineEnv('metrics-token', { METRICS_TOKEN: token }));
+    url = `http://127.0.0.1:${worker.app.get(HealthServer).port}`;
+  });
+  afterAll(() => worker.close());
+
+  it('refuses a scrape without the token (401) and serves one with it; /health needs none', async () => {
+    await request(url).get('/metrics').expect(401, { code: 401, message: 'Access denied' });
+    await request(url).get('/metrics').set('Authorization', 'Bearer worker-scrape-token-X').expect(401);
+    const scraped = await request(url).get('/metrics').set('Authorization', `Bearer ${token}`).expect(200);
+    expect(scraped.text).toContain('event_api_deliveries_total');
+    const health = await request(url).get('/health');
+    expect(health.status).not.toBe(401);
   });
 });
