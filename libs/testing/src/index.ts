@@ -9,3 +9,4 @@ export * from './test-app';
 export * from './wait-until';
 export * from './pg-tls-proxy';
 export * from './timed-receiver';
+export * from './raw-receiver';

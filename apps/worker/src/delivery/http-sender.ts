@@ -4,8 +4,10 @@ import type { LookupFunction } from 'node:net';
 import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
-import { Agent, Dispatcher, ProxyAgent, request } from 'undici';
+import { Agent, buildConnector, Dispatcher, Pool, ProxyAgent, request } from 'undici';
 import { BLOCKED_PRIVATE_ADDRESS, blockedRange, parseAddress, Resolver } from '@app/netguard';
+import { finalStatusProblem, invalidResponseText, MAX_RESPONSE_HEAD_BYTES } from './response-errors';
+import { guardedConnector } from './response-guard';
 import { parseRetryAfter, RETRY_AFTER_STATUSES } from './retry-after';
 
 export interface SendResult {
@@ -93,7 +95,10 @@ function isErrorLike(value: unknown): value is ErrorLike {
   return typeof value === 'object' && value !== null && typeof (value as ErrorLike).message === 'string';
 }
 
-/** `connect ECONNREFUSED 127.0.0.1:9` as Node words it; otherwise `CODE: message`. */
+/**
+ * `connect ECONNREFUSED 127.0.0.1:9` as Node words it; `invalid response: …` for what the receiver
+ * sent (response-errors.ts); otherwise `CODE: message`.
+ */
 export function describeError(error: unknown): string {
   const seen = new Set<unknown>();
   for (let current: unknown = error; isErrorLike(current) && !seen.has(current); current = current.cause) {
@@ -101,6 +106,8 @@ export function describeError(error: unknown): string {
     if (current.message === BLOCKED_PRIVATE_ADDRESS) return BLOCKED_PRIVATE_ADDRESS;
   }
   if (!isErrorLike(error)) return `Error: ${String(error)}`;
+  const invalid = invalidResponseText(error);
+  if (invalid !== undefined) return invalid;
   // Happy Eyeballs (autoSelectFamily) reports every failed address in one AggregateError.
   if (!error.message && Array.isArray(error.errors) && isErrorLike(error.errors[0])) {
     return describeError(error.errors[0]);
@@ -162,17 +169,30 @@ export class HttpSender {
       // Backstops only: the AbortController deadline in send() is the one that counts.
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
+      maxHeaderSize: MAX_RESPONSE_HEAD_BYTES,
     };
     this.agent = options.proxyUrl
       ? // Through the proxy (CONNECT): it resolves the name itself, so send() checks the target first.
-        new ProxyAgent({ ...common, uri: options.proxyUrl, proxyTunnel: true })
+        new ProxyAgent({
+          ...common,
+          uri: options.proxyUrl,
+          proxyTunnel: true,
+          // Each target origin's pool gets its tunnels (`connect`) through the response guard too.
+          factory: (origin: string | URL, poolOptions: object) => {
+            const { connect } = poolOptions as { connect: buildConnector.connector };
+            return new Pool(origin, { ...poolOptions, connect: guardedConnector(connect) });
+          },
+        })
       : new Agent({
           ...common,
-          // undici spreads `connect` into net.connect/tls.connect, so every new socket goes through the guard.
-          connect: {
-            timeout: options.timeoutMs,
-            ...(options.allowPrivateNetworks ? {} : { lookup: this.lookup }),
-          },
+          // net.connect/tls.connect get `lookup`, so every new socket goes through the SSRF guard,
+          // and its responses through the response guard (response-guard.ts).
+          connect: guardedConnector(
+            buildConnector({
+              timeout: options.timeoutMs,
+              ...(options.allowPrivateNetworks ? {} : { lookup: this.lookup }),
+            }),
+          ),
         });
   }
 
@@ -205,6 +225,13 @@ export class HttpSender {
         headers,
         signal: controller.signal,
       });
+      // The response guard refuses these before undici parses them; should one get past it,
+      // undici itself would hand over a 600–999 as if it were a status.
+      const statusProblem = finalStatusProblem(res.statusCode);
+      if (statusProblem !== undefined) {
+        res.body.on('error', noop).destroy();
+        return failure(statusProblem);
+      }
       const bytes = await readCapped(res.body);
       const retryAfterHeader = res.headers['retry-after'];
       const retryAfterMs = RETRY_AFTER_STATUSES.has(res.statusCode)

@@ -35,6 +35,7 @@ const GONE: AttemptOutcome = { statusCode: 410, error: null };
 const TIMEOUT: AttemptOutcome = { statusCode: null, error: 'timeout after 15000 ms' };
 const REFUSED: AttemptOutcome = { statusCode: null, error: 'connect ECONNREFUSED 203.0.113.9:443' };
 const BLOCKED: AttemptOutcome = { statusCode: null, error: BLOCKED_PRIVATE_ADDRESS };
+const INVALID: AttemptOutcome = { statusCode: null, error: 'invalid response: status 000' };
 
 function context(overrides: Partial<AttemptContext> = {}): AttemptContext {
   return {
@@ -110,6 +111,9 @@ describe('outcomeKind', () => {
     [TIMEOUT, 'unreachable'],
     [REFUSED, 'unreachable'],
     [{ statusCode: null, error: 'ECONNRESET: socket hang up' }, 'unreachable'],
+    [{ statusCode: null, error: 'UND_ERR_SOCKET: other side closed' }, 'unreachable'],
+    [INVALID, 'failed'],
+    [{ statusCode: null, error: 'invalid response: malformed status line' }, 'failed'],
     [BLOCKED, 'failed'],
     [SERVER_ERROR, 'failed'],
     [{ statusCode: 302, error: null }, 'failed'],
@@ -251,8 +255,8 @@ describe('afterAttempt: the circuit', () => {
     });
   });
 
-  it('answers that are failures (5xx, 3xx, blocked) neither open it nor count toward it', () => {
-    for (const outcome of [SERVER_ERROR, { statusCode: 302, error: null }, BLOCKED]) {
+  it('answers that are failures (5xx, 3xx, blocked, invalid) neither open it nor count toward it', () => {
+    for (const outcome of [SERVER_ERROR, { statusCode: 302, error: null }, BLOCKED, INVALID]) {
       expect(afterAttempt(outcome, context({ unreachableStreak: 2 }), RULES)).toMatchObject({
         unreachableStreak: 0,
         circuit: null,
@@ -279,7 +283,7 @@ describe('afterAttempt: the circuit', () => {
   it('any answer while paused closes it: a probe, a redelivery, an attempt that began before the pause', () => {
     const paused = { ...CLOSED, paused: true, pauseCount: 3, failingSince: NOW };
     for (const overrides of [{ probe: true }, { manual: true }, {}]) {
-      for (const outcome of [OK, SERVER_ERROR]) {
+      for (const outcome of [OK, SERVER_ERROR, INVALID]) {
         const decision = afterAttempt(outcome, context({ endpoint: paused, ...overrides }), RULES);
         expect(decision.circuit).toEqual({ action: 'close' });
       }

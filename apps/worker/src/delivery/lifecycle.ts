@@ -1,5 +1,6 @@
 import type { DeliveryStatus, DisabledReason } from '@app/database';
 import { BLOCKED_PRIVATE_ADDRESS } from '@app/netguard';
+import { isInvalidResponse } from './response-errors';
 import { RETRY_AFTER_STATUSES } from './retry-after';
 
 /*
@@ -75,14 +76,17 @@ export interface AttemptOutcome {
 }
 
 /**
- * `unreachable`: no HTTP response at all (timeout, refused, reset, DNS): what opens the circuit.
+ * `unreachable`: no answer at all (timeout, refused, reset, DNS): what opens the circuit.
  * A refused private address is a plain failure: the endpoint is not down, it is not allowed.
+ * So is an `invalid response: …`: the endpoint answered at once, just not in usable HTTP.
  */
 export function outcomeKind(outcome: AttemptOutcome): OutcomeKind {
-  const { statusCode } = outcome;
+  const { statusCode, error } = outcome;
   if (statusCode !== null && statusCode >= 200 && statusCode < 300) return 'success';
   if (statusCode === 410) return 'gone';
-  if (statusCode === null && outcome.error !== BLOCKED_PRIVATE_ADDRESS) return 'unreachable';
+  if (statusCode === null && error !== BLOCKED_PRIVATE_ADDRESS && !isInvalidResponse(error)) {
+    return 'unreachable';
+  }
   return 'failed';
 }
 
