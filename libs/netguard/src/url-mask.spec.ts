@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { containsUrlMask, maskUrl, maskUrlsInText, URL_MASK } from '@app/netguard';
 
 const M = URL_MASK;
@@ -104,5 +105,40 @@ describe('containsUrlMask', () => {
     [SLACK, false],
   ])('%s → %s', (url, expected) => {
     expect(containsUrlMask(url)).toBe(expected);
+  });
+});
+
+describe('maskUrl on generated input', () => {
+  const anyUrl = fc.oneof(
+    fc.webUrl({ withQueryParameters: true, withFragments: true }),
+    fc.string({ unit: 'binary', maxLength: 80 }),
+    fc
+      .tuple(
+        fc.constantFrom('https://hooks.slack.com/', 'http://x.example/hooks/', 'redis://u:'),
+        fc.string(),
+      )
+      .map(([start, rest]) => start + rest),
+  );
+
+  it('never throws and is idempotent', () => {
+    fc.assert(
+      fc.property(anyUrl, (url) => {
+        const masked = maskUrl(url);
+        expect(maskUrl(masked)).toBe(masked);
+        expect(maskUrlsInText(`x ${url} y`, url)).toEqual(expect.any(String));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never shows a Slack token whole', () => {
+    const token = fc.stringMatching(/^[A-Za-z0-9]{8,40}$/);
+    fc.assert(
+      fc.property(token, (secret) => {
+        const url = `https://hooks.slack.com/services/T0123ABCD/B0123EFGH/${secret}`;
+        expect(maskUrl(url)).not.toContain(secret);
+        expect(maskUrlsInText(`POST ${url}: 404 ${secret}`, url)).not.toContain(secret);
+      }),
+    );
   });
 });
