@@ -69,12 +69,15 @@ function maskAuthority(authority: string, hidden: string[]): string {
   return `${userinfo.slice(0, colon + 1)}${hide(userinfo.slice(colon + 1), hidden)}${authority.slice(at)}`;
 }
 
+/** The segment after which the path is hidden, or -1 (segments[0] is the empty one before the first `/`). */
+function hookCut(segments: string[], hostname: string): number {
+  if (SLACK_HOOK_HOSTS.has(hostname)) return segments.length > 1 ? 1 : -1;
+  return segments.findIndex((segment, i) => i > 0 && HOOK_MARKERS.has(segment.toLowerCase()));
+}
+
 function maskPath(path: string, hostname: string, hidden: string[]): string {
   const segments = path.split('/');
-  // segments[0] is the empty string before the leading slash.
-  let cut = -1;
-  if (SLACK_HOOK_HOSTS.has(hostname)) cut = segments.length > 1 ? 1 : -1;
-  else cut = segments.findIndex((segment, i) => i > 0 && HOOK_MARKERS.has(segment.toLowerCase()));
+  const cut = hookCut(segments, hostname);
   const kept = cut < 0 ? segments : segments.slice(0, cut + 1);
   const shown = kept.map((segment) => (looksLikeKey(segment) ? hide(segment, hidden) : segment)).join('/');
   if (cut < 0) return shown;
