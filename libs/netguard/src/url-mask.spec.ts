@@ -84,6 +84,10 @@ describe('maskUrlsInText', () => {
       `POST https://hooks.slack.com/services/${M}uVwX failed; see "https://discord.com/api/webhooks/${M}"`,
     );
     expect(maskUrlsInText('connect ECONNREFUSED 127.0.0.1:9')).toBe('connect ECONNREFUSED 127.0.0.1:9');
+    // Punctuation after a URL belongs to the sentence.
+    expect(maskUrlsInText(`(posting to ${SLACK}): 404.`)).toBe(
+      `(posting to https://hooks.slack.com/services/${M}uVwX): 404.`,
+    );
   });
 
   it("with the webhook's own URL, also the pieces it hides (a receiver echoing its path)", () => {

@@ -31,6 +31,8 @@ const TAIL_FROM_LENGTH = 20;
 const URL_PARTS = /^([a-z][a-z\d+.-]*:\/\/)([^/?#]*)([^?#]*)(\?[^#]*)?(#[^]*)?$/i;
 /** An absolute URL inside free text: a scheme, `://`, then up to whitespace, a quote or a bracket. */
 const URL_IN_TEXT = /[a-z][a-z\d+.-]*:\/\/[^\s"'<>`\\{}|^]+/gi;
+/** Punctuation that ends a sentence rather than the URL before it. */
+const TRAILING_PUNCTUATION = /[.,:;!?)\]]+$/;
 /** Bullets, as typed or percent-encoded: what a masked URL sent back contains. */
 const MASK_IN_URL = /\u2022|%e2%80%a2/i;
 
@@ -136,13 +138,18 @@ export function maskUrl(url: string): string {
   return maskParts(url).text;
 }
 
+function maskFoundUrl(found: string): string {
+  const url = found.replace(TRAILING_PUNCTUATION, '');
+  return maskParts(url).text + found.slice(url.length);
+}
+
 /**
  * Free text (a log message, a receiver's response) with every absolute URL in it masked; with
  * `ownUrl`, also every piece of 8 characters or more that maskUrl hides in it, wherever it appears
  * (a receiver answering `Cannot POST /hooks/<key>` echoes its own path without the host).
  */
 export function maskUrlsInText(text: string, ownUrl?: string): string {
-  let masked = text.includes('://') ? text.replace(URL_IN_TEXT, (url) => maskParts(url).text) : text;
+  let masked = text.includes('://') ? text.replace(URL_IN_TEXT, maskFoundUrl) : text;
   if (ownUrl) {
     const pieces = maskParts(ownUrl)
       .hidden.filter((piece) => piece.length >= 8)
