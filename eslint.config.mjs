@@ -12,14 +12,14 @@ const LIB_DEPENDENCIES = {
   batching: [],
   config: [],
   health: [],
-  logging: [],
+  logging: ['netguard'],
   netguard: [],
   signing: [],
   queue: [],
   text: [],
   events: ['queue', 'text'],
   database: ['config', 'signing', 'text'],
-  outbox: ['config', 'database', 'events', 'queue', 'signing'],
+  outbox: ['config', 'database', 'events', 'netguard', 'queue', 'signing'],
   testing: ['config', 'database', 'events', 'netguard', 'outbox', 'queue', 'signing'],
 };
 const libBoundaries = Object.entries(LIB_DEPENDENCIES).map(([lib, allowed]) => ({

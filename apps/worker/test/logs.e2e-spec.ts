@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import {
   bearer,
   builtEntry,
+  ConnectProxy,
   createTestDatabase,
   dropTestDatabase,
   freePort,
@@ -100,6 +101,83 @@ describe('Logs of the running processes (e2e)', () => {
       api.child.kill('SIGKILL');
       worker.child.kill('SIGKILL');
       await receiver.stop();
+      await dropTestDatabase(databaseUrl);
+    }
+  }, 60_000);
+
+  it('show credential URLs masked: a Slack hook path never appears whole (LOG_LEVEL=trace)', async () => {
+    const slackToken = 'aBcDeFgHiJkLmNoPqRsTuVwX';
+    const discordToken = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_aBcDeFgHiJkLmNoPqRsTuVwXyZ01';
+    const urls = [
+      `https://hooks.slack.com/services/T0123ABCD/B0123EFGH/${slackToken}`,
+      `https://discord.com/api/webhooks/123456789012345678/${discordToken}`,
+    ];
+    const databaseUrl = await createTestDatabase();
+    // Refuses every target but 127.0.0.1: the attempts fail fast, without leaving the machine.
+    const proxy = new ConnectProxy();
+    const env = {
+      DATABASE_URL: databaseUrl,
+      JWT_SECRET: TEST_JWT_SECRET,
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: `${process.env.EVENT_API_TEST_QUEUE_PREFIX}-logs-urls`,
+      DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
+      DELIVERY_PROXY: await proxy.start(),
+      LOG_LEVEL: 'trace',
+      HOST: '127.0.0.1',
+    };
+    const port = String(await freePort());
+    const api = startProcess(builtEntry('api'), { ...env, PORT: port });
+    const worker = startProcess(builtEntry('worker'), { ...env, WORKER_PORT: String(await freePort()) });
+    const auth = {
+      ...bearer(mintToken({ sub: `logs-${randomUUID()}` })),
+      'content-type': 'application/json',
+    };
+    try {
+      await Promise.all([waitForOutput(api, /Event-API listening/), waitForOutput(worker, /worker started/)]);
+      for (const url of urls) {
+        const created = await fetch(`http://127.0.0.1:${port}/webhooks`, {
+          method: 'POST',
+          headers: auth,
+          body: JSON.stringify({ url, events: [{ name: 'webhook.updated' }] }),
+        });
+        expect(created.status).toBe(201);
+        const { id } = (await created.json()) as { id: string };
+        // A lifecycle event too: webhook.updated goes to the other webhook through the worker.
+        const updated = await fetch(`http://127.0.0.1:${port}/webhooks/${id}`, {
+          method: 'PUT',
+          headers: auth,
+          body: JSON.stringify({ custom: '{}' }),
+        });
+        expect(updated.status).toBe(200);
+        const pinged = await fetch(`http://127.0.0.1:${port}/webhooks/${id}/ping`, {
+          method: 'POST',
+          headers: auth,
+        });
+        expect(pinged.status).toBe(202);
+      }
+      await waitForOutput(worker, /discord\.com[^\n]*"msg":"delivery attempt"/);
+      await waitForOutput(worker, /hooks\.slack\.com[^\n]*"msg":"delivery attempt"/);
+
+      api.child.kill('SIGTERM');
+      worker.child.kill('SIGTERM');
+      await Promise.all([api.exited, worker.exited]);
+      const output = api.output() + worker.output();
+      expect(output).not.toContain(slackToken);
+      expect(output).not.toContain(discordToken);
+      expect(output).not.toContain('T0123ABCD/B0123EFGH');
+      const logged = output
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as Record<string, unknown>)
+        .filter((line) => line.msg === 'delivery attempt')
+        .map((line) => line.url);
+      expect(new Set(logged)).toEqual(
+        new Set(['https://hooks.slack.com/services/••••uVwX', 'https://discord.com/api/webhooks/••••yZ01']),
+      );
+    } finally {
+      api.child.kill('SIGKILL');
+      worker.child.kill('SIGKILL');
+      await proxy.stop();
       await dropTestDatabase(databaseUrl);
     }
   }, 60_000);

@@ -132,3 +132,14 @@ describe('checkWebhookUrlSyntax: what the URL parser hides', () => {
     expect(checkWebhookUrlSyntax('https://example.com/\ud800')).toBe('must not contain unpaired surrogates');
   });
 });
+
+describe('checkWebhookUrlSyntax: masked URLs', () => {
+  it.each([
+    'https://hooks.slack.com/services/••••uVwX',
+    'https://hooks.slack.com/services/%E2%80%A2%E2%80%A2%E2%80%A2%E2%80%A2',
+  ])('refuses %s (a masked view sent back)', (url) => {
+    expect(checkWebhookUrlSyntax(url)).toBe(
+      'must be the full URL, not a masked one (•••• hides a credential)',
+    );
+  });
+});

@@ -1,3 +1,5 @@
+import { containsUrlMask } from './url-mask';
+
 export const MAX_WEBHOOK_URL_LENGTH = 1000;
 
 // RFC 7230/3986: no whitespace or control characters anywhere in a URL.
@@ -14,6 +16,8 @@ export function checkWebhookUrlSyntax(value: string): string | null {
   }
   if (FORBIDDEN_CHARACTERS.test(value)) return 'must not contain whitespace or control characters';
   if (!value.isWellFormed()) return 'must not contain unpaired surrogates';
+  // A URL copied from a masked view would silently replace the real one with a dead endpoint.
+  if (containsUrlMask(value)) return 'must be the full URL, not a masked one (•••• hides a credential)';
   if (!/^https?:\/\//i.test(value)) return 'must be an absolute http or https URL';
   let url: URL;
   try {

@@ -1,24 +1,33 @@
-import type { WebhookEntity } from '@app/database';
+import type { LastDelivery, WebhookEntity } from '@app/database';
 import type { EventEnvelope, EventUser } from '@app/events';
+import { maskUrl, maskUrlsInText } from '@app/netguard';
 
-/** The webhook as events carry it: the API representation without its secret (SPEC §6). */
+/**
+ * The webhook as events (and webhook.readonly tokens) see it (SPEC §6): no secret, and its URL's
+ * credential parts masked, in the URL and wherever the last response echoes them: events go to the
+ * owner's other endpoints, whose receivers must not be able to post to this one.
+ */
 export function webhookResource(webhook: WebhookEntity) {
   return {
     id: webhook.id,
     user: { id: webhook.ownerId, nickname: webhook.ownerNickname },
     userId: webhook.userId,
     apiId: webhook.apiId,
-    url: webhook.url,
+    url: maskUrl(webhook.url),
     events: webhook.events.map((name) => ({ name })),
     active: webhook.active,
     custom: webhook.custom,
     createdAt: webhook.createdAt.toISOString(),
     updatedAt: webhook.updatedAt.toISOString(),
-    lastDelivery: webhook.lastDelivery,
+    lastDelivery: maskedLastDelivery(webhook.lastDelivery, webhook.url),
     disabledReason: webhook.disabledReason,
     rateLimit: webhook.rateLimit ?? null,
     deliveryHealth: deliveryHealthOf(webhook),
   };
+}
+
+function maskedLastDelivery(last: LastDelivery | null, url: string): LastDelivery | null {
+  return last && { ...last, response: maskUrlsInText(last.response, url) };
 }
 
 export type DeliveryHealthState = 'healthy' | 'slow' | 'paused';

@@ -32,7 +32,7 @@ export class DeliveriesController {
   @ApiOperation({
     summary: 'Gets the delivery log of a webhook',
     description:
-      'Every delivery attempt (first attempts, retries, redeliveries, pings), newest first, one page at a time: pass `nextCursor` back as `cursor` until it is null. The filters combine with AND. Attempts are kept for DELIVERY_LOG_RETENTION (30 days).',
+      'Every delivery attempt (first attempts, retries, redeliveries, pings), newest first, one page at a time: pass `nextCursor` back as `cursor` until it is null. The filters combine with AND. Attempts are kept for DELIVERY_LOG_RETENTION (30 days). For tokens with only webhook.readonly, credential parts of the webhook URL are masked in `response` and `error`.',
   })
   @WebhookIdParam()
   @ApiOkResponse({ type: DeliveryAttemptPageResponse })
@@ -53,7 +53,12 @@ export class DeliveriesController {
     @Query() query: ListDeliveriesQuery,
   ): Promise<DeliveryAttemptPageResponse> {
     const page = await this.deliveries.list(principal, id, query);
-    return { items: page.items.map(presentDeliveryAttempt), nextCursor: page.nextCursor };
+    // Managers see what was recorded; webhook.readonly the same with the URL's credential masked.
+    const maskFor = principal.scopes.has(Scope.Webhook) ? undefined : page.url;
+    return {
+      items: page.items.map((attempt) => presentDeliveryAttempt(attempt, maskFor)),
+      nextCursor: page.nextCursor,
+    };
   }
 
   @Post(':deliveryId/redeliver')

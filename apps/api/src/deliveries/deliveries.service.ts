@@ -13,6 +13,8 @@ import { DEFAULT_DELIVERIES_LIMIT, ListDeliveriesQuery } from './dto/list-delive
 export interface DeliveryAttemptPage {
   items: DeliveryAttemptEntity[];
   nextCursor: string | null;
+  /** The webhook's URL: what a read-only view masks in the responses. */
+  url: string;
 }
 
 /** The attempt log of a webhook, and redelivery of what it lists. */
@@ -73,7 +75,7 @@ export class DeliveriesService {
       entities.length > limit && last
         ? encodeDeliveryCursor({ createdAt: raw[limit - 1].cursor_created_at, id: last.id })
         : null;
-    return { items, nextCursor };
+    return { items, nextCursor, url: webhook.url };
   }
 
   /**

@@ -1,8 +1,17 @@
 import { DeliveryAttemptEntity } from '@app/database';
+import { maskUrlsInText } from '@app/netguard';
 import { DeliveryAttemptResponse } from './dto/delivery-attempt.response';
 
-/** Entity → API representation of one attempt. */
-export function presentDeliveryAttempt(attempt: DeliveryAttemptEntity): DeliveryAttemptResponse {
+/**
+ * Entity → API representation of one attempt. With `maskFor` (the webhook's URL, for webhook.readonly
+ * tokens) the response and error are shown with that URL's credential parts masked, wherever they
+ * appear: a receiver may echo its own path (`Cannot POST /hooks/<key>`).
+ */
+export function presentDeliveryAttempt(
+  attempt: DeliveryAttemptEntity,
+  maskFor?: string,
+): DeliveryAttemptResponse {
+  const mask = (text: string) => (maskFor === undefined ? text : maskUrlsInText(text, maskFor));
   return {
     id: attempt.id,
     eventId: attempt.eventId,
@@ -10,8 +19,8 @@ export function presentDeliveryAttempt(attempt: DeliveryAttemptEntity): Delivery
     attempt: attempt.attempt,
     success: attempt.success,
     statusCode: attempt.statusCode,
-    response: attempt.response,
-    error: attempt.error,
+    response: mask(attempt.response),
+    error: attempt.error === null ? null : mask(attempt.error),
     durationMs: attempt.durationMs,
     timestamp: attempt.createdAt.toISOString(),
   };

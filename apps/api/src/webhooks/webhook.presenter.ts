@@ -3,9 +3,12 @@ import { webhookResource } from '@app/outbox';
 import { WebhookResponse } from './dto/webhook.response';
 
 /**
- * Entity → API representation: what events carry, plus the secret for callers allowed to manage
- * (never for webhook.readonly).
+ * Entity → API representation. Callers who manage webhooks (scope `webhook`) get them whole: URL,
+ * last response and secret. webhook.readonly gets what events carry: no secret, and the URL's
+ * credential parts masked (README → Security → Credential URLs).
  */
-export function presentWebhook(webhook: WebhookEntity, includeSecret: boolean): WebhookResponse {
-  return { ...webhookResource(webhook), ...(includeSecret ? { secret: webhook.secret } : {}) };
+export function presentWebhook(webhook: WebhookEntity, canManage: boolean): WebhookResponse {
+  const resource = webhookResource(webhook);
+  if (!canManage) return resource;
+  return { ...resource, url: webhook.url, lastDelivery: webhook.lastDelivery, secret: webhook.secret };
 }

@@ -144,7 +144,7 @@ export class WebhooksController {
   @ApiOperation({
     summary: 'Pings a webhook',
     description:
-      "Sends a `webhook.ping` event to this webhook alone, whatever it subscribes to: signed, retried and recorded like any delivery (see GET /webhooks/{id}/deliveries). The event's `resource` is the webhook without its secret. Answers once the delivery is stored; it is sent asynchronously.",
+      "Sends a `webhook.ping` event to this webhook alone, whatever it subscribes to: signed, retried and recorded like any delivery (see GET /webhooks/{id}/deliveries). The event's `resource` is the webhook without its secret, its URL masked as for webhook.readonly. Answers once the delivery is stored; it is sent asynchronously.",
   })
   @WebhookIdParam()
   @ApiAcceptedResponse({ description: 'The ping is queued for delivery', type: QueuedDeliveryResponse })

@@ -146,6 +146,8 @@ export class AttemptRunner {
         attemptId,
         eventId: delivery.eventId,
         webhookId: delivery.webhookId,
+        // The logger masks its credential parts (README → Security → Credential URLs).
+        url: delivery.url,
         attempt: recorded.attempt ?? undefined,
         success: decision.success,
         statusCode: result.statusCode,

@@ -22,7 +22,8 @@ class WebhookDeliveryResponse {
   statusCode!: number | null;
 
   @ApiProperty({
-    description: 'Response body as text (cut to 1 KiB), or the error (timeout, connection refused, blocked)',
+    description:
+      "Response body as text (cut to 1 KiB), or the error (timeout, connection refused, blocked); for webhook.readonly, with the URL's credential parts masked",
     example: 'OK',
   })
   response!: string;
@@ -86,7 +87,8 @@ export class WebhookResponse {
   apiId!: string | null;
 
   @ApiProperty({
-    description: 'Payload URL (at most 1000 characters, RFC 7230); deliveries are HTTP POST',
+    description:
+      'Payload URL (at most 1000 characters, RFC 7230); deliveries are HTTP POST. For tokens with only webhook.readonly, the parts that may be a credential are masked (`https://hooks.slack.com/services/••••uVwX`); a masked URL is refused by POST and PUT.',
     example: 'https://hooks.slack.com/services/123456',
   })
   url!: string;

@@ -1,0 +1,52 @@
+import { createLogger } from '@app/logging';
+
+const TOKEN = 'aBcDeFgHiJkLmNoPqRsTuVwX';
+const SLACK = `https://hooks.slack.com/services/T0123ABCD/B0123EFGH/${TOKEN}`;
+const MASKED = 'https://hooks.slack.com/services/••••uVwX';
+
+/** The lines a logger writes, parsed. */
+function capture(): { lines: Array<Record<string, unknown>>; logger: ReturnType<typeof createLogger> } {
+  const lines: Array<Record<string, unknown>> = [];
+  const logger = createLogger('trace', 'test', {
+    write: (line: string) => lines.push(JSON.parse(line) as Record<string, unknown>),
+  });
+  return { lines, logger };
+}
+
+describe('createLogger masks credential URLs in every line', () => {
+  it('in messages, interpolated arguments and fields at any logged depth', () => {
+    const { lines, logger } = capture();
+    logger.info(
+      { url: SLACK, nested: { urls: [SLACK] } },
+      `posting to ${SLACK}: %s`,
+      `no_service for ${SLACK}`,
+    );
+    expect(lines[0]).toMatchObject({
+      url: MASKED,
+      nested: { urls: [MASKED] },
+      msg: `posting to ${MASKED}: no_service for ${MASKED}`,
+    });
+    expect(JSON.stringify(lines)).not.toContain(TOKEN);
+  });
+
+  it('in errors, logged alone or as a field, keeping their other properties', () => {
+    const { lines, logger } = capture();
+    const error = Object.assign(new Error(`POST ${SLACK} failed`), { code: 'EFAIL' });
+    logger.error(error);
+    logger.warn({ err: error }, 'wrapped');
+    expect(lines[0]).toMatchObject({ msg: `POST ${MASKED} failed`, err: { code: 'EFAIL', type: 'Error' } });
+    expect(lines[1]).toMatchObject({ msg: 'wrapped', err: { message: `POST ${MASKED} failed` } });
+    expect(JSON.stringify(lines)).not.toContain(TOKEN);
+    expect(error.message).toBe(`POST ${SLACK} failed`);
+  });
+
+  it('still redacts secrets and tokens', () => {
+    const { lines, logger } = capture();
+    logger.info({ secret: 'whsec_abc', token: 't', headers: { authorization: 'Bearer x' } }, 'request');
+    expect(lines[0]).toMatchObject({
+      secret: '[redacted]',
+      token: '[redacted]',
+      headers: { authorization: '[redacted]' },
+    });
+  });
+});
