@@ -66,6 +66,8 @@ export class AppConfig {
   readonly secretsDecryptionKeys!: readonly Buffer[];
   /** null when `RATE_LIMIT=0`. */
   readonly rateLimit!: RateLimitConfig | null;
+  /** Deliveries one user's own actions (lifecycle events, pings, redeliveries) may cause per window; null: no bound. */
+  readonly actionDeliveryLimit!: RateLimitConfig | null;
   readonly coreApiUrl?: string;
   /**
    * How a webhook's `apiId` is authorized: by the Core-API (CORE_API_URL), not at all

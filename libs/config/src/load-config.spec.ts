@@ -125,6 +125,12 @@ describe('loadConfig overrides', () => {
 
   it('turns the rate limit off with RATE_LIMIT=0', () => {
     expect(loadConfig({ RATE_LIMIT: '0' }).rateLimit).toBeNull();
+    expect(loadConfig({}).actionDeliveryLimit).toEqual({ limit: 300, windowMs: 60_000 });
+    expect(loadConfig({ ACTION_DELIVERY_LIMIT: '20/10s' }).actionDeliveryLimit).toEqual({
+      limit: 20,
+      windowMs: 10_000,
+    });
+    expect(loadConfig({ ACTION_DELIVERY_LIMIT: '0' }).actionDeliveryLimit).toBeNull();
   });
 
   it.each([
@@ -193,6 +199,7 @@ const BAD_VALUES: Record<string, string[]> = {
   DB_MIGRATE_ON_START: ['maybe'],
   DELIVERY_ALLOW_PRIVATE_NETWORKS: ['sometimes'],
   ALLOW_UNCHECKED_API_IDS: ['perhaps'],
+  ACTION_DELIVERY_LIMIT: ['lots', '300', '300/never'],
 };
 
 describe('loadConfig rejects bad values with one line naming the variable', () => {

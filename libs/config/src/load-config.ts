@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { AppConfig } from './app-config';
+import { AppConfig, RateLimitConfig } from './app-config';
 import { parseDuration } from './duration';
 
 /** A configuration error; its message is the one line printed before the process exits. */
@@ -138,14 +138,15 @@ function parseDatabaseUrl(reader: EnvReader): string {
   return `${text.slice(0, end)}&uselibpqcompat=true${text.slice(end)}`;
 }
 
-function parseRateLimit(reader: EnvReader): AppConfig['rateLimit'] {
-  const text = reader.string('RATE_LIMIT', '100/10s');
+/** `N/window` (`100/10s`), or `0` for no limit. */
+function parseWindowLimit(reader: EnvReader, name: string, fallback: string): RateLimitConfig | null {
+  const text = reader.string(name, fallback);
   if (text === '0') return null;
   const match = /^(\d+)\/(.+)$/.exec(text);
   const windowMs = match ? parseDuration(match[2]) : undefined;
   const limit = match ? Number(match[1]) : 0;
   if (!match || windowMs === undefined || windowMs < 1 || limit < 1) {
-    throw new ConfigError('RATE_LIMIT', `must look like 100/10s (requests/window) or be 0, got "${text}"`);
+    throw new ConfigError(name, `must look like ${fallback} (count/window) or be 0, got "${text}"`);
   }
   return { limit, windowMs };
 }
@@ -282,7 +283,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     secretRotationOverlapMs: reader.duration('SECRET_ROTATION_OVERLAP', '24h', 0),
     secretsEncryptionKey: parseEncryptionKey(reader),
     secretsDecryptionKeys: parseDecryptionKeys(reader),
-    rateLimit: parseRateLimit(reader),
+    rateLimit: parseWindowLimit(reader, 'RATE_LIMIT', '100/10s'),
+    actionDeliveryLimit: parseWindowLimit(reader, 'ACTION_DELIVERY_LIMIT', '300/1m'),
     coreApiUrl: reader.url('CORE_API_URL', undefined, ['http:', 'https:'])?.replace(/\/+$/, ''),
     apiIdCheck: parseApiIdCheck(reader, production),
     logLevel: reader.string('LOG_LEVEL', 'info'),

@@ -7,7 +7,7 @@ import { TEST_JWT_SECRET } from './tokens';
 
 /**
  * A config for a test: the run's database, Redis and queue prefix (set by the e2e global setup),
- * the test JWT secret, no rate limit, silent logs (`TEST_LOG_LEVEL` to see them); `env` overrides.
+ * the test JWT secret, no rate limit or action budget, silent logs (`TEST_LOG_LEVEL` to see them); `env` overrides.
  */
 export function testConfig(env: Record<string, string> = {}): AppConfig {
   return loadConfig({
@@ -16,6 +16,7 @@ export function testConfig(env: Record<string, string> = {}): AppConfig {
     QUEUE_PREFIX: process.env.EVENT_API_TEST_QUEUE_PREFIX,
     JWT_SECRET: TEST_JWT_SECRET,
     RATE_LIMIT: '0',
+    ACTION_DELIVERY_LIMIT: '0',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });

@@ -7,10 +7,10 @@ import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { ScopesGuard } from './scopes.guard';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
-import { RateLimiter } from '../rate-limit/rate-limiter';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 
 @Module({
-  imports: [PassportModule.register({ session: false })],
+  imports: [PassportModule.register({ session: false }), RateLimitModule],
   providers: [
     { provide: JWKS_TIMINGS, useValue: DEFAULT_JWKS_TIMINGS },
     {
@@ -21,7 +21,6 @@ import { RateLimiter } from '../rate-limit/rate-limiter';
         config.jwt.jwksUri === undefined ? null : new JwksKeySet(config.jwt.jwksUri, timings),
     },
     JwtStrategy,
-    RateLimiter,
     // Order matters: authenticate first, then count the request against its user, then check scopes.
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RateLimitGuard },

@@ -5,6 +5,7 @@ import { DeliveryAttemptEntity } from '@app/database';
 import { DeliveryQueue } from '@app/queue';
 import { Principal } from '../auth/principal';
 import { Entitlements } from '../entitlements/entitlements.service';
+import { ActionBudget } from '../rate-limit/action-budget';
 import { QueuedDelivery } from '../webhooks/webhook-actions.service';
 import { assertWebhookActive, findOwnedWebhook, isUuid } from '../webhooks/owned-webhook';
 import { decodeDeliveryCursor, encodeDeliveryCursor } from './delivery-cursor';
@@ -26,6 +27,7 @@ export class DeliveriesService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly deliveryQueue: DeliveryQueue,
     private readonly entitlements: Entitlements,
+    private readonly budget: ActionBudget,
   ) {}
 
   /**
@@ -92,6 +94,7 @@ export class DeliveriesService {
     if (!attempt) throw new NotFoundException('Delivery not found');
     await this.entitlements.assertMayManage(principal, webhook);
     assertWebhookActive(webhook, 'redeliver');
+    await this.budget.charge(principal, 1);
     try {
       await this.deliveryQueue.enqueueRedelivery(attempt.deliveryId, webhook.id);
     } catch (error) {

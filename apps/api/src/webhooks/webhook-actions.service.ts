@@ -10,6 +10,7 @@ import { DeliveryQueue } from '@app/queue';
 import { generateWebhookSecret } from '@app/signing';
 import { Principal } from '../auth/principal';
 import { Entitlements } from '../entitlements/entitlements.service';
+import { ActionBudget } from '../rate-limit/action-budget';
 import { assertWebhookActive, findOwnedWebhook } from './owned-webhook';
 
 export interface QueuedDelivery {
@@ -27,6 +28,7 @@ export class WebhookActionsService {
     private readonly config: AppConfig,
     private readonly deliveryQueue: DeliveryQueue,
     private readonly entitlements: Entitlements,
+    private readonly budget: ActionBudget,
   ) {}
 
   /**
@@ -35,11 +37,10 @@ export class WebhookActionsService {
    */
   async ping(principal: Principal, id: string): Promise<QueuedDelivery> {
     // A ping carries no API data: only membership is rechecked, not the Core-API.
-    await this.entitlements.assertMayManage(
-      principal,
-      await findOwnedWebhook(this.dataSource.manager, principal, id),
-      { checkApi: false },
-    );
+    const current = await findOwnedWebhook(this.dataSource.manager, principal, id);
+    await this.entitlements.assertMayManage(principal, current, { checkApi: false });
+    assertWebhookActive(current, 'ping');
+    await this.budget.charge(principal, 1);
     const queued = await this.dataSource.transaction(async (manager) => {
       // The lock keeps a concurrent delete from removing the webhook under the new delivery row.
       const webhook = await findOwnedWebhook(manager, principal, id, true);

@@ -10,6 +10,7 @@ import { generateWebhookSecret } from '@app/signing';
 import { Principal } from '../auth/principal';
 import { RequestValidationException } from '../common/error-body';
 import { Entitlements } from '../entitlements/entitlements.service';
+import { ActionBudget } from '../rate-limit/action-budget';
 import { OutboxRelayService } from '../queue/outbox-relay.service';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
 import { ListWebhooksQuery } from './dto/list-webhooks.query';
@@ -26,6 +27,7 @@ export class WebhooksService {
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly config: AppConfig,
     private readonly entitlements: Entitlements,
+    private readonly budget: ActionBudget,
     private readonly outbox: OutboxRelayService,
   ) {}
 
@@ -57,6 +59,17 @@ export class WebhooksService {
     this.entitlements.assertMayActFor(principal, userId);
     await this.assertUrlTarget(dto.url);
     if (dto.apiId) await this.entitlements.assertApiAccessible(principal, dto.apiId);
+    const events = dto.events.map((event) => event.name);
+    await this.budget.charge(
+      principal,
+      await this.budget.lifecycleDeliveries(this.dataSource.manager, principal, 'webhook.created', {
+        id: '',
+        userId,
+        apiId: dto.apiId ?? null,
+        active: dto.active ?? true,
+        events,
+      }),
+    );
 
     const created = await this.dataSource.transaction(async (manager) => {
       // Serializes creates per owner so the limit holds under concurrency (50 parallel → exactly 30).
@@ -75,7 +88,7 @@ export class WebhooksService {
         userId,
         apiId: dto.apiId ?? null,
         url: dto.url,
-        events: dto.events.map((event) => event.name),
+        events,
         active: dto.active ?? true,
         custom: dto.custom ?? null,
         rateLimit: dto.rateLimit ?? null,
@@ -99,6 +112,16 @@ export class WebhooksService {
     // Entitlements lost since creation: checked outside the transaction (the Core-API may take 2 s).
     const current = await findOwnedWebhook(this.dataSource.manager, principal, id);
     await this.entitlements.assertMayManage(principal, current, { checkApi: dto.apiId === undefined });
+    await this.budget.charge(
+      principal,
+      await this.budget.lifecycleDeliveries(this.dataSource.manager, principal, 'webhook.updated', {
+        id: current.id,
+        userId: dto.userId ?? current.userId,
+        apiId: dto.apiId === undefined ? current.apiId : dto.apiId,
+        active: dto.active ?? current.active,
+        events: dto.events?.map((event) => event.name) ?? current.events,
+      }),
+    );
 
     const updated = await this.dataSource.transaction(async (manager) => {
       const webhook = await findOwnedWebhook(manager, principal, id, true);
@@ -132,6 +155,14 @@ export class WebhooksService {
   async remove(principal: Principal, id: string): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const webhook = await findOwnedWebhook(manager, principal, id, true);
+      // Never refused, but its webhook.deleted still counts against the budget.
+      await this.budget.record(
+        principal,
+        await this.budget.lifecycleDeliveries(manager, principal, 'webhook.deleted', {
+          ...webhook,
+          active: false,
+        }),
+      );
       await attachLastDeliveries(manager, [webhook]);
       await manager.delete(WebhookEntity, { id: webhook.id });
       await recordWebhookEvent(manager, 'webhook.deleted', webhook, actorOf(principal));
