@@ -2,6 +2,7 @@ import { CreateWebhooks1764194400000 } from './1764194400000-CreateWebhooks';
 import { CreateDeliveryPipeline1764198000000 } from './1764198000000-CreateDeliveryPipeline';
 import { GroupCommitPipeline1764806400000 } from './1764806400000-GroupCommitPipeline';
 import { FairDelivery1764979200000 } from './1764979200000-FairDelivery';
+import { UnprovenEndpoints1765324800000 } from './1765324800000-UnprovenEndpoints';
 
 /** Every migration, in order. Listed explicitly so builds and tests never depend on file globs. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   CreateDeliveryPipeline1764198000000,
   GroupCommitPipeline1764806400000,
   FairDelivery1764979200000,
+  UnprovenEndpoints1765324800000,
 ];
