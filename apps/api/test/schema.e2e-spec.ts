@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '@app/database';
+import { createTestDatabase, dropTestDatabase } from '@app/testing';
 
 describe('Database schema (e2e)', () => {
   let dataSource: DataSource;
@@ -60,5 +61,65 @@ describe('Database schema (e2e)', () => {
       ]),
     );
     expect(rows.find((row) => row.indexname === 'IDX_webhooks_events')?.indexdef).toContain('USING gin');
+  });
+});
+
+describe('Migration UnprovenEndpoints (e2e)', () => {
+  let databaseUrl: string;
+  let dataSource: DataSource;
+  beforeAll(async () => {
+    databaseUrl = await createTestDatabase();
+    dataSource = new DataSource(buildDataSourceOptions({ databaseUrl, poolSize: 2 }));
+    await dataSource.initialize();
+  });
+  afterAll(async () => {
+    await dataSource.destroy();
+    await dropTestDatabase(databaseUrl);
+  });
+
+  it('counts webhooks that have succeeded before as proven, so their schedules stay whole', async () => {
+    await dataSource.undoLastMigration();
+    const webhook = async (name: string, lastDelivery: object | null) =>
+      (
+        await dataSource.query<Array<{ id: string }>>(
+          `INSERT INTO webhooks (owner_id, user_id, url, events, secret, last_delivery)
+           VALUES ('m', 'm', $1, ARRAY['api.created'], 's', $2) RETURNING id`,
+          [`https://${name}.example/`, lastDelivery],
+        )
+      )[0].id;
+    const attempts = async (webhookId: string, successes: boolean[]) => {
+      const eventId = `backfill-${webhookId}`;
+      await dataSource.query(`INSERT INTO events (id, name, body) VALUES ($1, 'api.created', '{}')`, [
+        eventId,
+      ]);
+      const [{ id }] = await dataSource.query<Array<{ id: string }>>(
+        'INSERT INTO deliveries (event_id, webhook_id) VALUES ($1, $2) RETURNING id',
+        [eventId, webhookId],
+      );
+      for (const [index, success] of successes.entries()) {
+        await dataSource.query(
+          `INSERT INTO delivery_attempts (id, delivery_id, webhook_id, event_id, event_name, attempt, success,
+                                          response, duration_ms, created_at)
+           VALUES (gen_random_uuid(), $1, $2, $3, 'api.created', $4, $5, '', 1, $6)`,
+          [id, webhookId, eventId, index + 1, success, new Date(Date.UTC(2026, 0, 1 + index))],
+        );
+      }
+    };
+    const succeededInLog = await webhook('log', { success: false, statusCode: 500 });
+    await attempts(succeededInLog, [false, true, false]);
+    const failedInLog = await webhook('failed', null);
+    await attempts(failedInLog, [false, false]);
+    const succeededBeforePurge = await webhook('purged', { success: true, statusCode: 200 });
+    const failedBeforePurge = await webhook('purged-failed', { success: false, statusCode: 500 });
+    const untried = await webhook('new', null);
+
+    await dataSource.runMigrations();
+    const rows = await dataSource.query<Array<{ id: string; first_success_at: Date | null }>>(
+      'SELECT id, first_success_at FROM webhooks',
+    );
+    const proven = new Map(rows.map((row) => [row.id, row.first_success_at]));
+    expect(proven.get(succeededInLog)).toEqual(new Date(Date.UTC(2026, 0, 2)));
+    expect(proven.get(succeededBeforePurge)).toEqual(expect.any(Date));
+    for (const id of [failedInLog, failedBeforePurge, untried]) expect(proven.get(id)).toBeNull();
   });
 });

@@ -264,4 +264,27 @@ describe('Webhooks CRUD (e2e)', () => {
       .query('SELECT failing_since FROM webhooks WHERE id = $1', [created.id]);
     expect(row.failing_since).toBeNull();
   });
+
+  it('a new url makes the endpoint unproven again; other changes, and the same url, keep its first success', async () => {
+    const { auth } = user();
+    const created = (
+      await create(auth, { url: 'https://p.example/hook', events: [{ name: 'api.created' }] }).expect(201)
+    ).body;
+    const db = api.app.get(DataSource);
+    const firstSuccess = async () =>
+      (await db.query('SELECT first_success_at FROM webhooks WHERE id = $1', [created.id]))[0]
+        .first_success_at as Date | null;
+    expect(await firstSuccess()).toBeNull();
+    await db.query(`UPDATE webhooks SET first_success_at = now() - interval '1 day' WHERE id = $1`, [
+      created.id,
+    ]);
+    const put = (body: object) =>
+      request(api.http).put(`/webhooks/${created.id}`).set(auth).send(body).expect(200);
+    await put({ url: 'https://p.example/hook', custom: '{"a":1}', events: [{ name: 'plan.created' }] });
+    await put({ active: false });
+    await put({ active: true });
+    expect(await firstSuccess()).toEqual(expect.any(Date));
+    await put({ url: 'https://p.example/other' });
+    expect(await firstSuccess()).toBeNull();
+  });
 });

@@ -88,6 +88,7 @@ describe('Hot-path plans stay put (e2e)', () => {
       `${texts(`'succeeded'`)}::text[]`,
       `${texts('NULL')}::timestamptz[]`,
       `${texts('false')}::boolean[]`,
+      `${texts(`'https://x.example/'`)}::text[]`,
     ].join(', ');
 
   describe.each(['stale', 'fresh'] as const)('with %s statistics', (statistics) => {

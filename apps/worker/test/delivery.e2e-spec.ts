@@ -181,12 +181,16 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
     expect(fresh.body.lastDelivery).toMatchObject({ success: true, statusCode: 204 });
   });
 
-  it('gives up after the last scheduled attempt (1 + schedule length)', async () => {
+  it('gives up after the last scheduled attempt (1 + schedule length) to an endpoint that has succeeded before', async () => {
     const webhook = await createWebhook({
       url: `${receiver.url}/down`,
       events: [{ name: 'plan.unsubscribed' }],
       apiId: API_ID,
     });
+    // One that never has gets 3 attempts (unproven-endpoints.e2e-spec.ts).
+    await pipeline.dataSource.query('UPDATE webhooks SET first_success_at = now() WHERE id = $1', [
+      webhook.id,
+    ]);
     receiver.respondWith((_request, response) => {
       response.statusCode = 503;
       response.end('down');

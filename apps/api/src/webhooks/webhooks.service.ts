@@ -95,6 +95,7 @@ export class WebhooksService {
         secret: generateWebhookSecret(),
         disabledReason: null,
         failingSince: null,
+        firstSuccessAt: null,
         lastDelivery: null,
       });
       const saved = await manager.save(webhook);
@@ -127,7 +128,11 @@ export class WebhooksService {
       const webhook = await findOwnedWebhook(manager, principal, id, true);
       await this.entitlements.assertMayManage(principal, webhook, { checkApi: false });
       await attachLastDeliveries(manager, [webhook]);
-      if (dto.url !== undefined) webhook.url = dto.url;
+      if (dto.url !== undefined && dto.url !== webhook.url) {
+        // A new URL is a new endpoint: unproven until a delivery to it succeeds (short retries).
+        webhook.url = dto.url;
+        webhook.firstSuccessAt = null;
+      }
       if (dto.events !== undefined) webhook.events = dto.events.map((event) => event.name);
       if (dto.custom !== undefined) webhook.custom = dto.custom;
       if (dto.apiId !== undefined) webhook.apiId = dto.apiId;

@@ -130,6 +130,7 @@ export class AttemptRunner {
       status: decision.status,
       nextAttemptAt: decision.nextAttemptAt,
       manual,
+      url: delivery.url,
     };
     const recorded = await this.record(record);
     // The delivery is gone (its webhook was deleted meanwhile): nothing else to decide on.

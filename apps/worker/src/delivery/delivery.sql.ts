@@ -10,6 +10,7 @@ import { prepared } from '@app/database';
 const SECRETS = `ARRAY_REMOVE(ARRAY[w.secret, CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END], NULL)`;
 
 const ENDPOINT_STATE = `w.id AS "webhookId", w.url, w.active, w.failing_since AS "failingSince", w.rate_limit AS "rateLimit",
+  w.first_success_at IS NOT NULL AS "hasSucceeded",
   w.paused_until IS NOT NULL AS paused, w.pause_count AS "pauseCount", w.probe_delivery_id AS "probeDeliveryId",
   ${SECRETS} AS secrets`;
 
@@ -71,13 +72,16 @@ export const DELIVERY_STATE_SQL = prepared(
 /*
  * One row per attempt: $1 attempt id, $2 delivery id, $3 webhook id, $4 event id, $5 event name,
  * $6 success, $7 status code, $8 response, $9 error, $10 duration ms, $11 new delivery status
- * (null: unchanged), $12 next attempt at (null: unchanged), $13 manual.
+ * (null: unchanged), $12 next attempt at (null: unchanged), $13 manual, $14 the URL attempted.
  *
  * - attempts counts every attempt, so the row's number is unique even when a manual redelivery
  *   races a scheduled attempt; a manual one leaves locked_until (the scheduled attempt's lease) and
  *   the schedule alone, and nothing moves a succeeded delivery back to pending.
  * - the last attempt of the batch per webhook decides its streak; rows are locked in id order so
  *   two batches never deadlock on two webhooks.
+ * - a success sets first_success_at once (it lifts the short schedule of unproven endpoints), and
+ *   only while the webhook still has the URL that answered: the API resets it when the URL changes,
+ *   so an answer from the old URL arriving after that change proves nothing about the new one.
  */
 export const RECORD_ATTEMPTS_SQL = prepared(
   'delivery_record_attempts',
@@ -85,9 +89,9 @@ export const RECORD_ATTEMPTS_SQL = prepared(
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::boolean[],
                          $7::int[], $8::text[], $9::text[], $10::int[], $11::text[], $12::timestamptz[],
-                         $13::boolean[])
+                         $13::boolean[], $14::text[])
       WITH ORDINALITY AS i(attempt_id, delivery_id, webhook_id, event_id, event_name, success, status_code,
-                           response, error, duration_ms, status, next_attempt_at, manual, ord)
+                           response, error, duration_ms, status, next_attempt_at, manual, url, ord)
   ), delivery AS (
     UPDATE deliveries d
        SET attempts = d.attempts + 1,
@@ -109,13 +113,24 @@ export const RECORD_ATTEMPTS_SQL = prepared(
     SELECT DISTINCT ON (i.webhook_id) i.webhook_id, i.success
       FROM input i JOIN delivery d ON d.id = i.delivery_id
      ORDER BY i.webhook_id, i.ord DESC
+  ), answered AS (
+    SELECT DISTINCT i.webhook_id, i.url
+      FROM input i JOIN delivery d ON d.id = i.delivery_id
+     WHERE i.success
   ), changed AS (
     SELECT w.id, s.success FROM webhooks w JOIN streak s ON s.webhook_id = w.id
      WHERE (s.success AND w.failing_since IS NOT NULL) OR (NOT s.success AND w.failing_since IS NULL)
+        OR (w.first_success_at IS NULL
+            AND EXISTS (SELECT 1 FROM answered a WHERE a.webhook_id = w.id AND a.url = w.url))
      ORDER BY w.id
        FOR NO KEY UPDATE OF w
   ), streak_updated AS (
-    UPDATE webhooks w SET failing_since = CASE WHEN c.success THEN NULL ELSE now() END
+    UPDATE webhooks w
+       SET failing_since = CASE WHEN c.success THEN NULL ELSE COALESCE(w.failing_since, now()) END,
+           first_success_at = CASE
+             WHEN w.first_success_at IS NULL
+              AND EXISTS (SELECT 1 FROM answered a WHERE a.webhook_id = w.id AND a.url = w.url) THEN now()
+             ELSE w.first_success_at END
       FROM changed c WHERE w.id = c.id
   )
   SELECT d.attempts AS attempt

@@ -60,6 +60,8 @@ export interface AttemptRecord {
   nextAttemptAt?: Date;
   /** A manual redelivery: it never touches the scheduled attempt's lease or schedule. */
   manual: boolean;
+  /** The URL this attempt went to: a success counts for the webhook only while it still has it. */
+  url: string;
 }
 
 export interface SetAside {
@@ -135,7 +137,8 @@ export class DeliveryStore {
    * After every attempt, for a whole batch in one statement: the attempt row (numbered from the
    * delivery's counter, so concurrent attempts never share a number), the delivery's new state, and
    * the webhooks' failure streaks (a success ends one, a failure starts one; a webhook row is
-   * written only when its streak changes, so a busy healthy webhook's row is never a lock convoy).
+   * written only when its streak changes, or at its URL's first success, so a busy healthy
+   * webhook's row is never a lock convoy).
    */
   async recordAttempts(records: readonly AttemptRecord[]): Promise<RecordedAttempt[]> {
     const column = <K extends keyof AttemptRecord>(key: K) => records.map((record) => record[key] ?? null);
@@ -153,6 +156,7 @@ export class DeliveryStore {
       column('status'),
       column('nextAttemptAt'),
       column('manual'),
+      column('url'),
     ]);
     return rows.map((row) => ({ attempt: row.attempt }));
   }

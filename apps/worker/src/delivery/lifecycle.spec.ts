@@ -24,6 +24,7 @@ const RULES: LifecycleRules = {
 const CLOSED: EndpointState = {
   active: true,
   failingSince: null,
+  hasSucceeded: true,
   paused: false,
   pauseCount: 0,
   probeDeliveryId: null,

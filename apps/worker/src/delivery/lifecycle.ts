@@ -25,9 +25,26 @@ export interface LifecycleRules {
 
 export const MAX_COOLDOWN_FACTOR = 16;
 
+/**
+ * Attempts per delivery while the endpoint has never once answered 2xx at its current URL: a typo'd
+ * or hostile URL gets the first two delays of the schedule, not days of retries for every event.
+ */
+export const UNPROVEN_MAX_ATTEMPTS = 3;
+
 /** Attempts a webhook gets for one event: the immediate one plus one per scheduled delay. */
 export function maxAttempts(scheduleMs: readonly number[]): number {
   return scheduleMs.length + 1;
+}
+
+/**
+ * The schedule a delivery to this endpoint follows: the whole one once a delivery to its URL has
+ * succeeded, else its first UNPROVEN_MAX_ATTEMPTS - 1 delays (shorter when the schedule is).
+ */
+export function retryScheduleFor(
+  endpoint: Pick<EndpointState, 'hasSucceeded'>,
+  scheduleMs: readonly number[],
+): readonly number[] {
+  return endpoint.hasSucceeded ? scheduleMs : scheduleMs.slice(0, UNPROVEN_MAX_ATTEMPTS - 1);
 }
 
 /**
@@ -95,6 +112,8 @@ export interface EndpointState {
   active: boolean;
   /** Start of the current failure streak, null when the last attempt succeeded. */
   failingSince: Date | null;
+  /** A delivery to the current URL has succeeded at least once (webhooks.first_success_at is set). */
+  hasSucceeded: boolean;
   /** The circuit is open or half-open (paused_until is set). */
   paused: boolean;
   pauseCount: number;
@@ -182,8 +201,10 @@ export function afterAttempt(
   let nextAttemptAt: Date | undefined;
   if (success) status = 'succeeded';
   else if (!context.manual) {
-    // The schedule counts the scheduled attempts; this is the next one.
-    const delayMs = nextRetryDelayMs(context.attemptsBefore + 1, rules.retryScheduleMs, outcome);
+    // The schedule counts the scheduled attempts; this is the next one. An unproven endpoint's
+    // delivery that already had its attempts (its URL changed) ends with this one.
+    const scheduleMs = retryScheduleFor(endpoint, rules.retryScheduleMs);
+    const delayMs = nextRetryDelayMs(context.attemptsBefore + 1, scheduleMs, outcome);
     status = delayMs === null ? 'failed' : 'pending';
     if (delayMs !== null) nextAttemptAt = new Date(now.getTime() + delayMs);
   }

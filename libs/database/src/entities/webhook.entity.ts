@@ -83,6 +83,13 @@ export class WebhookEntity {
   @Column({ name: 'failing_since', type: 'timestamptz', nullable: true })
   failingSince!: Date | null;
 
+  /**
+   * When a delivery to the current `url` first succeeded; null until then (and again when `url`
+   * changes). Until it is set each delivery gets a short retry schedule (README → Delivery).
+   */
+  @Column({ name: 'first_success_at', type: 'timestamptz', nullable: true })
+  firstSuccessAt!: Date | null;
+
   /** At most this many deliveries per second, across all workers; null: no limit. */
   @Column({ name: 'rate_limit', type: 'integer', nullable: true })
   rateLimit!: number | null;

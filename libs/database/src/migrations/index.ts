@@ -3,6 +3,7 @@ import { CreateDeliveryPipeline1764198000000 } from './1764198000000-CreateDeliv
 import { GroupCommitPipeline1764806400000 } from './1764806400000-GroupCommitPipeline';
 import { FairDelivery1764979200000 } from './1764979200000-FairDelivery';
 import { MembershipDisabledReason1765238400000 } from './1765238400000-MembershipDisabledReason';
+import { UnprovenEndpoints1765324800000 } from './1765324800000-UnprovenEndpoints';
 
 /** Every migration, in order. Listed explicitly so builds and tests never depend on file globs. */
 export const MIGRATIONS = [
@@ -11,4 +12,5 @@ export const MIGRATIONS = [
   GroupCommitPipeline1764806400000,
   FairDelivery1764979200000,
   MembershipDisabledReason1765238400000,
+  UnprovenEndpoints1765324800000,
 ];
