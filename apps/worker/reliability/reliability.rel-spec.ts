@@ -288,7 +288,7 @@ describe('Reliability under faults', () => {
       process.stdout.write(`hostile tenants: ${what} after ${((Date.now() - began) / 1000).toFixed(1)} s\n`);
     const paths = ['/tenants-ok-0', ...hostile];
     const webhookIds = await s.createWebhooks(paths.map((path) => `${receiver.url}${path}`));
-    // Endpoints that worked before: an outage, every delivery kept (one that never has gets 3 attempts).
+    // Endpoints that worked before: an outage, every delivery kept (one that never has gets only DELIVERY_UNPROVEN_RETRY_WINDOW's retries).
     await s.dataSource.query('UPDATE webhooks SET first_success_at = now() WHERE id = ANY($1)', [webhookIds]);
     const running = await worker(s.env);
     const publishedAt = new Map<string, number>();

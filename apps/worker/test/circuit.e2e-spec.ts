@@ -64,7 +64,7 @@ describe('Endpoint circuit: pause, probe, resume (e2e)', () => {
   it('pauses an endpoint that keeps resetting, parks its backlog uncounted, and delivers it all once it recovers', async () => {
     receiver.behave('/flaky', { kind: 'reset' });
     const flaky = await tenant(pipeline, `${receiver.url}/flaky`);
-    // An endpoint that worked before (one that never has would end each delivery after 3 attempts).
+    // An endpoint that worked before (one that never has would get only the retries of DELIVERY_UNPROVEN_RETRY_WINDOW).
     await pipeline.dataSource.query('UPDATE webhooks SET first_success_at = now() WHERE id = $1', [
       flaky.webhookId,
     ]);

@@ -187,7 +187,7 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
       events: [{ name: 'plan.unsubscribed' }],
       apiId: API_ID,
     });
-    // One that never has gets 3 attempts (unproven-endpoints.e2e-spec.ts).
+    // One that never has gets only the retries of its window (unproven-endpoints.e2e-spec.ts).
     await pipeline.dataSource.query('UPDATE webhooks SET first_success_at = now() WHERE id = $1', [
       webhook.id,
     ]);

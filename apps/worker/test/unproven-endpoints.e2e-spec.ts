@@ -12,7 +12,10 @@ import {
 /** Six attempts per delivery for an endpoint that has succeeded before. */
 const FULL_SCHEDULE = '200ms,200ms,200ms,200ms,200ms';
 
-describe('Endpoints that have never succeeded get 3 attempts per delivery (e2e)', () => {
+/** With a window of 400 ms, an endpoint that has never succeeded gets the first two retries: 3 attempts. */
+const UNPROVEN_WINDOW = '400ms';
+
+describe('Endpoints that have never succeeded get the retries of DELIVERY_UNPROVEN_RETRY_WINDOW (e2e)', () => {
   let pipeline: Pipeline;
   const receiver = new HttpReceiver();
   const owner = `unproven-${Date.now()}`;
@@ -23,7 +26,11 @@ describe('Endpoints that have never succeeded get 3 attempts per delivery (e2e)'
     // Five days to disabling, as by default: only the retry rules end these deliveries. A deadline
     // long enough for the URL to change while /slow holds its answer.
     pipeline = await createPipeline(
-      pipelineEnv('unproven', { DELIVERY_RETRY_SCHEDULE: FULL_SCHEDULE, DELIVERY_TIMEOUT: '5s' }),
+      pipelineEnv('unproven', {
+        DELIVERY_RETRY_SCHEDULE: FULL_SCHEDULE,
+        DELIVERY_UNPROVEN_RETRY_WINDOW: UNPROVEN_WINDOW,
+        DELIVERY_TIMEOUT: '5s',
+      }),
     );
   });
   afterAll(async () => {
@@ -61,7 +68,7 @@ describe('Endpoints that have never succeeded get 3 attempts per delivery (e2e)'
       )
     )[0].first_success_at;
 
-  it('a never-succeeded endpoint gets exactly 3 attempts per event; one that succeeded once, the whole schedule; a new URL starts over', async () => {
+  it('a never-succeeded endpoint gets exactly 3 attempts per event (its window's); one that succeeded once, the whole schedule; a new URL starts over', async () => {
     const typo = await createWebhook('/typo');
     const proven = await createWebhook('/proven');
     let provenAnswered = false;

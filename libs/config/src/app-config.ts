@@ -14,6 +14,8 @@ export interface DeliveryConfig {
   readonly timeoutMs: number;
   /** Delays before attempts 2, 3, …; the first attempt is immediate. */
   readonly retryScheduleMs: readonly number[];
+  /** Until an endpoint has succeeded once, only retries within this of a delivery's first attempt. */
+  readonly unprovenRetryWindowMs: number;
   readonly concurrency: number;
   /** In-flight attempts to one webhook per worker process (fair delivery). */
   readonly endpointConcurrency: number;

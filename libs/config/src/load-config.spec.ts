@@ -51,6 +51,7 @@ describe('loadConfig defaults (SPEC §2)', () => {
     expect(config.delivery).toEqual({
       timeoutMs: 15_000,
       retryScheduleMs: [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000],
+      unprovenRetryWindowMs: 3_600_000,
       concurrency: 50,
       endpointConcurrency: 10,
       circuitThreshold: 5,
@@ -88,6 +89,7 @@ describe('loadConfig overrides', () => {
       WEBHOOK_LIMIT_PER_USER: '5',
       DELIVERY_TIMEOUT: '1500',
       DELIVERY_RETRY_SCHEDULE: '1s, 200ms ,2m',
+      DELIVERY_UNPROVEN_RETRY_WINDOW: '0',
       DELIVERY_CONCURRENCY: '8',
       DELIVERY_ENDPOINT_CONCURRENCY: '3',
       DELIVERY_CIRCUIT_THRESHOLD: '2',
@@ -109,6 +111,7 @@ describe('loadConfig overrides', () => {
     expect(config.delivery).toEqual({
       timeoutMs: 1_500,
       retryScheduleMs: [1_000, 200, 120_000],
+      unprovenRetryWindowMs: 0,
       concurrency: 8,
       endpointConcurrency: 3,
       circuitThreshold: 2,
@@ -200,6 +203,7 @@ const BAD_VALUES: Record<string, string[]> = {
   DELIVERY_ALLOW_PRIVATE_NETWORKS: ['sometimes'],
   ALLOW_UNCHECKED_API_IDS: ['perhaps'],
   ACTION_DELIVERY_LIMIT: ['lots', '300', '300/never'],
+  DELIVERY_UNPROVEN_RETRY_WINDOW: ['an hour', '-1s'],
 };
 
 describe('loadConfig rejects bad values with one line naming the variable', () => {

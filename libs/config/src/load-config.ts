@@ -270,6 +270,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     delivery: {
       timeoutMs: reader.duration('DELIVERY_TIMEOUT', '15s'),
       retryScheduleMs: reader.durationList('DELIVERY_RETRY_SCHEDULE', '5s,5m,30m,2h,5h,10h,10h'),
+      unprovenRetryWindowMs: reader.duration('DELIVERY_UNPROVEN_RETRY_WINDOW', '1h', 0),
       concurrency,
       endpointConcurrency: reader.integer('DELIVERY_ENDPOINT_CONCURRENCY', 10, 1, 10_000),
       circuitThreshold: reader.integer('DELIVERY_CIRCUIT_THRESHOLD', 5, 1, 1_000),

@@ -66,6 +66,7 @@ export class AttemptRunner {
     });
     this.rules = {
       retryScheduleMs: delivery.retryScheduleMs,
+      unprovenRetryWindowMs: delivery.unprovenRetryWindowMs,
       disableAfterMs: config.webhookDisableAfterMs,
       circuitThreshold: delivery.circuitThreshold,
       circuitCooldownMs: delivery.circuitCooldownMs,

@@ -17,6 +17,7 @@ const NOW = new Date('2026-01-01T12:00:00Z');
 const DAY = 86_400_000;
 const RULES: LifecycleRules = {
   retryScheduleMs: SCHEDULE,
+  unprovenRetryWindowMs: 3_600_000,
   disableAfterMs: 5 * DAY,
   circuitThreshold: 3,
   circuitCooldownMs: 30_000,

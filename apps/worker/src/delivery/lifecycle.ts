@@ -15,6 +15,11 @@ export type DeliveryOutcome = 'success' | 'failed_will_retry' | 'failed_final' |
 export interface LifecycleRules {
   /** Delays before attempts 2, 3, …; the first attempt is immediate. */
   readonly retryScheduleMs: readonly number[];
+  /**
+   * While an endpoint has never answered 2xx at its URL, only the retries that fall within this
+   * long after a delivery's first attempt are made (DELIVERY_UNPROVEN_RETRY_WINDOW).
+   */
+  readonly unprovenRetryWindowMs: number;
   /** A failure streak older than this disables the webhook as `failing`. */
   readonly disableAfterMs: number;
   /** Consecutive unreachable attempts (timeout, connection refused or reset) that pause an endpoint. */
@@ -25,12 +30,6 @@ export interface LifecycleRules {
 
 export const MAX_COOLDOWN_FACTOR = 16;
 
-/**
- * Attempts per delivery while the endpoint has never once answered 2xx at its current URL: a typo'd
- * or hostile URL gets the first two delays of the schedule, not days of retries for every event.
- */
-export const UNPROVEN_MAX_ATTEMPTS = 3;
-
 /** Attempts a webhook gets for one event: the immediate one plus one per scheduled delay. */
 export function maxAttempts(scheduleMs: readonly number[]): number {
   return scheduleMs.length + 1;
@@ -38,13 +37,18 @@ export function maxAttempts(scheduleMs: readonly number[]): number {
 
 /**
  * The schedule a delivery to this endpoint follows: the whole one once a delivery to its URL has
- * succeeded, else its first UNPROVEN_MAX_ATTEMPTS - 1 delays (shorter when the schedule is).
+ * succeeded; until then only the delays that end within `unprovenWindowMs` of the first attempt, so
+ * a typo'd or hostile URL gets an hour of retries per event (5 s, 5 min, 30 min by default), not days.
  */
 export function retryScheduleFor(
   endpoint: Pick<EndpointState, 'hasSucceeded'>,
   scheduleMs: readonly number[],
+  unprovenWindowMs: number,
 ): readonly number[] {
-  return endpoint.hasSucceeded ? scheduleMs : scheduleMs.slice(0, UNPROVEN_MAX_ATTEMPTS - 1);
+  if (endpoint.hasSucceeded) return scheduleMs;
+  let elapsed = 0;
+  const within = scheduleMs.findIndex((delay) => (elapsed += delay) > unprovenWindowMs);
+  return within < 0 ? scheduleMs : scheduleMs.slice(0, within);
 }
 
 /**
@@ -203,7 +207,7 @@ export function afterAttempt(
   else if (!context.manual) {
     // The schedule counts the scheduled attempts; this is the next one. An unproven endpoint's
     // delivery that already had its attempts (its URL changed) ends with this one.
-    const scheduleMs = retryScheduleFor(endpoint, rules.retryScheduleMs);
+    const scheduleMs = retryScheduleFor(endpoint, rules.retryScheduleMs, rules.unprovenRetryWindowMs);
     const delayMs = nextRetryDelayMs(context.attemptsBefore + 1, scheduleMs, outcome);
     status = delayMs === null ? 'failed' : 'pending';
     if (delayMs !== null) nextAttemptAt = new Date(now.getTime() + delayMs);
