@@ -68,7 +68,7 @@ describe('Endpoints that have never succeeded get the retries of DELIVERY_UNPROV
       )
     )[0].first_success_at;
 
-  it('a never-succeeded endpoint gets exactly 3 attempts per event (its window's); one that succeeded once, the whole schedule; a new URL starts over', async () => {
+  it('a never-succeeded endpoint gets exactly 3 attempts per event (those of its window); one that succeeded once, the whole schedule; a new URL starts over', async () => {
     const typo = await createWebhook('/typo');
     const proven = await createWebhook('/proven');
     let provenAnswered = false;
