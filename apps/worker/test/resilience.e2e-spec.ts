@@ -177,7 +177,7 @@ describe('Worker resilience (e2e: built processes, real PostgreSQL and Redis)', 
     );
     expect(await s.deliveries(webhookIds)).toEqual(Array(6).fill({ status: 'succeeded', attempts: 2 }));
     expect(receiver.requests).toHaveLength(12);
-    expect(running.output()).toMatch(/has lost its data in Redis; left to the sweeper/);
+    expect(running.output()).toMatch(/has no readable data in Redis; left to the sweeper/);
     expect(running.output()).not.toMatch(CRASH);
   }, 30_000);
 
