@@ -31,8 +31,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (timeout) {
       // A locked or overloaded database, not a fault of ours or the caller's: one line, no stack.
       const request = host.switchToHttp().getRequest<Request>();
+      const requestId = String(response.getHeader('x-request-id') ?? '-');
       this.logger.warn(
-        `Database busy (${TIMEOUT_LOG[timeout]}): ${request.method} ${request.path} answered 503`,
+        `Database busy (${TIMEOUT_LOG[timeout]}): ${request.method} ${request.path} answered 503, request ${requestId}`,
       );
       if (!response.headersSent) response.setHeader('Retry-After', String(this.retryAfterSeconds));
     } else if (body.code >= 500) {
