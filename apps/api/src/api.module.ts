@@ -19,7 +19,7 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         AppConfigModule.forRoot(config),
-        DatabaseModule,
+        DatabaseModule.forRoot('api'),
         QueueModule,
         AuthModule,
         WebhooksModule,

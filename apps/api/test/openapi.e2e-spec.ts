@@ -32,17 +32,17 @@ describe('OpenAPI document (e2e)', () => {
   });
 
   it.each([
-    ['/webhooks', 'get', ['webhook', 'webhook.readonly'], ['200', '400', '401', '403']],
-    ['/webhooks', 'post', ['webhook'], ['201', '400', '401', '403', '409', '413', '415']],
-    ['/webhooks/{id}', 'get', ['webhook', 'webhook.readonly'], ['200', '401', '403', '404']],
-    ['/webhooks/{id}', 'put', ['webhook'], ['200', '400', '401', '403', '404']],
-    ['/webhooks/{id}', 'delete', ['webhook'], ['204', '401', '403', '404']],
-    ['/webhooks/{id}/ping', 'post', ['webhook'], ['202', '401', '403', '404', '409']],
+    ['/webhooks', 'get', ['webhook', 'webhook.readonly'], ['200', '400', '401', '403', '503']],
+    ['/webhooks', 'post', ['webhook'], ['201', '400', '401', '403', '409', '413', '415', '503']],
+    ['/webhooks/{id}', 'get', ['webhook', 'webhook.readonly'], ['200', '401', '403', '404', '503']],
+    ['/webhooks/{id}', 'put', ['webhook'], ['200', '400', '401', '403', '404', '503']],
+    ['/webhooks/{id}', 'delete', ['webhook'], ['204', '401', '403', '404', '503']],
+    ['/webhooks/{id}/ping', 'post', ['webhook'], ['202', '401', '403', '404', '409', '503']],
     [
       '/webhooks/{id}/deliveries',
       'get',
       ['webhook', 'webhook.readonly'],
-      ['200', '400', '401', '403', '404'],
+      ['200', '400', '401', '403', '404', '503'],
     ],
     [
       '/webhooks/{id}/deliveries/{deliveryId}/redeliver',
@@ -50,7 +50,7 @@ describe('OpenAPI document (e2e)', () => {
       ['webhook'],
       ['202', '401', '403', '404', '409', '503'],
     ],
-    ['/webhooks/{id}/secret', 'post', ['webhook'], ['200', '401', '403', '404']],
+    ['/webhooks/{id}/secret', 'post', ['webhook'], ['200', '401', '403', '404', '503']],
     ['/events', 'get', ['webhook', 'webhook.readonly'], ['200', '401', '403']],
   ])('documents %s %s with its scopes and error responses', (path, method, scopes, statuses) => {
     const operation = document.paths[path]?.[method];

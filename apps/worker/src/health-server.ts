@@ -1,9 +1,8 @@
 import { createServer, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
+import { DatabaseProbe } from '@app/database';
 import { runHealthChecks, scrapeAllowed } from '@app/health';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { RedisConnection } from './redis-connection';
@@ -16,7 +15,7 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
 
   constructor(
     private readonly config: AppConfig,
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly database: DatabaseProbe,
     private readonly redis: RedisConnection,
     private readonly metrics: WorkerMetrics,
   ) {}
@@ -48,7 +47,7 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
         return;
       }
       void runHealthChecks({
-        database: () => this.dataSource.query('SELECT 1'),
+        database: () => this.database.check(),
         redis: () => this.redis.client.ping(),
       }).then((report) => {
         response.writeHead(report.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });

@@ -21,7 +21,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [AppConfigModule.forRoot(config), DatabaseModule],
+      imports: [AppConfigModule.forRoot(config), DatabaseModule.forRoot('worker')],
       providers: [
         RedisConnection,
         WorkerQueues,

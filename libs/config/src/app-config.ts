@@ -30,6 +30,14 @@ export interface DeliveryConfig {
   readonly proxyUrl?: string;
 }
 
+/** Limits on one process's pooled connections (README → Configuration). */
+export interface DatabaseTimeouts {
+  /** `statement_timeout` of every pooled connection; waiting for a lock counts. */
+  readonly statementMs: number;
+  /** Longest wait for a pooled connection: an idle one, or a new one being connected. */
+  readonly poolMs: number;
+}
+
 export interface RateLimitConfig {
   readonly limit: number;
   readonly windowMs: number;
@@ -53,6 +61,8 @@ export class AppConfig {
   readonly dbMigrateOnStart!: boolean;
   /** SQL pool size per process, derived from DELIVERY_CONCURRENCY (see databasePoolSize). */
   readonly databasePoolSize!: number;
+  /** DB_STATEMENT_TIMEOUT / DB_POOL_TIMEOUT for the API, WORKER_DB_STATEMENT_TIMEOUT for the worker. */
+  readonly databaseTimeouts!: { readonly api: DatabaseTimeouts; readonly worker: DatabaseTimeouts };
   readonly redisUrl!: string;
   readonly queuePrefix!: string;
   /** REDIS_URL names one node of a Redis Cluster; QUEUE_PREFIX then holds a hash tag. */

@@ -1,91 +1,13 @@
 import { createPublicKey } from 'node:crypto';
 import { AppConfig, RateLimitConfig } from './app-config';
+import { databasePoolSize, parseDatabaseTimeouts, parseDatabaseUrl } from './database-config';
 import { parseDuration } from './duration';
+import { ConfigError, Env, EnvReader } from './env-reader';
 
-/** A configuration error; its message is the one line printed before the process exits. */
-export class ConfigError extends Error {
-  constructor(variable: string, problem: string) {
-    super(`Invalid configuration: ${variable} ${problem}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError } from './env-reader';
 
 /** Used only outside production when no JWT key is configured; never accepted in production. */
 export const DEVELOPMENT_JWT_SECRET = 'event-api-development-secret-do-not-use-in-production';
-
-type Env = Record<string, string | undefined>;
-
-class EnvReader {
-  constructor(private readonly env: Env) {}
-
-  raw(name: string): string | undefined {
-    const value = this.env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  }
-
-  string(name: string, fallback: string): string {
-    return this.raw(name) ?? fallback;
-  }
-
-  integer(name: string, fallback: number, min: number, max: number): number {
-    const text = this.raw(name);
-    if (text === undefined) return fallback;
-    const value = Number(text);
-    if (!/^\d+$/.test(text) || value < min || value > max) {
-      throw new ConfigError(name, `must be a whole number from ${min} to ${max}, got "${text}"`);
-    }
-    return value;
-  }
-
-  boolean(name: string, fallback: boolean): boolean {
-    const text = this.raw(name)?.toLowerCase();
-    if (text === undefined) return fallback;
-    if (['true', '1', 'yes'].includes(text)) return true;
-    if (['false', '0', 'no'].includes(text)) return false;
-    throw new ConfigError(name, `must be true or false, got "${this.raw(name)}"`);
-  }
-
-  duration(name: string, fallback: string, minMs = 1): number {
-    const text = this.raw(name) ?? fallback;
-    const ms = parseDuration(text);
-    if (ms === undefined || ms < minMs) {
-      throw new ConfigError(name, `must be a duration like 200ms, 5s, 5m, 2h, 5d, got "${text}"`);
-    }
-    return ms;
-  }
-
-  durationList(name: string, fallback: string): number[] {
-    const text = this.raw(name) ?? fallback;
-    const parts = text.split(',').map((part) => part.trim());
-    const values = parts.map((part) => parseDuration(part));
-    if (parts.length === 0 || values.some((ms) => ms === undefined)) {
-      throw new ConfigError(
-        name,
-        `must be a comma-separated list of durations like 5s,5m,30m, got "${text}"`,
-      );
-    }
-    return values as number[];
-  }
-
-  url(name: string, fallback: string | undefined, protocols: string[]): string | undefined {
-    const text = this.raw(name) ?? fallback;
-    if (text === undefined) return undefined;
-    let url: URL;
-    try {
-      url = new URL(text);
-    } catch {
-      throw new ConfigError(name, `must be an absolute URL, got "${redactUrl(text)}"`);
-    }
-    if (!protocols.includes(url.protocol)) {
-      throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${url.protocol}"`);
-    }
-    return text;
-  }
-}
-
-function redactUrl(text: string): string {
-  return text.replace(/\/\/[^@/]*@/, '//***@');
-}
 
 /**
  * BullMQ's scripts touch several keys of a queue at once, and a Redis Cluster runs a script only
@@ -101,41 +23,6 @@ function parseQueueTarget(reader: EnvReader): { queuePrefix: string; redisCluste
     );
   }
   return { queuePrefix, redisCluster };
-}
-
-const SSL_MODES = ['disable', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
-/** The modes node-postgres alone would treat as verify-full (with a warning), unlike libpq. */
-const LIBPQ_SSL_MODES = ['prefer', 'require', 'verify-ca'];
-
-/**
- * `sslmode` means what libpq and the managed PostgreSQL services document: `require` encrypts
- * without checking the certificate (checked against `sslrootcert` when given), `verify-full`
- * checks it and the host name (`prefer` encrypts too, but unlike libpq never falls back to plain
- * text: node-postgres has no fallback). node-postgres alone treats `require` as `verify-full`, so a
- * managed database's URL would fail; `uselibpqcompat=true` tells it to follow libpq.
- */
-function parseDatabaseUrl(reader: EnvReader): string {
-  const text = reader.url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/event_api', [
-    'postgres:',
-    'postgresql:',
-  ]) as string;
-  const url = new URL(text);
-  const mode = url.searchParams.get('sslmode');
-  if (mode === null) return text;
-  if (!SSL_MODES.includes(mode)) {
-    throw new ConfigError('DATABASE_URL', `sslmode must be one of ${SSL_MODES.join(', ')}, got "${mode}"`);
-  }
-  if (!LIBPQ_SSL_MODES.includes(mode) || url.searchParams.has('uselibpqcompat')) return text;
-  if (mode === 'verify-ca' && !url.searchParams.has('sslrootcert')) {
-    throw new ConfigError(
-      'DATABASE_URL',
-      'sslmode=verify-ca needs sslrootcert=/path/to/ca.pem (the CA to verify against)',
-    );
-  }
-  // Before any #fragment, where node-postgres would not see it.
-  const fragmentAt = text.indexOf('#');
-  const end = fragmentAt === -1 ? text.length : fragmentAt;
-  return `${text.slice(0, end)}&uselibpqcompat=true${text.slice(end)}`;
 }
 
 /** `N/window` (`100/10s`), or `0` for no limit. */
@@ -263,6 +150,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     databaseUrl: parseDatabaseUrl(reader),
     dbMigrateOnStart: reader.boolean('DB_MIGRATE_ON_START', true),
     databasePoolSize: databasePoolSize(concurrency),
+    databaseTimeouts: parseDatabaseTimeouts(reader),
     redisUrl: reader.url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) as string,
     ...parseQueueTarget(reader),
     jwt: parseJwt(reader, production),
@@ -291,15 +179,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel: reader.string('LOG_LEVEL', 'info'),
   };
   return Object.assign(new AppConfig(), config);
-}
-
-/**
- * SQL connections per process. Deliveries share batched statements (a few in flight per batcher),
- * so the pool grows with DELIVERY_CONCURRENCY by one connection per ten in-flight deliveries,
- * not one per delivery: 15 at the default 50, 20 at 100.
- */
-function databasePoolSize(deliveryConcurrency: number): number {
-  return 10 + Math.ceil(deliveryConcurrency / 10);
 }
 
 /**

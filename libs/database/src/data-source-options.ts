@@ -1,4 +1,5 @@
 import { DataSourceOptions } from 'typeorm';
+import type { DatabaseTimeouts } from '@app/config';
 import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
@@ -7,9 +8,12 @@ export interface DataSourceSettings {
   /** Pool size per process. */
   poolSize?: number;
   applicationName?: string;
+  /** The serving processes' limits; without, none (migrations, the CLI's batch jobs). */
+  timeouts?: DatabaseTimeouts;
 }
 
 export function buildDataSourceOptions(settings: DataSourceSettings): DataSourceOptions {
+  const { timeouts } = settings;
   return {
     type: 'postgres',
     url: settings.databaseUrl,
@@ -20,6 +24,13 @@ export function buildDataSourceOptions(settings: DataSourceSettings): DataSource
     synchronize: false,
     migrationsRun: false,
     applicationName: settings.applicationName ?? 'event-api',
-    extra: { max: settings.poolSize ?? 10 },
+    extra: {
+      max: settings.poolSize ?? 10,
+      // A startup parameter of each connection, so PostgreSQL itself cancels a statement (lock
+      // waits included) past it; pg-pool's wait covers both an idle connection and a new one.
+      ...(timeouts
+        ? { statement_timeout: timeouts.statementMs, connectionTimeoutMillis: timeouts.poolMs }
+        : {}),
+    },
   };
 }

@@ -8,3 +8,5 @@ export * from './prepared-statements';
 export * from './secret-column';
 export * from './reseal-secrets';
 export * from './pool-guard';
+export * from './database-timeouts';
+export * from './database-probe';

@@ -1,4 +1,5 @@
-export type CheckState = 'up' | 'down';
+/** `busy` (database only): it answers, but every pooled connection of the process is in use. */
+export type CheckState = 'up' | 'busy' | 'down';
 
 export interface HealthReport {
   status: 'ok' | 'error';
@@ -6,7 +7,8 @@ export interface HealthReport {
 }
 
 export interface HealthProbes {
-  database: () => Promise<unknown>;
+  /** Resolves `busy` when PostgreSQL answers but the process's pool is saturated. */
+  database: () => Promise<'up' | 'busy'>;
   redis: () => Promise<unknown>;
 }
 
@@ -18,8 +20,7 @@ async function probe(run: () => Promise<unknown>): Promise<CheckState> {
     timer = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);
   });
   try {
-    await Promise.race([run(), timeout]);
-    return 'up';
+    return (await Promise.race([run(), timeout])) === 'busy' ? 'busy' : 'up';
   } catch {
     return 'down';
   } finally {
@@ -27,8 +28,12 @@ async function probe(run: () => Promise<unknown>): Promise<CheckState> {
   }
 }
 
-/** The health answer of API and worker alike: both dependencies probed in parallel, time-boxed. */
+/**
+ * The health answer of API and worker alike: both dependencies probed in parallel, time-boxed. A
+ * busy database still counts as ok: it answers, and every instance sees the same contention, so
+ * taking this one out of rotation would only turn prompt 503s into no answer at all.
+ */
 export async function runHealthChecks(probes: HealthProbes): Promise<HealthReport> {
   const [database, redis] = await Promise.all([probe(probes.database), probe(probes.redis)]);
-  return { status: database === 'up' && redis === 'up' ? 'ok' : 'error', checks: { database, redis } };
+  return { status: database !== 'down' && redis === 'up' ? 'ok' : 'error', checks: { database, redis } };
 }

@@ -2,10 +2,15 @@ import { applyDecorators } from '@nestjs/common';
 import {
   ApiInternalServerErrorResponse,
   ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
   ApiTooManyRequestsResponse,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import { ErrorResponse } from './error-response.dto';
+
+/** Also part of the description of a route that documents a 503 of its own. */
+export const DATABASE_BUSY =
+  'The database did not answer within DB_STATEMENT_TIMEOUT, or no connection to it was free within DB_POOL_TIMEOUT; retry after Retry-After seconds';
 
 /** Errors any authenticated endpoint can answer, documented once. */
 export const ApiCommonErrors = () =>
@@ -31,3 +36,11 @@ export const ApiCommonErrors = () =>
       example: { code: 500, message: 'Internal server error' },
     }),
   );
+
+/** Routes that read or write PostgreSQL (class level: a route's own 503 takes its place). */
+export const ApiDatabaseBusy = () =>
+  ApiServiceUnavailableResponse({
+    description: DATABASE_BUSY,
+    type: ErrorResponse,
+    example: { code: 503, message: 'Database busy, try again later' },
+  });

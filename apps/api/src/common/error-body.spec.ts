@@ -1,4 +1,5 @@
 import { BadRequestException, NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
 import { MAX_LISTED_ERRORS, RequestValidationException, toErrorBody } from './error-body';
 
@@ -16,6 +17,14 @@ describe('toErrorBody', () => {
     expect(toErrorBody(sql)).toEqual({ code: 500, message: 'Internal server error' });
     expect(toErrorBody('a thrown string')).toEqual({ code: 500, message: 'Internal server error' });
     expect(toErrorBody(null)).toEqual({ code: 500, message: 'Internal server error' });
+  });
+
+  it('answers a database limit with 503, whatever the statement', () => {
+    const canceled = new DatabaseError('canceling statement due to statement timeout', 0, 'error');
+    canceled.code = '57014';
+    const busy = { code: 503, message: 'Database busy, try again later' };
+    expect(toErrorBody(new QueryFailedError('SELECT * FROM webhooks', [], canceled))).toEqual(busy);
+    expect(toErrorBody(new Error('timeout exceeded when trying to connect'))).toEqual(busy);
   });
 
   it('keeps HTTP exceptions as {code, message}; 401 is always "Access denied"', () => {

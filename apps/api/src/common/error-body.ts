@@ -1,4 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
+import { databaseTimeoutOf } from '@app/database';
 import { FieldError } from './error-response.dto';
 
 export interface ErrorBody {
@@ -70,6 +71,8 @@ export function toErrorBody(exception: unknown): ErrorBody {
   if (exception instanceof RequestValidationException) {
     return { code: 400, message: messageOf(exception), errors: exception.fieldErrors };
   }
+  // A database limit (statement, lock wait, pooled connection): retryable, never a 500.
+  if (databaseTimeoutOf(exception)) return { code: 503, message: 'Database busy, try again later' };
   if (exception instanceof HttpException) {
     const code = exception.getStatus();
     return { code, message: FIXED_MESSAGES[code] ?? messageOf(exception) };

@@ -12,7 +12,7 @@ import {
 import { RequireScopes } from '../auth/auth.decorators';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { Scope } from '../auth/scopes';
-import { ApiCommonErrors } from '../common/api-errors.decorator';
+import { ApiCommonErrors, ApiDatabaseBusy, DATABASE_BUSY } from '../common/api-errors.decorator';
 import { ErrorResponse } from '../common/error-response.dto';
 import { QueuedDeliveryResponse } from '../webhooks/dto/webhook-actions.response';
 import { WebhookIdParam, WebhookInactive, WebhookNotFound } from '../webhooks/webhook-api.decorators';
@@ -23,6 +23,7 @@ import { ListDeliveriesQuery } from './dto/list-deliveries.query';
 
 @ApiTags('Deliveries')
 @ApiCommonErrors()
+@ApiDatabaseBusy()
 @Controller('webhooks/:id/deliveries')
 export class DeliveriesController {
   constructor(private readonly deliveries: DeliveriesService) {}
@@ -87,7 +88,7 @@ export class DeliveriesController {
   })
   @WebhookInactive('redeliver')
   @ApiServiceUnavailableResponse({
-    description: 'The delivery queue cannot be reached right now; nothing was queued',
+    description: `The delivery queue cannot be reached right now; nothing was queued. Or: ${DATABASE_BUSY}`,
     type: ErrorResponse,
     example: { code: 503, message: 'Delivery queue unavailable, try again later' },
   })

@@ -14,7 +14,10 @@ export class HealthController {
   @Public()
   @HttpCode(200)
   @ApiOperation({ summary: 'Readiness: PostgreSQL and Redis reachable' })
-  @ApiOkResponse({ description: '`{status: "ok", checks: {database: "up", redis: "up"}}`' })
+  @ApiOkResponse({
+    description:
+      '`{status: "ok", checks: {database: "up", redis: "up"}}`; `database: "busy"` when PostgreSQL answers but every pooled connection is in use',
+  })
   @ApiServiceUnavailableResponse({ description: 'A dependency is down: `{status: "error", checks: {...}}`' })
   async check(@Res({ passthrough: true }) response: Response): Promise<HealthReport> {
     const report = await this.health.check();

@@ -1,8 +1,7 @@
 import { Injectable, OnModuleDestroy } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { Cluster, Redis } from 'ioredis';
-import { DataSource } from 'typeorm';
 import { AppConfig, queueTarget } from '@app/config';
+import { DatabaseProbe } from '@app/database';
 import { HealthReport, runHealthChecks } from '@app/health';
 import { createRedisClient, FAIL_FAST } from '@app/queue';
 
@@ -11,10 +10,11 @@ export class HealthService implements OnModuleDestroy {
   private readonly redis: Redis | Cluster;
 
   constructor(
-    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly database: DatabaseProbe,
     config: AppConfig,
   ) {
-    // Its own small connection: health must answer even when other connections are saturated.
+    // Its own connections (this one, the DatabaseProbe's): health must answer even when the
+    // connections requests use are all taken.
     this.redis = createRedisClient(queueTarget(config), {
       ...FAIL_FAST,
       lazyConnect: true,
@@ -25,7 +25,7 @@ export class HealthService implements OnModuleDestroy {
 
   check(): Promise<HealthReport> {
     return runHealthChecks({
-      database: () => this.dataSource.query('SELECT 1'),
+      database: () => this.database.check(),
       redis: async () => {
         if (this.redis.status === 'wait' || this.redis.status === 'end') await this.redis.connect();
         return this.redis.ping();

@@ -14,7 +14,7 @@ import {
 import { RequireScopes } from '../auth/auth.decorators';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { Scope } from '../auth/scopes';
-import { ApiCommonErrors } from '../common/api-errors.decorator';
+import { ApiCommonErrors, ApiDatabaseBusy, DATABASE_BUSY } from '../common/api-errors.decorator';
 import { ErrorResponse } from '../common/error-response.dto';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
 import { ListWebhooksQuery } from './dto/list-webhooks.query';
@@ -40,13 +40,14 @@ const Invalid = () =>
 /** With CORE_API_URL set, the apiId check (SPEC §4). */
 const CoreApiUnavailable = () =>
   ApiServiceUnavailableResponse({
-    description: 'The Core-API gave no answer within 2 s, could not be reached, or answered 5xx',
+    description: `The Core-API gave no answer within 2 s, could not be reached, or answered 5xx. Or: ${DATABASE_BUSY}`,
     type: ErrorResponse,
     example: { code: 503, message: 'The Core-API did not answer; access to the API could not be verified' },
   });
 
 @ApiTags('Webhooks')
 @ApiCommonErrors()
+@ApiDatabaseBusy()
 @Controller('webhooks')
 export class WebhooksController {
   constructor(

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
+import { liftStatementTimeout } from '@app/database';
 import { whileHoldingLock } from '../maintenance/advisory-lock';
 import { PeriodicTask } from '../maintenance/periodic-task';
 import { WorkerQueues } from '../worker-queues';
@@ -38,6 +39,8 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
   private readonly logger = new Logger('Circuit');
   private readonly periodic: PeriodicTask;
   private readonly probeLeaseMs: number;
+  /** Lock waits of the statements whose running time grows with a backlog. */
+  private readonly lockTimeoutMs: number;
 
   constructor(
     config: AppConfig,
@@ -46,6 +49,7 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
   ) {
     // As long as a claim: a probe lost with its worker is replaced once its claim has expired.
     this.probeLeaseMs = 2 * config.delivery.timeoutMs + 5_000;
+    this.lockTimeoutMs = config.databaseTimeouts.worker.statementMs;
     this.periodic = new PeriodicTask(
       'Circuit keeper',
       config.delivery.sweepIntervalMs,
@@ -116,6 +120,14 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
+  /** A switched-off webhook's whole backlog at once: bounded in lock waits only, like its deletion. */
+  private async dropParked(webhookId: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await liftStatementTimeout(manager, this.lockTimeoutMs);
+      await manager.query(DROP_PARKED_SQL, [webhookId]);
+    });
+  }
+
   /**
    * One pass of the keeper: probe, close, or (switched off meanwhile) drop what was parked; and
    * release what a race parked behind a circuit that had just closed.
@@ -124,7 +136,7 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
     const stranded = await this.dataSource.query<Array<{ id: string; active: boolean }>>(STRANDED_SQL);
     for (const webhook of stranded) {
       if (webhook.active) await this.releaseParked(webhook.id);
-      else await this.dataSource.query(DROP_PARKED_SQL, [webhook.id]);
+      else await this.dropParked(webhook.id);
     }
     const due = await this.dataSource.query<Array<{ id: string; active: boolean }>>(COOLED_DOWN_SQL, [
       KEEPER_BATCH,
@@ -132,7 +144,7 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
     ]);
     for (const webhook of due) {
       if (!webhook.active) {
-        await this.dataSource.query(DROP_PARKED_SQL, [webhook.id]);
+        await this.dropParked(webhook.id);
         continue;
       }
       const rows = await this.dataSource.query<Array<{ probeDeliveryId: string | null }>>(CHOOSE_PROBE_SQL, [

@@ -1,10 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { AppConfig } from '@app/config';
 import {
   DeliveryStatus,
   DisabledReason,
   lastDeliveryOf,
+  liftStatementTimeout,
   PreparedStatements,
   secretBox,
   WebhookEntity,
@@ -82,8 +84,15 @@ export class DeliveryStore {
   private readonly sql: PreparedStatements;
   private readonly openedSecrets = new Map<string, string>();
 
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+  /** Lock waits of the statements whose running time grows with a webhook's backlog. */
+  private readonly lockTimeoutMs: number;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    config: AppConfig,
+  ) {
     this.sql = new PreparedStatements(dataSource);
+    this.lockTimeoutMs = config.databaseTimeouts.worker.statementMs;
   }
 
   /** Secrets as stored (sealed when SECRETS_ENCRYPTION_KEY is set) → as signed; each opened once. */
@@ -172,6 +181,9 @@ export class DeliveryStore {
     failingSince: Date | null,
   ): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
+      // Dropping the backlog takes as long as it is large: were it cut off, the webhook would
+      // never be disabled.
+      await liftStatementTimeout(manager, this.lockTimeoutMs);
       const [webhook] = await manager.query<DisabledWebhook[]>(DISABLE_WEBHOOK_SQL, [
         record.webhookId,
         reason,

@@ -2,6 +2,7 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
+import { liftStatementTimeout } from '@app/database';
 import { PeriodicTask } from './periodic-task';
 
 const RETENTION_INTERVAL_MS = 15 * 60_000;
@@ -37,7 +38,7 @@ export class Retention implements OnApplicationBootstrap, BeforeApplicationShutd
     const cutoff = new Date(Date.now() - this.config.deliveryLogRetentionMs);
     let deleted = 0;
     // Webhooks whose whole log is about to go keep their last attempt as lastDelivery (the shape of lastDeliveryOf).
-    await this.dataSource.query(
+    await this.unbounded(
       `UPDATE webhooks w
           SET last_delivery = jsonb_build_object(
                 'success', a.success, 'statusCode', a.status_code, 'response', COALESCE(a.error, a.response),
@@ -56,11 +57,23 @@ export class Retention implements OnApplicationBootstrap, BeforeApplicationShutd
     ];
     for (const statement of statements) {
       for (;;) {
-        const [, count] = await this.dataSource.query<[unknown, number]>(statement, [cutoff]);
+        const [, count] = await this.unbounded<[unknown, number]>(statement, [cutoff]);
         deleted += count;
         if (count < DELETE_BATCH) break;
       }
     }
     return deleted;
+  }
+
+  /**
+   * A pass scans all that expired since the last one, which after a pause or a shortened
+   * retention can be far more than usual: were its running time limited, it could fail every time
+   * and never catch up. Its lock waits are limited, as WORKER_DB_STATEMENT_TIMEOUT says.
+   */
+  private unbounded<T>(statement: string, parameters: unknown[]): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      await liftStatementTimeout(manager, this.config.databaseTimeouts.worker.statementMs);
+      return manager.query<T>(statement, parameters);
+    });
   }
 }
