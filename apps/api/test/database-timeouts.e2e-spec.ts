@@ -136,4 +136,42 @@ describe('Database limits: statement and pooled-connection timeouts (e2e)', () =
     await request(api.http).get('/webhooks').set(auth).expect(200);
     await expectHealth('up');
   });
+
+  it('a connection ended under a request (restart, failover): 503 "Database unavailable", then requests work again', async () => {
+    await admin.query('BEGIN');
+    try {
+      await admin.query('LOCK TABLE webhooks IN ACCESS EXCLUSIVE MODE');
+      const waiters = async () =>
+        (
+          await admin.query<{ pid: number }>(
+            `SELECT pid FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+          )
+        ).rows.map((row) => row.pid);
+      const before = new Set(await waiters());
+      const answer = request(api.http)
+        .get('/webhooks')
+        .set(auth)
+        .then((response) => response);
+      // The request's backend, waiting on the lock: ended as a restart or failover would end it.
+      const pid = await waitUntil(async () => (await waiters()).find((candidate) => !before.has(candidate)));
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      const response = await answer;
+      expect({ status: response.status, body: response.body as unknown }).toEqual({
+        status: 503,
+        body: { code: 503, message: 'Database unavailable, try again later' },
+      });
+      expect(response.headers['retry-after']).toBe('1');
+    } finally {
+      await admin.query('ROLLBACK');
+    }
+    // A pooled connection that died idle is found out by the request that takes it (a 503 too):
+    // requests work again once the pool has let go of the dead ones.
+    const statuses: number[] = [];
+    await waitUntil(async () => {
+      statuses.push((await request(api.http).get('/webhooks').set(auth)).status);
+      return statuses.at(-1) === 200 || undefined;
+    });
+    expect(statuses.every((status) => status === 200 || status === 503)).toBe(true);
+  });
 });

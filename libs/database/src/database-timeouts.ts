@@ -38,3 +38,35 @@ export async function liftStatementTimeout(
     [String(Math.round(lockTimeoutMs))],
   );
 }
+
+/** PostgreSQL going away (class 08, shutdown, too many connections) or a retryable conflict. */
+const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '40001', '40P01']);
+const NODE_UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+]);
+/** node-postgres' own words for a connection that ended under a query. */
+const PG_CONNECTION_LOST = [
+  'Connection terminated unexpectedly',
+  'Connection terminated',
+  'Client has encountered a connection error and is not queryable',
+];
+
+/**
+ * Whether `error` says PostgreSQL could not be reached or gave up on the statement for reasons a
+ * retry can fix (restart, failover, too many connections, deadlock, serialization): a 503 the
+ * caller may retry, never a 500.
+ */
+export function databaseUnavailable(error: unknown): boolean {
+  const cause: unknown = error instanceof QueryFailedError ? (error.driverError as unknown) : error;
+  if (cause instanceof DatabaseError) {
+    return cause.code !== undefined && (cause.code.startsWith('08') || PG_UNAVAILABLE.has(cause.code));
+  }
+  if (!(cause instanceof Error)) return false;
+  const code = (cause as NodeJS.ErrnoException).code;
+  return (code !== undefined && NODE_UNAVAILABLE.has(code)) || PG_CONNECTION_LOST.includes(cause.message);
+}

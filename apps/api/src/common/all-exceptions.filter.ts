@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppConfig } from '@app/config';
-import { databaseTimeoutOf } from '@app/database';
+import { databaseTimeoutOf, databaseUnavailable } from '@app/database';
 import { toErrorBody } from './error-body';
 
 const TIMEOUT_LOG: Record<NonNullable<ReturnType<typeof databaseTimeoutOf>>, string> = {
@@ -36,6 +36,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
         `Database busy (${TIMEOUT_LOG[timeout]}): ${request.method} ${request.path} answered 503, request ${requestId}`,
       );
       if (!response.headersSent) response.setHeader('Retry-After', String(this.retryAfterSeconds));
+    } else if (databaseUnavailable(exception)) {
+      // PostgreSQL restarting, failing over or refusing connections: one line, no stack.
+      this.logger.warn(`Database unavailable: ${(exception as Error).message}; answered 503`);
+      if (!response.headersSent) response.setHeader('Retry-After', '1');
     } else if (body.code >= 500) {
       this.logger.error(
         exception instanceof Error ? exception.message : 'Non-error thrown',

@@ -1,5 +1,5 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { databaseTimeoutOf } from '@app/database';
+import { databaseTimeoutOf, databaseUnavailable } from '@app/database';
 import { FieldError } from './error-response.dto';
 
 export interface ErrorBody {
@@ -73,6 +73,7 @@ export function toErrorBody(exception: unknown): ErrorBody {
   }
   // A database limit (statement, lock wait, pooled connection): retryable, never a 500.
   if (databaseTimeoutOf(exception)) return { code: 503, message: 'Database busy, try again later' };
+  if (databaseUnavailable(exception)) return { code: 503, message: 'Database unavailable, try again later' };
   if (exception instanceof HttpException) {
     const code = exception.getStatus();
     return { code, message: FIXED_MESSAGES[code] ?? messageOf(exception) };
