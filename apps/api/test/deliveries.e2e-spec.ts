@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { DeliveryAttemptEntity, DeliveryEntity, EventEntity } from '@app/database';
-import { bearer, mintToken } from '@app/testing';
+import { bearer, createWebhook, mintToken, WebhookFields } from '@app/testing';
 import { createOfflineTestApi, createQueuedTestApi, QueuedTestApi, TestApi } from './helpers/test-app';
 
 interface SeedAttempt {
@@ -38,14 +38,8 @@ describe('Webhook deliveries: log and redelivery (e2e)', () => {
       reader: bearer(mintToken({ sub, scope: 'webhook.readonly' })),
     };
   };
-  const createWebhook = async (auth: Record<string, string>, body: object = {}) =>
-    (
-      await request(api.http)
-        .post('/webhooks')
-        .set(auth)
-        .send({ url: 'https://log.example/hook', events: [{ name: 'api.created' }], ...body })
-        .expect(201)
-    ).body as { id: string };
+  const createHook = (auth: Record<string, string>, fields: WebhookFields = {}) =>
+    createWebhook(api.http, auth, { url: 'https://log.example/hook', ...fields });
 
   /** One event + delivery per attempt, as fan-out and the worker would leave them. */
   async function seed(webhookId: string, attempts: SeedAttempt[]): Promise<DeliveryAttemptEntity[]> {
@@ -113,7 +107,7 @@ describe('Webhook deliveries: log and redelivery (e2e)', () => {
   describe('GET /webhooks/{id}/deliveries', () => {
     it('pages newest first with a cursor, across attempts within one millisecond and equal timestamps', async () => {
       const { auth } = user();
-      const webhook = await createWebhook(auth);
+      const webhook = await createHook(auth);
       const seeded = await seed(webhook.id, [
         { createdAt: '2025-01-01T00:00:01Z' },
         { createdAt: '2025-01-01T00:00:02.000200Z' },
@@ -146,7 +140,7 @@ describe('Webhook deliveries: log and redelivery (e2e)', () => {
 
     it('shows each attempt as {id, eventId, eventName, attempt, success, statusCode, response, error, durationMs, timestamp}', async () => {
       const { auth } = user();
-      const webhook = await createWebhook(auth);
+      const webhook = await createHook(auth);
       const [ok, failed] = await seed(webhook.id, [
         { createdAt: '2025-02-01T10:00:00.123Z' },
         { createdAt: '2025-02-01T09:00:00Z', success: false, eventName: 'plan.created' },
@@ -185,15 +179,15 @@ describe('Webhook deliveries: log and redelivery (e2e)', () => {
 
     it('is empty for a webhook without attempts, and lists only this webhook', async () => {
       const { auth } = user();
-      const webhook = await createWebhook(auth);
-      const sibling = await createWebhook(auth);
+      const webhook = await createHook(auth);
+      const sibling = await createHook(auth);
       await seed(sibling.id, [{ createdAt: '2025-03-01T00:00:00Z' }]);
       await list(webhook.id, auth).expect(200, { items: [], nextCursor: null });
     });
 
     it('filters by success and eventName (combined with AND, paginated)', async () => {
       const { auth } = user();
-      const webhook = await createWebhook(auth);
+      const webhook = await createHook(auth);
       const seeded = await seed(webhook.id, [
         { createdAt: '2025-04-01T00:00:01Z', success: true, eventName: 'api.created' },
         { createdAt: '2025-04-01T00:00:02Z', success: false, eventName: 'api.created' },
@@ -238,7 +232,7 @@ describe('Webhook deliveries: log and redelivery (e2e)', () => {
 
     it('defaults to 20 items and allows at most 100', async () => {
       const { auth } = user();
-      const webhook = await createWebhook(auth);
+      const webhook = await createHook(auth);
       await seed(
         webhook.id,
         Array.from({ length: 21 }, (_, index) => ({
@@ -270,7 +264,7 @@ describe('Webhook deliveries: log and redelivery (e2e)', () => {
       ['eventName', 'api.exploded'],
     ])('refuses %s=%j with 400 naming the field', async (field, value) => {
       const { auth } = user();
-      const webhook = await createWebhook(auth);
+      const webhook = await createHook(auth);
       const response = await list(webhook.id, auth, { [field]: value }).expect(400);
       expect(response.body.code).toBe(400);
       expect(response.body.errors).toEqual([{ field, message: expect.stringContaining(field) }]);
@@ -278,7 +272,7 @@ describe('Webhook deliveries: log and redelivery (e2e)', () => {
 
     it('refuses unknown query parameters', async () => {
       const { auth } = user();
-      const webhook = await createWebhook(auth);
+      const webhook = await createHook(auth);
       const response = await list(webhook.id, auth, { page: 2 }).expect(400);
       expect(response.body.errors[0].field).toBe('page');
     });
@@ -286,7 +280,7 @@ describe('Webhook deliveries: log and redelivery (e2e)', () => {
     it('is readable with webhook.readonly; foreign, unknown and malformed ids are 404', async () => {
       const owner = user();
       const stranger = user();
-      const webhook = await createWebhook(owner.auth);
+      const webhook = await createHook(owner.auth);
       await seed(webhook.id, [{ createdAt: '2025-06-01T00:00:00Z' }]);
       expect((await list(webhook.id, owner.reader).expect(200)).body.items).toHaveLength(1);
       for (const id of [webhook.id, randomUUID(), 'not-a-uuid']) {
@@ -305,7 +299,7 @@ describe('Webhook deliveries: log and redelivery (e2e)', () => {
 
     it('queues one extra attempt of that delivery and answers 202 with its event and delivery', async () => {
       const { auth } = user();
-      const webhook = await createWebhook(auth);
+      const webhook = await createHook(auth);
       const [attempt] = await seed(webhook.id, [{ createdAt: '2025-07-01T00:00:00Z', success: false }]);
       const response = await redeliver(webhook.id, attempt.id, auth).expect(202);
       expect(response.body).toEqual({ eventId: attempt.eventId, deliveryId: attempt.deliveryId });
@@ -329,8 +323,8 @@ describe('Webhook deliveries: log and redelivery (e2e)', () => {
 
     it("answers 404 'Delivery not found' for unknown, malformed and another webhook's attempt ids", async () => {
       const { auth } = user();
-      const webhook = await createWebhook(auth);
-      const sibling = await createWebhook(auth);
+      const webhook = await createHook(auth);
+      const sibling = await createHook(auth);
       const [own] = await seed(webhook.id, [{ createdAt: '2025-07-02T00:00:00Z' }]);
       const [siblings] = await seed(sibling.id, [{ createdAt: '2025-07-02T00:00:00Z' }]);
       for (const attemptId of [randomUUID(), 'not-a-uuid', siblings.id, own.deliveryId]) {
@@ -344,7 +338,7 @@ describe('Webhook deliveries: log and redelivery (e2e)', () => {
     it("answers 404 'Webhook not found' for a foreign webhook, even with its real attempt id", async () => {
       const owner = user();
       const stranger = user();
-      const webhook = await createWebhook(owner.auth);
+      const webhook = await createHook(owner.auth);
       const [attempt] = await seed(webhook.id, [{ createdAt: '2025-07-03T00:00:00Z' }]);
       for (const id of [webhook.id, randomUUID(), 'nope']) {
         await redeliver(id, attempt.id, stranger.auth).expect(404, {
@@ -356,7 +350,7 @@ describe('Webhook deliveries: log and redelivery (e2e)', () => {
 
     it('needs the webhook scope', async () => {
       const { auth, reader } = user();
-      const webhook = await createWebhook(auth);
+      const webhook = await createHook(auth);
       const [attempt] = await seed(webhook.id, [{ createdAt: '2025-07-04T00:00:00Z' }]);
       await redeliver(webhook.id, attempt.id, reader).expect(403, {
         code: 403,
@@ -366,7 +360,7 @@ describe('Webhook deliveries: log and redelivery (e2e)', () => {
 
     it('refuses an inactive webhook with 409', async () => {
       const { auth } = user();
-      const webhook = await createWebhook(auth);
+      const webhook = await createHook(auth);
       const [attempt] = await seed(webhook.id, [{ createdAt: '2025-07-05T00:00:00Z' }]);
       await request(api.http).put(`/webhooks/${webhook.id}`).set(auth).send({ active: false }).expect(200);
       await redeliver(webhook.id, attempt.id, auth).expect(409, {
@@ -384,7 +378,7 @@ describe('Webhook deliveries: log and redelivery (e2e)', () => {
 
       it('answers 503: nothing was queued, the caller may retry', async () => {
         const { auth } = user();
-        const webhook = await createWebhook(auth);
+        const webhook = await createHook(auth);
         const [attempt] = await seed(webhook.id, [{ createdAt: '2025-07-06T00:00:00Z' }]);
         await request(offline.http)
           .post(`/webhooks/${webhook.id}/deliveries/${attempt.id}/redeliver`)

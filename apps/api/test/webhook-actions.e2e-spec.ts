@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { bearer, mintToken } from '@app/testing';
+import { bearer, createWebhook, mintToken, WebhookFields } from '@app/testing';
 import { createOfflineTestApi, createQueuedTestApi, QueuedTestApi, TestApi } from './helpers/test-app';
 
 /**
@@ -26,20 +26,14 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
     const sub = `user-${Math.random().toString(36).slice(2)}`;
     return { sub, auth: bearer(mintToken({ sub, nickname: 'jdoe', scope })) };
   };
-  const createWebhook = async (auth: Record<string, string>, body: object = {}) =>
-    (
-      await request(api.http)
-        .post('/webhooks')
-        .set(auth)
-        .send({ url: 'https://ping.example/hook', events: [{ name: 'api.created' }], ...body })
-        .expect(201)
-    ).body;
+  const createHook = (auth: Record<string, string>, fields: WebhookFields = {}) =>
+    createWebhook(api.http, auth, { url: 'https://ping.example/hook', ...fields });
 
   describe('POST /webhooks/{id}/ping', () => {
     it('stores a webhook.ping event and a pending delivery for this webhook alone, and enqueues it', async () => {
       const { sub, auth } = user();
-      const webhook = await createWebhook(auth, { custom: '{"team":"platform"}' });
-      const other = await createWebhook(auth);
+      const webhook = await createHook(auth, { custom: '{"team":"platform"}' });
+      const other = await createHook(auth);
 
       const response = await request(api.http).post(`/webhooks/${webhook.id}/ping`).set(auth).expect(202);
       expect(Object.keys(response.body).sort()).toEqual(['deliveryId', 'eventId']);
@@ -102,7 +96,7 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
 
     it('pings whatever the webhook subscribes to, each ping a new event', async () => {
       const { auth } = user();
-      const webhook = await createWebhook(auth, { events: [{ name: 'plan.subscribed' }] });
+      const webhook = await createHook(auth, { events: [{ name: 'plan.subscribed' }] });
       const first = await request(api.http).post(`/webhooks/${webhook.id}/ping`).set(auth).expect(202);
       const second = await request(api.http).post(`/webhooks/${webhook.id}/ping`).set(auth).expect(202);
       expect(second.body.eventId).not.toBe(first.body.eventId);
@@ -111,7 +105,7 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
 
     it('needs the webhook scope', async () => {
       const { sub, auth } = user();
-      const webhook = await createWebhook(auth);
+      const webhook = await createHook(auth);
       const reader = bearer(mintToken({ sub, scope: 'webhook.readonly' }));
       await request(api.http)
         .post(`/webhooks/${webhook.id}/ping`)
@@ -125,7 +119,7 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
     it('answers 404 for foreign, unknown and malformed ids', async () => {
       const owner = user();
       const stranger = user();
-      const webhook = await createWebhook(owner.auth);
+      const webhook = await createHook(owner.auth);
       for (const id of [webhook.id, 'b3c0f7de-6a5e-4c2b-9f1d-2e3a4b5c6d7e', 'not-a-uuid', '1%00']) {
         await request(api.http)
           .post(`/webhooks/${id}/ping`)
@@ -141,7 +135,7 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
 
     it('refuses an inactive webhook with 409: its deliveries would be dropped', async () => {
       const { auth } = user();
-      const webhook = await createWebhook(auth, { active: false });
+      const webhook = await createHook(auth, { active: false });
       await request(api.http)
         .post(`/webhooks/${webhook.id}/ping`)
         .set(auth)
@@ -157,7 +151,7 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
   describe('POST /webhooks/{id}/secret', () => {
     it('rotates: a new secret, the old one kept as previous for SECRET_ROTATION_OVERLAP', async () => {
       const { auth } = user();
-      const webhook = await createWebhook(auth);
+      const webhook = await createHook(auth);
       const before = Date.now();
       const response = await request(api.http).post(`/webhooks/${webhook.id}/secret`).set(auth).expect(200);
       expect(Object.keys(response.body)).toEqual(['secret']);
@@ -190,7 +184,7 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
 
     it('needs the webhook scope, and a readonly GET still shows no secret', async () => {
       const { sub, auth } = user();
-      const webhook = await createWebhook(auth);
+      const webhook = await createHook(auth);
       const reader = bearer(mintToken({ sub, scope: 'webhook.readonly' }));
       await request(api.http)
         .post(`/webhooks/${webhook.id}/secret`)
@@ -208,7 +202,7 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
     it('answers 404 for foreign, unknown and malformed ids and changes nothing', async () => {
       const owner = user();
       const stranger = user();
-      const webhook = await createWebhook(owner.auth);
+      const webhook = await createHook(owner.auth);
       for (const id of [webhook.id, 'b3c0f7de-6a5e-4c2b-9f1d-2e3a4b5c6d7e', 'nope']) {
         await request(api.http)
           .post(`/webhooks/${id}/secret`)
@@ -223,7 +217,7 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
 
     it('rotates an inactive webhook too', async () => {
       const { auth } = user();
-      const webhook = await createWebhook(auth, { active: false });
+      const webhook = await createHook(auth, { active: false });
       const response = await request(api.http).post(`/webhooks/${webhook.id}/secret`).set(auth).expect(200);
       expect(response.body.secret).not.toBe(webhook.secret);
     });
@@ -238,7 +232,7 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
 
     it('a ping still answers 202: the delivery row is stored for the sweeper', async () => {
       const { auth } = user();
-      const webhook = await createWebhook(auth);
+      const webhook = await createHook(auth);
       const response = await request(offline.http).post(`/webhooks/${webhook.id}/ping`).set(auth).expect(202);
       const [row] = await dataSource.query('SELECT status FROM deliveries WHERE id = $1', [
         response.body.deliveryId,

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { bearer, HttpReceiver, mintToken, verifyDelivery } from '@app/testing';
+import { bearer, createWebhook, HttpReceiver, mintToken, verifyDelivery } from '@app/testing';
 import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
 const API_ID = '3d1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
@@ -19,20 +19,14 @@ describe('Ping, redelivery and secret rotation through the worker (e2e)', () => 
     await receiver.stop();
   });
 
-  const createWebhook = async (path: string, events: string[]) =>
-    (
-      await request(pipeline.api.http)
-        .post('/webhooks')
-        .set(auth)
-        .send({ url: `${receiver.url}${path}`, events: events.map((name) => ({ name })), apiId: API_ID })
-        .expect(201)
-    ).body as { id: string; secret: string };
+  const createHook = (path: string, events: string[]) =>
+    createWebhook(pipeline.api.http, auth, { url: `${receiver.url}${path}`, events, apiId: API_ID });
 
   const requestsTo = (path: string) => receiver.requests.filter((r) => r.url === path);
 
   it('ping delivers a signed webhook.ping to that webhook alone, whatever it subscribes to', async () => {
-    const webhook = await createWebhook('/ping-me', ['plan.created']);
-    const other = await createWebhook('/not-me', ['plan.created']);
+    const webhook = await createHook('/ping-me', ['plan.created']);
+    const other = await createHook('/not-me', ['plan.created']);
     const response = await request(pipeline.api.http)
       .post(`/webhooks/${webhook.id}/ping`)
       .set(auth)
@@ -54,7 +48,7 @@ describe('Ping, redelivery and secret rotation through the worker (e2e)', () => 
   });
 
   it('redelivery sends the same event again with the same webhook-id as one extra attempt', async () => {
-    const webhook = await createWebhook('/again', ['api.created']);
+    const webhook = await createHook('/again', ['api.created']);
     const id = await pipeline.publisher.publish({
       name: 'api.created',
       user: { id: 'u' },
@@ -94,7 +88,7 @@ describe('Ping, redelivery and secret rotation through the worker (e2e)', () => 
   });
 
   it('a redelivery racing a scheduled attempt keeps its lease; every attempt gets its own number', async () => {
-    const webhook = await createWebhook('/lease', ['api.created']);
+    const webhook = await createHook('/lease', ['api.created']);
     let releaseScheduled: () => void = () => undefined;
     const scheduledHeld = new Promise<void>((resolve) => {
       receiver.respondWith((received, response) => {
@@ -159,7 +153,7 @@ describe('Ping, redelivery and secret rotation through the worker (e2e)', () => 
   });
 
   it('after rotation both secrets sign: a receiver holding either verifies', async () => {
-    const webhook = await createWebhook('/rotated', ['release.created']);
+    const webhook = await createHook('/rotated', ['release.created']);
     const rotated = await request(pipeline.api.http)
       .post(`/webhooks/${webhook.id}/secret`)
       .set(auth)
@@ -179,7 +173,7 @@ describe('Ping, redelivery and secret rotation through the worker (e2e)', () => 
   });
 
   it('once the overlap is over only the new secret signs', async () => {
-    const webhook = await createWebhook('/expired', ['release.released']);
+    const webhook = await createHook('/expired', ['release.released']);
     const rotated = await request(pipeline.api.http)
       .post(`/webhooks/${webhook.id}/secret`)
       .set(auth)

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
-import { bearer, HttpReceiver, mintToken } from '@app/testing';
+import { bearer, createWebhook, HttpReceiver, mintToken, WebhookFields } from '@app/testing';
 import { createPipeline, Pipeline, pipelineEnv, waitForQuiet, waitUntil } from './helpers/pipeline';
 
 const API_ID = '7a1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
@@ -24,14 +24,10 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
     receiver.respondWith((_request, response) => response.end('OK'));
   });
 
-  const createWebhook = async (body: object) =>
-    (await request(pipeline.api.http).post('/webhooks').set(auth).send(body).expect(201)).body as {
-      id: string;
-      secret: string;
-    };
+  const createHook = (fields: WebhookFields) => createWebhook(pipeline.api.http, auth, fields);
 
   it('delivers a published event signed per Standard Webhooks and records the attempt', async () => {
-    const webhook = await createWebhook({
+    const webhook = await createHook({
       url: `${receiver.url}/hook`,
       events: [{ name: 'api.created' }],
       apiId: API_ID,
@@ -131,7 +127,7 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
   });
 
   it('publishing the same id twice delivers once', async () => {
-    await createWebhook({ url: `${receiver.url}/dedupe`, events: [{ name: 'plan.created' }], apiId: API_ID });
+    await createHook({ url: `${receiver.url}/dedupe`, events: [{ name: 'plan.created' }], apiId: API_ID });
     const id = `evt-${Date.now()}`;
     await publish({ id, name: 'plan.created', resourceType: 'Plan' });
     await publish({ id, name: 'plan.created', resourceType: 'Plan' });
@@ -146,7 +142,7 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
   });
 
   it('retries failures on the schedule with the same webhook-id, then succeeds', async () => {
-    const webhook = await createWebhook({
+    const webhook = await createHook({
       url: `${receiver.url}/flaky`,
       events: [{ name: 'plan.subscribed' }],
       apiId: API_ID,
@@ -182,7 +178,7 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
   });
 
   it('gives up after the last scheduled attempt (1 + schedule length) to an endpoint that has succeeded before', async () => {
-    const webhook = await createWebhook({
+    const webhook = await createHook({
       url: `${receiver.url}/down`,
       events: [{ name: 'plan.unsubscribed' }],
       apiId: API_ID,
@@ -211,7 +207,7 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
   });
 
   it('does not follow redirects: a 3xx is a failure', async () => {
-    const webhook = await createWebhook({
+    const webhook = await createHook({
       url: `${receiver.url}/moved`,
       events: [{ name: 'api.deleted' }],
       apiId: API_ID,
@@ -229,7 +225,7 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
   });
 
   it('a receiver that hangs fails with a timeout', async () => {
-    const webhook = await createWebhook({
+    const webhook = await createHook({
       url: `${receiver.url}/hang`,
       events: [{ name: 'user.created' }],
       apiId: API_ID,
@@ -249,11 +245,11 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
   });
 
   it('410 Gone disables the webhook at once and publishes webhook.disabled', async () => {
-    const watcher = await createWebhook({
+    const watcher = await createHook({
       url: `${receiver.url}/watch`,
       events: [{ name: 'webhook.disabled' }],
     });
-    const gone = await createWebhook({
+    const gone = await createHook({
       url: `${receiver.url}/gone`,
       events: [{ name: 'release.deprecated' }],
       apiId: API_ID,
@@ -288,7 +284,7 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
   });
 
   it('records any bytes that come back (NUL, invalid UTF-8 become U+FFFD): a binary 410 still disables', async () => {
-    const binary = await createWebhook({
+    const binary = await createHook({
       url: `${receiver.url}/binary`,
       events: [{ name: 'plan.created' }],
       apiId: API_ID,
@@ -318,12 +314,12 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
   });
 
   it('drops pending deliveries of a webhook deactivated or deleted meanwhile', async () => {
-    const paused = await createWebhook({
+    const paused = await createHook({
       url: `${receiver.url}/paused`,
       events: [{ name: 'api.created' }],
       apiId: API_ID,
     });
-    const deleted = await createWebhook({
+    const deleted = await createHook({
       url: `${receiver.url}/deleted`,
       events: [{ name: 'api.created' }],
       apiId: API_ID,

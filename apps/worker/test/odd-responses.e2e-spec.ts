@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { buildConnector, Client } from 'undici';
-import { bearer, ConnectProxy, mintToken, RawReceiver } from '@app/testing';
+import { bearer, ConnectProxy, createWebhook, mintToken, RawReceiver } from '@app/testing';
 import { HttpSender } from '../src/delivery/http-sender';
 import { guardedConnector } from '../src/delivery/response-guard';
 import { createPipeline, ownerEvent, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
@@ -101,14 +101,8 @@ describe('Receivers outside the happy path: interim responses and malformed answ
     await Promise.all([receiver.stop(), early.stop()]);
   });
 
-  const createWebhook = async (url: string): Promise<string> =>
-    (
-      await request(pipeline.api.http)
-        .post('/webhooks')
-        .set(auth)
-        .send({ url, events: [{ name: 'api.created' }] })
-        .expect(201)
-    ).body.id as string;
+  const createHook = async (url: string): Promise<string> =>
+    (await createWebhook(pipeline.api.http, auth, { url })).id;
 
   /** The delivery's attempts once it has reached a final state. */
   const finished = (webhookId: string) =>
@@ -132,8 +126,8 @@ describe('Receivers outside the happy path: interim responses and malformed answ
 
   it('records every answer by its final response, or as a fixed invalid-response failure', async () => {
     const ids = new Map<string, string>();
-    for (const { path } of [...ANSWERED, ...REFUSED]) ids.set(path, await createWebhook(receiver.url + path));
-    const earlyId = await createWebhook(`${early.url}/early`);
+    for (const { path } of [...ANSWERED, ...REFUSED]) ids.set(path, await createHook(receiver.url + path));
+    const earlyId = await createHook(`${early.url}/early`);
     await pipeline.publisher.publish(ownerEvent(owner));
 
     for (const { path, statusCode, response } of ANSWERED) {

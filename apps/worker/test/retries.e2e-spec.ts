@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { bearer, HttpReceiver, mintToken } from '@app/testing';
+import { bearer, createWebhook, HttpReceiver, mintToken } from '@app/testing';
 import { createPipeline, Pipeline, pipelineEnv, waitForQuiet, waitUntil } from './helpers/pipeline';
 
 const API_ID = '9c1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
@@ -24,18 +24,12 @@ describe('Retry-After and auto-disable for failing webhooks (e2e)', () => {
     await receiver.stop();
   });
 
-  const createWebhook = async (path: string, events: string[], apiId?: string) =>
-    (
-      await request(pipeline.api.http)
-        .post('/webhooks')
-        .set(auth)
-        .send({
-          url: `${receiver.url}${path}`,
-          events: events.map((name) => ({ name })),
-          ...(apiId ? { apiId } : {}),
-        })
-        .expect(201)
-    ).body as { id: string };
+  const createHook = (path: string, events: string[], apiId?: string) =>
+    createWebhook(pipeline.api.http, auth, {
+      url: `${receiver.url}${path}`,
+      events,
+      ...(apiId ? { apiId } : {}),
+    });
 
   const attemptTimes = (webhookId: string) =>
     pipeline.dataSource.query<Array<{ created_at: Date }>>(
@@ -44,7 +38,7 @@ describe('Retry-After and auto-disable for failing webhooks (e2e)', () => {
     );
 
   it('waits max(schedule, Retry-After), capped at twice the scheduled delay, after a 429', async () => {
-    const webhook = await createWebhook('/busy', ['api.created'], API_ID);
+    const webhook = await createHook('/busy', ['api.created'], API_ID);
     receiver.respondWith((incoming, response) => {
       if (incoming.url !== '/busy') return void response.end();
       const first = receiver.requests.filter((r) => r.url === '/busy').length === 1;
@@ -70,8 +64,8 @@ describe('Retry-After and auto-disable for failing webhooks (e2e)', () => {
   });
 
   it('disables a webhook whose deliveries keep failing longer than WEBHOOK_DISABLE_AFTER, and re-activation clears it', async () => {
-    const watcher = await createWebhook('/watch', ['webhook.disabled']);
-    const failing = await createWebhook('/failing', ['release.created'], API_ID);
+    const watcher = await createHook('/watch', ['webhook.disabled']);
+    const failing = await createHook('/failing', ['release.created'], API_ID);
     receiver.respondWith((incoming, response) => {
       response.statusCode = incoming.url === '/failing' ? 500 : 200;
       response.end();

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { bearer, HttpReceiver, mintToken } from '@app/testing';
+import { bearer, createWebhook, HttpReceiver, mintToken } from '@app/testing';
 import {
   createPipeline,
   ownerEvent,
@@ -38,14 +38,8 @@ describe('Endpoints that have never succeeded get the retries of DELIVERY_UNPROV
     await receiver.stop();
   });
 
-  const createWebhook = async (path: string) =>
-    (
-      await request(pipeline.api.http)
-        .post('/webhooks')
-        .set(auth)
-        .send({ url: `${receiver.url}${path}`, events: [{ name: 'api.created' }] })
-        .expect(201)
-    ).body as { id: string };
+  const createHook = (path: string) =>
+    createWebhook(pipeline.api.http, auth, { url: `${receiver.url}${path}` });
 
   /** Publishes one event and waits until every delivery of it is done; attempts per webhook. */
   const deliver = async (): Promise<Map<string, { status: string; attempts: number }>> => {
@@ -69,8 +63,8 @@ describe('Endpoints that have never succeeded get the retries of DELIVERY_UNPROV
     )[0].first_success_at;
 
   it('a never-succeeded endpoint gets exactly 3 attempts per event (those of its window); one that succeeded once, the whole schedule; a new URL starts over', async () => {
-    const typo = await createWebhook('/typo');
-    const proven = await createWebhook('/proven');
+    const typo = await createHook('/typo');
+    const proven = await createHook('/proven');
     let provenAnswered = false;
     receiver.respondWith((incoming, response) => {
       // /proven answers 2xx once, then fails like the others.
@@ -102,7 +96,7 @@ describe('Endpoints that have never succeeded get the retries of DELIVERY_UNPROV
   });
 
   it('an answer from the old URL that arrives after the URL changed proves nothing about the new one', async () => {
-    const webhook = await createWebhook('/slow');
+    const webhook = await createHook('/slow');
     let answer: (() => void) | undefined;
     receiver.respondWith((incoming, response) => {
       // /slow holds its 200 until the URL has been changed under the attempt.

@@ -10,3 +10,4 @@ export * from './wait-until';
 export * from './pg-tls-proxy';
 export * from './timed-receiver';
 export * from './raw-receiver';
+export * from './webhooks';
