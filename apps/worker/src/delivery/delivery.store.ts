@@ -9,9 +9,8 @@ import {
   liftStatementTimeout,
   PreparedStatements,
   secretBox,
-  WebhookEntity,
 } from '@app/database';
-import { recordWebhookEvent, SYSTEM_USER } from '@app/outbox';
+import { recordWebhookEvent, SYSTEM_USER, WebhookEventSource } from '@app/outbox';
 import { toStorableText } from '@app/text';
 import type { EndpointState } from './lifecycle';
 import {
@@ -198,30 +197,11 @@ export class DeliveryStore {
         error: record.error === null ? null : toStorableText(record.error),
         at: new Date(),
       });
-      await recordWebhookEvent(
-        manager,
-        'webhook.disabled',
-        { ...webhook, lastDelivery } as unknown as WebhookEntity,
-        SYSTEM_USER,
-      );
+      await recordWebhookEvent(manager, 'webhook.disabled', { ...webhook, lastDelivery }, SYSTEM_USER);
       return true;
     });
   }
 }
 
-type DisabledWebhook = Pick<
-  WebhookEntity,
-  | 'id'
-  | 'ownerId'
-  | 'ownerNickname'
-  | 'userId'
-  | 'apiId'
-  | 'url'
-  | 'events'
-  | 'active'
-  | 'custom'
-  | 'disabledReason'
-  | 'rateLimit'
-  | 'createdAt'
-  | 'updatedAt'
->;
+/** What DISABLE_WEBHOOK_SQL returns: the webhook's event without its last delivery. */
+type DisabledWebhook = Omit<WebhookEventSource, 'lastDelivery' | 'pausedUntil' | 'slowSince'>;
