@@ -6,7 +6,7 @@ import { attachLastDeliveries, liftStatementTimeout, resealSecrets, WebhookEntit
 import { EventUser } from '@app/events';
 import { recordWebhookEvent } from '@app/outbox';
 import { checkUrlTarget } from '@app/netguard';
-import { generateWebhookSecret } from '@app/signing';
+import { generateWebhookSecret, SecretBox } from '@app/signing';
 import { Principal } from '../auth/principal';
 import { RequestValidationException } from '../common/error-body';
 import { Entitlements } from '../entitlements/entitlements.service';
@@ -29,6 +29,7 @@ export class WebhooksService {
     private readonly entitlements: Entitlements,
     private readonly budget: ActionBudget,
     private readonly outbox: OutboxRelayService,
+    private readonly secretBox: SecretBox,
   ) {}
 
   async list(principal: Principal, query: ListWebhooksQuery): Promise<WebhookEntity[]> {
@@ -148,7 +149,7 @@ export class WebhooksService {
       }
       const saved = await manager.save(webhook);
       // A row from before SECRETS_ENCRYPTION_KEY (or under an older key) is sealed when touched.
-      await resealSecrets(manager, [saved.id]);
+      await resealSecrets(manager, this.secretBox, [saved.id]);
       await recordWebhookEvent(manager, 'webhook.updated', saved, actorOf(principal));
       return saved;
     });

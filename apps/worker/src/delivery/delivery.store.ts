@@ -8,8 +8,8 @@ import {
   lastDeliveryOf,
   liftStatementTimeout,
   PreparedStatements,
-  secretBox,
 } from '@app/database';
+import { SecretBox } from '@app/signing';
 import { recordWebhookEvent, SYSTEM_USER, WebhookEventSource } from '@app/outbox';
 import { toStorableText } from '@app/text';
 import type { EndpointState } from './lifecycle';
@@ -89,6 +89,7 @@ export class DeliveryStore {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     config: AppConfig,
+    private readonly secretBox: SecretBox,
   ) {
     this.sql = new PreparedStatements(dataSource);
     this.lockTimeoutMs = config.databaseTimeouts.worker.statementMs;
@@ -99,7 +100,7 @@ export class DeliveryStore {
     row.secrets = row.secrets.map((stored) => {
       let secret = this.openedSecrets.get(stored);
       if (secret === undefined) {
-        secret = secretBox().open(stored);
+        secret = this.secretBox.open(stored);
         if (this.openedSecrets.size >= 10_000) this.openedSecrets.clear();
         this.openedSecrets.set(stored, secret);
       }
