@@ -2,10 +2,10 @@ import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap }
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { Batcher } from '@app/batching';
 import { AppConfig } from '@app/config';
+import { OutboxRelay } from '@app/outbox';
 import { closeBullClient, DeliveryJobName, DeliveryToSend, QueueName } from '@app/queue';
 import { consumerOptions } from '../bullmq-options';
 import { CircuitService } from '../circuit/circuit.service';
-import { OutboxRelay } from '../maintenance/outbox-relay';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { QueueJob, TolerantWorker } from '../tolerant-worker';
 import { WorkerQueues } from '../worker-queues';
