@@ -19,7 +19,7 @@ const LIB_DEPENDENCIES = {
   text: [],
   events: ['queue', 'text'],
   database: ['config', 'signing', 'text'],
-  outbox: ['config', 'database', 'events', 'netguard', 'queue', 'signing'],
+  outbox: ['batching', 'config', 'database', 'events', 'netguard', 'queue', 'signing'],
   testing: ['config', 'database', 'events', 'netguard', 'outbox', 'queue', 'signing'],
 };
 const libBoundaries = Object.entries(LIB_DEPENDENCIES).map(([lib, allowed]) => ({

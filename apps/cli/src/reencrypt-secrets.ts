@@ -6,7 +6,7 @@
  */
 import { DataSource } from 'typeorm';
 import { loadConfigOrExit } from '@app/config';
-import { buildDataSourceOptions, resealSecrets, useSecretBox } from '@app/database';
+import { buildDataSourceOptions, resealSecrets } from '@app/database';
 import { SecretBox } from '@app/signing';
 
 async function main(): Promise<void> {
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     process.stderr.write('SECRETS_ENCRYPTION_KEY is not set: nothing to encrypt with\n');
     process.exit(2);
   }
-  useSecretBox(new SecretBox(config.secretsEncryptionKey, config.secretsDecryptionKeys));
+  const box = new SecretBox(config.secretsEncryptionKey, config.secretsDecryptionKeys);
   const dataSource = new DataSource(
     buildDataSourceOptions({
       databaseUrl: config.databaseUrl,
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
   );
   await dataSource.initialize();
   try {
-    const rewritten = await dataSource.transaction((manager) => resealSecrets(manager));
+    const rewritten = await dataSource.transaction((manager) => resealSecrets(manager, box));
     process.stdout.write(`${JSON.stringify({ rewritten })}\n`);
   } finally {
     await dataSource.destroy();

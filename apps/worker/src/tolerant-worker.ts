@@ -1,4 +1,5 @@
-import { Job, JobJson, JobProgress, Worker } from 'bullmq';
+import { Job, JobJson, JobProgress, Worker, WorkerOptions } from 'bullmq';
+import { JobDataOf, JobNameOf, QueueName } from '@app/queue';
 
 /**
  * A job as BullMQ reads it from Redis, except that data which is not JSON does not make the read
@@ -33,11 +34,23 @@ export function hasJsonData(job: Job): boolean {
   return !(job instanceof TolerantJob) || job.dataIsJson;
 }
 
+/** A job of queue `Q`, typed by JobPayloads. */
+export type QueueJob<Q extends QueueName> = Job<JobDataOf<Q>, unknown, JobNameOf<Q>>;
+
 /**
  * A BullMQ worker whose jobs come from TolerantJob: every path by which it reads a job (taking the
- * next one, or the one handed over when a job completes or fails) goes through `Job`.
+ * next one, or the one handed over when a job completes or fails) goes through `Job`. Its jobs'
+ * names and data are queue `Q`'s in JobPayloads.
  */
-export class TolerantWorker<D, R, N extends string> extends Worker<D, R, N> {
+export class TolerantWorker<Q extends QueueName> extends Worker<JobDataOf<Q>, unknown, JobNameOf<Q>> {
+  constructor(
+    queue: Q,
+    processor: (job: QueueJob<Q>, token?: string) => Promise<unknown>,
+    options: WorkerOptions,
+  ) {
+    super(queue, processor, options);
+  }
+
   protected override get Job(): typeof Job {
     return TolerantJob;
   }

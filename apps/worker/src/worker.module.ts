@@ -1,6 +1,8 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AppConfig, AppConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
+import { EventPublisher } from '@app/events';
+import { OutboxRelay } from '@app/outbox';
 import { CircuitService } from './circuit/circuit.service';
 import { DeliveryProcessor } from './delivery/delivery.processor';
 import { DeliveryStore } from './delivery/delivery.store';
@@ -10,7 +12,6 @@ import { FanOutProcessor } from './fan-out/fan-out.processor';
 import { FanOutStore } from './fan-out/fan-out.store';
 import { HealthServer } from './health-server';
 import { WorkerMetrics } from './metrics/worker-metrics';
-import { OutboxRelay } from './maintenance/outbox-relay';
 import { Retention } from './maintenance/retention';
 import { Sweeper } from './maintenance/sweeper';
 import { RedisConnection } from './redis-connection';
@@ -33,6 +34,12 @@ export class WorkerModule {
         CircuitService,
         Throttle,
         DeliveryProcessor,
+        // The outbox relay publishes with the worker's own producer.
+        {
+          provide: EventPublisher,
+          inject: [WorkerQueues],
+          useFactory: (queues: WorkerQueues) => queues.publisher,
+        },
         OutboxRelay,
         Sweeper,
         Retention,

@@ -2,8 +2,7 @@ import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { WebhookEntity } from '@app/database';
-import { recordWebhookEvent } from '@app/outbox';
-import { OutboxRelayService } from '../../api/src/queue/outbox-relay.service';
+import { OutboxRelay, recordWebhookEvent } from '@app/outbox';
 import {
   bearer,
   createTestDatabase,
@@ -284,7 +283,7 @@ describe('Lifecycle events survive a Redis outage (e2e)', () => {
     await awaitEvent(receiver, '/watch', 'webhook.created', watcher.id);
 
     await redis.stop();
-    const relay = api.app.get(OutboxRelayService);
+    const relay = api.app.get(OutboxRelay);
     const started = Date.now();
     const second = (await create('/second', [{ name: 'api.created' }]).expect(201)).body;
     expect(Date.now() - started).toBeLessThan(3_000);

@@ -2,10 +2,10 @@ import { spawnSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import request from 'supertest';
-import { resealSecrets, secretBox, useSecretBox } from '@app/database';
+import { resealSecrets } from '@app/database';
 import { encryptionKeyId, SecretBox } from '@app/signing';
 import { bearer, HttpReceiver, mintToken, verifyDelivery } from '@app/testing';
-import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
+import { createPipeline, createPipelineApi, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const key = randomBytes(32);
@@ -13,20 +13,18 @@ const key = randomBytes(32);
 /** SPEC §2: with SECRETS_ENCRYPTION_KEY, no secret in plain text in any column. */
 describe('Secrets at rest (e2e)', () => {
   let pipeline: Pipeline;
+  const env = pipelineEnv('secrets-at-rest', { SECRETS_ENCRYPTION_KEY: key.toString('base64') });
   const receiver = new HttpReceiver();
   const apiId = randomUUID();
   const auth = bearer(mintToken({ sub: `sealed-${Date.now()}` }));
 
   beforeAll(async () => {
     await receiver.start();
-    pipeline = await createPipeline(
-      pipelineEnv('secrets-at-rest', { SECRETS_ENCRYPTION_KEY: key.toString('base64') }),
-    );
+    pipeline = await createPipeline(env);
   });
   afterAll(async () => {
     await pipeline.close();
     await receiver.stop();
-    useSecretBox(new SecretBox());
   });
 
   const stored = async (id: string) =>
@@ -102,7 +100,7 @@ describe('Secrets at rest (e2e)', () => {
       .expect(200);
     const sealed = await stored(webhook.id);
     expect(sealed.secret).toMatch(/^enc:v1:/);
-    expect(secretBox().open(sealed.secret)).toBe(plain);
+    expect(new SecretBox(key).open(sealed.secret)).toBe(plain);
     expect(await foundAnywhere(plain)).toBe(0);
   });
 
@@ -110,7 +108,6 @@ describe('Secrets at rest (e2e)', () => {
     const webhook = await create('/rekeyed');
     const newKey = randomBytes(32);
     // Rotation, step 1: every process runs with the new key and the old one for reading.
-    useSecretBox(new SecretBox(newKey, [key]));
     const result = spawnSync('npx', ['tsx', 'apps/cli/src/reencrypt-secrets.ts'], {
       cwd: ROOT,
       encoding: 'utf8',
@@ -127,11 +124,20 @@ describe('Secrets at rest (e2e)', () => {
     expect(JSON.parse(result.stdout.trim()).rewritten).toBeGreaterThanOrEqual(3);
     const rows = await pipeline.dataSource.query<Array<{ secret: string }>>('SELECT secret FROM webhooks');
     for (const row of rows) expect(row.secret.startsWith(`enc:v1:${encryptionKeyId(newKey)}:`)).toBe(true);
-    // Step 2: the old key is gone; everything still opens.
-    useSecretBox(new SecretBox(newKey));
-    const read = await request(pipeline.api.http).get(`/webhooks/${webhook.id}`).set(auth).expect(200);
-    expect(read.body.secret).toBe(webhook.secret);
+    // Step 2: the old key is gone; an API started with the new key alone opens everything.
+    const rekeyed = await createPipelineApi({
+      ...env,
+      DATABASE_URL: pipeline.api.config.databaseUrl,
+      SECRETS_ENCRYPTION_KEY: newKey.toString('base64'),
+    });
+    try {
+      const read = await request(rekeyed.http).get(`/webhooks/${webhook.id}`).set(auth).expect(200);
+      expect(read.body.secret).toBe(webhook.secret);
+    } finally {
+      await rekeyed.close();
+    }
     // A second run has nothing to do.
-    expect(await pipeline.dataSource.transaction((manager) => resealSecrets(manager))).toBe(0);
+    const box = new SecretBox(newKey);
+    expect(await pipeline.dataSource.transaction((manager) => resealSecrets(manager, box))).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { secretBox } from './secret-column';
+import type { SecretBox } from '@app/signing';
 
 type Queryable = Pick<EntityManager, 'query'>;
 
@@ -9,10 +9,10 @@ const BATCH = 500;
  * Rewrites webhook secrets not yet stored the way the current key would store them: plain-text
  * rows from before SECRETS_ENCRYPTION_KEY was set, rows sealed with an older key. `ids` limits it to
  * those webhooks (the API reseals a webhook whenever it writes it); without, every row is visited
- * in batches (`npm run secrets:reencrypt`). Returns how many rows were rewritten.
+ * in batches (`npm run secrets:reencrypt`). `box` holds the current key and the older ones. Returns
+ * how many rows were rewritten.
  */
-export async function resealSecrets(db: Queryable, ids?: readonly string[]): Promise<number> {
-  const box = secretBox();
+export async function resealSecrets(db: Queryable, box: SecretBox, ids?: readonly string[]): Promise<number> {
   let rewritten = 0;
   let after = '00000000-0000-0000-0000-000000000000';
   for (;;) {

@@ -1,22 +1,34 @@
-import type { ValueTransformer } from 'typeorm';
-import { SecretBox } from '@app/signing';
+import type { DataSource, ValueTransformer } from 'typeorm';
+import type { SecretBox } from '@app/signing';
 
-let box = new SecretBox();
+/** `secret` and `previous_secret` (SPEC §2): sealed on every write, opened on every read. */
+export function secretColumnTransformer(box: SecretBox): ValueTransformer {
+  return {
+    to: (value: string | null | undefined) => (typeof value === 'string' ? box.seal(value) : value),
+    from: (value: string | null) => (typeof value === 'string' ? box.open(value) : value),
+  };
+}
+
+function unsealed(): never {
+  throw new Error('webhook secrets read or written on a DataSource without sealSecretColumns');
+}
 
 /**
- * Sets the process's encryption keys (DatabaseModule does, from the config). A column transformer
- * is declared with the entity, before any config exists, so it reads them from here.
+ * Marks the secret columns on the entity. An entity is declared before any config exists, so the
+ * keys cannot be here: sealSecretColumns gives each DataSource its own box, and a DataSource that
+ * was given none refuses secrets rather than storing them in plain text.
  */
-export function useSecretBox(secretBox: SecretBox): void {
-  box = secretBox;
-}
+export const secretColumn: ValueTransformer = { to: unsealed, from: unsealed };
 
-export function secretBox(): SecretBox {
-  return box;
+/**
+ * Seals and opens `dataSource`'s secret columns with `box`. Column metadata belongs to one
+ * DataSource, so two DataSources in one process (API and worker in a test) each keep their own keys.
+ */
+export function sealSecretColumns(dataSource: Pick<DataSource, 'entityMetadatas'>, box: SecretBox): void {
+  const transformer = secretColumnTransformer(box);
+  for (const metadata of dataSource.entityMetadatas) {
+    for (const column of metadata.columns) {
+      if (column.transformer === secretColumn) column.transformer = transformer;
+    }
+  }
 }
-
-/** `secret` and `previous_secret`: sealed on every write, opened on every read (SPEC §2). */
-export const secretColumn: ValueTransformer = {
-  to: (value: string | null | undefined) => (typeof value === 'string' ? box.seal(value) : value),
-  from: (value: string | null) => (typeof value === 'string' ? box.open(value) : value),
-};

@@ -34,12 +34,6 @@ export const EVENT_CATALOG = [
 
 export type EventName = (typeof EVENT_CATALOG)[number]['name'];
 
-export interface EventCatalogEntry {
-  readonly name: EventName;
-  readonly description: string;
-  readonly resourceType: string;
-}
-
 export const EVENT_NAMES: readonly EventName[] = EVENT_CATALOG.map((entry) => entry.name);
 
 /** Events that are sent only on request and can never be subscribed to. */

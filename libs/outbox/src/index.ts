@@ -1,3 +1,3 @@
 export * from './outbox';
-export * from './outbox-relay-loop';
+export * from './outbox-relay';
 export * from './webhook-events';

@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import type { WebhookEntity } from '@app/database';
 import type { EventEnvelope, EventPublisher, EventUser } from '@app/events';
-import { webhookLifecycleEnvelope, WebhookLifecycleEvent } from './webhook-events';
+import { webhookLifecycleEnvelope, WebhookEventSource, WebhookLifecycleEvent } from './webhook-events';
 
 /** Writes a lifecycle event into the outbox inside the caller's transaction. */
 export async function recordWebhookEvent(
   manager: EntityManager,
   name: WebhookLifecycleEvent,
-  webhook: WebhookEntity,
+  webhook: WebhookEventSource,
   actor: EventUser,
 ): Promise<void> {
   const id = randomUUID();

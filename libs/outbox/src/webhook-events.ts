@@ -3,11 +3,34 @@ import type { EventEnvelope, EventUser } from '@app/events';
 import { maskUrl, maskUrlsInText } from '@app/netguard';
 
 /**
+ * The columns a webhook's events show: a loaded WebhookEntity has them, and so has the row an
+ * `UPDATE … RETURNING` gives (the worker's auto-disable), whose circuit columns may be absent.
+ */
+export type WebhookEventSource = Pick<
+  WebhookEntity,
+  | 'id'
+  | 'ownerId'
+  | 'ownerNickname'
+  | 'userId'
+  | 'apiId'
+  | 'url'
+  | 'events'
+  | 'active'
+  | 'custom'
+  | 'createdAt'
+  | 'updatedAt'
+  | 'lastDelivery'
+  | 'disabledReason'
+  | 'rateLimit'
+> &
+  Partial<Pick<WebhookEntity, 'pausedUntil' | 'slowSince'>>;
+
+/**
  * The webhook as events (and webhook.readonly tokens) see it (SPEC §6): no secret, and its URL's
  * credential parts masked, in the URL and wherever the last response echoes them: events go to the
  * owner's other endpoints, whose receivers must not be able to post to this one.
  */
-export function webhookResource(webhook: WebhookEntity) {
+export function webhookResource(webhook: WebhookEventSource) {
   return {
     id: webhook.id,
     user: { id: webhook.ownerId, nickname: webhook.ownerNickname },
@@ -57,7 +80,7 @@ export type WebhookLifecycleEvent =
  */
 export function webhookLifecycleEnvelope(
   name: WebhookLifecycleEvent,
-  webhook: WebhookEntity,
+  webhook: WebhookEventSource,
   actor: EventUser,
   id: string,
 ): EventEnvelope & { id: string; timestamp: string } {

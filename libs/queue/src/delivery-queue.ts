@@ -2,9 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import { bullConnection, closeBullClient, FAIL_FAST } from './redis-options';
 import { withQueueTimeout } from './queue-timeout';
-import { DeliveryJobName, FINISHED_JOBS, JobPayloads, QueueName, redeliveryJobId } from './queues';
-
-type DeliveryPayload = JobPayloads[typeof QueueName.Deliveries];
+import { DeliveryJobName, FINISHED_JOBS, JobDataOf, JobNameOf, QueueName, redeliveryJobId } from './queues';
 
 /** List-membership checks per sweep (each may walk a list). */
 const MAX_RECHECKS = 100;
@@ -40,7 +38,11 @@ export interface DeliveryToSend {
 
 /** Typed producer for the deliveries queue (API: ping, redeliver; worker: fan-out, sweeper). */
 export class DeliveryQueue {
-  readonly queue: Queue<DeliveryPayload[DeliveryJobName], unknown, DeliveryJobName>;
+  readonly queue: Queue<
+    JobDataOf<typeof QueueName.Deliveries>,
+    unknown,
+    JobNameOf<typeof QueueName.Deliveries>
+  >;
   private readonly failFast: boolean;
 
   constructor(options: DeliveryQueueOptions) {

@@ -33,15 +33,32 @@ export interface DeliveryJobData {
 }
 
 /**
- * Payload types keyed by queue and job name, so a wrong pairing fails at compile time. (The `events`
- * queue's payload is the EventEnvelope of libs/events, which publishes it.)
+ * An `events` job as the worker takes it: the envelope its publisher wrote (EventPublisher, or one
+ * in another language: libs/events validates it before anything is done with it), plus the
+ * worker's own count of transient fan-out retries.
+ */
+export interface EventJobData {
+  readonly [field: string]: unknown;
+  fanOutRetries?: number;
+}
+
+/**
+ * Every queue's jobs: data types keyed by queue and job name, so a wrong pairing fails at compile
+ * time. Producers and the worker's consumers (TolerantWorker) take their types from here.
  */
 export interface JobPayloads {
+  /** Job name = event name (SPEC §7); a name outside the catalog fails validation. */
+  [QueueName.Events]: Record<string, EventJobData>;
   [QueueName.Deliveries]: {
     [DeliveryJobName.Deliver]: DeliveryJobData;
     [DeliveryJobName.Redeliver]: DeliveryJobData;
   };
 }
+
+/** The job names of queue `Q`. */
+export type JobNameOf<Q extends QueueName> = Extract<keyof JobPayloads[Q], string>;
+/** The data of any job of queue `Q`. */
+export type JobDataOf<Q extends QueueName> = JobPayloads[Q][JobNameOf<Q>];
 
 /**
  * How long finished jobs stay in Redis, per queue: set as the producers' default job options and as

@@ -2,9 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
 import { attachLastDeliveries, WebhookEntity } from '@app/database';
-import { recordWebhookEvent, SYSTEM_USER } from '@app/outbox';
+import { OutboxRelay, recordWebhookEvent, SYSTEM_USER } from '@app/outbox';
 import type { Principal } from '../auth/principal';
-import { OutboxRelayService } from '../queue/outbox-relay.service';
 
 /** A principal's (sub, orgs) is looked at once per this, per API instance. */
 const RECHECK_AFTER_MS = 60_000;
@@ -23,7 +22,7 @@ export class LostMemberships {
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly outbox: OutboxRelayService,
+    private readonly outbox: OutboxRelay,
   ) {}
 
   /** Switches off what the principal's token no longer entitles it to; cheap when nothing changed. */

@@ -2,7 +2,7 @@ import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig, queueTarget } from '@app/config';
 import { EventPublisher } from '@app/events';
 import { DeliveryQueue } from '@app/queue';
-import { OutboxRelayService } from './outbox-relay.service';
+import { OutboxRelay } from '@app/outbox';
 
 /** The API's producers: it publishes (via the outbox) and enqueues pings/redeliveries; it never consumes. */
 @Global()
@@ -18,9 +18,9 @@ import { OutboxRelayService } from './outbox-relay.service';
       inject: [AppConfig],
       useFactory: (config: AppConfig) => new DeliveryQueue(queueTarget(config)),
     },
-    OutboxRelayService,
+    OutboxRelay,
   ],
-  exports: [EventPublisher, DeliveryQueue, OutboxRelayService],
+  exports: [EventPublisher, DeliveryQueue, OutboxRelay],
 })
 export class QueueModule implements OnApplicationShutdown {
   constructor(

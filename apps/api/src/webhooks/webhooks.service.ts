@@ -4,14 +4,13 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
 import { attachLastDeliveries, liftStatementTimeout, resealSecrets, WebhookEntity } from '@app/database';
 import { EventUser } from '@app/events';
-import { recordWebhookEvent } from '@app/outbox';
+import { OutboxRelay, recordWebhookEvent } from '@app/outbox';
 import { checkUrlTarget } from '@app/netguard';
-import { generateWebhookSecret } from '@app/signing';
+import { generateWebhookSecret, SecretBox } from '@app/signing';
 import { Principal } from '../auth/principal';
 import { RequestValidationException } from '../common/error-body';
 import { Entitlements } from '../entitlements/entitlements.service';
 import { ActionBudget } from '../rate-limit/action-budget';
-import { OutboxRelayService } from '../queue/outbox-relay.service';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
 import { ListWebhooksQuery } from './dto/list-webhooks.query';
 import { UpdateWebhookDto } from './dto/update-webhook.dto';
@@ -28,7 +27,8 @@ export class WebhooksService {
     private readonly config: AppConfig,
     private readonly entitlements: Entitlements,
     private readonly budget: ActionBudget,
-    private readonly outbox: OutboxRelayService,
+    private readonly outbox: OutboxRelay,
+    private readonly secretBox: SecretBox,
   ) {}
 
   async list(principal: Principal, query: ListWebhooksQuery): Promise<WebhookEntity[]> {
@@ -148,7 +148,7 @@ export class WebhooksService {
       }
       const saved = await manager.save(webhook);
       // A row from before SECRETS_ENCRYPTION_KEY (or under an older key) is sealed when touched.
-      await resealSecrets(manager, [saved.id]);
+      await resealSecrets(manager, this.secretBox, [saved.id]);
       await recordWebhookEvent(manager, 'webhook.updated', saved, actorOf(principal));
       return saved;
     });

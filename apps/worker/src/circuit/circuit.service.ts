@@ -1,10 +1,10 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { PeriodicTask } from '@app/batching';
 import { AppConfig } from '@app/config';
 import { liftStatementTimeout } from '@app/database';
 import { whileHoldingLock } from '../maintenance/advisory-lock';
-import { PeriodicTask } from '../maintenance/periodic-task';
 import { WorkerQueues } from '../worker-queues';
 import {
   CHOOSE_PROBE_SQL,

@@ -1,13 +1,13 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { DelayedError, Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, UnrecoverableError } from 'bullmq';
 import { Batcher } from '@app/batching';
 import { AppConfig } from '@app/config';
-import { closeBullClient, DeliveryJobData, DeliveryJobName, DeliveryToSend, QueueName } from '@app/queue';
+import { OutboxRelay } from '@app/outbox';
+import { closeBullClient, DeliveryJobName, DeliveryToSend, QueueName } from '@app/queue';
 import { consumerOptions } from '../bullmq-options';
 import { CircuitService } from '../circuit/circuit.service';
-import { OutboxRelay } from '../maintenance/outbox-relay';
 import { WorkerMetrics } from '../metrics/worker-metrics';
-import { TolerantWorker } from '../tolerant-worker';
+import { QueueJob, TolerantWorker } from '../tolerant-worker';
 import { WorkerQueues } from '../worker-queues';
 import { AttemptMade, AttemptRunner } from './attempt-runner';
 import { ClaimedDelivery, DeliveryStore, SetAside } from './delivery.store';
@@ -16,7 +16,7 @@ import { EventBodies } from './event-bodies';
 import { beforeAttempt } from './lifecycle';
 import { Throttle } from './throttle';
 
-type DeliveryJob = Job<DeliveryJobData, unknown, DeliveryJobName>;
+type DeliveryJob = QueueJob<typeof QueueName.Deliveries>;
 
 /** Group commit of the hot path: claims and attempt records of concurrent jobs share statements. */
 const BATCH = { maxSize: 100, maxDelayMs: 2, maxInFlight: 2 } as const;
@@ -33,7 +33,7 @@ const MAX_MEMORY_WAIT_MS = 1_000;
 @Injectable()
 export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DeliveryProcessor.name);
-  private readonly worker: TolerantWorker<DeliveryJobData, unknown, DeliveryJobName>;
+  private readonly worker: TolerantWorker<typeof QueueName.Deliveries>;
   readonly scheduler: EndpointScheduler;
   private readonly runner: AttemptRunner;
   private readonly claimMs: number;

@@ -8,10 +8,9 @@ import {
   lastDeliveryOf,
   liftStatementTimeout,
   PreparedStatements,
-  secretBox,
-  WebhookEntity,
 } from '@app/database';
-import { recordWebhookEvent, SYSTEM_USER } from '@app/outbox';
+import { SecretBox } from '@app/signing';
+import { recordWebhookEvent, SYSTEM_USER, WebhookEventSource } from '@app/outbox';
 import { toStorableText } from '@app/text';
 import type { EndpointState } from './lifecycle';
 import {
@@ -90,6 +89,7 @@ export class DeliveryStore {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     config: AppConfig,
+    private readonly secretBox: SecretBox,
   ) {
     this.sql = new PreparedStatements(dataSource);
     this.lockTimeoutMs = config.databaseTimeouts.worker.statementMs;
@@ -100,7 +100,7 @@ export class DeliveryStore {
     row.secrets = row.secrets.map((stored) => {
       let secret = this.openedSecrets.get(stored);
       if (secret === undefined) {
-        secret = secretBox().open(stored);
+        secret = this.secretBox.open(stored);
         if (this.openedSecrets.size >= 10_000) this.openedSecrets.clear();
         this.openedSecrets.set(stored, secret);
       }
@@ -198,30 +198,11 @@ export class DeliveryStore {
         error: record.error === null ? null : toStorableText(record.error),
         at: new Date(),
       });
-      await recordWebhookEvent(
-        manager,
-        'webhook.disabled',
-        { ...webhook, lastDelivery } as unknown as WebhookEntity,
-        SYSTEM_USER,
-      );
+      await recordWebhookEvent(manager, 'webhook.disabled', { ...webhook, lastDelivery }, SYSTEM_USER);
       return true;
     });
   }
 }
 
-type DisabledWebhook = Pick<
-  WebhookEntity,
-  | 'id'
-  | 'ownerId'
-  | 'ownerNickname'
-  | 'userId'
-  | 'apiId'
-  | 'url'
-  | 'events'
-  | 'active'
-  | 'custom'
-  | 'disabledReason'
-  | 'rateLimit'
-  | 'createdAt'
-  | 'updatedAt'
->;
+/** What DISABLE_WEBHOOK_SQL returns: the webhook's event without its last delivery. */
+type DisabledWebhook = Omit<WebhookEventSource, 'lastDelivery' | 'pausedUntil' | 'slowSince'>;

@@ -7,7 +7,6 @@ import {
   cooldownMs,
   EndpointState,
   LifecycleRules,
-  maxAttempts,
   nextRetryDelayMs,
   outcomeKind,
 } from './lifecycle';
@@ -52,13 +51,6 @@ function context(overrides: Partial<AttemptContext> = {}): AttemptContext {
 }
 
 const at = (ms: number) => new Date(NOW.getTime() + ms);
-
-describe('maxAttempts', () => {
-  it('is the immediate attempt plus one per delay', () => {
-    expect(maxAttempts(SCHEDULE)).toBe(4);
-    expect(maxAttempts([])).toBe(1);
-  });
-});
 
 describe('nextRetryDelayMs', () => {
   const failure = { statusCode: 500 };

@@ -30,11 +30,6 @@ export interface LifecycleRules {
 
 export const MAX_COOLDOWN_FACTOR = 16;
 
-/** Attempts a webhook gets for one event: the immediate one plus one per scheduled delay. */
-export function maxAttempts(scheduleMs: readonly number[]): number {
-  return scheduleMs.length + 1;
-}
-
 /**
  * The schedule a delivery to this endpoint follows: the whole one once a delivery to its URL has
  * succeeded; until then only the delays that end within `unprovenWindowMs` of the first attempt, so

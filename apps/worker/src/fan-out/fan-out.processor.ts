@@ -1,15 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown } from '@nestjs/common';
-import { DelayedError, Job, UnrecoverableError } from 'bullmq';
+import { DelayedError, UnrecoverableError } from 'bullmq';
 import { Batcher } from '@app/batching';
 import { AppConfig } from '@app/config';
-import { EnvelopeCheck, EventEnvelope, toPlatformEvent, validateEnvelope } from '@app/events';
+import { EnvelopeCheck, toPlatformEvent, validateEnvelope } from '@app/events';
 import { closeBullClient, QueueName } from '@app/queue';
 import { consumerOptions } from '../bullmq-options';
 import { DeliveryProcessor } from '../delivery/delivery.processor';
 import { EventBodies } from '../delivery/event-bodies';
 import { WorkerMetrics } from '../metrics/worker-metrics';
-import { hasJsonData, TolerantWorker } from '../tolerant-worker';
+import { hasJsonData, QueueJob, TolerantWorker } from '../tolerant-worker';
 import { WorkerQueues } from '../worker-queues';
 import { EventToFanOut, FanOutResult, FanOutStore } from './fan-out.store';
 
@@ -18,8 +18,7 @@ const FAN_OUT_CONCURRENCY = 64;
 const TRANSIENT_RETRY_MS = 5_000;
 const MAX_TRANSIENT_RETRIES = 100;
 
-type EventData = EventEnvelope & { fanOutRetries?: number };
-type EventJob = Job<EventData>;
+type EventJob = QueueJob<typeof QueueName.Events>;
 /** A publisher's JSON encoder wrote NaN or Infinity (Python's json.dumps does unless allow_nan=False). */
 const NOT_JSON: EnvelopeCheck = { ok: false, reason: 'data is not JSON' };
 
@@ -27,7 +26,7 @@ const NOT_JSON: EnvelopeCheck = { ok: false, reason: 'data is not JSON' };
 @Injectable()
 export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(FanOutProcessor.name);
-  private readonly worker: TolerantWorker<EventData, unknown, string>;
+  private readonly worker: TolerantWorker<typeof QueueName.Events>;
   private readonly batcher: Batcher<EventToFanOut, FanOutResult>;
 
   constructor(

@@ -1,9 +1,9 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { PeriodicTask } from '@app/batching';
 import { AppConfig } from '@app/config';
 import { liftStatementTimeout } from '@app/database';
-import { PeriodicTask } from './periodic-task';
 
 const RETENTION_INTERVAL_MS = 15 * 60_000;
 const DELETE_BATCH = 5_000;

@@ -1,11 +1,11 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { PeriodicTask } from '@app/batching';
 import { AppConfig } from '@app/config';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { WorkerQueues } from '../worker-queues';
 import { whileHoldingLock } from './advisory-lock';
-import { PeriodicTask } from './periodic-task';
 
 const SWEEP_BATCH = 1_000;
 

@@ -85,7 +85,7 @@ export class WorkerMetrics {
   private scheduler: EndpointScheduler | undefined;
   readonly batchSize = new Histogram({
     name: 'event_api_batch_size',
-    help: 'Rows per group-committed statement, by batch (claim, record, fan_out, event_bodies)',
+    help: 'Rows per group-committed statement, by batch (claim, record, fan_out)',
     labelNames: ['batch'] as const,
     buckets: [1, 2, 5, 10, 20, 50, 100],
     registers: [this.registry],
