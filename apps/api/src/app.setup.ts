@@ -13,7 +13,7 @@ import {
 } from './common/http-server';
 import { ApiMetrics } from './metrics/api-metrics';
 import { requestLogger } from './common/request-logger';
-import { setupOpenApi } from './openapi';
+import { setupOpenApi } from './openapi/openapi';
 
 /** Everything main.ts and the e2e tests both need on top of ApiModule. */
 function configureApiApp(app: INestApplication, logger: Logger, limits: ServerLimits): void {

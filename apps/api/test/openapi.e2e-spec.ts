@@ -25,7 +25,7 @@ describe('OpenAPI document (e2e)', () => {
   });
   afterAll(() => api.close());
 
-  it('is OpenAPI 3 for version 2.0.0 with the OAuth2 scopes', () => {
+  it('is OpenAPI 3 for version 2.0.0 with the scopes', () => {
     expect(document.openapi).toMatch(/^3\./);
     expect(document.info.version).toBe('2.0.0');
     expect(JSON.stringify(document.components.securitySchemes)).toContain('webhook.readonly');
@@ -35,7 +35,7 @@ describe('OpenAPI document (e2e)', () => {
     ['/webhooks', 'get', ['webhook', 'webhook.readonly'], ['200', '400', '401', '403', '503']],
     ['/webhooks', 'post', ['webhook'], ['201', '400', '401', '403', '409', '413', '415', '503']],
     ['/webhooks/{id}', 'get', ['webhook', 'webhook.readonly'], ['200', '401', '403', '404', '503']],
-    ['/webhooks/{id}', 'put', ['webhook'], ['200', '400', '401', '403', '404', '503']],
+    ['/webhooks/{id}', 'put', ['webhook'], ['200', '400', '401', '403', '404', '413', '415', '503']],
     ['/webhooks/{id}', 'delete', ['webhook'], ['204', '401', '403', '404', '503']],
     ['/webhooks/{id}/ping', 'post', ['webhook'], ['202', '401', '403', '404', '409', '503']],
     [
@@ -56,7 +56,7 @@ describe('OpenAPI document (e2e)', () => {
     const operation = document.paths[path]?.[method];
     expect(operation).toBeDefined();
     expect(operation.summary).toBeTruthy();
-    expect(operation.security).toEqual([{ oauth2: scopes }]);
+    expect(operation.security).toEqual([{ bearer: [] }, { oauth2: scopes }]);
     for (const status of statuses) expect(operation.responses).toHaveProperty(status);
     for (const [status, response] of Object.entries(operation.responses)) {
       if (Number(status) >= 400) {
@@ -67,12 +67,28 @@ describe('OpenAPI document (e2e)', () => {
     }
   });
 
-  it('documents health without security', () => {
-    expect(document.paths['/health'].get.security).toBeUndefined();
+  it('documents health without security, with its schema', () => {
+    const health = document.paths['/health'].get;
+    expect(health.security).toBeUndefined();
+    for (const status of ['200', '503']) {
+      expect(health.responses[status].content?.['application/json']?.schema?.$ref).toBe(
+        '#/components/schemas/Health',
+      );
+    }
+  });
+
+  it('names the schemas as the API reference does', () => {
+    for (const name of ['Webhook', 'WebhookDelivery', 'Event', 'User', 'ErrorResponse']) {
+      expect(document.components.schemas).toHaveProperty(name);
+    }
+    const leaked = Object.keys(document.components.schemas).filter((name) =>
+      /Dto$|Response$|Ref$/.test(name),
+    );
+    expect(leaked).toEqual(['ErrorResponse']);
   });
 
   it('describes every field of the Webhook and request schemas', () => {
-    const webhook = document.components.schemas.WebhookResponse.properties ?? {};
+    const webhook = document.components.schemas.Webhook.properties ?? {};
     expect(Object.keys(webhook).sort()).toEqual(
       [
         'active',
@@ -93,17 +109,19 @@ describe('OpenAPI document (e2e)', () => {
       ].sort(),
     );
     for (const name of [
-      'WebhookResponse',
-      'CreateWebhookDto',
-      'UpdateWebhookDto',
-      'WebhookDeliveryResponse',
-      'UserResponse',
+      'Webhook',
+      'WebhookCreate',
+      'WebhookUpdate',
+      'WebhookDelivery',
+      'User',
       'ErrorResponse',
-      'EventRef',
-      'QueuedDeliveryResponse',
-      'RotatedSecretResponse',
-      'DeliveryAttemptResponse',
-      'DeliveryAttemptPageResponse',
+      'Event',
+      'QueuedDelivery',
+      'RotatedSecret',
+      'DeliveryAttempt',
+      'DeliveryAttemptPage',
+      'EventNotification',
+      'Health',
     ]) {
       const properties = document.components.schemas[name]?.properties ?? {};
       expect(Object.keys(properties).length).toBeGreaterThan(0);

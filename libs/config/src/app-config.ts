@@ -81,6 +81,8 @@ export class AppConfig {
   /** Deliveries one user's own actions (lifecycle events, pings, redeliveries) may cause per window; null: no bound. */
   readonly actionDeliveryLimit!: RateLimitConfig | null;
   readonly coreApiUrl?: string;
+  /** AUTH_API_TOKEN_URL: the Auth-API's OAuth2 token endpoint (password flow), shown in the OpenAPI document. */
+  readonly authTokenUrl!: string;
   /**
    * How a webhook's `apiId` is authorized: by the Core-API (CORE_API_URL), not at all
    * (ALLOW_UNCHECKED_API_IDS, the default outside production), or not accepted (production without either).

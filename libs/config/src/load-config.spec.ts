@@ -44,6 +44,7 @@ describe('loadConfig defaults (SPEC §2)', () => {
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
     expect(config.queuePrefix).toBe('bull');
     expect(config.coreApiUrl).toBeUndefined();
+    expect(config.authTokenUrl).toBe('https://auth-api.apitree.com/oauth2/token');
   });
 
   it('uses the documented limits and durations', () => {
@@ -100,6 +101,7 @@ describe('loadConfig overrides', () => {
       SECRET_ROTATION_OVERLAP: '0',
       RATE_LIMIT: '5/1m',
       CORE_API_URL: 'https://core.example.com/v1//',
+      AUTH_API_TOKEN_URL: 'http://localhost:4000/oauth2/token',
     });
     expect(config.port).toBe(8080);
     expect(config.workerPort).toBe(9000);
@@ -124,6 +126,7 @@ describe('loadConfig overrides', () => {
     expect(config.secretRotationOverlapMs).toBe(0);
     expect(config.rateLimit).toEqual({ limit: 5, windowMs: 60_000 });
     expect(config.coreApiUrl).toBe('https://core.example.com/v1');
+    expect(config.authTokenUrl).toBe('http://localhost:4000/oauth2/token');
   });
 
   it('turns the rate limit off with RATE_LIMIT=0', () => {
@@ -198,6 +201,7 @@ const BAD_VALUES: Record<string, string[]> = {
   ],
   REDIS_URL: ['http://127.0.0.1:6379'],
   CORE_API_URL: ['ftp://core.example.com'],
+  AUTH_API_TOKEN_URL: ['/oauth/token', 'ftp://auth.example.com/token'],
   JWT_JWKS_URI: ['jwks.json'],
   DB_MIGRATE_ON_START: ['maybe'],
   DELIVERY_ALLOW_PRIVATE_NETWORKS: ['sometimes'],

@@ -6,6 +6,9 @@ import { ConfigError, Env, EnvReader } from './env-reader';
 
 export { ConfigError } from './env-reader';
 
+/** The Auth-API's token endpoint in the API reference; Swagger UI's password flow posts there. */
+export const DEFAULT_AUTH_TOKEN_URL = 'https://auth-api.apitree.com/oauth2/token';
+
 /** Used only outside production when no JWT key is configured; never accepted in production. */
 export const DEVELOPMENT_JWT_SECRET = 'event-api-development-secret-do-not-use-in-production';
 
@@ -176,6 +179,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     actionDeliveryLimit: parseWindowLimit(reader, 'ACTION_DELIVERY_LIMIT', '300/1m'),
     coreApiUrl: reader.url('CORE_API_URL', undefined, ['http:', 'https:'])?.replace(/\/+$/, ''),
     apiIdCheck: parseApiIdCheck(reader, production),
+    authTokenUrl: reader.url('AUTH_API_TOKEN_URL', DEFAULT_AUTH_TOKEN_URL, ['https:', 'http:']) as string,
     logLevel: reader.string('LOG_LEVEL', 'info'),
   };
   return Object.assign(new AppConfig(), config);

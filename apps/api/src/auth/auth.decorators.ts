@@ -1,5 +1,5 @@
 import { applyDecorators, SetMetadata } from '@nestjs/common';
-import { ApiForbiddenResponse, ApiOAuth2, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiOAuth2, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ErrorResponse } from '../common/error-response.dto';
 import { Scope } from './scopes';
 
@@ -16,6 +16,9 @@ export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUB
 export function RequireScopes(...scopes: [Scope, ...Scope[]]): MethodDecorator {
   return applyDecorators(
     SetMetadata(SCOPES_KEY, scopes),
+    // Either scheme will do: a pasted JWT, or one from the Auth-API's password flow. OpenAPI 3.0
+    // lists scopes for OAuth2 only; the bearer scheme's description names them.
+    ApiBearerAuth('bearer'),
     ApiOAuth2(scopes, 'oauth2'),
     ApiUnauthorizedResponse({
       description: 'Missing, malformed, expired or wrongly signed access token',

@@ -12,8 +12,8 @@ import { ErrorResponse } from './error-response.dto';
 export const DATABASE_BUSY =
   'The database did not answer within DB_STATEMENT_TIMEOUT, or no connection to it was free within DB_POOL_TIMEOUT; retry after Retry-After seconds';
 
-/** Errors any authenticated endpoint can answer, documented once. */
-export const ApiCommonErrors = () =>
+/** What a request body can be refused for: only on the routes that take one (POST and PUT /webhooks). */
+export const ApiBodyErrors = () =>
   applyDecorators(
     ApiPayloadTooLargeResponse({
       description: 'Request body over 100 KiB',
@@ -25,6 +25,11 @@ export const ApiCommonErrors = () =>
       type: ErrorResponse,
       example: { code: 415, message: 'Request body must be application/json' },
     }),
+  );
+
+/** Errors any authenticated endpoint can answer, documented once. */
+export const ApiCommonErrors = () =>
+  applyDecorators(
     ApiTooManyRequestsResponse({
       description: 'Rate limit exceeded (RATE_LIMIT); see Retry-After',
       type: ErrorResponse,

@@ -1,10 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiSchema, ApiTags } from '@nestjs/swagger';
 import { EVENT_CATALOG, EVENT_NAMES } from '@app/events';
 import { RequireScopes } from '../auth/auth.decorators';
 import { Scope } from '../auth/scopes';
 import { ApiCommonErrors } from '../common/api-errors.decorator';
 
+@ApiSchema({ name: 'EventCatalogEntry' })
 class EventCatalogEntryResponse {
   @ApiProperty({ description: 'Event name', enum: EVENT_NAMES, example: 'api.created' })
   name!: string;

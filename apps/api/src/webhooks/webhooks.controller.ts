@@ -2,7 +2,9 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query } from
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
+  ApiBody,
   ApiConflictResponse,
+  ApiExtraModels,
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiNotFoundResponse,
@@ -10,11 +12,17 @@ import {
   ApiOperation,
   ApiServiceUnavailableResponse,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { RequireScopes } from '../auth/auth.decorators';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { Scope } from '../auth/scopes';
-import { ApiCommonErrors, ApiDatabaseBusy, DATABASE_BUSY } from '../common/api-errors.decorator';
+import {
+  ApiBodyErrors,
+  ApiCommonErrors,
+  ApiDatabaseBusy,
+  DATABASE_BUSY,
+} from '../common/api-errors.decorator';
 import { ErrorResponse } from '../common/error-response.dto';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
 import { ListWebhooksQuery } from './dto/list-webhooks.query';
@@ -45,7 +53,16 @@ const CoreApiUnavailable = () =>
     example: { code: 503, message: 'The Core-API did not answer; access to the API could not be verified' },
   });
 
+/** Examples Swagger UI's "Try it out" sends as they are: each one succeeds for any caller. */
+const CREATE_EXAMPLE = {
+  url: 'https://hooks.slack.com/services/123456',
+  events: [{ name: 'api.created' }, { name: 'release.released' }],
+  custom: '{"team":"platform"}',
+};
+const UPDATE_EXAMPLE = { active: false, custom: '{"team":"platform"}' };
+
 @ApiTags('Webhooks')
+@ApiExtraModels(CreateWebhookDto, UpdateWebhookDto)
 @ApiCommonErrors()
 @ApiDatabaseBusy()
 @Controller('webhooks')
@@ -82,14 +99,23 @@ export class WebhooksController {
     description:
       'A user may own at most WEBHOOK_LIMIT_PER_USER (30) webhooks. The response carries the signing `secret`. Read-only fields in the body are ignored.',
   })
+  @ApiBody({
+    schema: { $ref: getSchemaPath(CreateWebhookDto) },
+    examples: { slack: { summary: 'Notify a Slack channel', value: CREATE_EXAMPLE } },
+  })
   @ApiCreatedResponse({ type: WebhookResponse })
   @Invalid()
+  @ApiBodyErrors()
   @ApiConflictResponse({
     description: 'The caller already owns the maximum number of webhooks',
     type: ErrorResponse,
     example: { code: 409, message: 'Webhook limit reached: a user may own at most 30 webhooks' },
   })
-  @ApiNotFoundResponse({ description: 'The Core-API does not know the apiId', type: ErrorResponse })
+  @ApiNotFoundResponse({
+    description: 'With CORE_API_URL set: the Core-API does not know the apiId',
+    type: ErrorResponse,
+    example: { code: 404, message: 'API 5e2f3c8a-1b4d-4e6f-9a7b-2c3d4e5f6a7b not found' },
+  })
   @CoreApiUnavailable()
   async create(
     @CurrentPrincipal() principal: Principal,
@@ -116,8 +142,13 @@ export class WebhooksController {
       'Updates the writable fields present (url, events, active, custom, apiId, userId); `null` clears custom and apiId. Read-only fields (a GET response sent back) are ignored; unknown fields are a 400. Setting active back to true clears the failure streak and disabledReason.',
   })
   @WebhookIdParam()
+  @ApiBody({
+    schema: { $ref: getSchemaPath(UpdateWebhookDto) },
+    examples: { pause: { summary: 'Pause deliveries and tag the webhook', value: UPDATE_EXAMPLE } },
+  })
   @ApiOkResponse({ type: WebhookResponse })
   @Invalid()
+  @ApiBodyErrors()
   @WebhookNotFound()
   @CoreApiUnavailable()
   async update(

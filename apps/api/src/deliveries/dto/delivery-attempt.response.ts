@@ -1,7 +1,8 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { EVENT_NAMES } from '@app/events';
 
 /** One HTTP attempt to deliver an event to the webhook. */
+@ApiSchema({ name: 'DeliveryAttempt' })
 export class DeliveryAttemptResponse {
   @ApiProperty({
     description:
@@ -66,6 +67,7 @@ export class DeliveryAttemptResponse {
   timestamp!: string;
 }
 
+@ApiSchema({ name: 'DeliveryAttemptPage' })
 export class DeliveryAttemptPageResponse {
   @ApiProperty({ description: 'Attempts, newest first', type: [DeliveryAttemptResponse] })
   items!: DeliveryAttemptResponse[];

@@ -1,3 +1,4 @@
+import { ApiSchema } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import {
   ActiveField,
@@ -12,6 +13,7 @@ import {
 } from './webhook-field.decorators';
 import { IgnoredReadOnlyFields } from './read-only-fields';
 
+@ApiSchema({ name: 'WebhookCreate', description: 'The writable fields of a Webhook, to create one' })
 export class CreateWebhookDto extends IgnoredReadOnlyFields {
   @UrlField(true)
   url!: string;

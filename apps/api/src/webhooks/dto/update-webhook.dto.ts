@@ -1,3 +1,4 @@
+import { ApiSchema } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import {
   ActiveField,
@@ -13,6 +14,10 @@ import {
 import { IgnoredReadOnlyFields } from './read-only-fields';
 
 /** PUT updates the writable fields present; `null` clears `custom` and `apiId`. */
+@ApiSchema({
+  name: 'WebhookUpdate',
+  description: 'The writable fields of a Webhook to change; absent fields keep their value',
+})
 export class UpdateWebhookDto extends IgnoredReadOnlyFields {
   @IfPresent()
   @UrlField(false)

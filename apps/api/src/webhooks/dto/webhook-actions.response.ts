@@ -1,6 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 
 /** 202 of POST /webhooks/{id}/ping and POST /webhooks/{id}/deliveries/{deliveryId}/redeliver. */
+@ApiSchema({ name: 'QueuedDelivery' })
 export class QueuedDeliveryResponse {
   @ApiProperty({
     description:
@@ -19,6 +20,7 @@ export class QueuedDeliveryResponse {
 }
 
 /** 200 of POST /webhooks/{id}/secret. */
+@ApiSchema({ name: 'RotatedSecret' })
 export class RotatedSecretResponse {
   @ApiProperty({
     description:

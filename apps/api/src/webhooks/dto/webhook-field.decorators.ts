@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import {
   ArrayNotEmpty,
@@ -70,6 +70,7 @@ function IsJsonText(): PropertyDecorator {
     });
 }
 
+@ApiSchema({ name: 'Event', description: 'An event subscribed to, by name' })
 export class EventRef {
   @ApiProperty({
     description: 'Event name from the event catalog (GET /events)',
@@ -128,11 +129,13 @@ export const ActiveField = () =>
     IsBoolean(),
   );
 
+// `string | null` fields reflect as Object: their OpenAPI type is spelled out, else it reads `object`.
 export const CustomField = () =>
   applyDecorators(
     ApiProperty({
       required: false,
       nullable: true,
+      type: 'string',
       maxLength: MAX_CUSTOM_LENGTH,
       description: 'Custom field to store additional information in JSON format (at most 10,000 characters).',
       example: '{"team":"platform"}',
@@ -147,6 +150,7 @@ export const ApiIdField = () =>
     ApiProperty({
       required: false,
       nullable: true,
+      type: 'string',
       format: 'uuid',
       description:
         'API ID (version 4 UUID - see Core-API) to create a webhook for a single API. In case of a private API the user must be allowed to access the API in order to receive the webhooks.',

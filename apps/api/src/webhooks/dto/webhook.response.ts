@@ -1,14 +1,18 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { EventRef, MAX_RATE_LIMIT } from './webhook-field.decorators';
 
-class UserResponse {
+// Schema names are those of the API reference (the seed), not of the classes.
+@ApiSchema({ name: 'User', description: 'A user of the platform' })
+export class UserResponse {
   @ApiProperty({ description: 'User identifier (see User-API)', example: '10123' })
   id!: string;
 
-  @ApiProperty({ description: 'Nickname of the user', nullable: true, example: 'jdoe' })
+  // `string | null` reflects as Object: the type is spelled out (as for custom and apiId).
+  @ApiProperty({ description: 'Nickname of the user', type: 'string', nullable: true, example: 'jdoe' })
   nickname!: string | null;
 }
 
+@ApiSchema({ name: 'WebhookDelivery', description: 'Information about a delivery attempt' })
 class WebhookDeliveryResponse {
   @ApiProperty({ description: 'True when the endpoint answered 2xx in time', example: true })
   success!: boolean;
@@ -36,6 +40,7 @@ class WebhookDeliveryResponse {
   timestamp!: string;
 }
 
+@ApiSchema({ name: 'DeliveryHealth' })
 class DeliveryHealthResponse {
   @ApiProperty({
     description:
@@ -48,6 +53,7 @@ class DeliveryHealthResponse {
   @ApiProperty({
     description:
       'While paused: when the cool-down ends and one probe attempt is made (in the past while the probe runs); null otherwise',
+    type: 'string',
     format: 'date-time',
     nullable: true,
     example: null,
@@ -55,6 +61,7 @@ class DeliveryHealthResponse {
   pausedUntil!: string | null;
 }
 
+@ApiSchema({ name: 'Webhook', description: 'A webhook: where and which events are delivered' })
 export class WebhookResponse {
   @ApiProperty({
     description: 'Unique webhook identifier (version 4 UUID)',
@@ -81,6 +88,7 @@ export class WebhookResponse {
     description:
       "API ID (version 4 UUID - see Core-API): the webhook receives only this API's events; null for all events of userId",
     nullable: true,
+    type: 'string',
     format: 'uuid',
     example: null,
   })
@@ -115,6 +123,7 @@ export class WebhookResponse {
   @ApiProperty({
     description: 'Custom field to store additional information in JSON format',
     nullable: true,
+    type: 'string',
     example: '{"team":"platform"}',
   })
   custom!: string | null;

@@ -1,0 +1,129 @@
+import { getSchemaPath } from '@nestjs/swagger';
+import type { CallbacksObject, ParameterObject } from '@nestjs/swagger';
+import { EVENT_CATALOG } from '@app/events';
+import { WebhookResponse } from '../webhooks/dto/webhook.response';
+import { EventNotificationSchema } from './event-notification.schema';
+
+const header = (name: string, description: string, example: string, pattern?: string): ParameterObject => ({
+  name,
+  in: 'header',
+  required: true,
+  description,
+  schema: { type: 'string', ...(pattern ? { pattern } : {}) },
+  example,
+});
+
+/** The headers of every delivery (README → Delivery). */
+const DELIVERY_HEADERS: ParameterObject[] = [
+  header(
+    'webhook-id',
+    'The event id: the same on every retry and redelivery (deduplicate on it)',
+    '3b0e7c1a-5d2f-4c8e-9a61-7f4b2d9e0c35',
+  ),
+  header('webhook-timestamp', 'Unix seconds of this attempt', '1764238530', '^[0-9]+$'),
+  header(
+    'webhook-signature',
+    '`v1,` + base64 of HMAC-SHA256 over `${webhook-id}.${webhook-timestamp}.${body}`, keyed with the base64-decoded part of the webhook secret after `whsec_`. Two space-separated signatures while a rotated secret overlaps. The `standardwebhooks` libraries verify it as it is (README → Verifying deliveries).',
+    'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
+    '^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)*$',
+  ),
+  header('user-agent', 'Always this value', 'ApiTree-Webhooks/2.0'),
+  header('x-apitree-event', 'The event name', 'api.created'),
+  header(
+    'x-apitree-delivery',
+    'The attempt id: the `id` of the item in GET /webhooks/{id}/deliveries',
+    '1f2e3d4c-5b6a-4978-8695-a4b3c2d1e0f9',
+  ),
+];
+
+const DELIVERY_DESCRIPTION = `Sent by ApiTree to the URL of every active webhook that subscribes to this event (and whose \`apiId\`
+equals the event's, or, without \`apiId\`, whose \`userId\` is the event's owner). Answer 2xx within
+DELIVERY_TIMEOUT (15 s) to acknowledge it; redirects are not followed. Verify the signature before trusting
+the body.`;
+
+/** A webhook as `webhook.*` events carry it: without its secret, its URL masked. */
+const EXAMPLE_WEBHOOK_RESOURCE = {
+  id: 'd679ce92-572a-4dcd-b5a1-c72fc449b61e',
+  user: { id: '10123', nickname: 'jdoe' },
+  userId: '10123',
+  apiId: null,
+  url: 'https://hooks.slack.com/services/••••3456',
+  events: [{ name: 'api.created' }, { name: 'release.released' }],
+  active: true,
+  custom: null,
+  createdAt: '2025-11-27T10:15:30.123Z',
+  updatedAt: '2025-11-27T10:15:30.123Z',
+  lastDelivery: null,
+  disabledReason: null,
+  rateLimit: null,
+  deliveryHealth: { state: 'healthy', pausedUntil: null },
+};
+
+function exampleEvent(name: string, resourceType: string): Record<string, unknown> {
+  const about = resourceType === 'Webhook';
+  return {
+    id: '3b0e7c1a-5d2f-4c8e-9a61-7f4b2d9e0c35',
+    name,
+    timestamp: '2025-11-27T10:15:30.123Z',
+    user:
+      name === 'webhook.disabled' ? { id: 'system', nickname: 'ApiTree' } : { id: '10123', nickname: 'jdoe' },
+    resourceType,
+    resource: about ? EXAMPLE_WEBHOOK_RESOURCE : { id: 'c0a5e2d4-7b1f-4c3a-8e9d-2f6b1a0c4d7e', name: 'Pets' },
+    ...(about ? { ownerId: '10123' } : { apiId: '5e2f3c8a-1b4d-4e6f-9a7b-2c3d4e5f6a7b' }),
+  };
+}
+
+/**
+ * The deliveries, as callbacks of POST /webhooks (the document is OpenAPI 3.0, which has no
+ * top-level `webhooks`): one per event of the catalog, so the document shows receivers what they
+ * get (body, headers, signature) and what their answer does.
+ */
+export function deliveryCallbacks(): CallbacksObject {
+  const callbacks: CallbacksObject = {};
+  for (const { name, description, resourceType } of EVENT_CATALOG) {
+    callbacks[name] = {
+      '{$request.body#/url}': {
+        post: {
+          summary: `${name}: ${description}`,
+          description: DELIVERY_DESCRIPTION,
+          operationId: `deliver_${name.replace('.', '_')}`,
+          tags: ['Deliveries to your URL'],
+          parameters: DELIVERY_HEADERS,
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  allOf: [
+                    { $ref: getSchemaPath(EventNotificationSchema) },
+                    {
+                      properties: {
+                        name: { enum: [name] },
+                        resourceType: { enum: [resourceType] },
+                        ...(resourceType === 'Webhook'
+                          ? { resource: { $ref: getSchemaPath(WebhookResponse) } }
+                          : {}),
+                      },
+                    },
+                  ],
+                },
+                example: exampleEvent(name, resourceType),
+              },
+            },
+          },
+          responses: {
+            '2XX': { description: 'Delivered: the attempt is recorded as a success' },
+            '410': {
+              description: 'Gone: the webhook is disabled at once (`disabledReason: "gone"`), no retries',
+            },
+            default: {
+              description:
+                'Any other answer, a 3xx, a timeout or a connection error: retried on DELIVERY_RETRY_SCHEDULE (after a 429 or 503, not before its Retry-After); a webhook failing for WEBHOOK_DISABLE_AFTER is disabled',
+            },
+          },
+        },
+      },
+    };
+  }
+  return callbacks;
+}

@@ -1,0 +1,54 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { AppConfig } from '@app/config';
+import { SCOPE_DESCRIPTIONS } from '../auth/scopes';
+import { deliveryCallbacks } from './delivery-callbacks';
+import { EventNotificationSchema } from './event-notification.schema';
+
+const DESCRIPTION = `With the Event-API you can manage your webhooks. The ApiTree APIs use webhooks for event
+notification: HTTP callbacks that receive notification messages for events, signed with the Standard Webhooks
+scheme. They can be used to integrate ApiTree into systems like Slack. A webhook relates to an API or an
+organization. Each user can create a maximum of 30 webhooks.
+
+To access the API endpoints you need an API token with the OAuth scope \`webhook\` or \`webhook.readonly\`:
+choose **Authorize** and paste a JWT (\`bearer\`), or sign in with the Auth-API (\`oauth2\`). Every error has
+the shape \`{code, message}\`. What your URL receives is under **Callbacks** of \`POST /webhooks\` (one per event).`;
+
+const BEARER_DESCRIPTION = `A JWT issued by the Auth-API, sent as \`Authorization: Bearer <JWT>\`; paste it without
+the \`Bearer\` prefix. Locally, \`npm run token -- --sub 10123 --scope webhook\` prints one. Scopes (claim
+\`scope\`): \`webhook\` (view and manage webhooks), \`webhook.readonly\` (view webhooks, secrets omitted).`;
+
+function buildOpenApiDocument(app: INestApplication, authTokenUrl: string): OpenAPIObject {
+  const config = new DocumentBuilder()
+    .setTitle('Event-API')
+    .setDescription(DESCRIPTION)
+    .setVersion('2.0.0')
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: BEARER_DESCRIPTION },
+      'bearer',
+    )
+    .addOAuth2(
+      {
+        type: 'oauth2',
+        description:
+          'OAuth2 password flow of the Auth-API (AUTH_API_TOKEN_URL); the token is sent as a bearer JWT',
+        flows: { password: { tokenUrl: authTokenUrl, scopes: SCOPE_DESCRIPTIONS } },
+      },
+      'oauth2',
+    )
+    .build();
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [EventNotificationSchema] });
+  document.paths['/webhooks'].post!.callbacks = deliveryCallbacks();
+  return document;
+}
+
+/** Swagger UI at /docs and the document at /openapi.json, both public. */
+export function setupOpenApi(app: INestApplication): void {
+  const { authTokenUrl } = app.get(AppConfig);
+  SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app, authTokenUrl), {
+    jsonDocumentUrl: 'openapi.json',
+    yamlDocumentUrl: 'openapi.yaml',
+    // A pasted token survives a reload of the page.
+    swaggerOptions: { persistAuthorization: true },
+  });
+}
