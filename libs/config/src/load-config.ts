@@ -6,6 +6,9 @@ import { ConfigError, Env, EnvReader } from './env-reader';
 
 export { ConfigError } from './env-reader';
 
+/** pino's levels: anything else makes pino throw at start-up, far from the variable's name. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 /** Used only outside production when no JWT key is configured; never accepted in production. */
 export const DEVELOPMENT_JWT_SECRET = 'event-api-development-secret-do-not-use-in-production';
 
@@ -176,7 +179,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     actionDeliveryLimit: parseWindowLimit(reader, 'ACTION_DELIVERY_LIMIT', '300/1m'),
     coreApiUrl: reader.url('CORE_API_URL', undefined, ['http:', 'https:'])?.replace(/\/+$/, ''),
     apiIdCheck: parseApiIdCheck(reader, production),
-    logLevel: reader.string('LOG_LEVEL', 'info'),
+    logLevel: reader.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
   };
   return Object.assign(new AppConfig(), config);
 }
