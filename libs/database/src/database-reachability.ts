@@ -47,7 +47,7 @@ export async function assertDatabaseReachable(databaseUrl: string, missingOk = f
     return true;
   } catch (error) {
     if (missingOk && error instanceof DatabaseError && error.code === PG_INVALID_CATALOG_NAME) return false;
-    throw new Error(databaseConnectionProblem(databaseUrl, error));
+    throw new Error(databaseConnectionProblem(databaseUrl, error), { cause: error });
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -24,7 +24,7 @@ async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
   maintenanceUrl.pathname = '/postgres';
   const client = new Client({ connectionString: maintenanceUrl.toString() });
   await client.connect().catch((error: unknown) => {
-    throw new Error(databaseConnectionProblem(maintenanceUrl.toString(), error));
+    throw new Error(databaseConnectionProblem(maintenanceUrl.toString(), error), { cause: error });
   });
   try {
     await client.query('SELECT pg_advisory_lock($1)', [CREATE_DATABASE_LOCK]);

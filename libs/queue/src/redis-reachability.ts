@@ -37,7 +37,7 @@ export async function connectOrExplain(
   } catch (error) {
     if (client instanceof Cluster) throw error;
     const reason = lastError?.message ?? (error as Error).message;
-    throw new Error(redisConnectionProblem(target.redisUrl, reason));
+    throw new Error(redisConnectionProblem(target.redisUrl, reason), { cause: error });
   } finally {
     client.off('error', remember);
   }
