@@ -15,10 +15,10 @@ const LIB_DEPENDENCIES = {
   logging: ['netguard'],
   netguard: [],
   signing: [],
-  queue: [],
+  queue: ['netguard'],
   text: [],
   events: ['queue', 'text'],
-  database: ['config', 'signing', 'text'],
+  database: ['config', 'netguard', 'signing', 'text'],
   outbox: ['batching', 'config', 'database', 'events', 'netguard', 'queue', 'signing'],
   testing: ['config', 'database', 'events', 'netguard', 'outbox', 'queue', 'signing'],
 };
@@ -55,7 +55,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
-      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true },
+      ],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-extraneous-class': 'off',
     },

@@ -1,9 +1,10 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { loadConfigOrExit } from '@app/config';
-import { prepareDatabase } from '@app/database';
+import { loadConfigOrExit, queueTarget } from '@app/config';
+import { assertDatabaseReachable, prepareDatabase } from '@app/database';
 import { createLogger, PinoNestLogger } from '@app/logging';
 import { apiApplication } from './app.setup';
+import { warnIfRedisUnreachable } from './queue/redis-startup-check';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
@@ -11,6 +12,9 @@ async function bootstrap(): Promise<void> {
   if (config.dbMigrateOnStart) {
     const applied = await prepareDatabase(config.databaseUrl);
     if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+  } else {
+    // Either way a PostgreSQL that cannot be used stops start-up with one line saying why.
+    await assertDatabaseReachable(config.databaseUrl);
   }
   const api = apiApplication(config, logger);
   const app = await NestFactory.create(api.module, api.adapter, {
@@ -20,6 +24,7 @@ async function bootstrap(): Promise<void> {
   api.configure(app);
   await app.listen(config.port, config.host);
   logger.info({ port: config.port, host: config.host }, 'Event-API listening');
+  await warnIfRedisUnreachable(queueTarget(config), logger);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -185,3 +185,47 @@ describe('Bad input never changes anything and never 500s (e2e)', () => {
     expect(created.body.user.nickname).toBe('evilname');
   });
 });
+
+describe('A private receiver URL is refused with what to do about it (e2e)', () => {
+  const auth = bearer(mintToken({ sub: `private-url-${Date.now()}` }));
+  const HINT = 'for local development set DELIVERY_ALLOW_PRIVATE_NETWORKS=true';
+
+  it.each([
+    ['http://localhost:4000/hook', 'is loopback'],
+    ['http://127.0.0.1:4000/hook', '127.0.0.1 is loopback'],
+    ['https://10.1.2.3/hook', '10.1.2.3 is private'],
+  ])('outside production the 400 for %s names the switch', async (url, detail) => {
+    const api = await createTestApi({ NODE_ENV: 'development' });
+    try {
+      const response = await request(api.http)
+        .post('/webhooks')
+        .set(auth)
+        .send({ ...VALID, url })
+        .expect(400);
+      expect(response.body.message).toContain(detail);
+      expect(response.body.message).toMatch(
+        new RegExp(`^url must not point at a private network address \\(.*\\); ${HINT}$`),
+      );
+      expect(response.body.errors).toEqual([{ field: 'url', message: response.body.message }]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  it('in production the 400 keeps the reason and leaves the switch unmentioned', async () => {
+    const api = await createTestApi({ NODE_ENV: 'production' });
+    try {
+      const response = await request(api.http)
+        .post('/webhooks')
+        .set(auth)
+        .send({ ...VALID, url: 'http://127.0.0.1:4000/hook' })
+        .expect(400);
+      expect(response.body.message).toBe(
+        'url must not point at a private network address (127.0.0.1 is loopback)',
+      );
+      expect(response.text).not.toContain('DELIVERY_ALLOW_PRIVATE_NETWORKS');
+    } finally {
+      await api.close();
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit, queueTarget } from '@app/config';
-import { prepareDatabase } from '@app/database';
+import { assertDatabaseReachable, prepareDatabase } from '@app/database';
 import { createLogger, PinoNestLogger } from '@app/logging';
 import { assertRedisSuitable } from './redis-checks';
 import { WorkerModule } from './worker.module';
@@ -10,7 +10,9 @@ async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel, 'event-api-worker');
   await assertRedisSuitable(queueTarget(config), logger);
+  // Either way a PostgreSQL that cannot be used stops start-up with one line saying why.
   if (config.dbMigrateOnStart) await prepareDatabase(config.databaseUrl);
+  else await assertDatabaseReachable(config.databaseUrl);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
     logger: new PinoNestLogger(logger),
   });

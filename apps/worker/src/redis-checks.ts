@@ -1,6 +1,6 @@
 import type { Cluster, Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { connectWithin, createRedisClient, RedisTarget } from '@app/queue';
+import { connectOrExplain, createRedisClient, RedisTarget } from '@app/queue';
 
 /** Reads one field of INFO output (`maxmemory_policy:noeviction`). */
 function infoField(info: string, field: string): string | undefined {
@@ -28,7 +28,7 @@ export async function assertRedisSuitable(target: RedisTarget, logger: Logger): 
   const client = createRedisClient(target, { lazyConnect: true, maxRetriesPerRequest: 1 });
   client.on('error', () => undefined);
   try {
-    await connectWithin(client, REDIS_READY_TIMEOUT_MS);
+    await connectOrExplain(client, target, REDIS_READY_TIMEOUT_MS);
     for (const redis of keyHolders(client)) {
       const where = target.cluster ? ` on ${redis.options.host}:${redis.options.port}` : '';
       const policy = infoField(await redis.info('memory'), 'maxmemory_policy');

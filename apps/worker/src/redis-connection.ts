@@ -1,16 +1,18 @@
 import { Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { AppConfig, queueTarget } from '@app/config';
-import { connectWithin, createRedisClient, FAIL_FAST } from '@app/queue';
+import { connectOrExplain, createRedisClient, FAIL_FAST, RedisTarget } from '@app/queue';
 import { REDIS_READY_TIMEOUT_MS } from './redis-checks';
 
 /** The worker's own Redis connection, for health. BullMQ opens its own connections. */
 @Injectable()
 export class RedisConnection implements OnApplicationBootstrap, OnApplicationShutdown {
   readonly client: Redis | Cluster;
+  private readonly target: RedisTarget;
 
   constructor(config: AppConfig) {
-    this.client = createRedisClient(queueTarget(config), {
+    this.target = queueTarget(config);
+    this.client = createRedisClient(this.target, {
       ...FAIL_FAST,
       lazyConnect: true,
       connectionName: 'event-api-worker',
@@ -19,7 +21,7 @@ export class RedisConnection implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    await connectWithin(this.client, REDIS_READY_TIMEOUT_MS);
+    await connectOrExplain(this.client, this.target, REDIS_READY_TIMEOUT_MS);
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -23,6 +23,17 @@ export class EnvReader {
     return this.raw(name) ?? fallback;
   }
 
+  /** One of `choices`, compared without regard to case (LOG_LEVEL=Debug means debug). */
+  oneOf<T extends string>(name: string, fallback: T, choices: readonly T[]): T {
+    const text = this.raw(name);
+    if (text === undefined) return fallback;
+    const value = choices.find((choice) => choice === text.toLowerCase());
+    if (value === undefined) {
+      throw new ConfigError(name, `must be one of ${choices.join(', ')}, got "${text}"`);
+    }
+    return value;
+  }
+
   integer(name: string, fallback: number, min: number, max: number): number {
     const text = this.raw(name);
     if (text === undefined) return fallback;

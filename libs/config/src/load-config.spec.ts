@@ -208,6 +208,7 @@ const BAD_VALUES: Record<string, string[]> = {
   ALLOW_UNCHECKED_API_IDS: ['perhaps'],
   ACTION_DELIVERY_LIMIT: ['lots', '300', '300/never'],
   DELIVERY_UNPROVEN_RETRY_WINDOW: ['an hour', '-1s'],
+  LOG_LEVEL: ['verbose', 'warning', '30'],
 };
 
 describe('loadConfig rejects bad values with one line naming the variable', () => {
@@ -229,6 +230,20 @@ describe('loadConfig rejects bad values with one line naming the variable', () =
     const unparsable = configError({ DATABASE_URL: 'postgres://root:hunter2@db:port/x' });
     expect(unparsable.message).toContain('DATABASE_URL');
     expect(unparsable.message).not.toContain('hunter2');
+  });
+
+  it('lists the pino levels for a LOG_LEVEL pino does not know', () => {
+    expect(configError({ LOG_LEVEL: 'verbose' }).message).toBe(
+      'Invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"',
+    );
+  });
+
+  it('accepts every pino level, in any case', () => {
+    for (const level of ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) {
+      expect(loadConfig({ LOG_LEVEL: level }).logLevel).toBe(level);
+    }
+    expect(loadConfig({ LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
+    expect(loadConfig({}).logLevel).toBe('info');
   });
 
   it('names the offending variable, not the first one it reads', () => {

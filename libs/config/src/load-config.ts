@@ -9,6 +9,9 @@ export { ConfigError } from './env-reader';
 /** The Auth-API's token endpoint in the API reference; Swagger UI's password flow posts there. */
 export const DEFAULT_AUTH_TOKEN_URL = 'https://auth-api.apitree.com/oauth2/token';
 
+/** pino's levels: anything else makes pino throw at start-up, far from the variable's name. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
 /** Used only outside production when no JWT key is configured; never accepted in production. */
 export const DEVELOPMENT_JWT_SECRET = 'event-api-development-secret-do-not-use-in-production';
 
@@ -180,7 +183,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     coreApiUrl: reader.url('CORE_API_URL', undefined, ['http:', 'https:'])?.replace(/\/+$/, ''),
     apiIdCheck: parseApiIdCheck(reader, production),
     authTokenUrl: reader.url('AUTH_API_TOKEN_URL', DEFAULT_AUTH_TOKEN_URL, ['https:', 'http:']) as string,
-    logLevel: reader.string('LOG_LEVEL', 'info'),
+    logLevel: reader.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
   };
   return Object.assign(new AppConfig(), config);
 }

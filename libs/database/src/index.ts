@@ -3,6 +3,7 @@ export * from './database.module';
 export * from './entities';
 export * from './migrations';
 export * from './prepare-database';
+export * from './database-reachability';
 export * from './last-delivery';
 export * from './prepared-statements';
 export * from './secret-column';

@@ -1,33 +1,16 @@
 import { Client, DatabaseError } from 'pg';
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from './data-source-options';
+import { assertDatabaseReachable, databaseConnectionProblem, databaseNameOf } from './database-reachability';
 
 // Advisory lock keys: any fixed numbers, shared by every API and worker process.
 const CREATE_DATABASE_LOCK = 4_711_000_001;
 const MIGRATION_LOCK = 4_711_000_002;
 
-const PG_INVALID_CATALOG_NAME = '3D000';
 const PG_DUPLICATE_DATABASE = '42P04';
 
 function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
-}
-
-function databaseNameOf(databaseUrl: string): string {
-  return decodeURIComponent(new URL(databaseUrl).pathname.replace(/^\//, '')) || 'postgres';
-}
-
-async function databaseReachable(databaseUrl: string): Promise<boolean> {
-  const client = new Client({ connectionString: databaseUrl });
-  try {
-    await client.connect();
-    return true;
-  } catch (error) {
-    if (error instanceof DatabaseError && error.code === PG_INVALID_CATALOG_NAME) return false;
-    throw error;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
 }
 
 /**
@@ -35,12 +18,14 @@ async function databaseReachable(databaseUrl: string): Promise<boolean> {
  * once on a fresh server: they serialize on an advisory lock and treat "already exists" as success.
  */
 async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
-  if (await databaseReachable(databaseUrl)) return;
+  if (await assertDatabaseReachable(databaseUrl, true)) return;
   const name = databaseNameOf(databaseUrl);
   const maintenanceUrl = new URL(databaseUrl);
   maintenanceUrl.pathname = '/postgres';
   const client = new Client({ connectionString: maintenanceUrl.toString() });
-  await client.connect();
+  await client.connect().catch((error: unknown) => {
+    throw new Error(databaseConnectionProblem(maintenanceUrl.toString(), error), { cause: error });
+  });
   try {
     await client.query('SELECT pg_advisory_lock($1)', [CREATE_DATABASE_LOCK]);
     const existing = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);

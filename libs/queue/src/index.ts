@@ -2,3 +2,4 @@ export * from './delivery-queue';
 export * from './queues';
 export * from './queue-timeout';
 export * from './redis-options';
+export * from './redis-reachability';

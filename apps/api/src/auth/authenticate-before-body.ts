@@ -4,6 +4,7 @@ import passport from 'passport';
 import { carriesBody } from '../common/body-parsing';
 import { toErrorBody } from '../common/error-body';
 import type { Principal } from './principal';
+import { logRefusal } from './token-refusal';
 
 /** Routes that need no token (health, metrics, docs): none of them reads a body. */
 const PUBLIC_PREFIXES = ['/health', '/metrics', '/docs'];
@@ -29,8 +30,9 @@ export function authenticateBeforeBody() {
     const authenticate = passport.authenticate(
       'jwt',
       { session: false },
-      (error: unknown, principal: Principal | false) => {
+      (error: unknown, principal: Principal | false, info: unknown) => {
         if (error || !principal) {
+          logRefusal(request, response, error, info);
           response.setHeader('Connection', 'close');
           response.status(401).json(toErrorBody(new UnauthorizedException()));
           return;

@@ -1,7 +1,9 @@
 import { ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
+import type { Request, Response } from 'express';
 import { IS_PUBLIC_KEY } from './auth.decorators';
+import { logRefusal } from './token-refusal';
 
 /** Global: every route needs a valid bearer token unless marked @Public(). */
 @Injectable()
@@ -22,8 +24,12 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
   }
 
   // Whatever went wrong with the token, the caller learns only "Access denied".
-  override handleRequest<T>(error: unknown, user: T | false): T {
-    if (error || !user) throw new UnauthorizedException();
+  override handleRequest<T>(error: unknown, user: T | false, info: unknown, context: ExecutionContext): T {
+    if (error || !user) {
+      const http = context.switchToHttp();
+      logRefusal(http.getRequest<Request>(), http.getResponse<Response>(), error, info);
+      throw new UnauthorizedException();
+    }
     return user;
   }
 }

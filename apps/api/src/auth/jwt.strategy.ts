@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { Inject, Injectable, Logger, UnauthorizedException } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import type { Algorithm } from 'jsonwebtoken';
@@ -9,6 +9,7 @@ import { isStorableText } from '@app/text';
 import { JwksKeySet } from './jwks-key-set';
 import { Principal } from './principal';
 import { parseOrgs, parseScopes } from './scopes';
+import { TokenRefusedException } from './token-refusal';
 
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -105,16 +106,12 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   validate(request: Request, payload: Record<string, unknown>): Principal {
     const token = ExtractJwt.fromAuthHeaderAsBearerToken()(request) ?? '';
     // A token without exp would never expire.
-    if (typeof payload.exp !== 'number' || hasCritHeader(token)) throw new UnauthorizedException();
+    if (typeof payload.exp !== 'number') throw new TokenRefusedException('no exp claim');
+    if (hasCritHeader(token)) throw new TokenRefusedException('crit header (no extension is understood)');
     const sub = payload.sub;
-    if (
-      typeof sub !== 'string' ||
-      sub.trim() === '' ||
-      sub.length > 255 ||
-      CONTROL.test(sub) ||
-      !isStorableText(sub)
-    ) {
-      throw new UnauthorizedException();
+    if (typeof sub !== 'string' || sub.trim() === '') throw new TokenRefusedException('no sub claim');
+    if (sub.length > 255 || CONTROL.test(sub) || !isStorableText(sub)) {
+      throw new TokenRefusedException('sub over 255 characters or not storable text');
     }
     // The nickname is only shown, never trusted: what cannot be stored is dropped, not refused.
     const nickname =

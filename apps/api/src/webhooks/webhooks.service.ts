@@ -185,8 +185,16 @@ export class WebhooksService {
     const target = await checkUrlTarget(url);
     // A name that does not resolve now is accepted: delivery resolves (and checks) again.
     if (!target.ok && target.reason === 'private') {
+      // A developer pointing a webhook at a local receiver needs the switch; a production
+      // API's callers cannot set it, and its operators should not be nudged to.
+      const hint = this.config.production
+        ? ''
+        : '; for local development set DELIVERY_ALLOW_PRIVATE_NETWORKS=true';
       throw new RequestValidationException([
-        { field: 'url', message: `url must not point at a private network address (${target.detail})` },
+        {
+          field: 'url',
+          message: `url must not point at a private network address (${target.detail})${hint}`,
+        },
       ]);
     }
   }
