@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { loadConfigOrExit } from '@app/config';
+import { AppConfig, listenUrl, loadConfigOrExit } from '@app/config';
 import { prepareDatabase } from '@app/database';
 import { createLogger, PinoNestLogger } from '@app/logging';
+import type { AddressInfo } from 'node:net';
 import { apiApplication } from './app.setup';
 
 async function bootstrap(): Promise<void> {
@@ -19,7 +20,15 @@ async function bootstrap(): Promise<void> {
   });
   api.configure(app);
   await app.listen(config.port, config.host);
-  logger.info({ port: config.port, host: config.host }, 'Event-API listening');
+  const port = (app.getHttpServer().address() as AddressInfo).port;
+  logger.info({ port, host: config.host }, `Event-API listening on ${where(config, port)}`);
+}
+
+/** The one start-up line that matters: every URL a user or an operator opens first. */
+function where(config: AppConfig, port: number): string {
+  const base = listenUrl(config.host, port);
+  const metrics = `${config.metricsPort === undefined ? base : listenUrl(config.host, config.metricsPort)}/metrics`;
+  return `${base} (docs ${base}/docs, health ${base}/health, metrics ${metrics})`;
 }
 
 bootstrap().catch((error: unknown) => {
