@@ -4,6 +4,7 @@ import { relayOutbox } from './outbox';
 
 export interface RelayLogger {
   warn(message: string): void;
+  debug(message: string): void;
 }
 
 /**
@@ -16,6 +17,7 @@ export class OutboxRelayLoop {
   private again = false;
   private lastFailure = '';
   private failures = 0;
+  private stopped = false;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -32,6 +34,8 @@ export class OutboxRelayLoop {
 
   /** Starts a pass, or queues one more if a pass is running. Never throws. */
   kick(): void {
+    // A commit during shutdown leaves its row to the next relay (another instance, or the next start).
+    if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
@@ -50,7 +54,9 @@ export class OutboxRelayLoop {
     return this.failures;
   }
 
+  /** No pass starts after this; resolves once the pass in flight has ended. Call it before the DataSource closes. */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.again = false;
     await this.running;
@@ -61,8 +67,10 @@ export class OutboxRelayLoop {
       await relayOutbox(this.dataSource, this.publisher);
       this.lastFailure = '';
     } catch (error) {
-      this.failures += 1;
       const message = (error as Error).message;
+      // A pass cut short by the process stopping is not a failure: its rows wait for the next relay.
+      if (this.stopped) return this.logger.debug(`Outbox relay pass ended by shutdown: ${message}`);
+      this.failures += 1;
       // Once per distinct failure: an outage must not flood the log every second.
       if (message !== this.lastFailure) this.logger.warn(`Outbox relay deferred: ${message}`);
       this.lastFailure = message;

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { EventPublisher } from '@app/events';
@@ -9,7 +9,7 @@ import { OutboxRelayLoop } from '@app/outbox';
  * second, so events written while Redis was down go out once it is back.
  */
 @Injectable()
-export class OutboxRelayService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OutboxRelayService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly loop: OutboxRelayLoop;
 
   constructor(@InjectDataSource() dataSource: DataSource, publisher: EventPublisher) {
@@ -29,7 +29,11 @@ export class OutboxRelayService implements OnApplicationBootstrap, OnApplication
     return this.loop.failedPasses;
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Before, not at, application shutdown: Nest calls TypeORM's onApplicationShutdown (which closes
+   * the DataSource under any query in flight) before this module's.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.loop.stop();
   }
 }
