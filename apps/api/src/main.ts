@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { AppConfig, listenUrl, loadConfigOrExit } from '@app/config';
 import { prepareDatabase } from '@app/database';
 import { createLogger, PinoNestLogger } from '@app/logging';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { apiApplication } from './app.setup';
 
@@ -20,7 +21,7 @@ async function bootstrap(): Promise<void> {
   });
   api.configure(app);
   await app.listen(config.port, config.host);
-  const port = (app.getHttpServer().address() as AddressInfo).port;
+  const port = ((app.getHttpServer() as Server).address() as AddressInfo).port;
   logger.info({ port, host: config.host }, `Event-API listening on ${where(config, port)}`);
 }
 
