@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { loadConfigOrExit, queueTarget } from '@app/config';
+import { AppConfig, listenUrl, loadConfigOrExit, queueTarget } from '@app/config';
 import { assertDatabaseReachable, prepareDatabase } from '@app/database';
 import { createLogger, PinoNestLogger } from '@app/logging';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { apiApplication } from './app.setup';
 import { warnIfRedisUnreachable } from './queue/redis-startup-check';
 
@@ -23,8 +25,16 @@ async function bootstrap(): Promise<void> {
   });
   api.configure(app);
   await app.listen(config.port, config.host);
-  logger.info({ port: config.port, host: config.host }, 'Event-API listening');
+  const port = ((app.getHttpServer() as Server).address() as AddressInfo).port;
+  logger.info({ port, host: config.host }, `Event-API listening on ${where(config, port)}`);
   await warnIfRedisUnreachable(queueTarget(config), logger);
+}
+
+/** The one start-up line that matters: every URL a user or an operator opens first. */
+function where(config: AppConfig, port: number): string {
+  const base = listenUrl(config.host, port);
+  const metrics = `${config.metricsPort === undefined ? base : listenUrl(config.host, config.metricsPort)}/metrics`;
+  return `${base} (docs ${base}/docs, health ${base}/health, metrics ${metrics})`;
 }
 
 bootstrap().catch((error: unknown) => {

@@ -57,7 +57,8 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
     await new Promise<void>((resolve, reject) => {
       this.server?.once('error', reject).listen(this.config.workerPort, this.config.host, resolve);
     });
-    this.logger.log(
+    // main.ts says where at info, once the whole worker is up.
+    this.logger.debug(
       `Health and metrics on ${this.config.host}:${this.config.workerPort} (/health, /metrics)`,
     );
   }

@@ -1,8 +1,9 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { loadConfigOrExit, queueTarget } from '@app/config';
+import { listenUrl, loadConfigOrExit, queueTarget } from '@app/config';
 import { assertDatabaseReachable, prepareDatabase } from '@app/database';
 import { createLogger, PinoNestLogger } from '@app/logging';
+import { HealthServer } from './health-server';
 import { assertRedisSuitable } from './redis-checks';
 import { WorkerModule } from './worker.module';
 
@@ -18,7 +19,12 @@ async function bootstrap(): Promise<void> {
   });
   // SIGTERM/SIGINT: consumers stop taking jobs, in-flight attempts finish, connections close.
   app.enableShutdownHooks();
-  logger.info({ concurrency: config.delivery.concurrency }, 'Event-API worker started');
+  const base = listenUrl(config.host, app.get(HealthServer).port);
+  const { concurrency } = config.delivery;
+  logger.info(
+    { concurrency },
+    `Event-API worker started (health ${base}/health, metrics ${base}/metrics, concurrency ${concurrency})`,
+  );
 }
 
 bootstrap().catch((error: unknown) => {

@@ -13,10 +13,12 @@ function controlled() {
 
 describe('PeriodicTask', () => {
   const warn = jest.fn();
-  const logger = { warn };
+  const debug = jest.fn();
+  const logger = { warn, debug };
   beforeEach(() => {
     jest.useFakeTimers();
     warn.mockClear();
+    debug.mockClear();
   });
   afterEach(() => jest.useRealTimers());
 
@@ -70,6 +72,21 @@ describe('PeriodicTask', () => {
     await stopping;
     await jest.advanceTimersByTimeAsync(5_000);
     expect(run).toHaveBeenCalledTimes(1);
+  });
+
+  it('a pass cut short by shutdown is no failure (debug only), and nothing starts after stop', async () => {
+    const { run, end } = controlled();
+    const task = new PeriodicTask('Outbox relay', 1_000, run, logger, { eager: true, failures: 'deferred' });
+    task.start();
+    const stopping = task.stop();
+    end(new Error('Connection terminated'));
+    await stopping;
+    task.kick();
+    await jest.advanceTimersByTimeAsync(5_000);
+    expect(run).toHaveBeenCalledTimes(1);
+    expect(warn).not.toHaveBeenCalled();
+    expect(debug.mock.calls).toEqual([['Outbox relay pass ended by shutdown: Connection terminated']]);
+    expect(task.failedPasses).toBe(0);
   });
 });
 

@@ -22,13 +22,14 @@ export class PeriodicTask {
   private again = false;
   private lastFailure = '';
   private failures = 0;
+  private stopped = false;
 
   /** `name` names the task in its log lines. */
   constructor(
     private readonly name: string,
     private readonly intervalMs: number,
     private readonly task: () => Promise<unknown>,
-    private readonly logger: { warn(message: string): void },
+    private readonly logger: { warn(message: string): void; debug(message: string): void },
     private readonly options: PeriodicTaskOptions = {},
   ) {}
 
@@ -40,6 +41,8 @@ export class PeriodicTask {
 
   /** Starts a pass, or queues one more if a pass is running. Never throws. */
   kick(): void {
+    // Work that arrives during shutdown is left to the next pass (another instance, or the next start).
+    if (this.stopped) return;
     if (this.running) {
       this.again = true;
       return;
@@ -58,7 +61,9 @@ export class PeriodicTask {
     return this.failures;
   }
 
+  /** No pass starts after this; resolves once the pass in flight has ended. Call it before what the task uses closes. */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     this.again = false;
     await this.running;
@@ -74,8 +79,13 @@ export class PeriodicTask {
       await this.task();
       this.lastFailure = '';
     } catch (error) {
-      this.failures += 1;
       const message = (error as Error).message;
+      // A pass cut short by the process stopping is not a failure: its work waits for the next run.
+      if (this.stopped) {
+        this.logger.debug(`${this.name} pass ended by shutdown: ${message}`);
+        return;
+      }
+      this.failures += 1;
       if (failures === 'failed' || message !== this.lastFailure)
         this.logger.warn(`${this.name} ${failures}: ${message}`);
       this.lastFailure = message;

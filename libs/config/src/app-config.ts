@@ -95,3 +95,12 @@ export class AppConfig {
 export function queueTarget(config: AppConfig): { redisUrl: string; prefix: string; cluster: boolean } {
   return { redisUrl: config.redisUrl, prefix: config.queuePrefix, cluster: config.redisCluster };
 }
+
+/**
+ * A URL a person can open for a listener on `host`: a wildcard address (the default 0.0.0.0)
+ * accepts local connections, so it is shown as localhost.
+ */
+export function listenUrl(host: string, port: number): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return `http://localhost:${port}`;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}

@@ -1,4 +1,4 @@
-import { createLogger } from '@app/logging';
+import { createLogger, PinoNestLogger } from '@app/logging';
 
 const TOKEN = 'aBcDeFgHiJkLmNoPqRsTuVwX';
 const SLACK = `https://hooks.slack.com/services/T0123ABCD/B0123EFGH/${TOKEN}`;
@@ -48,5 +48,24 @@ describe('createLogger masks credential URLs in every line', () => {
       token: '[redacted]',
       headers: { authorization: '[redacted]' },
     });
+  });
+});
+
+describe('PinoNestLogger', () => {
+  it("logs Nest's start-up narration at debug and everything else as Nest asked", () => {
+    const { lines, logger } = capture();
+    const nest = new PinoNestLogger(logger);
+    nest.log('AppConfigModule dependencies initialized', 'InstanceLoader');
+    nest.log('Mapped {/webhooks, GET} route', 'RouterExplorer');
+    nest.log('Nest application successfully started', 'NestApplication');
+    nest.log('apiId webhooks checked with the Core-API', 'Entitlements');
+    nest.warn('Starting Nest application...', 'NestFactory');
+    expect(lines.map((line) => [line.level, line.context])).toEqual([
+      [20, 'InstanceLoader'],
+      [20, 'RouterExplorer'],
+      [20, 'NestApplication'],
+      [30, 'Entitlements'],
+      [40, 'NestFactory'],
+    ]);
   });
 });

@@ -65,12 +65,26 @@ export function createLogger(level = 'info', name?: string, destination?: Destin
   return destination ? pino(options, destination) : pino(options);
 }
 
+/**
+ * Nest's own start-up narration (modules loaded, routes mapped, application started): useful when
+ * debugging the wiring, noise otherwise, so it logs at debug; each process says once at info where it listens.
+ */
+const FRAMEWORK_CONTEXTS = new Set([
+  'NestFactory',
+  'NestApplication',
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+]);
+
 /** Routes Nest's own logging (bootstrap, exceptions) into the same JSON log stream. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
 
   log(message: unknown, context?: string): void {
-    this.logger.info({ context }, stringify(message));
+    if (context !== undefined && FRAMEWORK_CONTEXTS.has(context))
+      this.logger.debug({ context }, stringify(message));
+    else this.logger.info({ context }, stringify(message));
   }
 
   error(message: unknown, trace?: string, context?: string): void {

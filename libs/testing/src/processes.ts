@@ -6,9 +6,10 @@ import { waitUntil } from './wait-until';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
-/** A built entry point (`npm test` builds first). */
-export function builtEntry(app: 'api' | 'worker'): string {
-  const entry = join(ROOT, 'dist', 'apps', app, 'src', 'main.js');
+/** A built entry point (`npm test` builds first); `start` is what `npm start` runs (API and worker). */
+export function builtEntry(app: 'api' | 'worker' | 'start'): string {
+  const file = app === 'start' ? join('cli', 'src', 'start.js') : join(app, 'src', 'main.js');
+  const entry = join(ROOT, 'dist', 'apps', file);
   if (!existsSync(entry)) throw new Error(`${entry} is missing: run npm run build first`);
   return entry;
 }
