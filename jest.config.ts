@@ -20,7 +20,8 @@ const config: Config = {
     {
       ...shared,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/apps/*/test/**/*.e2e-spec.ts'],
+      // apps/<app>/test: one app; test/pipeline: the API and the worker together.
+      testMatch: ['<rootDir>/apps/*/test/**/*.e2e-spec.ts', '<rootDir>/test/pipeline/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/jest-global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/jest-global-teardown.ts',
     },
@@ -28,7 +29,7 @@ const config: Config = {
       // npm run test:reliability (about a minute; .ci/run runs it after npm test, on its own).
       ...shared,
       displayName: 'reliability',
-      testMatch: ['<rootDir>/apps/worker/reliability/*.rel-spec.ts'],
+      testMatch: ['<rootDir>/test/reliability/*.rel-spec.ts'],
       globalSetup: '<rootDir>/libs/testing/src/jest-global-setup.ts',
       globalTeardown: '<rootDir>/libs/testing/src/jest-global-teardown.ts',
     },

@@ -38,7 +38,7 @@ describe('Entitlements (e2e)', () => {
       const byId = new Map(listed.body.map((webhook: { id: string }) => [webhook.id, webhook]));
       expect(byId.get(id)).toMatchObject({ active: false, disabledReason: 'membership' });
       expect(byId.get(ownId)).toMatchObject({ active: true, disabledReason: null });
-      // The webhook.disabled notice to the owner's own webhooks: apps/worker/test/membership.e2e-spec.ts.
+      // The webhook.disabled notice to the owner's own webhooks: test/pipeline/membership.e2e-spec.ts.
     });
 
     it.each([

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { bearer, HttpReceiver, mintToken } from '@app/testing';
-import { HealthServer } from '../src/health-server';
+import { HealthServer } from '../../apps/worker/src/health-server';
 import {
   createPipeline,
   createTestWorker,

@@ -10,8 +10,8 @@ import {
   waitForOutput,
   PrivateRedis,
 } from '@app/testing';
-import { pipelineEnv, waitUntil } from '../test/helpers/pipeline';
-import { createScenario, pairKey, Scenario, spawnWorker } from '../test/helpers/resilience';
+import { pipelineEnv, waitUntil } from '../pipeline/helpers/pipeline';
+import { createScenario, pairKey, Scenario, spawnWorker } from '../pipeline/helpers/resilience';
 
 /**
  * npm run test:reliability (SPEC §9): the delivery guarantees under faults, with built worker

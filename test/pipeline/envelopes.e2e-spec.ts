@@ -16,7 +16,7 @@ import {
   waitUntil,
 } from './helpers/pipeline';
 
-const ROOT = join(__dirname, '..', '..', '..');
+const ROOT = join(__dirname, '..', '..');
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 describe('Envelopes from any publisher on the events queue (e2e)', () => {

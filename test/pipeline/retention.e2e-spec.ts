@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, dropTestDatabase } from '@app/testing';
-import { Retention } from '../src/maintenance/retention';
+import { Retention } from '../../apps/worker/src/maintenance/retention';
 import { createTestWorker, pipelineEnv, TestWorker } from './helpers/pipeline';
 
 describe('Delivery log retention (e2e)', () => {

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { Queue } from 'bullmq';
 import request from 'supertest';
 import { bearer, HttpReceiver, mintToken } from '@app/testing';
-import { HealthServer } from '../src/health-server';
-import { METRICS_CACHE_MS } from '../src/metrics/worker-metrics';
-import { WorkerQueues } from '../src/worker-queues';
+import { HealthServer } from '../../apps/worker/src/health-server';
+import { METRICS_CACHE_MS } from '../../apps/worker/src/metrics/worker-metrics';
+import { WorkerQueues } from '../../apps/worker/src/worker-queues';
 import {
   createPipeline,
   eventsQueue,

@@ -1,6 +1,6 @@
 import request from 'supertest';
 import { Behaviour, bearer, mintToken, TimedReceiver } from '@app/testing';
-import { WorkerMetrics } from '../src/metrics/worker-metrics';
+import { WorkerMetrics } from '../../apps/worker/src/metrics/worker-metrics';
 import { createPipeline, Pipeline, pipelineEnv, waitUntil, ownerEvent } from './helpers/pipeline';
 
 /**

@@ -11,7 +11,7 @@ import {
 import { Queue } from 'bullmq';
 import type Redis from 'ioredis';
 import { QueueName, redisOptionsFromUrl } from '@app/queue';
-import { WorkerQueues } from '../src/worker-queues';
+import { WorkerQueues } from '../../apps/worker/src/worker-queues';
 import { createTestWorker, pipelineEnv, TestWorker, waitUntil } from './helpers/pipeline';
 import { createScenario, InFlight, pairKey, REDIS_URL, Scenario, spawnWorker } from './helpers/resilience';
 

@@ -7,7 +7,7 @@ import { encryptionKeyId, SecretBox } from '@app/signing';
 import { bearer, HttpReceiver, mintToken, verifyDelivery } from '@app/testing';
 import { createPipeline, createPipelineApi, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
-const ROOT = join(__dirname, '..', '..', '..');
+const ROOT = join(__dirname, '..', '..');
 const key = randomBytes(32);
 
 /** SPEC §2: with SECRETS_ENCRYPTION_KEY, no secret in plain text in any column. */

@@ -15,8 +15,8 @@ import {
   waitUntil,
 } from '@app/testing';
 // The pipeline tests drive the real API, assembled as its main.ts does, to create webhooks.
-import { apiApplication } from '../../../api/src/app.setup';
-import { WorkerModule } from '../../src/worker.module';
+import { apiApplication } from '../../../apps/api/src/app.setup';
+import { WorkerModule } from '../../../apps/worker/src/worker.module';
 
 export { waitUntil };
 

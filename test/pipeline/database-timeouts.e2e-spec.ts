@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { Client, Pool, PoolClient } from 'pg';
 import { DataSource } from 'typeorm';
 import { createTestDatabase, dropTestDatabase } from '@app/testing';
-import { CircuitService } from '../src/circuit/circuit.service';
-import { DeliveryStore } from '../src/delivery/delivery.store';
-import { HealthServer } from '../src/health-server';
-import { Retention } from '../src/maintenance/retention';
+import { CircuitService } from '../../apps/worker/src/circuit/circuit.service';
+import { DeliveryStore } from '../../apps/worker/src/delivery/delivery.store';
+import { HealthServer } from '../../apps/worker/src/health-server';
+import { Retention } from '../../apps/worker/src/maintenance/retention';
 import { createTestWorker, pipelineEnv, TestWorker } from './helpers/pipeline';
 
 const STATEMENT_MS = 1_500;

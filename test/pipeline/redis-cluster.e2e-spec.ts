@@ -11,7 +11,7 @@ import {
   TEST_JWT_SECRET,
   waitForOutput,
 } from '@app/testing';
-import { HealthServer } from '../src/health-server';
+import { HealthServer } from '../../apps/worker/src/health-server';
 import { createPipeline, createPipelineApi, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
 /**

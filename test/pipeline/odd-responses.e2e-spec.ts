@@ -1,8 +1,8 @@
 import request from 'supertest';
 import { buildConnector, Client } from 'undici';
 import { bearer, ConnectProxy, createWebhook, mintToken, RawReceiver } from '@app/testing';
-import { HttpSender } from '../src/delivery/http-sender';
-import { guardedConnector } from '../src/delivery/response-guard';
+import { HttpSender } from '../../apps/worker/src/delivery/http-sender';
+import { guardedConnector } from '../../apps/worker/src/delivery/response-guard';
 import { createPipeline, ownerEvent, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
 const OK = 'HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 8\r\n\r\nreceived';

@@ -5,7 +5,7 @@ import { networkInterfaces } from 'node:os';
 import request from 'supertest';
 import { BLOCKED_PRIVATE_ADDRESS, checkUrlTarget, Resolver } from '@app/netguard';
 import { bearer, mintToken } from '@app/testing';
-import { HttpSender } from '../src/delivery/http-sender';
+import { HttpSender } from '../../apps/worker/src/delivery/http-sender';
 import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
 /** The guard's other half (SPEC §10): at delivery time, not one connection reaches a private address. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { bearer, mintToken, TimedReceiver } from '@app/testing';
-import { Throttle } from '../src/delivery/throttle';
+import { Throttle } from '../../apps/worker/src/delivery/throttle';
 import {
   createPipeline,
   createTestWorker,
