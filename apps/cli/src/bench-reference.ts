@@ -1,7 +1,7 @@
 /**
  * The bench's yardsticks, measured in the bench process against the same receiver: the raw HTTP
- * ceiling, the bare BullMQ consumer of SPEC §11 (`referencePerSec`), and the same consumer behind
- * an event stage (`chainReferencePerSec`): the least any implementation of SPEC §7–8 does per
+ * ceiling, the bare BullMQ consumer (`referencePerSec`), and the same consumer behind
+ * an event stage (`chainReferencePerSec`): the least any event-then-delivery pipeline does per
  * delivery at 1 → 1 (an event job, then one delivery job), with no database at all.
  */
 import { Job, Queue, Worker } from 'bullmq';
@@ -83,7 +83,7 @@ function consumerOf(
   return new Worker(name, processor, { prefix: run.prefix, connection, concurrency });
 }
 
-/** A bare BullMQ consumer with the same HTTP client and no database (SPEC §11). */
+/** A bare BullMQ consumer with the same HTTP client and no database (README → Performance). */
 export async function measureReference(run: ReferenceRun): Promise<number> {
   const queue = new Queue('reference', { prefix: run.prefix, connection: redisOptionsFromUrl(run.redisUrl) });
   await preload(queue, run.total);

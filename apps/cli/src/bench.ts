@@ -1,6 +1,6 @@
 /**
- * npm run bench: the delivery benchmark (SPEC §11). Worker processes, a receiver process, the real
- * queue and database; progress and the CPU split go to stderr, one JSON result line comes last.
+ * npm run bench: the delivery benchmark (README → Performance). Worker processes, a receiver process, the
+ * real queue and database; progress and the CPU split go to stderr, one JSON result line comes last.
  *
  *   npm run bench -- [--concurrency 100] [--deliveries 10000] [--rate 1000] [--seconds 5] [--workers 1]
  *                    [--fanouts 1,10,30] [--hanging-backlog 1000] [--cpu-prof DIR]

@@ -2,7 +2,8 @@
  * npm run publish-event -- FILE.json
  * npm run publish-event -- --name api.created --user-id 10123 [--nickname N] --resource-type Api
  *                          [--resource '{"name":"Pets"}'] [--api-id UUID] [--owner-id ID] [--id ID]
- * Publishes one event envelope (SPEC §7) to the `events` queue with REDIS_URL and QUEUE_PREFIX.
+ * Publishes one event envelope (README → Publishing events) to the `events` queue with REDIS_URL and
+ * QUEUE_PREFIX.
  */
 import { readFileSync } from 'node:fs';
 import { loadConfigOrExit, queueTarget } from '@app/config';

@@ -119,7 +119,7 @@ function parseApiIdCheck(reader: EnvReader, production: boolean): 'core-api' | '
 
 const MIN_METRICS_TOKEN_LENGTH = 16;
 
-/** Where and to whom /metrics answers (README → Operations → Metrics). */
+/** Where and to whom /metrics answers (README → Operations → Metrics and alerts). */
 function parseMetricsAccess(reader: EnvReader): { metricsPort?: number; metricsToken?: string } {
   const metricsPort =
     reader.raw('METRICS_PORT') === undefined ? undefined : reader.integer('METRICS_PORT', 0, 0, 65535);
@@ -140,7 +140,9 @@ function parseMetricsAccess(reader: EnvReader): { metricsPort?: number; metricsT
   return { metricsPort, metricsToken };
 }
 
-/** Reads and validates every variable of SPEC §2; throws ConfigError naming the first bad one. */
+/**
+ * Reads and validates every variable (README → Configuration); throws ConfigError naming the first bad one.
+ */
 export function loadConfig(env: Env = process.env): AppConfig {
   const reader = new EnvReader(env);
   const nodeEnv = reader.string('NODE_ENV', 'development');

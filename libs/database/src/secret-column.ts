@@ -1,7 +1,7 @@
 import type { DataSource, ValueTransformer } from 'typeorm';
 import type { SecretBox } from '@app/signing';
 
-/** `secret` and `previous_secret` (SPEC §2): sealed on every write, opened on every read. */
+/** `secret` and `previous_secret` (SECRETS_ENCRYPTION_KEY): sealed on every write, opened on every read. */
 export function secretColumnTransformer(box: SecretBox): ValueTransformer {
   return {
     to: (value: string | null | undefined) => (typeof value === 'string' ? box.seal(value) : value),

@@ -6,7 +6,7 @@ export interface EventUser {
   nickname?: string | null;
 }
 
-/** What publishers put on the `events` queue (SPEC §7). */
+/** What publishers put on the `events` queue (README → Publishing events). */
 export interface EventEnvelope {
   /** Optional: when given it is the BullMQ job id, so publishing the same id twice delivers once. */
   id?: string;
@@ -20,7 +20,7 @@ export interface EventEnvelope {
   ownerId?: string;
 }
 
-/** The delivered Event (SPEC §4): an envelope with its id and timestamp settled. */
+/** The delivered Event (README → Receiving webhooks): an envelope with its id and timestamp settled. */
 export interface PlatformEvent extends EventEnvelope {
   id: string;
   timestamp: string;

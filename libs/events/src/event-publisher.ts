@@ -27,8 +27,8 @@ export interface EventPublisherOptions {
 export class InvalidEnvelopeError extends Error {}
 
 /**
- * Publishes platform events to the `events` queue (SPEC §7). Usable from any Node service, no Nest
- * needed:
+ * Publishes platform events to the `events` queue (README → Publishing events). Usable from any Node service,
+ * no Nest needed:
  *
  *   const publisher = new EventPublisher({ redisUrl: process.env.REDIS_URL });
  *   await publisher.publish({ name: 'api.created', user: { id: '10123' }, resourceType: 'Api', resource, apiId });

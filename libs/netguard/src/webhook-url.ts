@@ -7,8 +7,8 @@ export const MAX_WEBHOOK_URL_LENGTH = 1000;
 const FORBIDDEN_CHARACTERS = /[\s\u0000-\u001f\u007f]/;
 
 /**
- * Syntax rules for a webhook URL (SPEC §4). Returns what is wrong, or null when it is acceptable.
- * Where it points is checked separately (checkUrlTarget).
+ * Syntax rules for a webhook URL (README → Webhook fields). Returns what is wrong, or null when it is
+ * acceptable. Where it points is checked separately (checkUrlTarget).
  */
 export function checkWebhookUrlSyntax(value: string): string | null {
   if (value.length > MAX_WEBHOOK_URL_LENGTH) {

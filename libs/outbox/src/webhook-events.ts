@@ -26,8 +26,8 @@ export type WebhookEventSource = Pick<
   Partial<Pick<WebhookEntity, 'pausedUntil' | 'slowSince'>>;
 
 /**
- * The webhook as events (and webhook.readonly tokens) see it (SPEC §6): no secret, and its URL's
- * credential parts masked, in the URL and wherever the last response echoes them: events go to the
+ * The webhook as events (and webhook.readonly tokens) see it (README → Lifecycle events): no secret, and its
+ * URL's credential parts masked, in the URL and wherever the last response echoes them: events go to the
  * owner's other endpoints, whose receivers must not be able to post to this one.
  */
 export function webhookResource(webhook: WebhookEventSource) {

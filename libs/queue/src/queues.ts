@@ -3,7 +3,7 @@
  * Renaming any of them strands the jobs already in Redis under the old name: add, never rename.
  */
 export const QueueName = {
-  /** The public contract (SPEC §7): job name = event name, data = the envelope. */
+  /** The public contract (README → Publishing events): job name = event name, data = the envelope. */
   Events: 'events',
   /** One job per delivery row; PostgreSQL holds the state, the job is only transport. */
   Deliveries: 'deliveries',
@@ -47,7 +47,7 @@ export interface EventJobData {
  * time. Producers and the worker's consumers (TolerantWorker) take their types from here.
  */
 export interface JobPayloads {
-  /** Job name = event name (SPEC §7); a name outside the catalog fails validation. */
+  /** Job name = event name (README → Publishing events); a name outside the catalog fails validation. */
   [QueueName.Events]: Record<string, EventJobData>;
   [QueueName.Deliveries]: {
     [DeliveryJobName.Deliver]: DeliveryJobData;
@@ -63,7 +63,7 @@ export type JobDataOf<Q extends QueueName> = JobPayloads[Q][JobNameOf<Q>];
 /**
  * How long finished jobs stay in Redis, per queue: set as the producers' default job options and as
  * the consumers' fallback, which BullMQ applies to jobs whose producer set nothing (a publisher in
- * another language, SPEC §7): without it their finished jobs would pile up in Redis forever.
+ * another language): without it their finished jobs would pile up in Redis forever.
  * PostgreSQL keeps the history either way. Finished events are kept an hour (at most 10,000), so
  * BullMQ's own job-id check also holds for a re-publish within that time; failed ones a week, with
  * their reason, for operators. Delivery jobs only need to leave their ids free.

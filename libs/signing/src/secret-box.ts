@@ -12,9 +12,10 @@ export function encryptionKeyId(key: Buffer): string {
 export class UnknownEncryptionKeyError extends Error {}
 
 /**
- * Webhook secrets at rest (SPEC §2): AES-256-GCM, stored as `enc:v1:<key id>:<nonce>:<ciphertext+tag>`
- * (base64). Without a current key `seal` stores plain text; `open` reads plain text (rows from before
- * a key was set) and anything sealed with the current key or one of the `previous` ones.
+ * Webhook secrets at rest (SECRETS_ENCRYPTION_KEY, README → Security → Secrets): AES-256-GCM, stored as
+ * `enc:v1:<key id>:<nonce>:<ciphertext+tag>` (base64). Without a current key `seal` stores plain text; `open`
+ * reads plain text (rows from before a key was set) and anything sealed with the current key or one of the
+ * `previous` ones.
  */
 export class SecretBox {
   private readonly keys = new Map<string, Buffer>();

@@ -19,7 +19,7 @@ const CONTROL_GLOBAL = /[\u0000-\u001f\u007f]/g;
 /** In a `u` regex a surrogate pair is one code point, so this matches unpaired halves only. */
 const LONE_SURROGATE = /[\ud800-\udfff]/gu;
 
-/** Clocks of the Auth-API and ours may differ this much for `exp` and `nbf` (SPEC §3). */
+/** Clocks of the Auth-API and ours may differ this much for `exp` and `nbf` (README → Authentication). */
 const CLOCK_TOLERANCE_SECONDS = 30;
 
 /** The token's JOSE header, or undefined when it is not a JSON object. */

@@ -1,4 +1,4 @@
-/** OAuth scopes of the Event-API (SPEC §3). */
+/** OAuth scopes of the Event-API (README → API). */
 export enum Scope {
   /** View and manage webhooks. */
   Webhook = 'webhook',

@@ -8,7 +8,7 @@ export class FieldError {
   message!: string;
 }
 
-/** The body of every error response (SPEC §4). */
+/** The body of every error response, whatever the status (README → API). */
 export class ErrorResponse {
   @ApiProperty({ description: 'The HTTP status code', example: 401 })
   code!: number;

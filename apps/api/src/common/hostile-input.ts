@@ -1,7 +1,7 @@
 import { isStorableText } from '@app/text';
 import type { FieldError } from './error-response.dto';
 
-/** SPEC §5: deeper JSON is refused before anything recursive (validation, whitelisting) walks it. */
+/** Deeper JSON is a 400, refused before anything recursive (validation, whitelisting) walks it. */
 export const MAX_JSON_DEPTH = 32;
 
 /**

@@ -23,7 +23,7 @@ export interface ServerLimits {
   errorCloseGraceMs: number;
 }
 
-/** Deliberate server limits (SPEC §10): a slow or bloated client cannot hold a socket for long. */
+/** Deliberate server limits (README → Security): a slow or bloated client cannot hold a socket for long. */
 export const SERVER_LIMITS: ServerLimits = {
   headersTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,

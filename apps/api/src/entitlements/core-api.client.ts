@@ -9,11 +9,11 @@ import {
 import { request } from 'undici';
 import { AppConfig } from '@app/config';
 
-/** SPEC §4: no answer within this is the Core-API being unavailable. */
+/** No answer within this is the Core-API being unavailable (503). */
 const CORE_API_TIMEOUT_MS = 2_000;
 
 /**
- * Asks the Core-API whether the caller may see an API (SPEC §4): with CORE_API_URL set,
+ * Asks the Core-API whether the caller may see an API (README → Entitlements): with CORE_API_URL set,
  * `GET {CORE_API_URL}/apis/{apiId}` with the caller's token: 2xx allowed, 404 → 404, 401/403 (and
  * any other 4xx) → 403; no answer within 2 s, a connection error or a 5xx → 503, since the check
  * could not be made (the caller may retry). Without CORE_API_URL, `apiIdCheck` decides: every apiId

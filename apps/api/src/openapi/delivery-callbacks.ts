@@ -13,7 +13,7 @@ const header = (name: string, description: string, example: string, pattern?: st
   example,
 });
 
-/** The headers of every delivery (README → Delivery). */
+/** The headers of every delivery (README → Receiving webhooks). */
 const DELIVERY_HEADERS: ParameterObject[] = [
   header(
     'webhook-id',

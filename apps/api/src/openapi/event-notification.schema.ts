@@ -15,7 +15,7 @@ class EventUserSchema {
   nickname?: string | null;
 }
 
-/** The body of every delivery (README → Delivery); only documented, never validated by the API. */
+/** The body of every delivery (README → Receiving webhooks); only documented, never validated by the API. */
 @ApiSchema({
   name: 'EventNotification',
   description:

@@ -4,9 +4,9 @@ import type { Principal } from '../auth/principal';
 import { RateLimiter } from './rate-limiter';
 
 /**
- * Global, after authentication (SPEC §5): every authenticated request counts against its user's
- * budget. Answers carry the IETF `RateLimit-*` headers; a refusal is a 429 with `Retry-After`.
- * Public routes (health, metrics, docs) and requests refused as unauthenticated do not count.
+ * Global, after authentication (README → API → Rate limits): every authenticated request counts against its
+ * user's budget. Answers carry the IETF `RateLimit-*` headers; a refusal is a 429 with `Retry-After`. Public
+ * routes (health, metrics, docs) and requests refused as unauthenticated do not count.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {

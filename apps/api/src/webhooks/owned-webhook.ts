@@ -32,7 +32,10 @@ export async function findOwnedWebhook(
   return webhook;
 }
 
-/** Deliveries to inactive webhooks are dropped (SPEC §9): a ping or redelivery would vanish silently. */
+/**
+ * Deliveries to inactive webhooks are dropped (README → Delivery): a ping or redelivery would vanish
+ * silently.
+ */
 export function assertWebhookActive(webhook: WebhookEntity, action: 'ping' | 'redeliver'): void {
   if (!webhook.active) throw new ConflictException(`Webhook is inactive: activate it to ${action}`);
 }

@@ -45,7 +45,7 @@ const Invalid = () =>
     },
   });
 
-/** With CORE_API_URL set, the apiId check (SPEC §4). */
+/** With CORE_API_URL set, the apiId check (README → Entitlements). */
 const CoreApiUnavailable = () =>
   ApiServiceUnavailableResponse({
     description: `The Core-API gave no answer within 2 s, could not be reached, or answered 5xx. Or: ${DATABASE_BUSY}`,

@@ -10,8 +10,8 @@ export interface DeliveryRequest {
 }
 
 /**
- * The signed request of one attempt (SPEC §9): the stored event JSON (or its Slack rendering),
- * Standard Webhooks headers signed with every active secret, and our own headers.
+ * The signed request of one attempt (README → Receiving webhooks): the stored event JSON (or its Slack
+ * rendering), Standard Webhooks headers signed with every active secret, and our own headers.
  */
 export function buildDeliveryRequest(input: {
   url: string;

@@ -26,7 +26,7 @@ export interface HttpSenderOptions {
   proxyUrl?: string;
 }
 
-/** SPEC §9: at most 64 KiB of a response is read; the delivery record keeps the first 1 KiB. */
+/** At most 64 KiB of a response is read; the delivery record keeps the first 1 KiB (README → Delivery). */
 const MAX_RESPONSE_BYTES = 64 * 1024;
 export const MAX_RECORDED_RESPONSE = 1024;
 
@@ -151,7 +151,7 @@ function recorded(bytes: Buffer): string {
 
 /**
  * The outbound HTTP client for deliveries: one keep-alive pool per origin, a hard deadline from
- * connect to last byte, no redirects, a capped response, and the SSRF guard of SPEC §10.
+ * connect to last byte, no redirects, a capped response, and the SSRF guard (README → Security).
  * send() never throws: every failure is a SendResult with statusCode null.
  */
 export class HttpSender {
@@ -249,7 +249,7 @@ export class HttpSender {
       };
     } catch (error) {
       // A failure after the status line (reset, deadline mid-body) is a failed attempt too:
-      // a 2xx whose body never arrived within the deadline is not a success (SPEC §9).
+      // a 2xx whose body never arrived within the deadline is not a success (README → Delivery).
       const code = (error as NodeJS.ErrnoException | undefined)?.code;
       return failure(
         timedOut || (code && UNDICI_TIMEOUT_CODES.has(code)) ? timeoutText : describeError(error),

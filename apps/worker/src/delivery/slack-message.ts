@@ -1,9 +1,10 @@
 import type { PlatformEvent } from '@app/events';
 
 /**
- * Slack incoming-webhook bodies (SPEC §9): a webhook whose URL is a Slack incoming webhook gets a
- * readable message instead of the raw event. Everything a user controls is escaped and truncated,
- * so a resource named `<!channel>` cannot ping a channel and a huge one cannot bloat the message.
+ * Slack incoming-webhook bodies (README → Receiving webhooks → Slack): a webhook whose URL is a Slack
+ * incoming webhook gets a readable message instead of the raw event. Everything a user controls is escaped
+ * and truncated, so a resource named `<!channel>` cannot ping a channel and a huge one cannot bloat the
+ * message.
  */
 
 export type SlackBlock =

@@ -22,7 +22,10 @@ type EventJob = QueueJob<typeof QueueName.Events>;
 /** A publisher's JSON encoder wrote NaN or Infinity (Python's json.dumps does unless allow_nan=False). */
 const NOT_JSON: EnvelopeCheck = { ok: false, reason: 'data is not JSON' };
 
-/** Consumes the `events` queue (SPEC §7–8): validate, record the deliveries, enqueue them. */
+/**
+ * Consumes the `events` queue (README → Publishing events, → Fan-out): validate, record the deliveries,
+ * enqueue them.
+ */
 @Injectable()
 export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(FanOutProcessor.name);
@@ -101,7 +104,7 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
       await job.moveToDelayed(Date.now() + TRANSIENT_RETRY_MS, token);
       throw new DelayedError();
     }
-    // SPEC §7: never another event's body to anyone.
+    // A re-used id with other content: never another event's body to anyone.
     if (result.kind === 'duplicate') throw new UnrecoverableError('duplicate event id');
     return { deliveries: result.pending.length };
   }

@@ -1,7 +1,7 @@
 import { prepared } from '@app/database';
 
 /*
- * Fan-out of a batch of events in one statement (SPEC §7–8). $1 event ids, $2 names, $3 bodies,
+ * Fan-out of a batch of events in one statement (README → Fan-out). $1 event ids, $2 names, $3 bodies,
  * $4 fingerprints, $5 apiIds (uuid or null), $6 ownerIds. One row per event:
  * - state: `new` (recorded now), `same` (recorded before with this content: a re-run),
  *   `duplicate` (recorded before with other content: nothing is delivered), `raced` (another

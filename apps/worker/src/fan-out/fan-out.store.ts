@@ -41,7 +41,7 @@ export class FanOutStore {
   /**
    * Records a batch of events and their deliveries in one statement. Per event: the ids of its
    * deliveries still pending (all of them on a first run; on a re-run, those not yet done), or
-   * `duplicate` when the id was recorded before with other content (SPEC §7).
+   * `duplicate` when the id was recorded before with other content (README → Publishing events).
    */
   async recordDeliveries(events: readonly EventToFanOut[]): Promise<FanOutResult[]> {
     // One row per id: a second copy of an id in the same batch shares the first one's outcome.

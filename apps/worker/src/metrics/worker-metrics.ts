@@ -8,7 +8,10 @@ import { WorkerQueues } from '../worker-queues';
 import { CachedReading } from './cached-reading';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'prioritized'] as const;
-/** What the gauges read from PostgreSQL and Redis is read at most once per this window (README → Metrics). */
+/**
+ * What the gauges read from PostgreSQL and Redis is read at most once per this window (README → Metrics and
+ * alerts).
+ */
 export const METRICS_CACHE_MS = 2_000;
 
 const DATABASE_COUNTS_SQL = `

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { EventRef, MAX_RATE_LIMIT } from './webhook-field.decorators';
 
-// Schema names are those of the API reference (the seed), not of the classes.
+// Schema names are those of the ApiTree API reference, which clients know, not of the classes.
 @ApiSchema({ name: 'User', description: 'A user of the platform' })
 export class UserResponse {
   @ApiProperty({ description: 'User identifier (see User-API)', example: '10123' })
