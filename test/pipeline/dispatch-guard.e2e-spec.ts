@@ -8,7 +8,7 @@ import { bearer, mintToken } from '@app/testing';
 import { HttpSender } from '../../apps/worker/src/delivery/http-sender';
 import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
-/** The guard's other half (SPEC §10): at delivery time, not one connection reaches a private address. */
+/** The guard's other half (README → Security): at delivery time, not one connection reaches a private address. */
 
 const HAS_IPV6_LOOPBACK = Object.values(networkInterfaces())
   .flat()

@@ -13,7 +13,7 @@ import {
 } from './helpers/pipeline';
 
 /**
- * Jobs whose producer set no retention (a publisher in another language, SPEC §7) are cleaned up
+ * Jobs whose producer set no retention (a publisher in another language, README → Publishing events) are cleaned up
  * by the consumers' fallback, the same policy our own producers set: Redis must not fill up.
  */
 describe('Finished jobs from producers that set no retention (e2e)', () => {

@@ -19,7 +19,7 @@ function sample(text: string, name: string, labels = ''): number | undefined {
   return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
 }
 
-/** SPEC §5/§12: GET /metrics on the API and on the worker's WORKER_PORT, Prometheus text, no token. */
+/** Operations → Metrics and alerts: GET /metrics on the API and on the worker's WORKER_PORT, Prometheus text. */
 describe('Metrics (e2e)', () => {
   let pipeline: Pipeline;
   const receiver = new HttpReceiver((incoming, response) => {

@@ -15,7 +15,7 @@ import { HealthServer } from '../../apps/worker/src/health-server';
 import { createPipeline, createPipelineApi, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
 /**
- * Past one Redis (SPEC §12): a local three-master Redis Cluster, REDIS_CLUSTER=true and a
+ * Past one Redis (Operations → Redis Cluster): a local three-master Redis Cluster, REDIS_CLUSTER=true and a
  * QUEUE_PREFIX with a hash tag. Everything that talks to Redis runs against it: the publisher,
  * fan-out, delivery, the API's producers (ping), the rate limit, health, the worker's start-up checks.
  */

@@ -10,7 +10,7 @@ import { createPipeline, createPipelineApi, Pipeline, pipelineEnv, waitUntil } f
 const ROOT = join(__dirname, '..', '..');
 const key = randomBytes(32);
 
-/** SPEC §2: with SECRETS_ENCRYPTION_KEY, no secret in plain text in any column. */
+/** Security → Secrets: with SECRETS_ENCRYPTION_KEY, no secret in plain text in any column. */
 describe('Secrets at rest (e2e)', () => {
   let pipeline: Pipeline;
   const env = pipelineEnv('secrets-at-rest', { SECRETS_ENCRYPTION_KEY: key.toString('base64') });

@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { DeliveryQueue, QueueName, redisOptionsFromUrl } from '@app/queue';
 import { waitUntil } from './helpers/pipeline';
 
-/** The sweeper's one pipelined check: which due deliveries have no live job (SPEC §9). */
+/** The sweeper's one pipelined check: which due deliveries have no live job (README → Nothing lost). */
 describe('Sweeper job check (e2e)', () => {
   const prefix = `${process.env.EVENT_API_TEST_QUEUE_PREFIX}-sweeper-check`;
   const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -14,7 +14,7 @@ import { pipelineEnv, waitUntil } from '../pipeline/helpers/pipeline';
 import { createScenario, pairKey, Scenario, spawnWorker } from '../pipeline/helpers/resilience';
 
 /**
- * npm run test:reliability (SPEC §9): the delivery guarantees under faults, with built worker
+ * npm run test:reliability (README → Nothing lost): the delivery guarantees under faults, with built worker
  * processes, a private redis-server and receivers started here. Each scenario prints
  * `scenario: N delivered, 0 lost, D duplicates`.
  */

@@ -28,7 +28,7 @@ describe('Authentication and scopes (e2e)', () => {
       bearer(mintToken({}, { key: 'wrong-secret-wrong-secret-wrong-secret' })),
     ],
     ['alg: none', bearer(unsignedToken({ sub: 'attacker', scope: 'webhook' }))],
-    // Past the 30 s of clock tolerance (SPEC §3).
+    // Past the 30 s of clock tolerance.
     ['an expired token', bearer(mintToken({}, { expiresIn: -60 }))],
     ['a token without sub', bearer(mintToken({ sub: undefined }))],
     ['a token with an empty sub', bearer(mintToken({ sub: '' }))],

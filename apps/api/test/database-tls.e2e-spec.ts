@@ -4,7 +4,7 @@ import { buildDataSourceOptions, prepareDatabase } from '@app/database';
 import { builtEntry, freePort, PgTlsProxy, startProcess, TEST_JWT_SECRET, waitForOutput } from '@app/testing';
 
 /**
- * DATABASE_URL with `sslmode` against a PostgreSQL that only speaks TLS (SPEC §12, a managed
+ * DATABASE_URL with `sslmode` against a PostgreSQL that only speaks TLS (Operations → Managed PostgreSQL, a managed
  * database): a TLS-terminating stand-in with a self-signed certificate in front of the test server.
  */
 describe('DATABASE_URL with sslmode (e2e, a TLS-only PostgreSQL)', () => {

@@ -14,7 +14,7 @@ import {
 } from '@app/testing';
 
 /**
- * SPEC §12: on SIGTERM the API drains: a request in flight finishes with its real answer, new
+ * Operations → Start-up and shutdown: on SIGTERM the API drains: a request in flight finishes with its real answer, new
  * connections are refused, then the process exits after a clean close.
  */
 describe('API drain on SIGTERM (e2e, built process)', () => {

@@ -28,7 +28,7 @@ describe('GET /events (e2e)', () => {
   });
   afterAll(() => api.close());
 
-  it('serves the catalog of SPEC §6 from its one definition, to either scope', async () => {
+  it('serves the event catalog from its one definition, to either scope', async () => {
     for (const scope of ['webhook', 'webhook.readonly']) {
       const response = await request(api.http)
         .get('/events')

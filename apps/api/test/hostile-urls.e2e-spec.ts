@@ -3,7 +3,7 @@ import { bearer, mintToken } from '@app/testing';
 import { createTestApi, TestApi } from './helpers/test-app';
 
 /**
- * SPEC §4 (url rules) and §10 (SSRF): every URL here must be a 400 naming `url`, at create and at
+ * README → API → Webhook fields (url rules) and Security (SSRF): every URL here must be a 400 naming `url`, at create and at
  * update, and nothing may be stored. Names are only ever reserved ones (`*.example`), so no lookup
  * can answer with a real host; `localhost` resolves through /etc/hosts.
  */

@@ -57,7 +57,7 @@ const hostilePathSegment = fc.oneof(
 
 /**
  * Property: whatever arrives, every endpoint answers a success or a 4xx with {code, message} —
- * never a 500, never another shape (SPEC §4–5).
+ * never a 500, never another shape (README → API → Errors).
  */
 describe('Generated hostile input never makes a 500 (e2e, fast-check)', () => {
   let api: TestApi;

@@ -3,7 +3,7 @@ import request from 'supertest';
 import { bearer, freePort, mintToken } from '@app/testing';
 import { createTestApi, TestApi } from './helpers/test-app';
 
-/** SPEC §5: per user, RATE_LIMIT per window, shared by every API instance through Redis. */
+/** README → API → Rate limits: per user, RATE_LIMIT per window, shared by every API instance through Redis. */
 describe('Rate limit (e2e)', () => {
   const prefix = `${process.env.EVENT_API_TEST_QUEUE_PREFIX}-rate-limit-${randomUUID()}`;
   let first: TestApi;

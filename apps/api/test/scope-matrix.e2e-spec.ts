@@ -5,7 +5,7 @@ import { createTestApi, TestApi } from './helpers/test-app';
 type Decision = 'public' | 'read' | 'write';
 
 /**
- * The scope decision of every route (SPEC §3, §5). The test reads the routes from the running
+ * The scope decision of every route (README → API → Authentication). The test reads the routes from the running
  * router: a route missing here fails it, so none ships without a decision.
  * read: `webhook` or `webhook.readonly`; write: `webhook` only; public: no token needed.
  */

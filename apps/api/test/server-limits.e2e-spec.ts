@@ -5,7 +5,7 @@ import { mintToken } from '@app/testing';
 import { SERVER_LIMITS } from '../src/common/http-server';
 import { createTestApi, TestApi } from './helpers/test-app';
 
-/** SPEC §10: a client that trickles its headers is cut off at the headers deadline, holding nothing. */
+/** README → Security: a client that trickles its headers is cut off at the headers deadline, holding nothing. */
 describe('HTTP server limits (e2e)', () => {
   let api: TestApi;
   let server: Server;

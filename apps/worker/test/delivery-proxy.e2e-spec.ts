@@ -6,7 +6,7 @@ import { HttpSender } from '../src/delivery/http-sender';
 const body = '{"id":"e"}';
 const headers = { 'content-type': 'application/json' };
 
-/** SPEC §2 DELIVERY_PROXY: every delivery through a forward proxy; §10's checks still apply to the target. */
+/** DELIVERY_PROXY: every delivery through a forward proxy; the address checks still apply to the target (README → Security → Behind an egress proxy). */
 describe('Deliveries through an egress proxy (e2e)', () => {
   const proxy = new ConnectProxy();
   const receiver = new HttpReceiver();

@@ -95,7 +95,7 @@ describe('formatDuration', () => {
     },
   );
 
-  it('formats the default retry schedule back to its SPEC spelling', () => {
+  it('formats the default retry schedule back to its documented spelling', () => {
     const schedule = '5s,5m,30m,2h,5h,10h,10h';
     const ms = schedule.split(',').map((part) => parseDuration(part) as number);
     expect(ms.map(formatDuration).join(',')).toBe(schedule);

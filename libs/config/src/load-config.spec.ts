@@ -27,7 +27,7 @@ function pem(type: 'rsa' | 'ec' | 'ed25519', namedCurve = 'prime256v1'): string 
 const RSA_PEM = pem('rsa');
 const EC_P256_PEM = pem('ec', 'prime256v1');
 
-describe('loadConfig defaults (SPEC §2)', () => {
+describe('loadConfig defaults (README → Configuration)', () => {
   const config = loadConfig({});
 
   it('returns an AppConfig instance', () => {

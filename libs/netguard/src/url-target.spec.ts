@@ -14,7 +14,7 @@ function addressesOf(check: TargetCheck): string[] {
 }
 
 describe('checkUrlTarget', () => {
-  it('uses the SPEC wording for the delivery error', () => {
+  it('uses the documented wording for the delivery error', () => {
     expect(BLOCKED_PRIVATE_ADDRESS).toBe('blocked: private address');
   });
 

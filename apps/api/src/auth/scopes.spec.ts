@@ -1,7 +1,7 @@
 import { parseOrgs, parseScopes, Scope, SCOPE_DESCRIPTIONS } from './scopes';
 
 describe('Scope', () => {
-  it('has the SPEC §3 names, each described', () => {
+  it('has the two scope names of README → API → Authentication, each described', () => {
     expect(Object.values(Scope).sort()).toEqual(['webhook', 'webhook.readonly']);
     expect(Object.keys(SCOPE_DESCRIPTIONS).sort()).toEqual(['webhook', 'webhook.readonly']);
     for (const description of Object.values(SCOPE_DESCRIPTIONS)) expect(description).not.toBe('');
