@@ -34,7 +34,8 @@ export class CoreApiClient implements OnApplicationBootstrap {
         'apiId webhooks: refused with 403 (no CORE_API_URL in production; set CORE_API_URL, or ALLOW_UNCHECKED_API_IDS=true to accept them unchecked)',
     };
     const line = lines[this.config.apiIdCheck];
-    if (this.config.apiIdCheck === 'unchecked') this.logger.warn(line);
+    // Unchecked is the development default (info); chosen in production it is worth a warning.
+    if (this.config.apiIdCheck === 'unchecked' && this.config.production) this.logger.warn(line);
     else this.logger.log(line);
   }
 
