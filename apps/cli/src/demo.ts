@@ -7,6 +7,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { createServer, IncomingHttpHeaders } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { Webhook } from 'standardwebhooks';
 import { loadConfigOrExit, queueTarget } from '@app/config';
@@ -42,7 +43,10 @@ async function waitForHealth(url: string, name: string): Promise<void> {
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const secret = config.jwt.secret;
+  // No key configured: the demo's processes get a random one of their own rather than the development
+  // secret, so a clean demo prints no warning about it.
+  const demoSecret = config.jwt.usingDevelopmentSecret ? randomBytes(32).toString('base64url') : undefined;
+  const secret = demoSecret ?? config.jwt.secret;
   if (!secret)
     throw new Error('the demo mints an HS256 token: set JWT_SECRET (or nothing, for the development secret)');
   const [apiPort, workerPort] = [await freePort(), await freePort()];
@@ -69,6 +73,7 @@ async function main(): Promise<void> {
   // The receiver is on loopback, which production refuses (SSRF guard): allowed for the demo only.
   const env = {
     ...process.env,
+    ...(demoSecret === undefined ? {} : { JWT_SECRET: demoSecret }),
     PORT: String(apiPort),
     HOST: '127.0.0.1',
     WORKER_PORT: String(workerPort),
