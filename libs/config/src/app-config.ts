@@ -24,6 +24,8 @@ export interface DeliveryConfig {
   /** First pause of an endpoint; each failed probe doubles it, up to 16 times this. */
   readonly circuitCooldownMs: number;
   readonly allowPrivateNetworks: boolean;
+  /** DELIVERY_REQUIRE_HTTPS: `http://` URLs refused at create/update and never connected to. */
+  readonly requireHttps: boolean;
   /** How often the sweeper re-enqueues due deliveries whose job was lost. */
   readonly sweepIntervalMs: number;
   /** DELIVERY_PROXY: every delivery goes through this forward proxy (CONNECT). */

@@ -58,6 +58,7 @@ describe('loadConfig defaults (README → Configuration)', () => {
       circuitThreshold: 5,
       circuitCooldownMs: 30_000,
       allowPrivateNetworks: false,
+      requireHttps: false,
       sweepIntervalMs: 10_000,
     });
     expect(config.delivery.retryScheduleMs).toHaveLength(7);
@@ -96,6 +97,7 @@ describe('loadConfig overrides', () => {
       DELIVERY_CIRCUIT_THRESHOLD: '2',
       DELIVERY_CIRCUIT_COOLDOWN: '500ms',
       DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
+      DELIVERY_REQUIRE_HTTPS: 'true',
       WEBHOOK_DISABLE_AFTER: '2h',
       DELIVERY_LOG_RETENTION: '7d',
       SECRET_ROTATION_OVERLAP: '0',
@@ -119,6 +121,7 @@ describe('loadConfig overrides', () => {
       circuitThreshold: 2,
       circuitCooldownMs: 500,
       allowPrivateNetworks: true,
+      requireHttps: true,
       sweepIntervalMs: 10_000,
     });
     expect(config.webhookDisableAfterMs).toBe(7_200_000);
@@ -207,6 +210,7 @@ const BAD_VALUES: Record<string, string[]> = {
   DELIVERY_ALLOW_PRIVATE_NETWORKS: ['sometimes'],
   ALLOW_UNCHECKED_API_IDS: ['perhaps'],
   ACTION_DELIVERY_LIMIT: ['lots', '300', '300/never'],
+  DELIVERY_REQUIRE_HTTPS: ['only'],
   DELIVERY_UNPROVEN_RETRY_WINDOW: ['an hour', '-1s'],
   LOG_LEVEL: ['verbose', 'warning', '30'],
 };

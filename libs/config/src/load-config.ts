@@ -172,6 +172,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       circuitThreshold: reader.integer('DELIVERY_CIRCUIT_THRESHOLD', 5, 1, 1_000),
       circuitCooldownMs: reader.duration('DELIVERY_CIRCUIT_COOLDOWN', '30s', 100),
       allowPrivateNetworks: reader.boolean('DELIVERY_ALLOW_PRIVATE_NETWORKS', false),
+      requireHttps: reader.boolean('DELIVERY_REQUIRE_HTTPS', false),
       sweepIntervalMs: reader.duration('DELIVERY_SWEEP_INTERVAL', '10s', 100),
       proxyUrl: reader.url('DELIVERY_PROXY', undefined, ['http:']),
     },

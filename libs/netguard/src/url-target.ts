@@ -2,6 +2,13 @@ import { lookup } from 'node:dns/promises';
 import { blockedRange, parseAddress, ParsedAddress } from './address-policy';
 
 export const BLOCKED_PRIVATE_ADDRESS = 'blocked: private address';
+/** A plain-http URL while DELIVERY_REQUIRE_HTTPS is on (a row written before it was set). */
+export const BLOCKED_INSECURE_URL = 'blocked: http not allowed (DELIVERY_REQUIRE_HTTPS)';
+
+/** The attempt was refused by our own rules before any connection: the endpoint is not down. */
+export function isBlockedByPolicy(error: string | null): boolean {
+  return error === BLOCKED_PRIVATE_ADDRESS || error === BLOCKED_INSECURE_URL;
+}
 
 export type TargetCheck =
   | { ok: true; addresses: ParsedAddress[] }

@@ -181,6 +181,11 @@ export class WebhooksService {
 
   /** SSRF guard at registration; delivery checks again against the address it connects to. */
   private async assertUrlTarget(url: string): Promise<void> {
+    if (this.config.delivery.requireHttps && !/^https:/i.test(url)) {
+      throw new RequestValidationException([
+        { field: 'url', message: 'url must use https: this deployment sets DELIVERY_REQUIRE_HTTPS=true' },
+      ]);
+    }
     if (this.config.delivery.allowPrivateNetworks) return;
     const target = await checkUrlTarget(url);
     // A name that does not resolve now is accepted: delivery resolves (and checks) again.

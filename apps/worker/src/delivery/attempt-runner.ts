@@ -61,6 +61,7 @@ export class AttemptRunner {
     this.sender = new HttpSender({
       timeoutMs: delivery.timeoutMs,
       allowPrivateNetworks: delivery.allowPrivateNetworks,
+      requireHttps: delivery.requireHttps,
       connectionsPerOrigin: delivery.concurrency,
       proxyUrl: delivery.proxyUrl,
     });

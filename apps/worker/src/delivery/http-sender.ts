@@ -5,7 +5,13 @@ import type { Readable } from 'node:stream';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as nextMacrotask } from 'node:timers/promises';
 import { Agent, buildConnector, Dispatcher, Pool, ProxyAgent, request } from 'undici';
-import { BLOCKED_PRIVATE_ADDRESS, blockedRange, parseAddress, Resolver } from '@app/netguard';
+import {
+  BLOCKED_INSECURE_URL,
+  BLOCKED_PRIVATE_ADDRESS,
+  blockedRange,
+  parseAddress,
+  Resolver,
+} from '@app/netguard';
 import { finalStatusProblem, invalidResponseText, MAX_RESPONSE_HEAD_BYTES } from './response-errors';
 import { guardedConnector } from './response-guard';
 import { parseRetryAfter, RETRY_AFTER_STATUSES } from './retry-after';
@@ -21,6 +27,8 @@ export interface SendResult {
 export interface HttpSenderOptions {
   timeoutMs: number;
   allowPrivateNetworks: boolean;
+  /** DELIVERY_REQUIRE_HTTPS: never connect to an `http://` URL. */
+  requireHttps?: boolean;
   connectionsPerOrigin?: number;
   /** `http://host:port` of a forward proxy every delivery goes through (DELIVERY_PROXY). */
   proxyUrl?: string;
@@ -214,6 +222,7 @@ export class HttpSender {
     });
 
     try {
+      if (this.options.requireHttps && !/^https:/i.test(url)) return failure(BLOCKED_INSECURE_URL);
       if (!this.options.allowPrivateNetworks && this.isBlockedLiteral(url)) {
         return failure(BLOCKED_PRIVATE_ADDRESS);
       }

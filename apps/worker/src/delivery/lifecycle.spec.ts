@@ -1,4 +1,4 @@
-import { BLOCKED_PRIVATE_ADDRESS } from '@app/netguard';
+import { BLOCKED_INSECURE_URL, BLOCKED_PRIVATE_ADDRESS } from '@app/netguard';
 import {
   afterAttempt,
   AttemptContext,
@@ -36,6 +36,7 @@ const GONE: AttemptOutcome = { statusCode: 410, error: null };
 const TIMEOUT: AttemptOutcome = { statusCode: null, error: 'timeout after 15000 ms' };
 const REFUSED: AttemptOutcome = { statusCode: null, error: 'connect ECONNREFUSED 203.0.113.9:443' };
 const BLOCKED: AttemptOutcome = { statusCode: null, error: BLOCKED_PRIVATE_ADDRESS };
+const INSECURE: AttemptOutcome = { statusCode: null, error: BLOCKED_INSECURE_URL };
 const INVALID: AttemptOutcome = { statusCode: null, error: 'invalid response: status 000' };
 
 function context(overrides: Partial<AttemptContext> = {}): AttemptContext {
@@ -109,6 +110,7 @@ describe('outcomeKind', () => {
     [INVALID, 'failed'],
     [{ statusCode: null, error: 'invalid response: malformed status line' }, 'failed'],
     [BLOCKED, 'failed'],
+    [INSECURE, 'failed'],
     [SERVER_ERROR, 'failed'],
     [{ statusCode: 302, error: null }, 'failed'],
     [{ statusCode: 199, error: null }, 'failed'],
@@ -202,6 +204,11 @@ describe('afterAttempt: the delivery', () => {
   it('a blocked private address is counted as blocked, and retried like any failure', () => {
     const decision = afterAttempt(BLOCKED, context(), RULES);
     expect(decision).toMatchObject({ outcome: 'blocked', status: 'pending', kind: 'failed', circuit: null });
+    expect(afterAttempt(INSECURE, context(), RULES)).toMatchObject({
+      outcome: 'blocked',
+      kind: 'failed',
+      circuit: null,
+    });
   });
 });
 

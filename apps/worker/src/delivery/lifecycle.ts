@@ -1,5 +1,5 @@
 import type { DeliveryStatus, DisabledReason } from '@app/database';
-import { BLOCKED_PRIVATE_ADDRESS } from '@app/netguard';
+import { isBlockedByPolicy } from '@app/netguard';
 import { isInvalidResponse } from './response-errors';
 import { RETRY_AFTER_STATUSES } from './retry-after';
 
@@ -93,14 +93,14 @@ export interface AttemptOutcome {
 
 /**
  * `unreachable`: no answer at all (timeout, refused, reset, DNS): what opens the circuit.
- * A refused private address is a plain failure: the endpoint is not down, it is not allowed.
+ * A refused private address or plain-http URL is a plain failure: the endpoint is not down, it is not allowed.
  * So is an `invalid response: …`: the endpoint answered at once, just not in usable HTTP.
  */
 export function outcomeKind(outcome: AttemptOutcome): OutcomeKind {
   const { statusCode, error } = outcome;
   if (statusCode !== null && statusCode >= 200 && statusCode < 300) return 'success';
   if (statusCode === 410) return 'gone';
-  if (statusCode === null && error !== BLOCKED_PRIVATE_ADDRESS && !isInvalidResponse(error)) {
+  if (statusCode === null && !isBlockedByPolicy(error) && !isInvalidResponse(error)) {
     return 'unreachable';
   }
   return 'failed';
@@ -218,7 +218,7 @@ export function afterAttempt(
     unreachableStreak,
     outcome: success
       ? 'success'
-      : outcome.error === BLOCKED_PRIVATE_ADDRESS
+      : isBlockedByPolicy(outcome.error)
         ? 'blocked'
         : status === 'pending' && disable === null
           ? 'failed_will_retry'
