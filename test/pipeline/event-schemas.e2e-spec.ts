@@ -52,7 +52,7 @@ describe('Event schemas: warn-only check of published resources (e2e)', () => {
     await pipeline.publisher.publish({ ...base, resourceType: 'Api', resource: { id: 'a-1' } });
     await pipeline.publisher.publish({ ...base, resource: { id: 'r-1', version: '1.0.2' } });
 
-    await waitUntil(() => receiver.requests.length >= 4, 10_000, 'all four events delivered');
+    await waitUntil(async () => receiver.requests.length >= 4, 10_000, 'all four events delivered');
     const delivered = receiver.requests.map((r) => (JSON.parse(r.body) as { resource: unknown }).resource);
     expect(delivered).toEqual(
       expect.arrayContaining([{ version: '1.0.0' }, { version: '1.0.1' }, { id: 'a-1' }]),
