@@ -68,7 +68,12 @@ function examplesWithSchemas(node: unknown, at: string, found: Array<[string, un
     }
   }
   for (const [key, value] of Object.entries(object)) {
-    if (key !== 'example' && key !== 'examples') examplesWithSchemas(value, `${at}/${key}`, found);
+    if (key === 'properties' && value !== null && typeof value === 'object') {
+      // A map of property names: one named `schema` or `example` is a property, not a media type's field.
+      for (const [name, property] of Object.entries(value as Json)) {
+        examplesWithSchemas(property, `${at}/properties/${name}`, found);
+      }
+    } else if (key !== 'example' && key !== 'examples') examplesWithSchemas(value, `${at}/${key}`, found);
   }
 }
 

@@ -52,6 +52,7 @@ describe('OpenAPI document (e2e)', () => {
     ],
     ['/webhooks/{id}/secret', 'post', ['webhook'], ['200', '401', '403', '404', '503']],
     ['/events', 'get', ['webhook', 'webhook.readonly'], ['200', '401', '403']],
+    ['/events/{name}', 'get', ['webhook', 'webhook.readonly'], ['200', '401', '403', '404']],
   ])('documents %s %s with its scopes and error responses', (path, method, scopes, statuses) => {
     const operation = document.paths[path]?.[method];
     expect(operation).toBeDefined();

@@ -20,6 +20,7 @@ const DECISIONS: Record<string, Decision> = {
   'POST /webhooks/:id/deliveries/:deliveryId/redeliver': 'write',
   'POST /webhooks/:id/secret': 'write',
   'GET /events': 'read',
+  'GET /events/:name': 'read',
   'GET /health': 'public',
   'GET /metrics': 'public',
 };

@@ -1,3 +1,4 @@
 export * from './catalog';
 export * from './envelope';
 export * from './event-publisher';
+export * from './schemas';

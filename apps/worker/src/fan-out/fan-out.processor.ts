@@ -3,7 +3,7 @@ import { Injectable, Logger, OnApplicationBootstrap, BeforeApplicationShutdown }
 import { DelayedError, UnrecoverableError } from 'bullmq';
 import { Batcher } from '@app/batching';
 import { AppConfig } from '@app/config';
-import { EnvelopeCheck, toPlatformEvent, validateEnvelope } from '@app/events';
+import { EnvelopeCheck, EventEnvelope, toPlatformEvent, validateEnvelope } from '@app/events';
 import { closeBullClient, QueueName } from '@app/queue';
 import { consumerOptions } from '../bullmq-options';
 import { DeliveryProcessor } from '../delivery/delivery.processor';
@@ -12,6 +12,7 @@ import { WorkerMetrics } from '../metrics/worker-metrics';
 import { hasJsonData, QueueJob, TolerantWorker } from '../tolerant-worker';
 import { WorkerQueues } from '../worker-queues';
 import { EventToFanOut, FanOutResult, FanOutStore } from './fan-out.store';
+import { ResourceCheck } from './resource-check';
 
 /** Events taken at once; their fan-outs share one statement and one addBulk per batch. */
 const FAN_OUT_CONCURRENCY = 64;
@@ -31,6 +32,7 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
   private readonly logger = new Logger(FanOutProcessor.name);
   private readonly worker: TolerantWorker<typeof QueueName.Events>;
   private readonly batcher: Batcher<EventToFanOut, FanOutResult>;
+  private readonly resourceCheck = new ResourceCheck();
 
   constructor(
     config: AppConfig,
@@ -38,7 +40,7 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
     queues: WorkerQueues,
     events: EventBodies,
     deliveries: DeliveryProcessor,
-    metrics: WorkerMetrics,
+    private readonly metrics: WorkerMetrics,
   ) {
     // A job completes only once its deliveries are committed and either enqueued or being attempted
     // here (first attempts with a slot free go straight to the delivery processor: no job, no hop).
@@ -79,11 +81,24 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
     await this.batcher.close();
   }
 
+  /** Warn-only (README → Event schemas): counted, logged at most once a minute per path, never refused. */
+  private warnOnSchemaMismatch(envelope: EventEnvelope): void {
+    const mismatch = this.resourceCheck.check(envelope);
+    if (!mismatch) return;
+    this.metrics.schemaMismatches.inc({ event: mismatch.event });
+    if (this.resourceCheck.shouldWarn(mismatch)) {
+      this.logger.warn(
+        `event ${mismatch.event} does not match its schema at ${mismatch.path}: ${mismatch.message} (delivered anyway; see GET /events/${mismatch.event})`,
+      );
+    }
+  }
+
   async process(job: EventJob, token?: string): Promise<{ deliveries: number }> {
     const check = hasJsonData(job) ? validateEnvelope(job.data, job.name) : NOT_JSON;
     // Invalid envelopes fail at once, without retries; BullMQ keeps them with the reason.
     if (!check.ok) throw new UnrecoverableError(`invalid envelope: ${check.reason}`);
     const envelope = check.envelope;
+    this.warnOnSchemaMismatch(envelope);
     let eventId = envelope.id;
     if (!eventId) {
       // Persist the id we pick, so a re-run of this job fans out under the same id.

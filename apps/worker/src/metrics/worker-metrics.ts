@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Queue } from 'bullmq';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { DataSource } from 'typeorm';
+import { EVENT_NAMES } from '@app/events';
 import type { EndpointScheduler } from '../delivery/endpoint-scheduler';
 import { WorkerQueues } from '../worker-queues';
 import { CachedReading } from './cached-reading';
@@ -85,6 +86,12 @@ export class WorkerMetrics {
     labelNames: ['path'] as const,
     registers: [this.registry],
   });
+  readonly schemaMismatches = new Counter({
+    name: 'event_api_events_schema_mismatches_total',
+    help: "Published events whose resourceType or resource does not match the event's schema (GET /events), by event; delivered anyway",
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
   private scheduler: EndpointScheduler | undefined;
   readonly batchSize = new Histogram({
     name: 'event_api_batch_size',
@@ -101,6 +108,8 @@ export class WorkerMetrics {
 
   constructor(queues: WorkerQueues, @InjectDataSource() dataSource: DataSource) {
     collectDefaultMetrics({ register: this.registry, prefix: 'event_api_worker_' });
+    // Every event's series exists from the start, so an alert on its rate sees the first mismatch.
+    for (const event of EVENT_NAMES) this.schemaMismatches.inc({ event }, 0);
     const scheduler = () => this.scheduler;
     new Gauge({
       name: 'event_api_deliveries_in_flight',
