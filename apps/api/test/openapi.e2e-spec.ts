@@ -98,6 +98,7 @@ describe('OpenAPI document (e2e)', () => {
         'deliveryHealth',
         'disabledReason',
         'events',
+        'headers',
         'id',
         'lastDelivery',
         'rateLimit',
