@@ -99,6 +99,7 @@ describe('OpenAPI document (e2e)', () => {
         'deliveryHealth',
         'disabledReason',
         'events',
+        'headers',
         'id',
         'lastDelivery',
         'rateLimit',

@@ -1,5 +1,5 @@
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions } from '@app/database';
+import { buildDataSourceOptions, MIGRATIONS } from '@app/database';
 import { createTestDatabase, dropTestDatabase } from '@app/testing';
 
 describe('Database schema (e2e)', () => {
@@ -78,7 +78,9 @@ describe('Migration UnprovenEndpoints (e2e)', () => {
   });
 
   it('counts webhooks that have succeeded before as proven, so their schedules stay whole', async () => {
-    await dataSource.undoLastMigration();
+    // Back to just before it: the migrations after it are undone first.
+    const index = MIGRATIONS.findIndex((migration) => migration.name === 'UnprovenEndpoints1765324800000');
+    for (let undo = MIGRATIONS.length - index; undo > 0; undo -= 1) await dataSource.undoLastMigration();
     const webhook = async (name: string, lastDelivery: object | null) =>
       (
         await dataSource.query<Array<{ id: string }>>(

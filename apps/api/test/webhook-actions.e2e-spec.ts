@@ -32,7 +32,10 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
   describe('POST /webhooks/{id}/ping', () => {
     it('stores a webhook.ping event and a pending delivery for this webhook alone, and enqueues it', async () => {
       const { sub, auth } = user();
-      const webhook = await createHook(auth, { custom: '{"team":"platform"}' });
+      const webhook = await createHook(auth, {
+        custom: '{"team":"platform"}',
+        headers: { 'X-Api-Key': 'receiver-credential' },
+      });
       const other = await createHook(auth);
 
       const response = await request(api.http).post(`/webhooks/${webhook.id}/ping`).set(auth).expect(202);
@@ -62,11 +65,14 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
           lastDelivery: null,
           disabledReason: null,
           rateLimit: null,
+          // Header values are the receiver's credentials: events show the names only.
+          headers: { 'X-Api-Key': '••••' },
           deliveryHealth: { state: 'healthy', pausedUntil: null },
         },
         ownerId: sub,
       });
       expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
+      expect(event.body).not.toContain('receiver-credential');
       expect(event.body).not.toContain(webhook.secret);
       expect(event.body).not.toContain('secret');
 

@@ -49,6 +49,17 @@ describe('createLogger masks credential URLs in every line', () => {
       headers: { authorization: '[redacted]' },
     });
   });
+
+  it("never logs a webhook's custom header values, at the top or one level down", () => {
+    const { lines, logger } = capture();
+    const headers = { 'X-Api-Key': 'k3y-value' };
+    logger.info({ headers, webhook: { id: 'w', headers } }, 'webhook');
+    expect(lines[0]).toMatchObject({
+      headers: { 'X-Api-Key': '[redacted]' },
+      webhook: { id: 'w', headers: { 'X-Api-Key': '[redacted]' } },
+    });
+    expect(JSON.stringify(lines)).not.toContain('k3y-value');
+  });
 });
 
 describe('PinoNestLogger', () => {

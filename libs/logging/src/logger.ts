@@ -11,6 +11,9 @@ const REDACT = [
   'token',
   '*.secret',
   '*.token',
+  // A webhook's custom header values are often the receiver's credentials.
+  'headers.*',
+  '*.headers.*',
 ];
 
 /** How deep masking looks into a logged object: our log objects are flat, or nearly. */

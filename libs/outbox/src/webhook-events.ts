@@ -23,11 +23,14 @@ export type WebhookEventSource = Pick<
   | 'disabledReason'
   | 'rateLimit'
 > &
-  Partial<Pick<WebhookEntity, 'pausedUntil' | 'slowSince'>>;
+  Partial<Pick<WebhookEntity, 'pausedUntil' | 'slowSince' | 'headers'>>;
+
+/** What a custom header's value shows as wherever the webhook is shown without its secret. */
+export const REDACTED_HEADER_VALUE = '••••';
 
 /**
- * The webhook as events (and webhook.readonly tokens) see it (README → Lifecycle events): no secret, and its
- * URL's credential parts masked, in the URL and wherever the last response echoes them: events go to the
+ * The webhook as events (and webhook.readonly tokens) see it (README → Lifecycle events): no secret, header
+ * values replaced by `••••`, and its URL's credential parts masked, in the URL and wherever the last response echoes them: events go to the
  * owner's other endpoints, whose receivers must not be able to post to this one.
  */
 export function webhookResource(webhook: WebhookEventSource) {
@@ -45,6 +48,10 @@ export function webhookResource(webhook: WebhookEventSource) {
     lastDelivery: maskedLastDelivery(webhook.lastDelivery, webhook.url),
     disabledReason: webhook.disabledReason,
     rateLimit: webhook.rateLimit ?? null,
+    // Header values are often the receiver's credentials: names only.
+    headers: Object.fromEntries(
+      Object.keys(webhook.headers ?? {}).map((name) => [name, REDACTED_HEADER_VALUE]),
+    ),
     deliveryHealth: deliveryHealthOf(webhook),
   };
 }

@@ -41,7 +41,7 @@ equals the event's, or, without \`apiId\`, whose \`userId\` is the event's owner
 DELIVERY_TIMEOUT (15 s) to acknowledge it; redirects are not followed. Verify the signature before trusting
 the body.`;
 
-/** A webhook as `webhook.*` events carry it: without its secret, its URL masked. */
+/** A webhook as `webhook.*` events carry it: without its secret, its URL and header values masked. */
 const EXAMPLE_WEBHOOK_RESOURCE = {
   id: 'd679ce92-572a-4dcd-b5a1-c72fc449b61e',
   user: { id: '10123', nickname: 'jdoe' },
@@ -56,6 +56,7 @@ const EXAMPLE_WEBHOOK_RESOURCE = {
   lastDelivery: null,
   disabledReason: null,
   rateLimit: null,
+  headers: { Authorization: '••••' },
   deliveryHealth: { state: 'healthy', pausedUntil: null },
 };
 

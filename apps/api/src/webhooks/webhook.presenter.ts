@@ -4,11 +4,17 @@ import { WebhookResponse } from './dto/webhook.response';
 
 /**
  * Entity → API representation. Callers who manage webhooks (scope `webhook`) get them whole: URL,
- * last response and secret. webhook.readonly gets what events carry: no secret, and the URL's
- * credential parts masked (README → Security → Credential URLs).
+ * last response, secret and header values. webhook.readonly gets what events carry: no secret,
+ * header names without values, and the URL's credential parts masked (README → Security → Credential URLs).
  */
 export function presentWebhook(webhook: WebhookEntity, canManage: boolean): WebhookResponse {
   const resource = webhookResource(webhook);
   if (!canManage) return resource;
-  return { ...resource, url: webhook.url, lastDelivery: webhook.lastDelivery, secret: webhook.secret };
+  return {
+    ...resource,
+    url: webhook.url,
+    lastDelivery: webhook.lastDelivery,
+    secret: webhook.secret,
+    headers: webhook.headers ?? {},
+  };
 }

@@ -14,6 +14,7 @@ import { ActionBudget } from '../rate-limit/action-budget';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
 import { ListWebhooksQuery } from './dto/list-webhooks.query';
 import { UpdateWebhookDto } from './dto/update-webhook.dto';
+import { storedHeaders } from './dto/webhook-headers';
 import { findOwnedWebhook } from './owned-webhook';
 
 function actorOf(principal: Principal): EventUser {
@@ -92,6 +93,7 @@ export class WebhooksService {
         active: dto.active ?? true,
         custom: dto.custom ?? null,
         rateLimit: dto.rateLimit ?? null,
+        headers: storedHeaders(dto.headers),
         secret: generateWebhookSecret(),
         disabledReason: null,
         failingSince: null,
@@ -138,6 +140,8 @@ export class WebhooksService {
       if (dto.apiId !== undefined) webhook.apiId = dto.apiId;
       if (dto.userId !== undefined) webhook.userId = dto.userId;
       if (dto.rateLimit !== undefined) webhook.rateLimit = dto.rateLimit;
+      // The map is replaced whole: a header left out is removed.
+      if (dto.headers !== undefined) webhook.headers = storedHeaders(dto.headers);
       if (dto.active !== undefined) {
         // Re-activating starts afresh: the failure streak and the system's reason are cleared.
         if (dto.active && !webhook.active) {

@@ -101,6 +101,7 @@ export class AttemptRunner {
       eventBody: event.body,
       attemptId,
       secrets: delivery.secrets,
+      headers: delivery.headers,
     });
     const result = await this.sender.send(delivery.url, request.body, request.headers);
     const decision = afterAttempt(

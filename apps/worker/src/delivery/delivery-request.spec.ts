@@ -51,6 +51,20 @@ describe('buildDeliveryRequest', () => {
     expect(verify(secret, request)).toEqual(event);
   });
 
+  it("adds the webhook's custom headers; ours win on a clash", () => {
+    const request = buildDeliveryRequest({
+      ...base,
+      url: 'https://example.com/hook',
+      headers: { Authorization: 'Bearer abc', 'webhook-id': 'forged', 'user-agent': 'forged' },
+    });
+    expect(request.headers).toMatchObject({
+      Authorization: 'Bearer abc',
+      'webhook-id': 'evt-1',
+      'user-agent': USER_AGENT,
+    });
+    expect(verify(secret, request)).toEqual(event);
+  });
+
   it('signs with every active secret so a receiver holding either verifies', () => {
     const previous = generateWebhookSecret();
     const request = buildDeliveryRequest({

@@ -11,7 +11,8 @@ export interface DeliveryRequest {
 
 /**
  * The signed request of one attempt (README → Receiving webhooks): the stored event JSON (or its Slack
- * rendering), Standard Webhooks headers signed with every active secret, and our own headers.
+ * rendering), Standard Webhooks headers signed with every active secret, our own headers, and the
+ * webhook's custom headers.
  */
 export function buildDeliveryRequest(input: {
   url: string;
@@ -20,6 +21,8 @@ export function buildDeliveryRequest(input: {
   eventBody: string;
   attemptId: string;
   secrets: readonly string[];
+  /** The webhook's custom headers (README → Receiving webhooks → The request). */
+  headers?: Readonly<Record<string, string>> | null;
   nowSeconds?: number;
 }): DeliveryRequest {
   const body = isSlackWebhookUrl(input.url)
@@ -29,6 +32,8 @@ export function buildDeliveryRequest(input: {
   return {
     body,
     headers: {
+      // Ours come after, so they win; the API refuses custom headers with our names anyway.
+      ...input.headers,
       'content-type': 'application/json',
       'user-agent': USER_AGENT,
       'webhook-id': input.eventId,

@@ -12,7 +12,7 @@ const SECRETS = `ARRAY_REMOVE(ARRAY[w.secret, CASE WHEN w.previous_secret_expire
 const ENDPOINT_STATE = `w.id AS "webhookId", w.url, w.active, w.failing_since AS "failingSince", w.rate_limit AS "rateLimit",
   w.first_success_at IS NOT NULL AS "hasSucceeded",
   w.paused_until IS NOT NULL AS paused, w.pause_count AS "pauseCount", w.probe_delivery_id AS "probeDeliveryId",
-  ${SECRETS} AS secrets`;
+  ${SECRETS} AS secrets, w.headers AS "storedHeaders"`;
 
 /**
  * $1 delivery ids, $2 claim length in ms. Claims due, pending deliveries with their webhook's state;
@@ -154,7 +154,8 @@ export const DISABLE_WEBHOOK_SQL = `
      AND ($3::timestamptz IS NULL OR w.failing_since < $3::timestamptz + interval '1 millisecond')
   RETURNING w.id, w.owner_id AS "ownerId", w.owner_nickname AS "ownerNickname", w.user_id AS "userId",
             w.api_id AS "apiId", w.url, w.events, w.active, w.custom, w.disabled_reason AS "disabledReason",
-            w.rate_limit AS "rateLimit", w.created_at AS "createdAt", w.updated_at AS "updatedAt")
+            w.rate_limit AS "rateLimit", w.created_at AS "createdAt", w.updated_at AS "updatedAt",
+            w.headers AS "storedHeaders")
   SELECT * FROM disabled`;
 
 /** $1 webhook id, $2 the delivery whose attempt disabled it: that one failed, the others are dropped. */

@@ -7,6 +7,7 @@ import {
   DisabledReason,
   lastDeliveryOf,
   liftStatementTimeout,
+  openHeaders,
   PreparedStatements,
 } from '@app/database';
 import { SecretBox } from '@app/signing';
@@ -31,7 +32,15 @@ export interface ClaimedDelivery extends EndpointState {
   webhookId: string;
   url: string;
   secrets: string[];
+  /** The webhook's custom headers, opened; null: none. */
+  headers: Record<string, string> | null;
 }
+
+/** A claim row as the database returns it: custom headers still as stored. */
+type StoredRow<T> = Omit<T, 'headers'> & { storedHeaders: string | null };
+
+/** Opened secrets and header maps kept per worker (sealed values differ on every write, so no stale hits). */
+const OPENED_CACHE_SIZE = 10_000;
 
 /** Where a delivery stands, for a job that could not claim it, or a manual redelivery. */
 export interface DeliveryState extends ClaimedDelivery {
@@ -82,6 +91,7 @@ export interface RecordedAttempt {
 export class DeliveryStore {
   private readonly sql: PreparedStatements;
   private readonly openedSecrets = new Map<string, string>();
+  private readonly openedHeaders = new Map<string, Record<string, string>>();
 
   /** Lock waits of the statements whose running time grows with a webhook's backlog. */
   private readonly lockTimeoutMs: number;
@@ -95,18 +105,23 @@ export class DeliveryStore {
     this.lockTimeoutMs = config.databaseTimeouts.worker.statementMs;
   }
 
-  /** Secrets as stored (sealed when SECRETS_ENCRYPTION_KEY is set) → as signed; each opened once. */
-  private opened<T extends { secrets: string[] }>(row: T): T {
-    row.secrets = row.secrets.map((stored) => {
-      let secret = this.openedSecrets.get(stored);
-      if (secret === undefined) {
-        secret = this.secretBox.open(stored);
-        if (this.openedSecrets.size >= 10_000) this.openedSecrets.clear();
-        this.openedSecrets.set(stored, secret);
-      }
-      return secret;
-    });
-    return row;
+  /**
+   * Secrets and custom headers as stored (sealed when SECRETS_ENCRYPTION_KEY is set) → as sent;
+   * each stored value is opened once, not once per delivery.
+   */
+  private opened<T extends { secrets: string[]; headers: Record<string, string> | null }>(
+    row: StoredRow<T>,
+  ): T {
+    row.secrets = row.secrets.map((stored) =>
+      cached(this.openedSecrets, stored, () => this.secretBox.open(stored)),
+    );
+    const { storedHeaders, ...rest } = row;
+    return { ...rest, headers: this.headersOf(storedHeaders) } as unknown as T;
+  }
+
+  private headersOf(stored: string | null): Record<string, string> | null {
+    if (stored === null) return null;
+    return cached(this.openedHeaders, stored, () => openHeaders(this.secretBox, stored));
   }
 
   /**
@@ -115,7 +130,7 @@ export class DeliveryStore {
    * Returns one entry per id, undefined where there is nothing to do now (`find` tells why).
    */
   async claim(deliveryIds: readonly string[], claimMs: number): Promise<Array<ClaimedDelivery | undefined>> {
-    const rows = await this.sql.query<ClaimedDelivery>(CLAIM_SQL, [deliveryIds, claimMs]);
+    const rows = await this.sql.query<StoredRow<ClaimedDelivery>>(CLAIM_SQL, [deliveryIds, claimMs]);
     const byId = new Map(rows.map((row) => [row.deliveryId, this.opened(row)]));
     return deliveryIds.map((id) => byId.get(id));
   }
@@ -138,7 +153,7 @@ export class DeliveryStore {
   }
 
   async find(deliveryId: string): Promise<DeliveryState | undefined> {
-    const rows = await this.sql.query<DeliveryState>(DELIVERY_STATE_SQL, [deliveryId]);
+    const rows = await this.sql.query<StoredRow<DeliveryState>>(DELIVERY_STATE_SQL, [deliveryId]);
     return rows[0] && this.opened(rows[0]);
   }
 
@@ -184,12 +199,13 @@ export class DeliveryStore {
       // Dropping the backlog takes as long as it is large: were it cut off, the webhook would
       // never be disabled.
       await liftStatementTimeout(manager, this.lockTimeoutMs);
-      const [webhook] = await manager.query<DisabledWebhook[]>(DISABLE_WEBHOOK_SQL, [
+      const [disabled] = await manager.query<StoredRow<DisabledWebhook>[]>(DISABLE_WEBHOOK_SQL, [
         record.webhookId,
         reason,
         reason === 'gone' ? null : failingSince,
       ]);
-      if (!webhook) return false;
+      if (!disabled) return false;
+      const { storedHeaders, ...webhook } = disabled;
       await manager.query(DROP_OTHER_DELIVERIES_SQL, [record.webhookId, record.deliveryId]);
       const lastDelivery = lastDeliveryOf({
         success: false,
@@ -198,11 +214,30 @@ export class DeliveryStore {
         error: record.error === null ? null : toStorableText(record.error),
         at: new Date(),
       });
-      await recordWebhookEvent(manager, 'webhook.disabled', { ...webhook, lastDelivery }, SYSTEM_USER);
+      // The event shows header names only; the values are opened for nothing else.
+      const headers = this.headersOf(storedHeaders);
+      await recordWebhookEvent(
+        manager,
+        'webhook.disabled',
+        { ...webhook, headers, lastDelivery },
+        SYSTEM_USER,
+      );
       return true;
     });
   }
 }
 
 /** What DISABLE_WEBHOOK_SQL returns: the webhook's event without its last delivery. */
-type DisabledWebhook = Omit<WebhookEventSource, 'lastDelivery' | 'pausedUntil' | 'slowSince'>;
+type DisabledWebhook = Omit<WebhookEventSource, 'lastDelivery' | 'pausedUntil' | 'slowSince'> & {
+  headers: Record<string, string> | null;
+};
+
+function cached<T>(cache: Map<string, T>, stored: string, open: () => T): T {
+  let value = cache.get(stored);
+  if (value === undefined) {
+    value = open();
+    if (cache.size >= OPENED_CACHE_SIZE) cache.clear();
+    cache.set(stored, value);
+  }
+  return value;
+}

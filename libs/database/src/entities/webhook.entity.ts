@@ -7,7 +7,7 @@ import {
   PrimaryGeneratedColumn,
   UpdateDateColumn,
 } from 'typeorm';
-import { secretColumn } from '../secret-column';
+import { sealedHeadersColumn, secretColumn } from '../secret-column';
 
 /** `membership`: the owner's token no longer lists the organization the webhook delivers for. */
 export type DisabledReason = 'gone' | 'failing' | 'membership';
@@ -72,6 +72,13 @@ export class WebhookEntity {
   /** The rotated-out secret, which keeps signing alongside until previousSecretExpiresAt. */
   @Column({ name: 'previous_secret', type: 'text', nullable: true, transformer: secretColumn })
   previousSecret!: string | null;
+
+  /**
+   * Custom headers sent with every delivery; values are often the receiver's credentials, so the
+   * map is sealed like the secret. Null: none.
+   */
+  @Column({ type: 'text', nullable: true, transformer: sealedHeadersColumn })
+  headers!: Record<string, string> | null;
 
   @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true })
   previousSecretExpiresAt!: Date | null;

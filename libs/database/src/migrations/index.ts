@@ -4,6 +4,7 @@ import { GroupCommitPipeline1764806400000 } from './1764806400000-GroupCommitPip
 import { FairDelivery1764979200000 } from './1764979200000-FairDelivery';
 import { MembershipDisabledReason1765238400000 } from './1765238400000-MembershipDisabledReason';
 import { UnprovenEndpoints1765324800000 } from './1765324800000-UnprovenEndpoints';
+import { WebhookHeaders1765411200000 } from './1765411200000-WebhookHeaders';
 
 /** Every migration, in order. Listed explicitly so builds and tests never depend on file globs. */
 export const MIGRATIONS = [
@@ -13,4 +14,5 @@ export const MIGRATIONS = [
   FairDelivery1764979200000,
   MembershipDisabledReason1765238400000,
   UnprovenEndpoints1765324800000,
+  WebhookHeaders1765411200000,
 ];

@@ -12,6 +12,7 @@ import {
   UserIdField,
 } from './webhook-field.decorators';
 import { IgnoredReadOnlyFields } from './read-only-fields';
+import { HeadersField } from './webhook-headers';
 
 @ApiSchema({ name: 'WebhookCreate', description: 'The writable fields of a Webhook, to create one' })
 export class CreateWebhookDto extends IgnoredReadOnlyFields {
@@ -40,4 +41,8 @@ export class CreateWebhookDto extends IgnoredReadOnlyFields {
   @IsOptional()
   @RateLimitField()
   rateLimit?: number | null;
+
+  @IsOptional()
+  @HeadersField()
+  headers?: Record<string, string> | null;
 }

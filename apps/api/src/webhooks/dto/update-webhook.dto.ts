@@ -12,8 +12,9 @@ import {
   UserIdField,
 } from './webhook-field.decorators';
 import { IgnoredReadOnlyFields } from './read-only-fields';
+import { HeadersField } from './webhook-headers';
 
-/** PUT updates the writable fields present; `null` clears `custom` and `apiId`. */
+/** PUT updates the writable fields present; `null` clears `custom`, `apiId` and `headers`. */
 @ApiSchema({
   name: 'WebhookUpdate',
   description: 'The writable fields of a Webhook to change; absent fields keep their value',
@@ -46,4 +47,8 @@ export class UpdateWebhookDto extends IgnoredReadOnlyFields {
   @IsOptional()
   @RateLimitField()
   rateLimit?: number | null;
+
+  @IsOptional()
+  @HeadersField()
+  headers?: Record<string, string> | null;
 }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { EventRef, MAX_RATE_LIMIT } from './webhook-field.decorators';
+import { HEADERS_DESCRIPTION, MAX_HEADERS } from './webhook-headers';
 
 // Schema names are those of the ApiTree API reference, which clients know, not of the classes.
 @ApiSchema({ name: 'User', description: 'A user of the platform' })
@@ -172,6 +173,15 @@ export class WebhookResponse {
     example: null,
   })
   rateLimit!: number | null;
+
+  @ApiProperty({
+    description: `${HEADERS_DESCRIPTION} {} when there are none. For tokens with only webhook.readonly (and in lifecycle events) each value is \`••••\`.`,
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    maxProperties: MAX_HEADERS,
+    example: { Authorization: 'Bearer 8f14e45fceea167a', 'X-Team': 'platform' },
+  })
+  headers!: Record<string, string>;
 
   @ApiProperty({
     description: 'Where the webhook stands with the delivery engine (fair delivery)',
