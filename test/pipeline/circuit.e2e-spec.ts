@@ -232,7 +232,11 @@ describe('Per-webhook rateLimit across two workers (e2e)', () => {
     // Five a second: each delivery waits for its own slot, 200 ms after the one before, so the n-th
     // never arrives sooner than n slots after publishing (a delivery woken late only arrives later).
     times.forEach((at, n) => expect(at - publishedAt).toBeGreaterThanOrEqual(n * 200 - 20));
-    const states = await deliveryStates(pipeline, limited.webhookId);
+    // The 15th answer reaches the receiver a moment before its attempt is recorded: wait for the rows.
+    const states = await waitUntil(async () => {
+      const found = await deliveryStates(pipeline, limited.webhookId);
+      return found.pending === undefined ? found : undefined;
+    });
     expect(states).toEqual({ succeeded: 15 });
     const [{ n }] = await pipeline.dataSource.query<Array<{ n: number }>>(
       'SELECT count(*)::int AS n FROM delivery_attempts WHERE webhook_id = $1',
