@@ -26,7 +26,7 @@ const config: Config = {
       globalTeardown: '<rootDir>/libs/testing/src/jest-global-teardown.ts',
     },
     {
-      // npm run test:reliability (about a minute; .ci/run runs it after npm test, on its own).
+      // npm run test:reliability (about 2.5 minutes; .ci/run runs it after npm test, on its own).
       ...shared,
       displayName: 'reliability',
       testMatch: ['<rootDir>/test/reliability/*.rel-spec.ts'],
