@@ -1,11 +1,4 @@
-import {
-  HttpException,
-  HttpStatus,
-  Inject,
-  Injectable,
-  OnApplicationBootstrap,
-  OnApplicationShutdown,
-} from '@nestjs/common';
+import { HttpException, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { AppConfig } from '@app/config';
 import type { WebhookEntity } from '@app/database';
@@ -31,17 +24,9 @@ export class TooManyDeliveriesException extends HttpException {
  * `QUEUE_PREFIX:action-budget:<sub>`, shared by every API instance.
  */
 @Injectable()
-export class ActionBudget extends WindowBudget implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ActionBudget extends WindowBudget {
   constructor(@Inject(AppConfig) config: AppConfig) {
     super(config, config.actionDeliveryLimit, 'action-budget');
-  }
-
-  onApplicationBootstrap(): Promise<void> {
-    return this.connect();
-  }
-
-  onApplicationShutdown(): void {
-    this.disconnect();
   }
 
   /** Takes `deliveries` from the user's budget, or refuses the action with 429. */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { WindowBudget } from './window-budget';
 
@@ -6,16 +6,8 @@ export type { RateLimitDecision } from './window-budget';
 
 /** RATE_LIMIT: requests per user per window, under `QUEUE_PREFIX:rate-limit:<sub>` (see WindowBudget). */
 @Injectable()
-export class RateLimiter extends WindowBudget implements OnApplicationBootstrap, OnApplicationShutdown {
+export class RateLimiter extends WindowBudget {
   constructor(@Inject(AppConfig) config: AppConfig) {
     super(config, config.rateLimit, 'rate-limit');
-  }
-
-  onApplicationBootstrap(): Promise<void> {
-    return this.connect();
-  }
-
-  onApplicationShutdown(): void {
-    this.disconnect();
   }
 }

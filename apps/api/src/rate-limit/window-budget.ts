@@ -1,3 +1,4 @@
+import type { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppConfig, queueTarget, RateLimitConfig } from '@app/config';
@@ -20,7 +21,7 @@ export interface RateLimitDecision {
  * to one. While Redis is unreachable each instance falls back to its own in-memory count (the
  * limit then holds per instance) instead of refusing or waiting: the API keeps answering.
  */
-export class WindowBudget {
+export class WindowBudget implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly redis?: Redis | Cluster;
   private readonly limiter?: RateLimiterRedis;
   readonly limit: number;
@@ -53,7 +54,7 @@ export class WindowBudget {
    * Waits briefly for Redis, so the first requests count in the shared budget rather than in the
    * in-memory insurance (a cluster client takes a moment to learn its slots); never fails start-up.
    */
-  async connect(): Promise<void> {
+  async onApplicationBootstrap(): Promise<void> {
     if (this.redis) await connectWithin(this.redis, 3_000).catch(() => undefined);
   }
 
@@ -73,7 +74,7 @@ export class WindowBudget {
     await this.limiter?.penalty(key, points);
   }
 
-  disconnect(): void {
+  onApplicationShutdown(): void {
     this.redis?.disconnect();
   }
 
