@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { createValidationPipe } from './common/validation.pipe';
 import { DeliveriesModule } from './deliveries/deliveries.module';
+import { ErasureModule } from './erasure/erasure.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -24,6 +25,7 @@ export class ApiModule {
         AuthModule,
         WebhooksModule,
         DeliveriesModule,
+        ErasureModule,
         EventsModule,
         HealthModule,
         MetricsModule,

@@ -51,6 +51,7 @@ describe('OpenAPI document (e2e)', () => {
       ['202', '401', '403', '404', '409', '503'],
     ],
     ['/webhooks/{id}/secret', 'post', ['webhook'], ['200', '401', '403', '404', '503']],
+    ['/users/{userId}/data', 'delete', ['webhook'], ['200', '400', '401', '403', '503']],
     ['/events', 'get', ['webhook', 'webhook.readonly'], ['200', '401', '403']],
     ['/events/{name}', 'get', ['webhook', 'webhook.readonly'], ['200', '401', '403', '404']],
   ])('documents %s %s with its scopes and error responses', (path, method, scopes, statuses) => {
@@ -122,6 +123,7 @@ describe('OpenAPI document (e2e)', () => {
       'RotatedSecret',
       'DeliveryAttempt',
       'DeliveryAttemptPage',
+      'ErasureReport',
       'EventNotification',
       'Health',
     ]) {

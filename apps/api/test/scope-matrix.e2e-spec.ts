@@ -19,6 +19,7 @@ const DECISIONS: Record<string, Decision> = {
   'GET /webhooks/:id/deliveries': 'read',
   'POST /webhooks/:id/deliveries/:deliveryId/redeliver': 'write',
   'POST /webhooks/:id/secret': 'write',
+  'DELETE /users/:userId/data': 'write',
   'GET /events': 'read',
   'GET /events/:name': 'read',
   'GET /health': 'public',
@@ -53,9 +54,12 @@ describe('Route × scope matrix (e2e)', () => {
     expect([...routes].sort()).toEqual(Object.keys(DECISIONS).sort());
   });
 
+  // Every token is this user's: a route about a user (erasure) is then about the caller itself.
+  const sub = 'scope-matrix-user';
   const call = (route: string, headers: Record<string, string>) => {
     const [method, path] = route.split(' ');
     const url = path
+      .replace(':userId', sub)
       .replace(':id', '3d1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b')
       .replace(':deliveryId', '4d1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b');
     const test = request(api.http)
@@ -66,9 +70,9 @@ describe('Route × scope matrix (e2e)', () => {
 
   const tokens = {
     none: {},
-    noScope: bearer(mintToken({ scope: 'openid profile' })),
-    readonly: bearer(mintToken({ scope: 'webhook.readonly' })),
-    write: bearer(mintToken({ scope: 'webhook' })),
+    noScope: bearer(mintToken({ sub, scope: 'openid profile' })),
+    readonly: bearer(mintToken({ sub, scope: 'webhook.readonly' })),
+    write: bearer(mintToken({ sub, scope: 'webhook' })),
   };
 
   it.each(Object.entries(DECISIONS))('%s (%s)', async (route, decision) => {

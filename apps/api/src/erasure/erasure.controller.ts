@@ -1,0 +1,68 @@
+import { Controller, Delete, HttpCode, Param } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '@nestjs/swagger';
+import { RequireScopes } from '../auth/auth.decorators';
+import { CurrentPrincipal, Principal } from '../auth/principal';
+import { Scope } from '../auth/scopes';
+import { ApiCommonErrors, ApiDatabaseBusy } from '../common/api-errors.decorator';
+import { ErrorResponse } from '../common/error-response.dto';
+import { ErasureReportResponse } from './dto/erasure-report.response';
+import { UserDataParams } from './dto/user-data.params';
+import { ErasureService } from './erasure.service';
+
+@ApiTags('Erasure')
+@ApiCommonErrors()
+@ApiDatabaseBusy()
+@Controller('users/:userId/data')
+export class ErasureController {
+  constructor(private readonly erasure: ErasureService) {}
+
+  @Delete()
+  @HttpCode(200)
+  // Above RequireScopes, so this 403 (both of its causes) replaces the scope-only one it documents.
+  @ApiForbiddenResponse({
+    description:
+      'The token lacks the scope `webhook` (a `webhook.readonly` token included), or userId is neither its `sub` nor one of its `orgs`. Whether that user exists is never looked at.',
+    type: ErrorResponse,
+    examples: {
+      scope: {
+        summary: 'Scope missing',
+        value: { code: 403, message: 'Insufficient scope: requires webhook' },
+      },
+      other: {
+        summary: 'Another user',
+        value: {
+          code: 403,
+          message: 'userId must be your own user id or one of the organizations in your token',
+        },
+      },
+    },
+  })
+  @RequireScopes(Scope.Webhook)
+  @ApiOperation({
+    summary: "Erases a user's or organization's data",
+    description:
+      'For data-protection requests. In one transaction: every webhook the user created (for itself or an organization) or that delivers its events, with all their deliveries (pending ones included: they are never sent), delivery attempts, the event bodies no other webhook needs, and lifecycle events about them not sent yet. For an organization: every webhook delivering its events, whichever member created it. No event is published about it. Answers what was removed; calling it again answers zeros.',
+  })
+  @ApiOkResponse({ description: 'Erased; what was removed', type: ErasureReportResponse })
+  @ApiBadRequestResponse({
+    description: 'userId is not a valid identifier (over 255 characters, control characters)',
+    type: ErrorResponse,
+    example: {
+      code: 400,
+      message: 'userId must not contain control characters',
+      errors: [{ field: 'userId', message: 'userId must not contain control characters' }],
+    },
+  })
+  erase(
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: UserDataParams,
+  ): Promise<ErasureReportResponse> {
+    return this.erasure.erase(principal, params.userId);
+  }
+}

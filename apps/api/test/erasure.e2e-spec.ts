@@ -1,0 +1,300 @@
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import {
+  bearer,
+  createTestDatabase,
+  createWebhook,
+  dropTestDatabase,
+  freePort,
+  mintToken,
+} from '@app/testing';
+import { createTestApi, TestApi } from './helpers/test-app';
+
+type Auth = Record<string, string>;
+type Status = 'pending' | 'paused' | 'succeeded' | 'failed' | 'dropped';
+
+interface Seeded {
+  eventId: string;
+  status: Status;
+  attempts: number;
+}
+
+/** A delivery history for a webhook: the event (shared by id if it exists), its delivery, attempts. */
+async function seed(db: DataSource, webhookId: string, history: Seeded[]): Promise<void> {
+  for (const { eventId, status, attempts } of history) {
+    await db.query(
+      `INSERT INTO events (id, name, body) VALUES ($1, 'api.created', '{"personal":"data"}') ON CONFLICT DO NOTHING`,
+      [eventId],
+    );
+    const [delivery] = await db.query<Array<{ id: string }>>(
+      `INSERT INTO deliveries (event_id, webhook_id, status, attempts) VALUES ($1, $2, $3, $4) RETURNING id`,
+      [eventId, webhookId, status, attempts],
+    );
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      await db.query(
+        `INSERT INTO delivery_attempts (id, delivery_id, webhook_id, event_id, event_name, attempt, success,
+                                        status_code, response, duration_ms)
+         VALUES ($1, $2, $3, $4, 'api.created', $5, $6, 200, 'OK', 10)`,
+        [randomUUID(), delivery.id, webhookId, eventId, attempt, status === 'succeeded'],
+      );
+    }
+  }
+}
+
+/** Rows the test looks at, by webhook: what an erasure must leave alone. */
+async function footprint(db: DataSource, webhookIds: string[]) {
+  const [row] = await db.query<Array<Record<string, number>>>(
+    `SELECT (SELECT count(*)::int FROM webhooks WHERE id = ANY($1::uuid[])) AS webhooks,
+            (SELECT count(*)::int FROM deliveries WHERE webhook_id = ANY($1::uuid[])) AS deliveries,
+            (SELECT count(*)::int FROM delivery_attempts WHERE webhook_id = ANY($1::uuid[])) AS attempts,
+            (SELECT count(*)::int FROM events e WHERE EXISTS (
+               SELECT 1 FROM deliveries d WHERE d.event_id = e.id AND d.webhook_id = ANY($1::uuid[]))) AS events`,
+    [webhookIds],
+  );
+  return row;
+}
+
+const ZEROS = {
+  webhooks: 0,
+  deliveries: 0,
+  pendingDeliveries: 0,
+  attempts: 0,
+  events: 0,
+  lifecycleEvents: 0,
+};
+
+/** README → API → Erasure: DELETE /users/{userId}/data. */
+describe('Erasure (e2e)', () => {
+  let api: TestApi;
+  let db: DataSource;
+
+  beforeAll(async () => {
+    api = await createTestApi();
+    db = api.app.get(DataSource);
+  });
+  afterAll(() => api.close());
+
+  const erase = (userId: string, auth: Auth) =>
+    request(api.http)
+      .delete(`/users/${encodeURIComponent(userId)}/data`)
+      .set(auth);
+
+  function user(orgs: string[] = []) {
+    const sub = `user-${randomUUID()}`;
+    return { sub, auth: bearer(mintToken({ sub, orgs })) };
+  }
+
+  it("erases the caller's webhooks, every delivery, attempt and event body only they needed, and reports it", async () => {
+    const org = `org-${randomUUID()}`;
+    const alice = user([org]);
+    const bob = user();
+    const own = await createWebhook(api.http, alice.auth);
+    const forOrg = await createWebhook(api.http, alice.auth, { userId: org });
+    const bobs = await createWebhook(api.http, bob.auth);
+    const [shared, onlyAlice, onlyAlice2, onlyBob] = [1, 2, 3, 4].map(() => randomUUID());
+    await seed(db, own.id, [
+      { eventId: shared, status: 'succeeded', attempts: 1 },
+      { eventId: onlyAlice, status: 'failed', attempts: 3 },
+      { eventId: onlyAlice2, status: 'pending', attempts: 1 },
+    ]);
+    await seed(db, forOrg.id, [
+      { eventId: onlyAlice2, status: 'paused', attempts: 0 },
+      { eventId: shared, status: 'dropped', attempts: 2 },
+    ]);
+    await seed(db, bobs.id, [
+      { eventId: shared, status: 'succeeded', attempts: 1 },
+      { eventId: onlyBob, status: 'pending', attempts: 2 },
+    ]);
+    const bobBefore = await footprint(db, [bobs.id]);
+
+    const response = await erase(alice.sub, alice.auth).expect(200);
+
+    expect(response.body).toEqual({
+      userId: alice.sub,
+      webhooks: 2,
+      deliveries: 5,
+      pendingDeliveries: 2,
+      attempts: 7,
+      // The shared event stays: Bob's delivery still refers to it.
+      events: 2,
+      lifecycleEvents: expect.any(Number),
+    });
+    expect(await footprint(db, [own.id, forOrg.id])).toEqual({
+      webhooks: 0,
+      deliveries: 0,
+      attempts: 0,
+      events: 0,
+    });
+    const bodies = await db.query<Array<{ id: string }>>('SELECT id FROM events WHERE id = ANY($1)', [
+      [shared, onlyAlice, onlyAlice2, onlyBob],
+    ]);
+    expect(bodies.map((row) => row.id).sort()).toEqual([shared, onlyBob].sort());
+    expect(await footprint(db, [bobs.id])).toEqual(bobBefore);
+    await request(api.http).get(`/webhooks/${bobs.id}`).set(bob.auth).expect(200);
+    expect((await request(api.http).get('/webhooks').set(alice.auth).expect(200)).body).toEqual([]);
+  });
+
+  it('answers zeros when called again (idempotent), and for a user without data', async () => {
+    const carol = user();
+    const webhook = await createWebhook(api.http, carol.auth);
+    await seed(db, webhook.id, [{ eventId: randomUUID(), status: 'succeeded', attempts: 1 }]);
+    expect((await erase(carol.sub, carol.auth).expect(200)).body).toMatchObject({
+      webhooks: 1,
+      deliveries: 1,
+      attempts: 1,
+      events: 1,
+    });
+    expect((await erase(carol.sub, carol.auth).expect(200)).body).toEqual({ userId: carol.sub, ...ZEROS });
+    const nobody = user();
+    expect((await erase(nobody.sub, nobody.auth).expect(200)).body).toEqual({ userId: nobody.sub, ...ZEROS });
+  });
+
+  it("for an organization: every webhook delivering its events, whichever member made it; the members' own stay", async () => {
+    const org = `org-${randomUUID()}`;
+    const alice = user([org]);
+    const dave = user([org]);
+    const alicesOrgHook = await createWebhook(api.http, alice.auth, { userId: org });
+    const davesOrgHook = await createWebhook(api.http, dave.auth, { userId: org });
+    const alicesOwn = await createWebhook(api.http, alice.auth);
+    const davesOwn = await createWebhook(api.http, dave.auth);
+    const event = randomUUID();
+    for (const hook of [alicesOrgHook, davesOrgHook, davesOwn]) {
+      await seed(db, hook.id, [{ eventId: event, status: 'succeeded', attempts: 1 }]);
+    }
+
+    const response = await erase(org, alice.auth).expect(200);
+
+    expect(response.body).toMatchObject({
+      userId: org,
+      webhooks: 2,
+      deliveries: 2,
+      attempts: 2,
+      // Dave's own webhook's delivery still needs the body.
+      events: 0,
+    });
+    const left = await db.query<Array<{ id: string }>>('SELECT id FROM webhooks WHERE id = ANY($1::uuid[])', [
+      [alicesOrgHook.id, davesOrgHook.id, alicesOwn.id, davesOwn.id],
+    ]);
+    expect(left.map((row) => row.id).sort()).toEqual([alicesOwn.id, davesOwn.id].sort());
+    expect(await footprint(db, [davesOwn.id])).toEqual({
+      webhooks: 1,
+      deliveries: 1,
+      attempts: 1,
+      events: 1,
+    });
+  });
+
+  it("refuses another user's or an organization not in the token with 403, and changes nothing", async () => {
+    const alice = user();
+    const mallory = user([`org-${randomUUID()}`]);
+    const webhook = await createWebhook(api.http, alice.auth);
+    await seed(db, webhook.id, [{ eventId: randomUUID(), status: 'pending', attempts: 1 }]);
+    const before = await footprint(db, [webhook.id]);
+    for (const target of [alice.sub, `org-${randomUUID()}`, 'a-user-that-does-not-exist']) {
+      const response = await erase(target, mallory.auth).expect(403);
+      expect(response.body).toEqual({
+        code: 403,
+        message: 'userId must be your own user id or one of the organizations in your token',
+      });
+    }
+    expect(await footprint(db, [webhook.id])).toEqual(before);
+  });
+
+  it('refuses a webhook.readonly token (403) and a request without a token (401); nothing changes', async () => {
+    const sub = `user-${randomUUID()}`;
+    const webhook = await createWebhook(api.http, bearer(mintToken({ sub })));
+    const readonly = bearer(mintToken({ sub, scope: 'webhook.readonly' }));
+    await erase(sub, readonly).expect(403, { code: 403, message: 'Insufficient scope: requires webhook' });
+    await erase(sub, {}).expect(401, { code: 401, message: 'Access denied' });
+    expect((await footprint(db, [webhook.id])).webhooks).toBe(1);
+  });
+
+  it.each([
+    ['a control character', '/users/a%01b/data', 'userId must not contain control characters'],
+    ['NUL', '/users/a%00b/data', 'userId must not contain control characters'],
+    [
+      'over 255 characters',
+      `/users/${'x'.repeat(256)}/data`,
+      'userId must be shorter than or equal to 255 characters',
+    ],
+  ])('answers 400 ErrorResponse for a userId with %s', async (_name, path, message) => {
+    const { auth } = user();
+    const response = await request(api.http).delete(path).set(auth).expect(400);
+    expect(response.body).toEqual({ code: 400, message, errors: [{ field: 'userId', message }] });
+  });
+
+  it.each([
+    ['malformed percent-encoding', '/users/%E0%A4%A/data'],
+    ['a lone surrogate', '/users/%ED%A0%80/data'],
+    ['a bare percent', '/users/100%/data'],
+  ])('answers 400 ErrorResponse, never a 500, for %s', async (_name, path) => {
+    const { auth } = user();
+    const response = await request(api.http).delete(path).set(auth);
+    expect(response.status).toBe(400);
+    expect(response.body).toEqual({ code: 400, message: expect.any(String) });
+  });
+
+  it('takes any printable id the token may carry (slashes, spaces, unicode) as it is', async () => {
+    for (const sub of ['org/with/slashes', 'name with spaces', 'ünïcødé-😀', 'quote\'"%']) {
+      const unique = `${sub}-${randomUUID()}`;
+      const auth = bearer(mintToken({ sub: unique }));
+      await createWebhook(api.http, auth);
+      expect((await erase(unique, auth).expect(200)).body).toMatchObject({ userId: unique, webhooks: 1 });
+    }
+  });
+
+  describe('lifecycle events not sent yet (Redis unreachable, a database of its own)', () => {
+    let offline: TestApi;
+    let databaseUrl: string;
+    let offlineDb: DataSource;
+    beforeAll(async () => {
+      databaseUrl = await createTestDatabase();
+      offline = await createTestApi({
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: `redis://127.0.0.1:${await freePort()}`,
+        QUEUE_PREFIX: `${process.env.EVENT_API_TEST_QUEUE_PREFIX}:erasure-offline`,
+      });
+      offlineDb = offline.app.get(DataSource);
+    });
+    afterAll(async () => {
+      await offline.close();
+      await dropTestDatabase(databaseUrl);
+    });
+
+    it('removes them unsent, publishes nothing about the erasure, and leaves other owners’ alone', async () => {
+      const org = `org-${randomUUID()}`;
+      const alice = user([org]);
+      const bob = user([org]);
+      const own = await createWebhook(offline.http, alice.auth);
+      await request(offline.http)
+        .put(`/webhooks/${own.id}`)
+        .set(alice.auth)
+        .send({ active: false })
+        .expect(200);
+      // Bob's webhook for the organization: its webhook.created is about a webhook the erasure removes.
+      const bobsForOrg = await createWebhook(offline.http, bob.auth, { userId: org });
+      await createWebhook(offline.http, bob.auth);
+      const outbox = () =>
+        offlineDb.query<Array<{ owner: string; name: string; resource: string }>>(
+          `SELECT envelope->>'ownerId' AS owner, envelope->>'name' AS name, envelope->'resource'->>'id' AS resource
+             FROM event_outbox ORDER BY created_at`,
+        );
+      expect((await outbox()).filter((row) => row.owner === alice.sub)).toHaveLength(2);
+
+      const first = await request(offline.http)
+        .delete(`/users/${alice.sub}/data`)
+        .set(alice.auth)
+        .expect(200);
+      expect(first.body).toMatchObject({ webhooks: 1, lifecycleEvents: 2 });
+      const second = await request(offline.http).delete(`/users/${org}/data`).set(bob.auth).expect(200);
+      expect(second.body).toMatchObject({ webhooks: 1, lifecycleEvents: 1 });
+
+      const left = await outbox();
+      expect(left.filter((row) => row.owner === alice.sub)).toEqual([]);
+      expect(left.filter((row) => row.resource === bobsForOrg.id)).toEqual([]);
+      // Bob's own webhook's webhook.created stays, and no webhook.deleted was written.
+      expect(left).toEqual([{ owner: bob.sub, name: 'webhook.created', resource: expect.any(String) }]);
+    });
+  });
+});
