@@ -244,6 +244,26 @@ describe('Erasure (e2e)', () => {
     }
   });
 
+  it('is in the OpenAPI document: the userId path parameter, and a report schema the answer matches', async () => {
+    type Schema = { properties: Record<string, unknown>; required?: string[] };
+    const document = (await request(api.http).get('/openapi.json').expect(200)).body as {
+      paths: Record<
+        string,
+        Record<string, { parameters: Array<{ name: string; in: string; required: boolean }> }>
+      >;
+      components: { schemas: Record<string, Schema> };
+    };
+    const operation = document.paths['/users/{userId}/data']?.delete;
+    expect(operation.parameters).toEqual([
+      expect.objectContaining({ name: 'userId', in: 'path', required: true }),
+    ]);
+    const schema = document.components.schemas.ErasureReport;
+    const { sub, auth } = user();
+    const answer = (await erase(sub, auth).expect(200)).body as Record<string, unknown>;
+    expect(Object.keys(answer).sort()).toEqual(Object.keys(schema.properties).sort());
+    expect([...(schema.required ?? [])].sort()).toEqual(Object.keys(answer).sort());
+  });
+
   describe('lifecycle events not sent yet (Redis unreachable, a database of its own)', () => {
     let offline: TestApi;
     let databaseUrl: string;
