@@ -3,7 +3,7 @@ import { Queue } from 'bullmq';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { queueTarget } from '@app/config';
-import { EventPublisher } from '@app/events';
+import { EventEnvelope, EventPublisher } from '@app/events';
 import { redisOptionsFromUrl } from '@app/queue';
 import {
   bearer,
@@ -114,7 +114,7 @@ describe('Erasure with deliveries pending and in flight (e2e)', () => {
       apiId: API_ID,
     });
     const bobs = await createWebhook(api.http, bobAuth, { url: `${receiver.url}/bob`, apiId: API_ID });
-    const apiEvent = {
+    const apiEvent: EventEnvelope = {
       name: 'api.created',
       user: { id: 'publisher' },
       resourceType: 'Api',
