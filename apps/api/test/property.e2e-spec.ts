@@ -121,6 +121,7 @@ describe('Generated hostile input never makes a 500 (e2e, fast-check)', () => {
         wellFormed(
           await request(api.http).post(`/webhooks/${webhookId}/deliveries/${id}/redeliver`).set(auth),
         );
+        wellFormed(await request(api.http).delete(`/users/${id}/data`).set(auth));
       }),
       { numRuns: 100 },
     );
