@@ -10,7 +10,10 @@
  * key-share lock on it, so once this returns, every such delivery is committed and seen below;
  * later ones wait for the erasure, then find the webhook gone (their job retries without it).
  * `user_id` has no index of its own here (only the fan-out's partial one): the table is bounded by
- * WEBHOOK_LIMIT_PER_USER per user, so the scan stays short.
+ * WEBHOOK_LIMIT_PER_USER per user, so the scan stays short. A worker recording an attempt locks the
+ * delivery and then, when the failure streak changes, the webhook: meeting an erasure the other way
+ * round, PostgreSQL ends one of the two after deadlock_timeout — the erasure answers 503 (retry), or
+ * the worker's batch is run again row by row and finds the delivery gone.
  */
 export const LOCK_WEBHOOKS_SQL = `
   SELECT id FROM webhooks WHERE owner_id = $1 OR user_id = $1 ORDER BY id FOR UPDATE`;
