@@ -10,6 +10,7 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueModule } from './queue/queue.module';
+import { RecoverModule } from './recover/recover.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -24,6 +25,7 @@ export class ApiModule {
         AuthModule,
         WebhooksModule,
         DeliveriesModule,
+        RecoverModule,
         EventsModule,
         HealthModule,
         MetricsModule,
