@@ -11,6 +11,7 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueModule } from './queue/queue.module';
+import { RecoverModule } from './recover/recover.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -26,6 +27,7 @@ export class ApiModule {
         WebhooksModule,
         DeliveriesModule,
         ErasureModule,
+        RecoverModule,
         EventsModule,
         HealthModule,
         MetricsModule,

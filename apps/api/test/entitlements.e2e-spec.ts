@@ -45,6 +45,7 @@ describe('Entitlements (e2e)', () => {
       ['PUT a new url', 'put', '', { url: 'https://attacker.example/x' }],
       ['PUT active: true', 'put', '', { active: true }],
       ['ping', 'post', '/ping', undefined],
+      ['recover', 'post', '/recover', { since: new Date(Date.now() - 60_000).toISOString() }],
       ['rotate the secret', 'post', '/secret', undefined],
     ] as Array<[string, 'put' | 'post', string, object | undefined]>)(
       '%s: 403 and nothing changes',

@@ -50,6 +50,12 @@ describe('OpenAPI document (e2e)', () => {
       ['webhook'],
       ['202', '401', '403', '404', '409', '503'],
     ],
+    [
+      '/webhooks/{id}/recover',
+      'post',
+      ['webhook'],
+      ['202', '400', '401', '403', '404', '409', '413', '415', '429', '503'],
+    ],
     ['/webhooks/{id}/secret', 'post', ['webhook'], ['200', '401', '403', '404', '503']],
     ['/users/{userId}/data', 'delete', ['webhook'], ['200', '400', '401', '403', '503']],
     ['/events', 'get', ['webhook', 'webhook.readonly'], ['200', '401', '403']],

@@ -103,6 +103,35 @@ describe('Generated hostile input never makes a 500 (e2e, fast-check)', () => {
     );
   });
 
+  it('bodies: POST /webhooks/{id}/recover (date-times of any year, offset and spelling)', async () => {
+    const dateTime = fc.oneof(
+      hostileString,
+      fc.date({ noInvalidDate: true }).map((date) => date.toISOString()),
+      // Within the retention window and around it, so the statement itself runs too.
+      fc
+        .integer({ min: -32 * 86_400_000, max: 86_400_000 })
+        .map((offset) => new Date(Date.now() + offset).toISOString()),
+      fc
+        .tuple(
+          fc.integer({ min: 0, max: 99_999 }),
+          fc.integer({ min: 0, max: 99 }),
+          fc.integer({ min: 0, max: 99 }),
+          fc.constantFrom('Z', '+23:59', '-24:00', '+00:60', ''),
+        )
+        .map(([y, m, d, zone]) => `${String(y).padStart(4, '0')}-${m}-${d}T00:00:00${zone}`),
+    );
+    const recoverBody = fc.oneof(
+      hostileBody,
+      fc.record({ since: dateTime, until: fc.oneof(dateTime, hostileValue) }, { requiredKeys: [] }),
+    );
+    await fc.assert(
+      fc.asyncProperty(recoverBody, async (body) => {
+        wellFormed(await send('post', `/webhooks/${webhookId}/recover`, body));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it('query strings: GET /webhooks, GET /webhooks/{id}/deliveries', async () => {
     await fc.assert(
       fc.asyncProperty(hostileQuery, async (query) => {
@@ -118,6 +147,12 @@ describe('Generated hostile input never makes a 500 (e2e, fast-check)', () => {
       fc.asyncProperty(hostilePathSegment, async (id) => {
         wellFormed(await request(api.http).get(`/webhooks/${id}`).set(auth));
         wellFormed(await request(api.http).post(`/webhooks/${id}/ping`).set(auth));
+        wellFormed(
+          await request(api.http)
+            .post(`/webhooks/${id}/recover`)
+            .set(auth)
+            .send({ since: new Date(Date.now() - 60_000).toISOString() }),
+        );
         wellFormed(
           await request(api.http).post(`/webhooks/${webhookId}/deliveries/${id}/redeliver`).set(auth),
         );

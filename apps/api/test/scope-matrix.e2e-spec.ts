@@ -18,6 +18,7 @@ const DECISIONS: Record<string, Decision> = {
   'POST /webhooks/:id/ping': 'write',
   'GET /webhooks/:id/deliveries': 'read',
   'POST /webhooks/:id/deliveries/:deliveryId/redeliver': 'write',
+  'POST /webhooks/:id/recover': 'write',
   'POST /webhooks/:id/secret': 'write',
   'DELETE /users/:userId/data': 'write',
   'GET /events': 'read',

@@ -39,7 +39,7 @@ const ISO_8601 =
  * Date.parse would turn into 1 March), times and offsets in range, and a year from 1 to 9999 both as
  * written and in UTC (a far offset must not make a six-digit year no parser accepts).
  */
-function isCalendarDateTime(text: string): boolean {
+export function isCalendarDateTime(text: string): boolean {
   const parts = ISO_8601.exec(text);
   if (!parts) return false;
   const [year, month, day, hour, minute, second = 0, offsetHours = 0, offsetMinutes = 0] = parts

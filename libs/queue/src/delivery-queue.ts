@@ -87,7 +87,7 @@ export class DeliveryQueue {
     recheck: ReadonlySet<string> = new Set(),
   ): Promise<{ lost: string[]; live: string[] }> {
     if (deliveryIds.length === 0) return { lost: [], live: [] };
-    const client = await this.queue.getBackend().client;
+    const client = await this.bounded(this.queue.getBackend().client);
     const pipeline = client.pipeline();
     for (const id of deliveryIds) pipeline.hgetall(this.queue.toKey(id));
     const replies = (await this.bounded(pipeline.exec())) ?? [];

@@ -32,7 +32,7 @@ export class Entitlements {
   }
 
   /**
-   * Managing a webhook (update, ping, redeliver, rotate the secret) needs, now, what creating it
+   * Managing a webhook (update, ping, redeliver, recover, rotate the secret) needs, now, what creating it
    * needed: membership of its organization, and access to its API unless the update replaces the
    * apiId (`checkApi: false`; the new one is checked instead). Viewing and deleting stay allowed.
    */

@@ -42,6 +42,22 @@ export class ActionBudget extends WindowBudget {
     );
   }
 
+  /**
+   * How many deliveries the user's actions may still cause in this window (Infinity without a
+   * budget), for an action that takes only as much as is left (recover); 429 when nothing is.
+   */
+  async available(principal: Principal, action: string): Promise<number> {
+    if (!this.enabled) return Number.POSITIVE_INFINITY;
+    const decision = await this.remaining(principal.id);
+    if (decision.remaining > 0) return decision.remaining;
+    throw new TooManyDeliveriesException(
+      `Too many deliveries caused by your own actions: at most ${decision.limit} per ${decision.windowSeconds} s ` +
+        `(webhook.* events to your webhooks, pings, redeliveries, recovers); none left to ${action}; ` +
+        `retry in ${decision.resetSeconds} s`,
+      decision.resetSeconds,
+    );
+  }
+
   /** Counts deliveries that happen whatever the budget says. */
   async record(principal: Principal, deliveries: number): Promise<void> {
     if (this.enabled && deliveries > 0) await this.add(principal.id, deliveries);

@@ -69,6 +69,14 @@ export class WindowBudget implements OnApplicationBootstrap, OnApplicationShutdo
     }
   }
 
+  /** What is left of `key`'s window, counting nothing. */
+  async remaining(key: string): Promise<RateLimitDecision> {
+    const limiter = this.limiter as RateLimiterRedis;
+    const res = await limiter.get(key);
+    if (res) return this.decide(res, res.remainingPoints > 0);
+    return this.decide(new RateLimiterRes(this.limit, this.windowSeconds * 1000, 0), true);
+  }
+
   /** Adds `points` to `key`'s window without ever refusing (what must happen anyway still counts). */
   async add(key: string, points: number): Promise<void> {
     await this.limiter?.penalty(key, points);

@@ -36,6 +36,6 @@ export async function findOwnedWebhook(
  * Deliveries to inactive webhooks are dropped (README → Delivery): a ping or redelivery would vanish
  * silently.
  */
-export function assertWebhookActive(webhook: WebhookEntity, action: 'ping' | 'redeliver'): void {
+export function assertWebhookActive(webhook: WebhookEntity, action: 'ping' | 'redeliver' | 'recover'): void {
   if (!webhook.active) throw new ConflictException(`Webhook is inactive: activate it to ${action}`);
 }

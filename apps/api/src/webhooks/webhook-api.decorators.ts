@@ -13,7 +13,7 @@ export const WebhookNotFound = () =>
   });
 
 /** 409 for actions that send something: deliveries to an inactive webhook are dropped. */
-export const WebhookInactive = (action: 'ping' | 'redeliver') =>
+export const WebhookInactive = (action: 'ping' | 'redeliver' | 'recover') =>
   ApiConflictResponse({
     description: `The webhook is inactive (\`active: false\`): nothing is sent to it, so a ${action} would be dropped. Activate it first.`,
     type: ErrorResponse,

@@ -26,6 +26,8 @@ export type DeliveryStatus = 'pending' | 'paused' | 'succeeded' | 'failed' | 'dr
 @Index('IDX_deliveries_webhook', ['webhookId'])
 // The parked backlog of a paused webhook, released in due order when its circuit closes.
 @Index('IDX_deliveries_paused', ['webhookId', 'nextAttemptAt'], { where: `"status" = 'paused'` })
+// A webhook's failed deliveries by when they ended: POST /webhooks/{id}/recover's window.
+@Index('IDX_deliveries_failed', ['webhookId', 'updatedAt'], { where: `"status" = 'failed'` })
 @Check('CHK_deliveries_status', `"status" IN ('pending', 'paused', 'succeeded', 'failed', 'dropped')`)
 export class DeliveryEntity {
   @PrimaryGeneratedColumn('uuid')
