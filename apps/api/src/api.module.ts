@@ -10,6 +10,7 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueModule } from './queue/queue.module';
+import { JwksModule } from './signing-keys/jwks.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -27,6 +28,7 @@ export class ApiModule {
         EventsModule,
         HealthModule,
         MetricsModule,
+        JwksModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

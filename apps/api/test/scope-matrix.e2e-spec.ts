@@ -19,6 +19,7 @@ const DECISIONS: Record<string, Decision> = {
   'GET /webhooks/:id/deliveries': 'read',
   'POST /webhooks/:id/deliveries/:deliveryId/redeliver': 'write',
   'POST /webhooks/:id/secret': 'write',
+  'GET /webhooks/:id/jwks': 'public',
   'GET /events': 'read',
   'GET /events/:name': 'read',
   'GET /health': 'public',
