@@ -128,6 +128,9 @@ describe('Ed25519 signing and the JWKS (e2e)', () => {
       const response = await jwks(encodeURIComponent(id)).expect(404);
       expect(response.body).toEqual(NOT_SIGNED);
     }
+    // A path Express cannot decode is a 400 in the same shape, never a 500.
+    const malformed = await jwks('%E0%A4%A').expect(400);
+    expect(malformed.body).toMatchObject({ code: 400 });
   });
 
   it('rotation: the new key first, the previous one listed while it signs, then gone', async () => {
