@@ -12,6 +12,7 @@ import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueueModule } from './queue/queue.module';
 import { RecoverModule } from './recover/recover.module';
+import { JwksModule } from './signing-keys/jwks.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
 @Module({})
@@ -31,6 +32,7 @@ export class ApiModule {
         EventsModule,
         HealthModule,
         MetricsModule,
+        JwksModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

@@ -85,6 +85,17 @@ describe('OpenAPI document (e2e)', () => {
     }
   });
 
+  it('documents the JWKS of a webhook without security, with its schema and the ErrorResponse 404', () => {
+    const jwks = document.paths['/webhooks/{id}/jwks'].get;
+    expect(jwks.security).toBeUndefined();
+    expect(jwks.responses['200'].content?.['application/json']?.schema?.$ref).toBe(
+      '#/components/schemas/WebhookJwks',
+    );
+    expect(jwks.responses['404'].content?.['application/json']?.schema?.$ref).toBe(
+      '#/components/schemas/ErrorResponse',
+    );
+  });
+
   it('names the schemas as the API reference does', () => {
     for (const name of ['Webhook', 'WebhookDelivery', 'Event', 'User', 'ErrorResponse']) {
       expect(document.components.schemas).toHaveProperty(name);
@@ -111,6 +122,7 @@ describe('OpenAPI document (e2e)', () => {
         'lastDelivery',
         'rateLimit',
         'secret',
+        'signing',
         'updatedAt',
         'url',
         'user',
@@ -132,6 +144,8 @@ describe('OpenAPI document (e2e)', () => {
       'ErasureReport',
       'EventNotification',
       'Health',
+      'WebhookJwks',
+      'Ed25519Jwk',
     ]) {
       const properties = document.components.schemas[name]?.properties ?? {};
       expect(Object.keys(properties).length).toBeGreaterThan(0);

@@ -21,6 +21,7 @@ const DECISIONS: Record<string, Decision> = {
   'POST /webhooks/:id/recover': 'write',
   'POST /webhooks/:id/secret': 'write',
   'DELETE /users/:userId/data': 'write',
+  'GET /webhooks/:id/jwks': 'public',
   'GET /events': 'read',
   'GET /events/:name': 'read',
   'GET /health': 'public',

@@ -43,6 +43,7 @@ const WEBHOOK_RESOURCE: JsonSchema = {
     'lastDelivery',
     'disabledReason',
     'rateLimit',
+    'signing',
     'deliveryHealth',
   ],
   properties: {
@@ -79,6 +80,7 @@ const WEBHOOK_RESOURCE: JsonSchema = {
     },
     disabledReason: { type: ['string', 'null'], enum: ['gone', 'failing', 'membership', null] },
     rateLimit: { type: ['integer', 'null'], minimum: 1, maximum: 10000 },
+    signing: { type: 'string', enum: ['hmac-sha256', 'ed25519'] },
     deliveryHealth: {
       type: 'object',
       required: ['state', 'pausedUntil'],
@@ -121,6 +123,7 @@ const RESOURCE_EXAMPLES: Readonly<Record<ResourceType, Record<string, unknown>>>
     lastDelivery: null,
     disabledReason: null,
     rateLimit: null,
+    signing: 'hmac-sha256',
     deliveryHealth: { state: 'healthy', pausedUntil: null },
   },
 };

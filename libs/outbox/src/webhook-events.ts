@@ -23,7 +23,7 @@ export type WebhookEventSource = Pick<
   | 'disabledReason'
   | 'rateLimit'
 > &
-  Partial<Pick<WebhookEntity, 'pausedUntil' | 'slowSince' | 'headers'>>;
+  Partial<Pick<WebhookEntity, 'pausedUntil' | 'slowSince' | 'headers' | 'signing'>>;
 
 /** What a custom header's value shows as wherever the webhook is shown without its secret. */
 export const REDACTED_HEADER_VALUE = '••••';
@@ -48,6 +48,7 @@ export function webhookResource(webhook: WebhookEventSource) {
     lastDelivery: maskedLastDelivery(webhook.lastDelivery, webhook.url),
     disabledReason: webhook.disabledReason,
     rateLimit: webhook.rateLimit ?? null,
+    signing: webhook.signing ?? 'hmac-sha256',
     // Header values are often the receiver's credentials: names only.
     headers: Object.fromEntries(
       Object.keys(webhook.headers ?? {}).map((name) => [name, REDACTED_HEADER_VALUE]),

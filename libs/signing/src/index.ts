@@ -1,3 +1,4 @@
 export * from './secrets';
 export * from './signature';
 export * from './secret-box';
+export * from './ed25519';

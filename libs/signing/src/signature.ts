@@ -1,4 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { isEd25519SigningKey, signPayloadEd25519 } from './ed25519';
 import { secretKey } from './secrets';
 
 /** `v1,` + base64(HMAC-SHA256(key, `${id}.${timestamp}.${body}`)) — Standard Webhooks. */
@@ -9,14 +10,23 @@ export function signPayload(secret: string, id: string, timestampSeconds: number
   return `v1,${digest}`;
 }
 
-/** The `webhook-signature` header value: one signature per active secret, space-separated. */
+/**
+ * The `webhook-signature` header value: one signature per active secret, space-separated; an Ed25519
+ * signing key (`whsk_`) signs `v1a,`, an HMAC secret `v1,`.
+ */
 export function signatureHeader(
   secrets: readonly string[],
   id: string,
   timestampSeconds: number,
   body: string,
 ): string {
-  return secrets.map((secret) => signPayload(secret, id, timestampSeconds, body)).join(' ');
+  return secrets
+    .map((secret) =>
+      isEd25519SigningKey(secret)
+        ? signPayloadEd25519(secret, id, timestampSeconds, body)
+        : signPayload(secret, id, timestampSeconds, body),
+    )
+    .join(' ');
 }
 
 export interface VerifyOptions {

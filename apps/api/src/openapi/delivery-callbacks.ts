@@ -23,9 +23,9 @@ const DELIVERY_HEADERS: ParameterObject[] = [
   header('webhook-timestamp', 'Unix seconds of this attempt', '1764238530', '^[0-9]+$'),
   header(
     'webhook-signature',
-    '`v1,` + base64 of HMAC-SHA256 over `${webhook-id}.${webhook-timestamp}.${body}`, keyed with the base64-decoded part of the webhook secret after `whsec_`. Two space-separated signatures while a rotated secret overlaps. The `standardwebhooks` libraries verify it as it is (README → Verifying deliveries).',
+    '`v1,` + base64 of HMAC-SHA256 over `${webhook-id}.${webhook-timestamp}.${body}`, keyed with the base64-decoded part of the webhook secret after `whsec_`. With `signing: ed25519`, `v1a,` + base64 of the Ed25519 signature of the same string, verified with a key of GET /webhooks/{id}/jwks (README → Verifying Ed25519 signatures). Two space-separated signatures while a rotated secret or key overlaps. The `standardwebhooks` libraries verify `v1,` as it is (README → Verifying deliveries).',
     'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=',
-    '^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)*$',
+    '^v1a?,[A-Za-z0-9+/=]+( v1a?,[A-Za-z0-9+/=]+)*$',
   ),
   header('user-agent', 'Always this value', 'ApiTree-Webhooks/2.0'),
   header('x-apitree-event', 'The event name', 'api.created'),
@@ -56,6 +56,7 @@ const EXAMPLE_WEBHOOK_RESOURCE = {
   lastDelivery: null,
   disabledReason: null,
   rateLimit: null,
+  signing: 'hmac-sha256',
   headers: { Authorization: '••••' },
   deliveryHealth: { state: 'healthy', pausedUntil: null },
 };

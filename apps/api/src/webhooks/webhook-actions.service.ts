@@ -7,11 +7,11 @@ import { DeliveryEntity, EventEntity } from '@app/database';
 import { EventEnvelope, toPlatformEvent } from '@app/events';
 import { webhookResource } from '@app/outbox';
 import { DeliveryQueue } from '@app/queue';
-import { generateWebhookSecret } from '@app/signing';
 import { Principal } from '../auth/principal';
 import { Entitlements } from '../entitlements/entitlements.service';
 import { ActionBudget } from '../rate-limit/action-budget';
 import { assertWebhookActive, findOwnedWebhook } from './owned-webhook';
+import { rotateCredentials, shownSecret } from './signing-credentials';
 
 export interface QueuedDelivery {
   eventId: string;
@@ -79,8 +79,9 @@ export class WebhookActionsService {
   }
 
   /**
-   * A new secret; the current one becomes the previous secret and keeps signing alongside until
-   * SECRET_ROTATION_OVERLAP has passed. Rotating again within the overlap retires the older one at once.
+   * A new secret (an Ed25519 key pair for `signing: ed25519`); the current one becomes the previous
+   * secret and keeps signing alongside until SECRET_ROTATION_OVERLAP has passed. Rotating again within
+   * the overlap retires the older one at once. Returns the new secret as the API shows it.
    */
   async rotateSecret(principal: Principal, id: string): Promise<string> {
     await this.entitlements.assertMayManage(
@@ -89,11 +90,9 @@ export class WebhookActionsService {
     );
     return this.dataSource.transaction(async (manager) => {
       const webhook = await findOwnedWebhook(manager, principal, id, true);
-      webhook.previousSecret = webhook.secret;
-      webhook.previousSecretExpiresAt = new Date(Date.now() + this.config.secretRotationOverlapMs);
-      webhook.secret = generateWebhookSecret();
+      rotateCredentials(webhook, this.config.secretRotationOverlapMs);
       const saved = await manager.save(webhook);
-      return saved.secret;
+      return shownSecret(saved);
     });
   }
 }

@@ -1,6 +1,7 @@
 import { WebhookEntity } from '@app/database';
 import { webhookResource } from '@app/outbox';
 import { WebhookResponse } from './dto/webhook.response';
+import { shownSecret } from './signing-credentials';
 
 /**
  * Entity → API representation. Callers who manage webhooks (scope `webhook`) get them whole: URL,
@@ -14,7 +15,7 @@ export function presentWebhook(webhook: WebhookEntity, canManage: boolean): Webh
     ...resource,
     url: webhook.url,
     lastDelivery: webhook.lastDelivery,
-    secret: webhook.secret,
+    secret: shownSecret(webhook),
     headers: webhook.headers ?? {},
   };
 }

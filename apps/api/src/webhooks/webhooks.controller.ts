@@ -195,7 +195,7 @@ export class WebhooksController {
   @ApiOperation({
     summary: 'Rotates the signing secret of a webhook',
     description:
-      'Generates a new secret and returns it. For SECRET_ROTATION_OVERLAP (24h by default) deliveries carry signatures with both the new and the previous secret (space-separated in `webhook-signature`), so the receiver can switch at its own pace; rotating again within that time retires the older secret at once. GET responses show only the current secret.',
+      'Generates a new secret and returns it. For SECRET_ROTATION_OVERLAP (24h by default) deliveries carry signatures with both the new and the previous secret (space-separated in `webhook-signature`), so the receiver can switch at its own pace; rotating again within that time retires the older secret at once. GET responses show only the current secret. With `signing: ed25519` a new key pair instead: its public key is returned (`whpk_`), and both public keys are listed by GET /webhooks/{id}/jwks while both sign.',
   })
   @WebhookIdParam()
   @ApiOkResponse({ description: 'The new secret', type: RotatedSecretResponse })

@@ -6,7 +6,7 @@ import { attachLastDeliveries, liftStatementTimeout, resealSecrets, WebhookEntit
 import { EventUser } from '@app/events';
 import { OutboxRelay, recordWebhookEvent } from '@app/outbox';
 import { checkUrlTarget } from '@app/netguard';
-import { generateWebhookSecret, SecretBox } from '@app/signing';
+import { SecretBox } from '@app/signing';
 import { Principal } from '../auth/principal';
 import { RequestValidationException } from '../common/error-body';
 import { Entitlements } from '../entitlements/entitlements.service';
@@ -16,6 +16,7 @@ import { ListWebhooksQuery } from './dto/list-webhooks.query';
 import { UpdateWebhookDto } from './dto/update-webhook.dto';
 import { storedHeaders } from './dto/webhook-headers';
 import { findOwnedWebhook } from './owned-webhook';
+import { freshCredentials, rotateCredentials } from './signing-credentials';
 
 function actorOf(principal: Principal): EventUser {
   return { id: principal.id, nickname: principal.nickname };
@@ -94,7 +95,8 @@ export class WebhooksService {
         custom: dto.custom ?? null,
         rateLimit: dto.rateLimit ?? null,
         headers: storedHeaders(dto.headers),
-        secret: generateWebhookSecret(),
+        signing: dto.signing ?? 'hmac-sha256',
+        ...freshCredentials(dto.signing ?? 'hmac-sha256'),
         disabledReason: null,
         failingSince: null,
         firstSuccessAt: null,
@@ -142,6 +144,11 @@ export class WebhooksService {
       if (dto.rateLimit !== undefined) webhook.rateLimit = dto.rateLimit;
       // The map is replaced whole: a header left out is removed.
       if (dto.headers !== undefined) webhook.headers = storedHeaders(dto.headers);
+      if (dto.signing !== undefined && dto.signing !== webhook.signing) {
+        // A switch is a rotation into the other kind: the old secret or key overlaps as after one.
+        webhook.signing = dto.signing;
+        rotateCredentials(webhook, this.config.secretRotationOverlapMs);
+      }
       if (dto.active !== undefined) {
         // Re-activating starts afresh: the failure streak and the system's reason are cleared.
         if (dto.active && !webhook.active) {

@@ -154,7 +154,7 @@ export const DISABLE_WEBHOOK_SQL = `
      AND ($3::timestamptz IS NULL OR w.failing_since < $3::timestamptz + interval '1 millisecond')
   RETURNING w.id, w.owner_id AS "ownerId", w.owner_nickname AS "ownerNickname", w.user_id AS "userId",
             w.api_id AS "apiId", w.url, w.events, w.active, w.custom, w.disabled_reason AS "disabledReason",
-            w.rate_limit AS "rateLimit", w.created_at AS "createdAt", w.updated_at AS "updatedAt",
+            w.rate_limit AS "rateLimit", w.signing, w.created_at AS "createdAt", w.updated_at AS "updatedAt",
             w.headers AS "storedHeaders")
   SELECT * FROM disabled`;
 

@@ -31,6 +31,7 @@ export interface LastDelivery {
 @Check('CHK_webhooks_url_length', `char_length("url") <= 1000`)
 @Check('CHK_webhooks_custom_length', `"custom" IS NULL OR char_length("custom") <= 10000`)
 @Check('CHK_webhooks_disabled_reason', `"disabled_reason" IN ('gone', 'failing', 'membership')`)
+@Check('CHK_webhooks_signing', `"signing" IN ('hmac-sha256', 'ed25519')`)
 @Check('CHK_webhooks_rate_limit', `"rate_limit" IS NULL OR "rate_limit" BETWEEN 1 AND 10000`)
 // The circuit keeper's scan for cool-downs that have ended.
 @Index('IDX_webhooks_paused', ['pausedUntil'], { where: '"paused_until" IS NOT NULL' })
@@ -82,6 +83,21 @@ export class WebhookEntity {
 
   @Column({ name: 'previous_secret_expires_at', type: 'timestamptz', nullable: true })
   previousSecretExpiresAt!: Date | null;
+
+  /**
+   * How deliveries are signed (README → Verifying Ed25519 signatures): with `ed25519`, `secret` holds
+   * the Ed25519 private key (`whsk_`) and publicKey its public half.
+   */
+  @Column({ type: 'text', default: 'hmac-sha256' })
+  signing!: 'hmac-sha256' | 'ed25519';
+
+  /** base64url public key of an Ed25519 `secret` (the JWK's `x`); null for an HMAC secret. */
+  @Column({ name: 'public_key', type: 'text', nullable: true })
+  publicKey!: string | null;
+
+  /** The same for previousSecret: listed in the JWKS while previousSecret still signs. */
+  @Column({ name: 'previous_public_key', type: 'text', nullable: true })
+  previousPublicKey!: string | null;
 
   @Column({ name: 'disabled_reason', type: 'text', nullable: true })
   disabledReason!: DisabledReason | null;

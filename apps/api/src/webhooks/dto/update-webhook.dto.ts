@@ -1,5 +1,6 @@
 import { ApiSchema } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
+import type { SigningAlgorithm } from '@app/signing';
 import {
   ActiveField,
   ApiIdField,
@@ -13,6 +14,7 @@ import {
 } from './webhook-field.decorators';
 import { IgnoredReadOnlyFields } from './read-only-fields';
 import { HeadersField } from './webhook-headers';
+import { SigningField } from './signing-field';
 
 /** PUT updates the writable fields present; `null` clears `custom`, `apiId` and `headers`. */
 @ApiSchema({
@@ -51,4 +53,8 @@ export class UpdateWebhookDto extends IgnoredReadOnlyFields {
   @IsOptional()
   @HeadersField()
   headers?: Record<string, string> | null;
+
+  @IfPresent()
+  @SigningField()
+  signing?: SigningAlgorithm;
 }

@@ -24,7 +24,7 @@ export class QueuedDeliveryResponse {
 export class RotatedSecretResponse {
   @ApiProperty({
     description:
-      'The new signing secret: `whsec_` + base64 of 32 random bytes. The previous secret keeps signing alongside it for SECRET_ROTATION_OVERLAP (24h), so receivers can switch without losing deliveries.',
+      'The new signing secret: `whsec_` + base64 of 32 random bytes; with `signing: ed25519`, the public key of the new key pair (`whpk_` + base64 of 32 bytes). The previous secret or key keeps signing alongside it for SECRET_ROTATION_OVERLAP (24h), so receivers can switch without losing deliveries.',
     example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSwJ4s1dDm0Qk8=',
   })
   secret!: string;

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { EventRef, MAX_RATE_LIMIT } from './webhook-field.decorators';
 import { HEADERS_DESCRIPTION, MAX_HEADERS } from './webhook-headers';
+import { SIGNING_DESCRIPTION } from './signing-field';
 
 // Schema names are those of the ApiTree API reference, which clients know, not of the classes.
 @ApiSchema({ name: 'User', description: 'A user of the platform' })
@@ -111,7 +112,7 @@ export class WebhookResponse {
 
   @ApiProperty({
     description:
-      'Secret to verify that deliveries come from ApiTree (Standard Webhooks): `whsec_` + base64 of 32 random bytes. Omitted for tokens with only webhook.readonly.',
+      'Secret to verify that deliveries come from ApiTree (Standard Webhooks): `whsec_` + base64 of 32 random bytes. With `signing: ed25519`, the public key instead: `whpk_` + base64 of its 32 bytes (the private key never leaves the service). Omitted for tokens with only webhook.readonly.',
     required: false,
     readOnly: true,
     example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
@@ -173,6 +174,9 @@ export class WebhookResponse {
     example: null,
   })
   rateLimit!: number | null;
+
+  @ApiProperty({ description: SIGNING_DESCRIPTION, enum: ['hmac-sha256', 'ed25519'], example: 'hmac-sha256' })
+  signing!: 'hmac-sha256' | 'ed25519';
 
   @ApiProperty({
     description: `${HEADERS_DESCRIPTION} {} when there are none. For tokens with only webhook.readonly (and in lifecycle events) each value is \`••••\`.`,
