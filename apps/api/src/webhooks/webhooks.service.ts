@@ -14,6 +14,7 @@ import { ActionBudget } from '../rate-limit/action-budget';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
 import { ListWebhooksQuery } from './dto/list-webhooks.query';
 import { UpdateWebhookDto } from './dto/update-webhook.dto';
+import { storedFilter } from './dto/webhook-filter';
 import { storedHeaders } from './dto/webhook-headers';
 import { findOwnedWebhook } from './owned-webhook';
 
@@ -94,6 +95,7 @@ export class WebhooksService {
         custom: dto.custom ?? null,
         rateLimit: dto.rateLimit ?? null,
         headers: storedHeaders(dto.headers),
+        filter: storedFilter(dto.filter),
         secret: generateWebhookSecret(),
         disabledReason: null,
         failingSince: null,
@@ -142,6 +144,8 @@ export class WebhooksService {
       if (dto.rateLimit !== undefined) webhook.rateLimit = dto.rateLimit;
       // The map is replaced whole: a header left out is removed.
       if (dto.headers !== undefined) webhook.headers = storedHeaders(dto.headers);
+      // Replaced whole too; absent keeps it (README → Payload filters).
+      if (dto.filter !== undefined) webhook.filter = storedFilter(dto.filter);
       if (dto.active !== undefined) {
         // Re-activating starts afresh: the failure streak and the system's reason are cleared.
         if (dto.active && !webhook.active) {

@@ -12,6 +12,7 @@ import {
   UserIdField,
 } from './webhook-field.decorators';
 import { IgnoredReadOnlyFields } from './read-only-fields';
+import { FilterField } from './webhook-filter';
 import { HeadersField } from './webhook-headers';
 
 @ApiSchema({ name: 'WebhookCreate', description: 'The writable fields of a Webhook, to create one' })
@@ -45,4 +46,8 @@ export class CreateWebhookDto extends IgnoredReadOnlyFields {
   @IsOptional()
   @HeadersField()
   headers?: Record<string, string> | null;
+
+  @IsOptional()
+  @FilterField()
+  filter?: Record<string, unknown> | null;
 }

@@ -12,9 +12,10 @@ import {
   UserIdField,
 } from './webhook-field.decorators';
 import { IgnoredReadOnlyFields } from './read-only-fields';
+import { FilterField } from './webhook-filter';
 import { HeadersField } from './webhook-headers';
 
-/** PUT updates the writable fields present; `null` clears `custom`, `apiId` and `headers`. */
+/** PUT updates the writable fields present; `null` clears `custom`, `apiId`, `headers` and `filter`. */
 @ApiSchema({
   name: 'WebhookUpdate',
   description: 'The writable fields of a Webhook to change; absent fields keep their value',
@@ -51,4 +52,8 @@ export class UpdateWebhookDto extends IgnoredReadOnlyFields {
   @IsOptional()
   @HeadersField()
   headers?: Record<string, string> | null;
+
+  @IsOptional()
+  @FilterField()
+  filter?: Record<string, unknown> | null;
 }
