@@ -139,6 +139,21 @@ describe('Webhook payload filters (e2e)', () => {
     expect(refused.body.code).toBe(400);
   });
 
+  it('documents the field in OpenAPI, and the create example with a filter succeeds as it is', async () => {
+    const document = (await request(api.http).get('/openapi.json').expect(200)).body;
+    const schemas = document.components.schemas;
+    for (const name of ['Webhook', 'WebhookCreate', 'WebhookUpdate']) {
+      expect(schemas[name].properties.filter).toMatchObject({ type: 'object', nullable: true });
+      expect(schemas[name].properties.filter.description).toContain('@>');
+    }
+    const example = document.paths['/webhooks'].post.requestBody.content['application/json'].examples.filtered
+      .value as { filter: unknown };
+    const { manager } = owner();
+    const created = await request(api.http).post('/webhooks').set(manager).send(example).expect(201);
+    expect(created.body.filter).toEqual({ resource: { visibility: 'public' } });
+    expect(created.body.filter).toEqual(example.filter);
+  });
+
   it('accepts the limits: 5 levels, 50 keys, 4 KiB', async () => {
     const { manager } = owner();
     const filter = {
