@@ -40,7 +40,7 @@ describe('Payload filters through the pipeline (e2e)', () => {
     });
   const received = () =>
     receiver.requests.map(
-      (r) => `${r.url.slice(1)} ${r.headers['x-apitree-event']} ${r.headers['webhook-id']}`,
+      (r) => `${r.url.slice(1)} ${String(r.headers['x-apitree-event'])} ${String(r.headers['webhook-id'])}`,
     );
 
   it('delivers each event to the webhooks whose filter it contains, and to no other', async () => {
