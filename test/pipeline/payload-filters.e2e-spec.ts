@@ -1,8 +1,59 @@
 import { randomUUID } from 'node:crypto';
+import fc from 'fast-check';
 import request from 'supertest';
 import { bearer, createWebhook, CreatedWebhook, HttpReceiver, mintToken, verifyDelivery } from '@app/testing';
 import { EventEnvelope } from '@app/events';
 import { createPipeline, Pipeline, pipelineEnv, waitForQuiet } from './helpers/pipeline';
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Text as the fan-out compares it: NUL and lone surrogates as U+FFFD (README → Payload filters). */
+const comparable = (text: string) => text.toWellFormed().replaceAll('\u0000', '\ufffd');
+
+/** A model of jsonb `@>` below the top level: objects by key, arrays by any-item, scalars by equality. */
+function contains(event: Json, filter: Json): boolean {
+  if (typeof event === 'string' && typeof filter === 'string') return comparable(event) === filter;
+  if (typeof filter !== 'object' || filter === null) return event === filter;
+  if (Array.isArray(filter)) {
+    return (
+      Array.isArray(event) && filter.every((item) => event.some((candidate) => contains(candidate, item)))
+    );
+  }
+  if (typeof event !== 'object' || event === null || Array.isArray(event)) return false;
+  const byKey = new Map(Object.keys(event).map((key) => [comparable(key), event[key]]));
+  return Object.keys(filter).every((key) => byKey.has(key) && contains(byKey.get(key) as Json, filter[key]));
+}
+
+const scalar = fc.constantFrom<Json>('a', 'b', '', 1, 2, 1.5, true, false, null, 'a\u0000b', '\ud800', 'é😀');
+const value = fc.oneof(
+  scalar,
+  fc.array(scalar, { maxLength: 3 }),
+  fc.record({ x: scalar }, { requiredKeys: [] }),
+  fc.array(fc.record({ x: scalar }, { requiredKeys: [] }), { maxLength: 2 }),
+);
+/** Resources whose fields collide with the filters below often, and carry text jsonb cannot hold. */
+const resource = fc.record(
+  {
+    k: value,
+    j: value,
+    other: fc.dictionary(fc.string({ unit: 'binary', maxLength: 4 }), scalar, { maxKeys: 2 }),
+  },
+  { requiredKeys: [] },
+);
+const FILTERS: Json[] = [
+  { resource: { k: 'a' } },
+  { resource: { k: 1 } },
+  { resource: { k: ['a'] } },
+  { resource: { k: ['a', 'b'] } },
+  { resource: { k: { x: 'a' } } },
+  { resource: { k: [{ x: 'a' }] } },
+  { resource: { k: null } },
+  { resource: { k: {} } },
+  { resource: { k: [] } },
+  { resource: { k: true, j: 'b' } },
+  { resource: { j: { x: 'é😀' } } },
+  { resourceType: 'Api', resource: {} },
+];
 
 /**
  * Events and delivery semantics → Payload filters: fan-out creates deliveries only for the webhooks
@@ -123,5 +174,47 @@ describe('Payload filters through the pipeline (e2e)', () => {
     );
     const delivered = verifyDelivery(hooks.public.secret, hostileDelivery!) as { resource: unknown };
     expect(delivered.resource).toEqual(hostile);
+  });
+
+  it('creates a delivery exactly where a model of jsonb containment says (fast-check)', async () => {
+    const owner = `${sub}-model`;
+    const modelAuth = bearer(mintToken({ sub: owner }));
+    const webhooks = await Promise.all(
+      [null, ...FILTERS].map((filter, index) =>
+        createWebhook(pipeline.api.http, modelAuth, { url: `${receiver.url}/model-${index}`, filter }),
+      ),
+    );
+    const resources = fc.sample(resource, { numRuns: 60, seed: 20251212 });
+    const ids = await Promise.all(
+      resources.map((generated) =>
+        pipeline.publisher.publish({
+          name: 'api.created',
+          user: { id: owner },
+          resourceType: 'Api',
+          resource: generated,
+          ownerId: owner,
+        }),
+      ),
+    );
+    await waitForQuiet(pipeline.dataSource, pipeline.api.config, 60_000);
+
+    const expected = ids.flatMap((id, n) =>
+      webhooks
+        .filter((_webhook, index) => {
+          const filter = index === 0 ? null : FILTERS[index - 1];
+          const event = { resourceType: 'Api', resource: resources[n] as Json };
+          return filter === null || contains(event, filter);
+        })
+        .map((webhook) => `${id} ${webhook.id}`),
+    );
+    const rows = await pipeline.dataSource.query<Array<{ event_id: string; webhook_id: string }>>(
+      'SELECT event_id, webhook_id FROM deliveries WHERE event_id = ANY($1)',
+      [ids],
+    );
+    expect(rows.map((row) => `${row.event_id} ${row.webhook_id}`).sort()).toEqual(expected.sort());
+    // Every event reached the unfiltered webhook, and the filters both kept and left out some.
+    expect(rows.filter((row) => row.webhook_id === webhooks[0].id)).toHaveLength(ids.length);
+    expect(expected.length).toBeGreaterThan(ids.length + 20);
+    expect(expected.length).toBeLessThan(ids.length * webhooks.length - 20);
   });
 });
