@@ -2,7 +2,8 @@ import { prepared } from '@app/database';
 
 /*
  * Fan-out of a batch of events in one statement (README → Fan-out). $1 event ids, $2 names, $3 bodies,
- * $4 fingerprints, $5 apiIds (uuid or null), $6 ownerIds, $7 bodies to filter on (or null). One row per event:
+ * $4 fingerprints, $5 apiIds (uuid or null), $6 ownerIds, $7 bodies to filter on (null: $3).
+ * One row per event:
  * - state: `new` (recorded now), `same` (recorded before with this content: a re-run),
  *   `duplicate` (recorded before with other content: nothing is delivered), `raced` (another
  *   statement was inserting it at the same moment; run again, it has committed by then);
