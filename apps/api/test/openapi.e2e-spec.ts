@@ -117,6 +117,7 @@ describe('OpenAPI document (e2e)', () => {
         'deliveryHealth',
         'disabledReason',
         'events',
+        'filter',
         'headers',
         'id',
         'lastDelivery',

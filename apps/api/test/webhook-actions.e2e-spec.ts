@@ -68,6 +68,7 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
           signing: 'hmac-sha256',
           // Header values are the receiver's credentials: events show the names only.
           headers: { 'X-Api-Key': '••••' },
+          filter: null,
           deliveryHealth: { state: 'healthy', pausedUntil: null },
         },
         ownerId: sub,

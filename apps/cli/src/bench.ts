@@ -60,7 +60,7 @@ interface Event {
   name: 'api.created';
   user: { id: string };
   resourceType: 'Api';
-  resource: { id: string; name: string };
+  resource: { id: string; name: string; visibility: 'public' };
   ownerId: string;
 }
 
@@ -69,28 +69,32 @@ const event = (owner: string, id: string): Event => ({
   name: 'api.created',
   user: { id: owner },
   resourceType: 'Api',
-  resource: { id, name: 'Bench API' },
+  resource: { id, name: 'Bench API', visibility: 'public' },
   ownerId: owner,
 });
 
 /**
  * `count` webhooks subscribed to api.created, all posting to /<path>/<owner> on the receiver, for
  * `owner`, or for each of `tenants` owners `<owner>.<n>` (a multi-tenant load: one endpoint each,
- * as the per-endpoint cap of fair delivery expects).
+ * as the per-endpoint cap of fair delivery expects), with `filter` as their payload filter.
  */
 async function createWebhooks(
   db: Client,
   owner: string,
   url: string,
   count: number,
-  { path = 'hook', tenants = 1 }: { path?: string; tenants?: number } = {},
+  {
+    path = 'hook',
+    tenants = 1,
+    filter = null,
+  }: { path?: string; tenants?: number; filter?: object | null } = {},
 ): Promise<void> {
   await db.query(
-    `INSERT INTO webhooks (owner_id, user_id, url, events, secret)
-     SELECT o.owner, o.owner, $2, ARRAY['api.created'], 'whsec_' || encode(sha256(random()::text::bytea), 'base64')
+    `INSERT INTO webhooks (owner_id, user_id, url, events, secret, filter)
+     SELECT o.owner, o.owner, $2, ARRAY['api.created'], 'whsec_' || encode(sha256(random()::text::bytea), 'base64'), $5::jsonb
        FROM (SELECT CASE WHEN $4 = 1 THEN $1 ELSE $1 || '.' || t END AS owner FROM generate_series(1, $4) t) o,
             generate_series(1, $3)`,
-    [owner, `${url}/${path}/${owner}`, count, tenants],
+    [owner, `${url}/${path}/${owner}`, count, tenants, filter === null ? null : JSON.stringify(filter)],
   );
 }
 
@@ -174,6 +178,39 @@ function describeCpu(cores: CpuSample, perSec: number): string {
     ([who, used]) => `${who} ${used.toFixed(2)} cores (${Math.round((used / perSec) * 1e6)} µs/delivery)`,
   );
   return parts.join(', ');
+}
+
+/** Payload filters: 1 → 30 where half the webhooks filter the event out (README → Performance). */
+const FILTERED_WEBHOOKS = 30;
+
+/**
+ * The 1 → 30 scenario's events again, for 30 webhooks with payload filters: 15 the event contains,
+ * 15 it does not. Each event is delivered 15 times; events/s compares with the unfiltered 1 → 30.
+ */
+async function measureFiltered(db: Client, events: Queue, receiverUrl: string, groups: CpuGroups) {
+  const owner = 'bench-filtered';
+  const half = FILTERED_WEBHOOKS / 2;
+  await createWebhooks(db, owner, receiverUrl, half, { filter: { resource: { visibility: 'public' } } });
+  await createWebhooks(db, owner, receiverUrl, half, { filter: { resource: { visibility: 'private' } } });
+  const count = Math.ceil(DELIVERIES / FILTERED_WEBHOOKS);
+  const before = sampleCpu(groups);
+  const started = performance.now();
+  for (let offset = 0; offset < count; offset += 500) {
+    const ids = Array.from({ length: Math.min(500, count - offset) }, (_, i) => `${owner}-${offset + i}`);
+    await events.addBulk(
+      ids.map((id) => ({ name: 'api.created', data: event(owner, id), opts: { jobId: id } })),
+    );
+  }
+  await waitForAttempts(db, receiverUrl, owner, count * half, 300_000);
+  const seconds = (performance.now() - started) / 1000;
+  const deliveriesPerSec = Math.round((count * half) / seconds);
+  return {
+    webhooksPerEvent: FILTERED_WEBHOOKS,
+    filteredOut: half,
+    eventsPerSec: Math.round(count / seconds),
+    deliveriesPerSec,
+    cpuCores: coresBetween(before, sampleCpu(groups), seconds),
+  };
 }
 
 async function main(): Promise<void> {
@@ -284,6 +321,16 @@ async function main(): Promise<void> {
       );
     }
 
+    const filtered = await measureFiltered(db, events, receiver.url, groups);
+    const unfiltered = fanout.find((f) => f.webhooksPerEvent === FILTERED_WEBHOOKS);
+    log(
+      `fan-out ${FILTERED_WEBHOOKS}, ${FILTERED_WEBHOOKS / 2} filtering the event out: ${filtered.eventsPerSec} events/s, ${filtered.deliveriesPerSec} deliveries/s${
+        unfiltered
+          ? ` (unfiltered: ${Math.round(unfiltered.deliveriesPerSec / FILTERED_WEBHOOKS)} events/s)`
+          : ''
+      }; ${describeCpu(filtered.cpuCores, filtered.deliveriesPerSec)}`,
+    );
+
     log(`latency at ${OFFERED_PER_SEC} events/s offered for ${OFFERED_SECONDS} s…`);
     const owner = 'bench-latency';
     await createWebhooks(db, owner, receiver.url, 1, { tenants: SINGLE_TENANTS });
@@ -335,6 +382,7 @@ async function main(): Promise<void> {
         referencePerSec: Math.round(referencePerSec),
         chainReferencePerSec: Math.round(chainReferencePerSec),
         fanout,
+        filteredFanout: filtered,
         latencyMs: { ...latencyMs, cpuCores: latencyCpu },
         isolation,
         workerRssMb,

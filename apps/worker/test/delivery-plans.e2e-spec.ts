@@ -128,6 +128,7 @@ describe('Hot-path plans stay put (e2e)', () => {
             `ARRAY['f', 'f']::text[]`,
             `ARRAY[NULL, NULL]::uuid[]`,
             `ARRAY['plans', 'plans']::text[]`,
+            `ARRAY[NULL, NULL]::text[]`,
           ].join(', '),
           mode,
         );

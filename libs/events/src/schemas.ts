@@ -81,6 +81,7 @@ const WEBHOOK_RESOURCE: JsonSchema = {
     disabledReason: { type: ['string', 'null'], enum: ['gone', 'failing', 'membership', null] },
     rateLimit: { type: ['integer', 'null'], minimum: 1, maximum: 10000 },
     signing: { type: 'string', enum: ['hmac-sha256', 'ed25519'] },
+    filter: { type: ['object', 'null'] },
     deliveryHealth: {
       type: 'object',
       required: ['state', 'pausedUntil'],
@@ -124,6 +125,7 @@ const RESOURCE_EXAMPLES: Readonly<Record<ResourceType, Record<string, unknown>>>
     disabledReason: null,
     rateLimit: null,
     signing: 'hmac-sha256',
+    filter: null,
     deliveryHealth: { state: 'healthy', pausedUntil: null },
   },
 };

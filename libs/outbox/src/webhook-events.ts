@@ -22,6 +22,7 @@ export type WebhookEventSource = Pick<
   | 'lastDelivery'
   | 'disabledReason'
   | 'rateLimit'
+  | 'filter'
 > &
   Partial<Pick<WebhookEntity, 'pausedUntil' | 'slowSince' | 'headers' | 'signing'>>;
 
@@ -53,6 +54,7 @@ export function webhookResource(webhook: WebhookEventSource) {
     headers: Object.fromEntries(
       Object.keys(webhook.headers ?? {}).map((name) => [name, REDACTED_HEADER_VALUE]),
     ),
+    filter: webhook.filter ?? null,
     deliveryHealth: deliveryHealthOf(webhook),
   };
 }

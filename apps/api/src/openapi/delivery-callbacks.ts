@@ -58,6 +58,7 @@ const EXAMPLE_WEBHOOK_RESOURCE = {
   rateLimit: null,
   signing: 'hmac-sha256',
   headers: { Authorization: '••••' },
+  filter: null,
   deliveryHealth: { state: 'healthy', pausedUntil: null },
 };
 

@@ -60,6 +60,12 @@ const CREATE_EXAMPLE = {
   custom: '{"team":"platform"}',
 };
 const UPDATE_EXAMPLE = { active: false, custom: '{"team":"platform"}' };
+/** Payload filters (README → Payload filters): only public APIs' events. */
+const FILTERED_EXAMPLE = {
+  url: 'https://hooks.slack.com/services/123456',
+  events: [{ name: 'api.created' }, { name: 'api.updated' }],
+  filter: { resource: { visibility: 'public' } },
+};
 
 @ApiTags('Webhooks')
 @ApiExtraModels(CreateWebhookDto, UpdateWebhookDto)
@@ -101,7 +107,10 @@ export class WebhooksController {
   })
   @ApiBody({
     schema: { $ref: getSchemaPath(CreateWebhookDto) },
-    examples: { slack: { summary: 'Notify a Slack channel', value: CREATE_EXAMPLE } },
+    examples: {
+      slack: { summary: 'Notify a Slack channel', value: CREATE_EXAMPLE },
+      filtered: { summary: 'Only events whose resource is public (payload filter)', value: FILTERED_EXAMPLE },
+    },
   })
   @ApiCreatedResponse({ type: WebhookResponse })
   @Invalid()
@@ -139,7 +148,7 @@ export class WebhooksController {
   @ApiOperation({
     summary: 'Updates a webhook',
     description:
-      'Updates the writable fields present (url, events, active, custom, apiId, userId); `null` clears custom and apiId. Read-only fields (a GET response sent back) are ignored; unknown fields are a 400. Setting active back to true clears the failure streak and disabledReason.',
+      'Updates the writable fields present (url, events, active, custom, apiId, userId, rateLimit, headers, filter); `null` clears custom, apiId, rateLimit, headers and filter. Read-only fields (a GET response sent back) are ignored; unknown fields are a 400. Setting active back to true clears the failure streak and disabledReason.',
   })
   @WebhookIdParam()
   @ApiBody({

@@ -14,6 +14,7 @@ import { ActionBudget } from '../rate-limit/action-budget';
 import { CreateWebhookDto } from './dto/create-webhook.dto';
 import { ListWebhooksQuery } from './dto/list-webhooks.query';
 import { UpdateWebhookDto } from './dto/update-webhook.dto';
+import { storedFilter } from './dto/webhook-filter';
 import { storedHeaders } from './dto/webhook-headers';
 import { findOwnedWebhook } from './owned-webhook';
 import { freshCredentials, rotateCredentials } from './signing-credentials';
@@ -97,6 +98,7 @@ export class WebhooksService {
         headers: storedHeaders(dto.headers),
         signing: dto.signing ?? 'hmac-sha256',
         ...freshCredentials(dto.signing ?? 'hmac-sha256'),
+        filter: storedFilter(dto.filter),
         disabledReason: null,
         failingSince: null,
         firstSuccessAt: null,
@@ -149,6 +151,8 @@ export class WebhooksService {
         webhook.signing = dto.signing;
         rotateCredentials(webhook, this.config.secretRotationOverlapMs);
       }
+      // Replaced whole too; absent keeps it (README → Payload filters).
+      if (dto.filter !== undefined) webhook.filter = storedFilter(dto.filter);
       if (dto.active !== undefined) {
         // Re-activating starts afresh: the failure streak and the system's reason are cleared.
         if (dto.active && !webhook.active) {

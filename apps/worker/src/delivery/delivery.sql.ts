@@ -155,7 +155,7 @@ export const DISABLE_WEBHOOK_SQL = `
   RETURNING w.id, w.owner_id AS "ownerId", w.owner_nickname AS "ownerNickname", w.user_id AS "userId",
             w.api_id AS "apiId", w.url, w.events, w.active, w.custom, w.disabled_reason AS "disabledReason",
             w.rate_limit AS "rateLimit", w.signing, w.created_at AS "createdAt", w.updated_at AS "updatedAt",
-            w.headers AS "storedHeaders")
+            w.headers AS "storedHeaders", w.filter)
   SELECT * FROM disabled`;
 
 /** $1 webhook id, $2 the delivery whose attempt disabled it: that one failed, the others are dropped. */

@@ -2,7 +2,8 @@ import { prepared } from '@app/database';
 
 /*
  * Fan-out of a batch of events in one statement (README → Fan-out). $1 event ids, $2 names, $3 bodies,
- * $4 fingerprints, $5 apiIds (uuid or null), $6 ownerIds. One row per event:
+ * $4 fingerprints, $5 apiIds (uuid or null), $6 ownerIds, $7 bodies to filter on (null: $3).
+ * One row per event:
  * - state: `new` (recorded now), `same` (recorded before with this content: a re-run),
  *   `duplicate` (recorded before with other content: nothing is delivered), `raced` (another
  *   statement was inserting it at the same moment; run again, it has committed by then);
@@ -13,13 +14,16 @@ import { prepared } from '@app/database';
  * event id (`status || ''` keeps the planner from mixing in the sweeper's due index).
  * Matching: active, subscribed, and the event's API — or, for webhooks without apiId, its owner;
  * two joins, each on its own partial index (IDX_webhooks_api_active, IDX_webhooks_user_active).
+ * Then the payload filters (README → Payload filters): `$7` is the body to match on where it differs
+ * from `$3` (text jsonb refuses, see match-body.ts), and a body is parsed to jsonb once, and only when
+ * a webhook with a filter matched its event (MATERIALIZED: inlined, the cast could run per match).
  */
 export const FAN_OUT_SQL = prepared(
   'fan_out',
   `
   WITH input AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[])
-      AS i(id, name, body, fingerprint, api_id, owner_id)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[])
+      AS i(id, name, body, fingerprint, api_id, owner_id, match_body)
   ), inserted AS (
     INSERT INTO events (id, name, body, fingerprint)
     SELECT id, name, body, fingerprint FROM input
@@ -33,16 +37,21 @@ export const FAN_OUT_SQL = prepared(
     SELECT i.* FROM input i
      WHERE i.id IN (SELECT id FROM inserted) OR i.id IN (SELECT id FROM existing WHERE same)
   ), matched AS (
-    SELECT a.id AS event_id, w.id AS webhook_id, w.paused_until IS NOT NULL AS paused
+    SELECT a.id AS event_id, w.id AS webhook_id, w.paused_until IS NOT NULL AS paused, w.filter
       FROM accepted a JOIN webhooks w ON w.api_id = a.api_id
      WHERE w.active AND w.api_id IS NOT NULL AND w.events @> ARRAY[a.name] AND w.api_id = ANY($5::uuid[])
     UNION
-    SELECT a.id, w.id, w.paused_until IS NOT NULL
+    SELECT a.id, w.id, w.paused_until IS NOT NULL, w.filter
       FROM accepted a JOIN webhooks w ON w.user_id = a.owner_id
      WHERE w.active AND w.api_id IS NULL AND w.events @> ARRAY[a.name] AND w.user_id = ANY($6::text[])
+  ), docs AS MATERIALIZED (
+    SELECT a.id, COALESCE(a.match_body, a.body)::jsonb AS doc FROM accepted a
+     WHERE a.id IN (SELECT event_id FROM matched WHERE filter IS NOT NULL)
   ), created AS (
     INSERT INTO deliveries (event_id, webhook_id, status)
-    SELECT event_id, webhook_id, CASE WHEN paused THEN 'paused' ELSE 'pending' END FROM matched
+    SELECT event_id, webhook_id, CASE WHEN paused THEN 'paused' ELSE 'pending' END
+      FROM matched m LEFT JOIN docs d ON d.id = m.event_id
+     WHERE m.filter IS NULL OR d.doc @> m.filter
     ON CONFLICT ON CONSTRAINT "UQ_deliveries_event_webhook" DO NOTHING
     RETURNING id, event_id, webhook_id, status
   ), pending AS (

@@ -7,6 +7,7 @@ import type { EventEnvelope } from '@app/events';
 import type { DeliveryToSend } from '@app/queue';
 import { UUID_PATTERN } from '@app/text';
 import { FAN_OUT_SQL } from './fan-out.sql';
+import { matchBody } from './match-body';
 
 export interface EventToFanOut {
   eventId: string;
@@ -80,6 +81,7 @@ export class FanOutStore {
         event.envelope.apiId && UUID_PATTERN.test(event.envelope.apiId) ? event.envelope.apiId : null,
       ),
       rows.map(({ event }) => event.envelope.ownerId ?? null),
+      rows.map(({ event }) => matchBody(event.body)),
     ]);
     return new Map(
       result.map((row) => [

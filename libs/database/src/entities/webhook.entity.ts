@@ -33,6 +33,7 @@ export interface LastDelivery {
 @Check('CHK_webhooks_disabled_reason', `"disabled_reason" IN ('gone', 'failing', 'membership')`)
 @Check('CHK_webhooks_signing', `"signing" IN ('hmac-sha256', 'ed25519')`)
 @Check('CHK_webhooks_rate_limit', `"rate_limit" IS NULL OR "rate_limit" BETWEEN 1 AND 10000`)
+@Check('CHK_webhooks_filter_object', `"filter" IS NULL OR jsonb_typeof("filter") = 'object'`)
 // The circuit keeper's scan for cool-downs that have ended.
 @Index('IDX_webhooks_paused', ['pausedUntil'], { where: '"paused_until" IS NOT NULL' })
 export class WebhookEntity {
@@ -139,6 +140,13 @@ export class WebhookEntity {
   /** Since when the worker finds this endpoint slow (null: healthy); written on changes only. */
   @Column({ name: 'slow_since', type: 'timestamptz', nullable: true })
   slowSince!: Date | null;
+
+  /**
+   * What an event's body must contain (jsonb `@>`) for this webhook to get it; null: every
+   * subscribed event (README → Payload filters).
+   */
+  @Column({ type: 'jsonb', nullable: true })
+  filter!: Record<string, unknown> | null;
 
   @Column({ name: 'last_delivery', type: 'jsonb', nullable: true })
   lastDelivery!: LastDelivery | null;

@@ -5,6 +5,7 @@ import { FairDelivery1764979200000 } from './1764979200000-FairDelivery';
 import { MembershipDisabledReason1765238400000 } from './1765238400000-MembershipDisabledReason';
 import { UnprovenEndpoints1765324800000 } from './1765324800000-UnprovenEndpoints';
 import { WebhookHeaders1765411200000 } from './1765411200000-WebhookHeaders';
+import { WebhookFilter1765497600000 } from './1765497600000-WebhookFilter';
 import { Ed25519Signing1765670400000 } from './1765670400000-Ed25519Signing';
 import { RecoverFailedDeliveries1765843200000 } from './1765843200000-RecoverFailedDeliveries';
 
@@ -17,6 +18,7 @@ export const MIGRATIONS = [
   MembershipDisabledReason1765238400000,
   UnprovenEndpoints1765324800000,
   WebhookHeaders1765411200000,
+  WebhookFilter1765497600000,
   Ed25519Signing1765670400000,
   RecoverFailedDeliveries1765843200000,
 ];

@@ -13,6 +13,7 @@ import {
   UserIdField,
 } from './webhook-field.decorators';
 import { IgnoredReadOnlyFields } from './read-only-fields';
+import { FilterField } from './webhook-filter';
 import { HeadersField } from './webhook-headers';
 import { SigningField } from './signing-field';
 
@@ -51,4 +52,7 @@ export class CreateWebhookDto extends IgnoredReadOnlyFields {
   @IfPresent()
   @SigningField()
   signing?: SigningAlgorithm;
+  @IsOptional()
+  @FilterField()
+  filter?: Record<string, unknown> | null;
 }

@@ -13,10 +13,11 @@ import {
   UserIdField,
 } from './webhook-field.decorators';
 import { IgnoredReadOnlyFields } from './read-only-fields';
+import { FilterField } from './webhook-filter';
 import { HeadersField } from './webhook-headers';
 import { SigningField } from './signing-field';
 
-/** PUT updates the writable fields present; `null` clears `custom`, `apiId` and `headers`. */
+/** PUT updates the writable fields present; `null` clears `custom`, `apiId`, `headers` and `filter`. */
 @ApiSchema({
   name: 'WebhookUpdate',
   description: 'The writable fields of a Webhook to change; absent fields keep their value',
@@ -57,4 +58,7 @@ export class UpdateWebhookDto extends IgnoredReadOnlyFields {
   @IfPresent()
   @SigningField()
   signing?: SigningAlgorithm;
+  @IsOptional()
+  @FilterField()
+  filter?: Record<string, unknown> | null;
 }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 import { EventRef, MAX_RATE_LIMIT } from './webhook-field.decorators';
+import { FILTER_DESCRIPTION, FILTER_EXAMPLE } from './webhook-filter';
 import { HEADERS_DESCRIPTION, MAX_HEADERS } from './webhook-headers';
 import { SIGNING_DESCRIPTION } from './signing-field';
 
@@ -186,6 +187,15 @@ export class WebhookResponse {
     example: { Authorization: 'Bearer 8f14e45fceea167a', 'X-Team': 'platform' },
   })
   headers!: Record<string, string>;
+
+  @ApiProperty({
+    description: FILTER_DESCRIPTION,
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    example: FILTER_EXAMPLE,
+  })
+  filter!: Record<string, unknown> | null;
 
   @ApiProperty({
     description: 'Where the webhook stands with the delivery engine (fair delivery)',
