@@ -79,6 +79,7 @@ const WEBHOOK_RESOURCE: JsonSchema = {
     },
     disabledReason: { type: ['string', 'null'], enum: ['gone', 'failing', 'membership', null] },
     rateLimit: { type: ['integer', 'null'], minimum: 1, maximum: 10000 },
+    ordering: { type: 'string', enum: ['none', 'fifo'] },
     deliveryHealth: {
       type: 'object',
       required: ['state', 'pausedUntil'],
@@ -121,6 +122,7 @@ const RESOURCE_EXAMPLES: Readonly<Record<ResourceType, Record<string, unknown>>>
     lastDelivery: null,
     disabledReason: null,
     rateLimit: null,
+    ordering: 'none',
     deliveryHealth: { state: 'healthy', pausedUntil: null },
   },
 };

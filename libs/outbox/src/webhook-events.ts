@@ -22,6 +22,7 @@ export type WebhookEventSource = Pick<
   | 'lastDelivery'
   | 'disabledReason'
   | 'rateLimit'
+  | 'ordering'
 > &
   Partial<Pick<WebhookEntity, 'pausedUntil' | 'slowSince' | 'headers'>>;
 
@@ -48,6 +49,7 @@ export function webhookResource(webhook: WebhookEventSource) {
     lastDelivery: maskedLastDelivery(webhook.lastDelivery, webhook.url),
     disabledReason: webhook.disabledReason,
     rateLimit: webhook.rateLimit ?? null,
+    ordering: webhook.ordering,
     // Header values are often the receiver's credentials: names only.
     headers: Object.fromEntries(
       Object.keys(webhook.headers ?? {}).map((name) => [name, REDACTED_HEADER_VALUE]),

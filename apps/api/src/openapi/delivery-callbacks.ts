@@ -56,6 +56,7 @@ const EXAMPLE_WEBHOOK_RESOURCE = {
   lastDelivery: null,
   disabledReason: null,
   rateLimit: null,
+  ordering: 'none',
   headers: { Authorization: '••••' },
   deliveryHealth: { state: 'healthy', pausedUntil: null },
 };

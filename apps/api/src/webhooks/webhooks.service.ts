@@ -93,6 +93,7 @@ export class WebhooksService {
         active: dto.active ?? true,
         custom: dto.custom ?? null,
         rateLimit: dto.rateLimit ?? null,
+        ordering: dto.ordering ?? 'none',
         headers: storedHeaders(dto.headers),
         secret: generateWebhookSecret(),
         disabledReason: null,
@@ -140,6 +141,8 @@ export class WebhooksService {
       if (dto.apiId !== undefined) webhook.apiId = dto.apiId;
       if (dto.userId !== undefined) webhook.userId = dto.userId;
       if (dto.rateLimit !== undefined) webhook.rateLimit = dto.rateLimit;
+      // Deliveries already under way finish as they are (README → Ordered delivery).
+      if (dto.ordering !== undefined) webhook.ordering = dto.ordering;
       // The map is replaced whole: a header left out is removed.
       if (dto.headers !== undefined) webhook.headers = storedHeaders(dto.headers);
       if (dto.active !== undefined) {

@@ -2,13 +2,15 @@ import { prepared } from '@app/database';
 
 /*
  * Fan-out of a batch of events in one statement (README → Fan-out). $1 event ids, $2 names, $3 bodies,
- * $4 fingerprints, $5 apiIds (uuid or null), $6 ownerIds. One row per event:
+ * $4 fingerprints, $5 apiIds (uuid or null), $6 ownerIds, $7 timestamps. One row per event:
  * - state: `new` (recorded now), `same` (recorded before with this content: a re-run),
  *   `duplicate` (recorded before with other content: nothing is delivered), `raced` (another
  *   statement was inserting it at the same moment; run again, it has committed by then);
  * - pending / pendingWebhooks: its deliveries still to send and their webhooks, side by side.
  * A webhook whose circuit is open gets its delivery parked (`paused`) at once: nothing is queued
- * for an endpoint that is down (README → Fair delivery).
+ * for an endpoint that is down (README → Fair delivery). A fifo webhook's deliveries are `queued` in
+ * publish order (timestamp, then fifo_seq in input order) and waken one at a time (README → Ordered
+ * delivery); queuedWebhooks names those webhooks.
  * Rows from before fingerprints existed count as the same event. A re-run finds its deliveries by
  * event id (`status || ''` keeps the planner from mixing in the sweeper's due index).
  * Matching: active, subscribed, and the event's API — or, for webhooks without apiId, its owner;
@@ -18,8 +20,8 @@ export const FAN_OUT_SQL = prepared(
   'fan_out',
   `
   WITH input AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[])
-      AS i(id, name, body, fingerprint, api_id, owner_id)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::timestamptz[])
+      WITH ORDINALITY AS i(id, name, body, fingerprint, api_id, owner_id, published_at, ord)
   ), inserted AS (
     INSERT INTO events (id, name, body, fingerprint)
     SELECT id, name, body, fingerprint FROM input
@@ -33,16 +35,19 @@ export const FAN_OUT_SQL = prepared(
     SELECT i.* FROM input i
      WHERE i.id IN (SELECT id FROM inserted) OR i.id IN (SELECT id FROM existing WHERE same)
   ), matched AS (
-    SELECT a.id AS event_id, w.id AS webhook_id, w.paused_until IS NOT NULL AS paused
+    SELECT a.id AS event_id, w.id AS webhook_id, w.paused_until IS NOT NULL AS paused,
+           w.ordering = 'fifo' AS fifo, a.published_at, a.ord
       FROM accepted a JOIN webhooks w ON w.api_id = a.api_id
      WHERE w.active AND w.api_id IS NOT NULL AND w.events @> ARRAY[a.name] AND w.api_id = ANY($5::uuid[])
     UNION
-    SELECT a.id, w.id, w.paused_until IS NOT NULL
+    SELECT a.id, w.id, w.paused_until IS NOT NULL, w.ordering = 'fifo', a.published_at, a.ord
       FROM accepted a JOIN webhooks w ON w.user_id = a.owner_id
      WHERE w.active AND w.api_id IS NULL AND w.events @> ARRAY[a.name] AND w.user_id = ANY($6::text[])
   ), created AS (
-    INSERT INTO deliveries (event_id, webhook_id, status)
-    SELECT event_id, webhook_id, CASE WHEN paused THEN 'paused' ELSE 'pending' END FROM matched
+    INSERT INTO deliveries (event_id, webhook_id, status, published_at, fifo_seq)
+    SELECT event_id, webhook_id, CASE WHEN fifo THEN 'queued' WHEN paused THEN 'paused' ELSE 'pending' END,
+           CASE WHEN fifo THEN published_at END, CASE WHEN fifo THEN nextval('deliveries_fifo_seq') END
+      FROM matched ORDER BY published_at, ord
     ON CONFLICT ON CONSTRAINT "UQ_deliveries_event_webhook" DO NOTHING
     RETURNING id, event_id, webhook_id, status
   ), pending AS (
@@ -53,15 +58,19 @@ export const FAN_OUT_SQL = prepared(
              WHERE d.event_id IN (SELECT id FROM existing WHERE same)
                AND d.status || '' = 'pending') AS all_pending
      GROUP BY event_id
+  ), queued AS (
+    SELECT event_id, array_agg(webhook_id::text) AS webhooks FROM created WHERE status = 'queued' GROUP BY event_id
   )
   SELECT i.id,
          CASE WHEN n.id IS NOT NULL THEN 'new'
               WHEN x.same THEN 'same'
               WHEN x.same IS NOT NULL THEN 'duplicate'
               ELSE 'raced' END AS state,
-         COALESCE(p.ids, '{}'::text[]) AS pending, COALESCE(p.webhooks, '{}'::text[]) AS "pendingWebhooks"
+         COALESCE(p.ids, '{}'::text[]) AS pending, COALESCE(p.webhooks, '{}'::text[]) AS "pendingWebhooks",
+         COALESCE(q.webhooks, '{}'::text[]) AS "queuedWebhooks"
     FROM input i
     LEFT JOIN inserted n ON n.id = i.id
     LEFT JOIN existing x ON x.id = i.id
-    LEFT JOIN pending p ON p.event_id = i.id`,
+    LEFT JOIN pending p ON p.event_id = i.id
+    LEFT JOIN queued q ON q.event_id = i.id`,
 );

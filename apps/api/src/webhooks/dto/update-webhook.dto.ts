@@ -1,5 +1,6 @@
 import { ApiSchema } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
+import type { WebhookOrdering } from '@app/database';
 import {
   ActiveField,
   ApiIdField,
@@ -7,6 +8,7 @@ import {
   EventRef,
   EventsField,
   IfPresent,
+  OrderingField,
   RateLimitField,
   UrlField,
   UserIdField,
@@ -47,6 +49,10 @@ export class UpdateWebhookDto extends IgnoredReadOnlyFields {
   @IsOptional()
   @RateLimitField()
   rateLimit?: number | null;
+
+  @IfPresent()
+  @OrderingField()
+  ordering?: WebhookOrdering;
 
   @IsOptional()
   @HeadersField()

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
-import { EventRef, MAX_RATE_LIMIT } from './webhook-field.decorators';
+import type { WebhookOrdering } from '@app/database';
+import { EventRef, MAX_RATE_LIMIT, OrderingResponseField } from './webhook-field.decorators';
 import { HEADERS_DESCRIPTION, MAX_HEADERS } from './webhook-headers';
 
 // Schema names are those of the ApiTree API reference, which clients know, not of the classes.
@@ -173,6 +174,9 @@ export class WebhookResponse {
     example: null,
   })
   rateLimit!: number | null;
+
+  @OrderingResponseField()
+  ordering!: WebhookOrdering;
 
   @ApiProperty({
     description: `${HEADERS_DESCRIPTION} {} when there are none. For tokens with only webhook.readonly (and in lifecycle events) each value is \`••••\`.`,
