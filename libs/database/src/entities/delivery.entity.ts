@@ -34,7 +34,10 @@ export type DeliveryStatus = 'pending' | 'paused' | 'queued' | 'succeeded' | 'fa
 @Index('IDX_deliveries_fifo', ['webhookId', 'publishedAt', 'fifoSeq'], {
   where: `"fifo_seq" IS NOT NULL AND "status" IN ('queued', 'pending', 'paused')`,
 })
-@Check('CHK_deliveries_status', `"status" IN ('pending', 'paused', 'queued', 'succeeded', 'failed', 'dropped')`)
+@Check(
+  'CHK_deliveries_status',
+  `"status" IN ('pending', 'paused', 'queued', 'succeeded', 'failed', 'dropped')`,
+)
 export class DeliveryEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
