@@ -104,7 +104,7 @@ describe('Ordered delivery: ordering "fifo" (e2e)', () => {
     const { owner, state, webhook } = await line();
     expect(webhook.ordering).toBe('fifo');
     const ids = await publish(owner, 50);
-    await waitUntil(() => succeeded(state).length >= 50, 30_000, '50 deliveries');
+    await waitUntil(async () => succeeded(state).length >= 50, 30_000, '50 deliveries');
     expect(succeeded(state)).toEqual(ids);
     expect(state.log).toHaveLength(50);
     expect(state.maxInFlight).toBe(1);
@@ -118,7 +118,7 @@ describe('Ordered delivery: ordering "fifo" (e2e)', () => {
     const { owner, state } = await line((eventId, attempt) => (eventId === head && attempt <= 2 ? 500 : 200));
     const ids = await publish(owner, 4);
     head = ids[0];
-    await waitUntil(() => succeeded(state).length >= 4, 15_000, 'four deliveries');
+    await waitUntil(async () => succeeded(state).length >= 4, 15_000, 'four deliveries');
     expect(state.log.map((entry) => [entry.eventId, entry.status])).toEqual([
       [ids[0], 500],
       [ids[0], 500],
@@ -135,7 +135,7 @@ describe('Ordered delivery: ordering "fifo" (e2e)', () => {
     const { owner, state, webhook } = await line((eventId) => (eventId === head ? 500 : 200));
     const ids = await publish(owner, 3);
     head = ids[0];
-    await waitUntil(() => succeeded(state).length >= 2, 15_000, 'the two after the head');
+    await waitUntil(async () => succeeded(state).length >= 2, 15_000, 'the two after the head');
     // The immediate attempt and the three retries of DELIVERY_RETRY_SCHEDULE, then the others.
     expect(state.log.map((entry) => entry.eventId)).toEqual([ids[0], ids[0], ids[0], ids[0], ids[1], ids[2]]);
     expect(await statuses(webhook.id)).toEqual({ failed: 1, succeeded: 2 });
@@ -152,19 +152,19 @@ describe('Ordered delivery: ordering "fifo" (e2e)', () => {
     });
     expect(plainHook.ordering).toBe('none');
     const ids = await publish(fifo.owner, 10);
-    await waitUntil(() => succeeded(plain).length >= 10, 15_000, 'the plain webhook to get all ten');
+    await waitUntil(async () => succeeded(plain).length >= 10, 15_000, 'the plain webhook to get all ten');
     expect(new Set(succeeded(plain))).toEqual(new Set(ids));
     // Meanwhile the fifo line has tried its head only.
     expect(new Set(fifo.state.log.map((entry) => entry.eventId))).toEqual(new Set([ids[0]]));
     release = true;
-    await waitUntil(() => succeeded(fifo.state).length >= 10, 15_000, 'the fifo line to drain');
+    await waitUntil(async () => succeeded(fifo.state).length >= 10, 15_000, 'the fifo line to drain');
     expect(succeeded(fifo.state)).toEqual(ids);
   });
 
   it('drops the waiting line with its head when the webhook is deactivated', async () => {
     const { owner, auth, state, webhook } = await line(() => 500);
     await publish(owner, 4);
-    await waitUntil(() => state.log.length >= 1, 10_000, 'the head to be tried');
+    await waitUntil(async () => state.log.length >= 1, 10_000, 'the head to be tried');
     await request(pipeline.api.http)
       .put(`/webhooks/${webhook.id}`)
       .set(auth)
@@ -183,7 +183,7 @@ describe('Ordered delivery: ordering "fifo" (e2e)', () => {
     const { owner, auth, state, webhook } = await line((eventId) => (eventId === head ? 500 : 200));
     const ids = await publish(owner, 5);
     head = ids[0];
-    await waitUntil(() => state.log.length >= 1, 10_000, 'the head to be tried');
+    await waitUntil(async () => state.log.length >= 1, 10_000, 'the head to be tried');
     expect(succeeded(state)).toEqual([]);
     const put = await request(pipeline.api.http)
       .put(`/webhooks/${webhook.id}`)
@@ -191,7 +191,7 @@ describe('Ordered delivery: ordering "fifo" (e2e)', () => {
       .send({ ordering: 'none' })
       .expect(200);
     expect(put.body.ordering).toBe('none');
-    await waitUntil(() => succeeded(state).length >= 4, 10_000, 'the four behind the head');
+    await waitUntil(async () => succeeded(state).length >= 4, 10_000, 'the four behind the head');
     expect(new Set(succeeded(state))).toEqual(new Set(ids.slice(1)));
   });
 
