@@ -102,6 +102,7 @@ describe('OpenAPI document (e2e)', () => {
         'headers',
         'id',
         'lastDelivery',
+        'ordering',
         'rateLimit',
         'secret',
         'updatedAt',
