@@ -23,11 +23,16 @@ interface Line {
   log: Array<{ eventId: string; status: number }>;
   inFlight: number;
   maxInFlight: number;
-  /** The status to answer an event's attempt with (attempt counts from 1). */
+  /** The status to answer an event's attempt with (attempt counts from 1); 0 hangs, -1 resets. */
   answer: (eventId: string, attempt: number) => number;
 }
 
-const ENV = { DELIVERY_RETRY_SCHEDULE: '200ms,200ms,200ms', DELIVERY_CONCURRENCY: '20' };
+const ENV = {
+  DELIVERY_RETRY_SCHEDULE: '200ms,200ms,200ms',
+  DELIVERY_CONCURRENCY: '20',
+  DELIVERY_CIRCUIT_THRESHOLD: '3',
+  DELIVERY_CIRCUIT_COOLDOWN: '300ms',
+};
 /** What a 20 ms receiver costs per delivery: time enough for another worker to break the line. */
 const RECEIVER_MS = 20;
 
@@ -46,6 +51,15 @@ describe('Ordered delivery: ordering "fifo" (e2e)', () => {
     const status = line.answer(eventId, attempt);
     line.inFlight += 1;
     line.maxInFlight = Math.max(line.maxInFlight, line.inFlight);
+    if (status <= 0) {
+      // 0: no answer until the connection goes; -1: the connection reset at once (no answer at all).
+      response.on('close', () => {
+        line.log.push({ eventId, status });
+        line.inFlight -= 1;
+      });
+      if (status < 0) response.socket?.destroy();
+      return;
+    }
     setTimeout(() => {
       line.log.push({ eventId, status });
       line.inFlight -= 1;
@@ -66,7 +80,7 @@ describe('Ordered delivery: ordering "fifo" (e2e)', () => {
     await waitForOutput(second, /worker started/);
   }, 60_000);
   afterAll(async () => {
-    if (second.child.exitCode === null) second.child.kill('SIGTERM');
+    if (second.child.exitCode === null && second.child.signalCode === null) second.child.kill('SIGTERM');
     await second?.exited;
     await pipeline.close();
     await receiver.stop();
@@ -91,7 +105,7 @@ describe('Ordered delivery: ordering "fifo" (e2e)', () => {
   const publish = (owner: string, n: number): Promise<string[]> =>
     pipeline.publisher.publishBulk(Array.from({ length: n }, (): EventEnvelope => ownerEvent(owner)));
   const succeeded = (state: Line) =>
-    state.log.filter((entry) => entry.status < 300).map((entry) => entry.eventId);
+    state.log.filter((entry) => entry.status >= 200 && entry.status < 300).map((entry) => entry.eventId);
   const statuses = async (webhookId: string): Promise<Record<string, number>> => {
     const rows = await pipeline.dataSource.query<Array<{ status: string; n: number }>>(
       'SELECT status, count(*)::int AS n FROM deliveries WHERE webhook_id = $1 GROUP BY status',
@@ -105,7 +119,25 @@ describe('Ordered delivery: ordering "fifo" (e2e)', () => {
     expect(webhook.ordering).toBe('fifo');
     const ids = await publish(owner, 50);
     await waitUntil(async () => succeeded(state).length >= 50, 30_000, '50 deliveries');
-    expect(succeeded(state)).toEqual(ids);
+    if (process.env.FIFO_DEBUG) {
+      const rows = await pipeline.dataSource.query(
+        `SELECT event_id, fifo_seq, published_at, created_at, updated_at FROM deliveries WHERE webhook_id = $1 ORDER BY updated_at`,
+        [webhook.id],
+      );
+      console.log(
+        JSON.stringify({
+          got: succeeded(state).map((id) => ids.indexOf(id)),
+          rows: rows.map((r: Record<string, unknown>) => [
+            ids.indexOf(r.event_id as string),
+            r.fifo_seq,
+            r.published_at,
+            r.created_at,
+            r.updated_at,
+          ]),
+        }),
+      );
+    }
+    expect(succeeded(state).map((id) => ids.indexOf(id))).toEqual(ids.map((_id, index) => index));
     expect(state.log).toHaveLength(50);
     expect(state.maxInFlight).toBe(1);
     const last = receiver.requests.filter((r) => r.url === `/line-${count}`).pop();
@@ -138,6 +170,8 @@ describe('Ordered delivery: ordering "fifo" (e2e)', () => {
     await waitUntil(async () => succeeded(state).length >= 2, 15_000, 'the two after the head');
     // The immediate attempt and the three retries of DELIVERY_RETRY_SCHEDULE, then the others.
     expect(state.log.map((entry) => entry.eventId)).toEqual([ids[0], ids[0], ids[0], ids[0], ids[1], ids[2]]);
+    // The receiver logs as it answers; the worker records the outcome just after.
+    await waitUntil(async () => (await statuses(webhook.id)).succeeded === 2, 5_000, 'the record');
     expect(await statuses(webhook.id)).toEqual({ failed: 1, succeeded: 2 });
   });
 
@@ -153,6 +187,7 @@ describe('Ordered delivery: ordering "fifo" (e2e)', () => {
     expect(plainHook.ordering).toBe('none');
     const ids = await publish(fifo.owner, 10);
     await waitUntil(async () => succeeded(plain).length >= 10, 15_000, 'the plain webhook to get all ten');
+    await waitUntil(async () => fifo.state.log.length >= 2, 10_000, 'the fifo head to be retried');
     expect(new Set(succeeded(plain))).toEqual(new Set(ids));
     // Meanwhile the fifo line has tried its head only.
     expect(new Set(fifo.state.log.map((entry) => entry.eventId))).toEqual(new Set([ids[0]]));
@@ -194,6 +229,44 @@ describe('Ordered delivery: ordering "fifo" (e2e)', () => {
     await waitUntil(async () => succeeded(state).length >= 4, 10_000, 'the four behind the head');
     expect(new Set(succeeded(state))).toEqual(new Set(ids.slice(1)));
   });
+
+  it('keeps the order through a pause: the head is parked and probed, the line waits behind it', async () => {
+    let head = '';
+    const { owner, state } = await line((eventId, attempt) => (eventId === head && attempt <= 3 ? -1 : 200));
+    const ids = await publish(owner, 3);
+    head = ids[0];
+    await waitUntil(async () => succeeded(state).length >= 3, 20_000, 'the line to drain');
+    expect(succeeded(state)).toEqual(ids);
+    expect(state.log.map((entry) => entry.eventId).slice(0, 4)).toEqual([ids[0], ids[0], ids[0], ids[0]]);
+    expect(state.maxInFlight).toBe(1);
+  });
+
+  // Last: from here on only built worker processes deliver, so the one holding the head can be killed.
+  it('a worker SIGKILLed mid-attempt: the head comes back once its lease is over, nothing behind it moves or is skipped', async () => {
+    await pipeline.worker.close();
+    pipeline.worker.close = () => Promise.resolve();
+    let head = '';
+    const { owner, state, webhook } = await line((eventId, attempt) =>
+      eventId === head && attempt === 1 ? 0 : 200,
+    );
+    const ids = await publish(owner, 3);
+    head = ids[0];
+    await waitUntil(async () => state.inFlight === 1, 10_000, 'the head to be in flight');
+    second.child.kill('SIGKILL');
+    await second.exited;
+    second = await spawnWorker({
+      ...pipelineEnv('fifo', ENV),
+      DATABASE_URL: pipeline.worker.config.databaseUrl,
+      LOG_LEVEL: 'info',
+    });
+    await waitForOutput(second, /worker started/);
+    await waitUntil(async () => succeeded(state).length >= 3, 30_000, 'the line to drain');
+    expect(succeeded(state)).toEqual(ids);
+    // The killed attempt (no answer), then the head again; each of the others once, in order.
+    expect(state.log.map((entry) => entry.eventId)).toEqual([ids[0], ids[0], ids[1], ids[2]]);
+    expect(state.maxInFlight).toBe(1);
+    expect(await statuses(webhook.id)).toEqual({ succeeded: 3 });
+  }, 60_000);
 
   describe('the field', () => {
     const owner = `fifo-field-${Date.now()}`;

@@ -10,7 +10,7 @@ import { prepared } from '@app/database';
  * A webhook whose circuit is open gets its delivery parked (`paused`) at once: nothing is queued
  * for an endpoint that is down (README → Fair delivery). A fifo webhook's deliveries are `queued` in
  * publish order (timestamp, then fifo_seq in input order) and waken one at a time (README → Ordered
- * delivery); queuedWebhooks names those webhooks.
+ * delivery); queuedWebhooks names those webhooks, and a re-run never hands a fifo head over early.
  * Rows from before fingerprints existed count as the same event. A re-run finds its deliveries by
  * event id (`status || ''` keeps the planner from mixing in the sweeper's due index).
  * Matching: active, subscribed, and the event's API — or, for webhooks without apiId, its owner;
@@ -56,7 +56,7 @@ export const FAN_OUT_SQL = prepared(
             UNION
             SELECT d.id, d.event_id, d.webhook_id FROM deliveries d
              WHERE d.event_id IN (SELECT id FROM existing WHERE same)
-               AND d.status || '' = 'pending') AS all_pending
+               AND d.status || '' = 'pending' AND d.fifo_seq IS NULL) AS all_pending
      GROUP BY event_id
   ), queued AS (
     SELECT event_id, array_agg(webhook_id::text) AS webhooks FROM created WHERE status = 'queued' GROUP BY event_id

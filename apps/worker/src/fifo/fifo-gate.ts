@@ -20,7 +20,7 @@ import {
  * the same instant and fanned out by another worker take their places in line before it goes
  * (README → Ordered delivery). A line with a backlog does not wait: its next one was recorded long ago.
  */
-export const FIFO_SETTLE_MS = 250;
+export const FIFO_SETTLE_MS = 1_000;
 /** Stalled lines looked at per keeper pass. */
 const KEEPER_BATCH = 100;
 /** Any fixed number shared by all workers (not the sweeper's or the circuit keeper's). */
