@@ -65,6 +65,7 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
           lastDelivery: null,
           disabledReason: null,
           rateLimit: null,
+          ordering: 'none',
           // Header values are the receiver's credentials: events show the names only.
           headers: { 'X-Api-Key': '••••' },
           deliveryHealth: { state: 'healthy', pausedUntil: null },
