@@ -196,6 +196,14 @@ describe('Ordered delivery: ordering "fifo" (e2e)', () => {
     expect((final.dropped ?? 0) + (final.failed ?? 0)).toBe(4);
   });
 
+  it('drops the waiting line when the head disables the webhook (410 Gone)', async () => {
+    const { owner, state, webhook } = await line(() => 410);
+    await publish(owner, 3);
+    await waitUntil(async () => (await statuses(webhook.id)).dropped === 2, 10_000, 'the line to be dropped');
+    expect(await statuses(webhook.id)).toEqual({ failed: 1, dropped: 2 });
+    expect(state.log).toHaveLength(1);
+  });
+
   it('releases the whole line at once when ordering goes back to "none"', async () => {
     let head = '';
     const { owner, auth, state, webhook } = await line((eventId) => (eventId === head ? 500 : 200));
