@@ -256,6 +256,7 @@ describe('Ordered delivery: ordering "fifo" (e2e)', () => {
     // The killed attempt (no answer), then the head again; each of the others once, in order.
     expect(state.log.map((entry) => entry.eventId)).toEqual([ids[0], ids[0], ids[1], ids[2]]);
     expect(state.maxInFlight).toBe(1);
+    await waitUntil(async () => (await statuses(webhook.id)).succeeded === 3, 5_000, 'the last record');
     expect(await statuses(webhook.id)).toEqual({ succeeded: 3 });
   }, 60_000);
 

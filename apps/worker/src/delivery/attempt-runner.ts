@@ -6,7 +6,7 @@ import { AppConfig } from '@app/config';
 import { OutboxRelay } from '@app/outbox';
 import { createLogger } from '@app/logging';
 import { CircuitService } from '../circuit/circuit.service';
-import { FifoGate } from '../fifo/fifo-gate';
+import { FifoGate, HandOff } from '../fifo/fifo-gate';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { buildDeliveryRequest } from './delivery-request';
 import { AttemptRecord, ClaimedDelivery, DeliveryStore, RecordedAttempt } from './delivery.store';
@@ -29,6 +29,8 @@ export interface AttemptDependencies {
   metrics: WorkerMetrics;
   scheduler: EndpointScheduler;
   fifo: FifoGate;
+  /** The next head of a fifo line, due now, is attempted in this process when it has a slot. */
+  handOff: HandOff;
   /** Group commit of the records of concurrent attempts. */
   batch: { maxSize: number; maxDelayMs: number; maxInFlight: number };
 }
@@ -51,6 +53,7 @@ export class AttemptRunner {
   private readonly metrics: WorkerMetrics;
   private readonly scheduler: EndpointScheduler;
   private readonly fifo: FifoGate;
+  private readonly handOff: HandOff;
 
   constructor({
     config,
@@ -61,9 +64,11 @@ export class AttemptRunner {
     metrics,
     scheduler,
     fifo,
+    handOff,
     batch,
   }: AttemptDependencies) {
     this.fifo = fifo;
+    this.handOff = handOff;
     this.store = store;
     this.events = events;
     this.outbox = outbox;
@@ -163,7 +168,7 @@ export class AttemptRunner {
       delivery.ordering === 'fifo' &&
       (decision.status === 'succeeded' || decision.status === 'failed')
     ) {
-      await this.fifo.advance([delivery.webhookId]);
+      await this.fifo.advance([delivery.webhookId], this.handOff);
     }
     this.count(decision, result.durationMs, disabled);
     this.attemptLog.info(

@@ -74,6 +74,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
       metrics,
       scheduler: this.scheduler,
       fifo,
+      handOff: (due) => this.takeFirstAttempts(due),
       batch: BATCH,
     });
     this.claimMs = 2 * delivery.timeoutMs + 5_000;

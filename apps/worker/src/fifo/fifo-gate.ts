@@ -26,6 +26,9 @@ const KEEPER_BATCH = 100;
 /** Any fixed number shared by all workers (not the sweeper's or the circuit keeper's). */
 const KEEPER_LOCK = 4_711_000_012;
 
+/** Takes the woken deliveries it will attempt at once; returns the others, to be enqueued. */
+export type HandOff = (due: DeliveryToSend[]) => DeliveryToSend[];
+
 interface WokenRow {
   id: string;
   status: 'pending' | 'paused';
@@ -73,17 +76,17 @@ export class FifoGate implements OnApplicationBootstrap, BeforeApplicationShutdo
    * Moves each webhook's line if it can move, one webhook at a time (each holds its row's lock only
    * for its own statements). Best-effort for the caller: what fails here the keeper does later.
    */
-  async advance(webhookIds: Iterable<string>): Promise<void> {
+  async advance(webhookIds: Iterable<string>, handOff?: HandOff): Promise<void> {
     for (const webhookId of new Set(webhookIds)) {
       try {
-        await this.advanceOne(webhookId);
+        await this.advanceOne(webhookId, handOff);
       } catch (error) {
         this.logger.warn(`line of webhook ${webhookId} left to the keeper: ${(error as Error).message}`);
       }
     }
   }
 
-  private async advanceOne(webhookId: string): Promise<void> {
+  private async advanceOne(webhookId: string, handOff: HandOff = (due) => due): Promise<void> {
     const woken = await this.dataSource.transaction(async (manager) => {
       const [webhook] = await manager.query<
         Array<{ ordering: WebhookOrdering; active: boolean; paused: boolean }>
@@ -99,16 +102,20 @@ export class FifoGate implements OnApplicationBootstrap, BeforeApplicationShutdo
       return manager.query<WokenRow[]>(WAKE_NEXT_SQL, [webhookId, webhook.paused, FIFO_SETTLE_MS]);
     });
     const now = Date.now();
-    // Should Redis fail here, the rows are pending in PostgreSQL: the sweeper enqueues them once due.
-    await this.queues.deliveries.enqueue(
-      woken
-        .filter((row) => row.status === 'pending')
-        .map((row): DeliveryToSend => ({
-          deliveryId: row.id,
-          webhookId,
-          delayMs: Math.max(0, row.nextAttemptAt.getTime() - now),
-        })),
-    );
+    const toSend = woken
+      .filter((row) => row.status === 'pending')
+      .map((row): DeliveryToSend => ({
+        deliveryId: row.id,
+        webhookId,
+        delayMs: Math.max(0, row.nextAttemptAt.getTime() - now),
+      }));
+    // Due now: the caller may attempt them itself (no job hop); the rest, and what it declines, are
+    // enqueued. Should Redis fail here, the rows are pending: the sweeper enqueues them once due.
+    const declined = handOff(toSend.filter((delivery) => delivery.delayMs === 0));
+    await this.queues.deliveries.enqueue([
+      ...declined,
+      ...toSend.filter((delivery) => delivery.delayMs !== 0),
+    ]);
   }
 
   /** A whole line at once: bounded in lock waits only, like dropping a switched-off webhook's backlog. */
