@@ -9,7 +9,7 @@ import { prepared } from '@app/database';
  * - pending / pendingWebhooks: its deliveries still to send and their webhooks, side by side.
  * A webhook whose circuit is open gets its delivery parked (`paused`) at once: nothing is queued
  * for an endpoint that is down (README → Fair delivery). A fifo webhook's deliveries are `queued` in
- * publish order (timestamp, then fifo_seq in input order) and waken one at a time (README → Ordered
+ * publish order (timestamp, then fifo_seq in input order) and woken one at a time (README → Ordered
  * delivery); queuedWebhooks names those webhooks, and a re-run never hands a fifo head over early.
  * Rows from before fingerprints existed count as the same event. A re-run finds its deliveries by
  * event id (`status || ''` keeps the planner from mixing in the sweeper's due index).
