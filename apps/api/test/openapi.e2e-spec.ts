@@ -121,6 +121,7 @@ describe('OpenAPI document (e2e)', () => {
         'headers',
         'id',
         'lastDelivery',
+        'ordering',
         'rateLimit',
         'secret',
         'signing',

@@ -66,6 +66,7 @@ describe('Webhook actions: ping, secret rotation (e2e)', () => {
           disabledReason: null,
           rateLimit: null,
           signing: 'hmac-sha256',
+          ordering: 'none',
           // Header values are the receiver's credentials: events show the names only.
           headers: { 'X-Api-Key': '••••' },
           filter: null,

@@ -10,6 +10,7 @@ import { EventBodies } from './delivery/event-bodies';
 import { Throttle } from './delivery/throttle';
 import { FanOutProcessor } from './fan-out/fan-out.processor';
 import { FanOutStore } from './fan-out/fan-out.store';
+import { FifoGate } from './fifo/fifo-gate';
 import { HealthServer } from './health-server';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { Retention } from './maintenance/retention';
@@ -33,6 +34,7 @@ export class WorkerModule {
         EventBodies,
         CircuitService,
         Throttle,
+        FifoGate,
         DeliveryProcessor,
         // The outbox relay publishes with the worker's own producer.
         {

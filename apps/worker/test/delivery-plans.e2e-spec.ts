@@ -4,6 +4,7 @@ import { CLAIM_SQL, DELIVERY_STATE_SQL, RECORD_ATTEMPTS_SQL } from '../src/deliv
 import { RELEASE_PARKED_SQL, STRANDED_SQL } from '../src/circuit/circuit.sql';
 import { FAN_OUT_SQL } from '../src/fan-out/fan-out.sql';
 import { DUE_DELIVERIES_SQL } from '../src/maintenance/sweeper';
+import { STALLED_LINES_SQL, WAKE_NEXT_SQL } from '../src/fifo/fifo.sql';
 
 interface PlanNode {
   'Node Type': string;
@@ -129,6 +130,7 @@ describe('Hot-path plans stay put (e2e)', () => {
             `ARRAY[NULL, NULL]::uuid[]`,
             `ARRAY['plans', 'plans']::text[]`,
             `ARRAY[NULL, NULL]::text[]`,
+            `ARRAY['2025-01-01T00:00:00Z', '2025-01-01T00:00:01Z']::timestamptz[]`,
           ].join(', '),
           mode,
         );
@@ -142,6 +144,14 @@ describe('Hot-path plans stay put (e2e)', () => {
       const stranded = await plan(STRANDED_SQL, '', 'custom');
       expect(stranded.some((a) => a.includes('IDX_deliveries_paused'))).toBe(true);
       expect(stranded.join('\n')).not.toMatch(/Seq Scan deliveries/);
+    });
+
+    it('ordered delivery: a line is reached through its own index, never the backlog', async () => {
+      const wake = await plan(WAKE_NEXT_SQL, `'${webhookId}', false, 250`, 'custom');
+      expect(wake.join('\n')).not.toMatch(/Seq Scan deliveries|IDX_deliveries_due|IDX_deliveries_webhook/);
+      const stalled = await plan(STALLED_LINES_SQL, '100', 'custom');
+      expect(stalled.some((a) => a.includes('IDX_deliveries_fifo'))).toBe(true);
+      expect(stalled.join('\n')).not.toMatch(/Seq Scan deliveries/);
     });
 
     it('sweeper: the due index', async () => {

@@ -26,6 +26,9 @@ export interface EventPublisherOptions {
 
 export class InvalidEnvelopeError extends Error {}
 
+/** How far ahead of the clock distinct timestamps may run during a burst. */
+const MAX_TIMESTAMP_LEAD_MS = 1_000;
+
 /**
  * Publishes platform events to the `events` queue (README → Publishing events). Usable from any Node service,
  * no Nest needed:
@@ -37,6 +40,8 @@ export class InvalidEnvelopeError extends Error {}
 export class EventPublisher {
   private readonly queue: Queue;
   private readonly failFast: boolean;
+  /** The last default timestamp given, in ms (README → Ordered delivery). */
+  private lastTimestampMs = 0;
 
   constructor(options: EventPublisherOptions = {}) {
     this.failFast = options.failFast !== false;
@@ -67,7 +72,7 @@ export class EventPublisher {
       const data: EventEnvelope = {
         ...check.envelope,
         id,
-        timestamp: check.envelope.timestamp ?? new Date().toISOString(),
+        timestamp: check.envelope.timestamp ?? this.nextTimestamp(),
       };
       return { name: data.name, data, opts: { jobId: id } };
     });
@@ -75,6 +80,18 @@ export class EventPublisher {
     const added = this.queue.addBulk(jobs);
     await (this.failFast ? withQueueTimeout(added) : added);
     return jobs.map((job) => job.data.id as string);
+  }
+
+  /**
+   * Now, but later than the previous event this publisher stamped: events published in the same
+   * millisecond get distinct timestamps 1 ms apart, so a fifo webhook receives them in the order they
+   * were published (README → Ordered delivery). Never more than a second ahead of the clock.
+   */
+  private nextTimestamp(): string {
+    const now = Date.now();
+    const next = this.lastTimestampMs + 1;
+    this.lastTimestampMs = next > now && next - now < MAX_TIMESTAMP_LEAD_MS ? next : now;
+    return new Date(this.lastTimestampMs).toISOString();
   }
 
   async close(): Promise<void> {

@@ -82,6 +82,7 @@ const WEBHOOK_RESOURCE: JsonSchema = {
     rateLimit: { type: ['integer', 'null'], minimum: 1, maximum: 10000 },
     signing: { type: 'string', enum: ['hmac-sha256', 'ed25519'] },
     filter: { type: ['object', 'null'] },
+    ordering: { type: 'string', enum: ['none', 'fifo'] },
     deliveryHealth: {
       type: 'object',
       required: ['state', 'pausedUntil'],
@@ -126,6 +127,7 @@ const RESOURCE_EXAMPLES: Readonly<Record<ResourceType, Record<string, unknown>>>
     rateLimit: null,
     signing: 'hmac-sha256',
     filter: null,
+    ordering: 'none',
     deliveryHealth: { state: 'healthy', pausedUntil: null },
   },
 };

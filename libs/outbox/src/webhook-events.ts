@@ -23,6 +23,7 @@ export type WebhookEventSource = Pick<
   | 'disabledReason'
   | 'rateLimit'
   | 'filter'
+  | 'ordering'
 > &
   Partial<Pick<WebhookEntity, 'pausedUntil' | 'slowSince' | 'headers' | 'signing'>>;
 
@@ -50,6 +51,7 @@ export function webhookResource(webhook: WebhookEventSource) {
     disabledReason: webhook.disabledReason,
     rateLimit: webhook.rateLimit ?? null,
     signing: webhook.signing ?? 'hmac-sha256',
+    ordering: webhook.ordering,
     // Header values are often the receiver's credentials: names only.
     headers: Object.fromEntries(
       Object.keys(webhook.headers ?? {}).map((name) => [name, REDACTED_HEADER_VALUE]),

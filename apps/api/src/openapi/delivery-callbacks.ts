@@ -57,6 +57,7 @@ const EXAMPLE_WEBHOOK_RESOURCE = {
   disabledReason: null,
   rateLimit: null,
   signing: 'hmac-sha256',
+  ordering: 'none',
   headers: { Authorization: '••••' },
   filter: null,
   deliveryHealth: { state: 'healthy', pausedUntil: null },

@@ -95,6 +95,7 @@ export class WebhooksService {
         active: dto.active ?? true,
         custom: dto.custom ?? null,
         rateLimit: dto.rateLimit ?? null,
+        ordering: dto.ordering ?? 'none',
         headers: storedHeaders(dto.headers),
         signing: dto.signing ?? 'hmac-sha256',
         ...freshCredentials(dto.signing ?? 'hmac-sha256'),
@@ -144,6 +145,8 @@ export class WebhooksService {
       if (dto.apiId !== undefined) webhook.apiId = dto.apiId;
       if (dto.userId !== undefined) webhook.userId = dto.userId;
       if (dto.rateLimit !== undefined) webhook.rateLimit = dto.rateLimit;
+      // Deliveries already under way finish as they are (README → Ordered delivery).
+      if (dto.ordering !== undefined) webhook.ordering = dto.ordering;
       // The map is replaced whole: a header left out is removed.
       if (dto.headers !== undefined) webhook.headers = storedHeaders(dto.headers);
       if (dto.signing !== undefined && dto.signing !== webhook.signing) {

@@ -6,6 +6,7 @@ import { AppConfig } from '@app/config';
 import { OutboxRelay } from '@app/outbox';
 import { createLogger } from '@app/logging';
 import { CircuitService } from '../circuit/circuit.service';
+import { FifoGate, HandOff } from '../fifo/fifo-gate';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { buildDeliveryRequest } from './delivery-request';
 import { AttemptRecord, ClaimedDelivery, DeliveryStore, RecordedAttempt } from './delivery.store';
@@ -27,6 +28,9 @@ export interface AttemptDependencies {
   circuit: CircuitService;
   metrics: WorkerMetrics;
   scheduler: EndpointScheduler;
+  fifo: FifoGate;
+  /** The next head of a fifo line, due now, is attempted in this process when it has a slot. */
+  handOff: HandOff;
   /** Group commit of the records of concurrent attempts. */
   batch: { maxSize: number; maxDelayMs: number; maxInFlight: number };
 }
@@ -48,8 +52,23 @@ export class AttemptRunner {
   private readonly circuit: CircuitService;
   private readonly metrics: WorkerMetrics;
   private readonly scheduler: EndpointScheduler;
+  private readonly fifo: FifoGate;
+  private readonly handOff: HandOff;
 
-  constructor({ config, store, events, outbox, circuit, metrics, scheduler, batch }: AttemptDependencies) {
+  constructor({
+    config,
+    store,
+    events,
+    outbox,
+    circuit,
+    metrics,
+    scheduler,
+    fifo,
+    handOff,
+    batch,
+  }: AttemptDependencies) {
+    this.fifo = fifo;
+    this.handOff = handOff;
     this.store = store;
     this.events = events;
     this.outbox = outbox;
@@ -143,6 +162,14 @@ export class AttemptRunner {
       decision.disable !== null &&
       (await this.store.disableWebhook(record, decision.disable, delivery.failingSince));
     if (exists && decision.circuit) await this.applyCircuit(delivery, decision);
+    // A fifo delivery that succeeded or failed for good lets the next one in its line go.
+    if (
+      exists &&
+      delivery.ordering === 'fifo' &&
+      (decision.status === 'succeeded' || decision.status === 'failed')
+    ) {
+      await this.fifo.advance([delivery.webhookId], this.handOff);
+    }
     this.count(decision, result.durationMs, disabled);
     this.attemptLog.info(
       {

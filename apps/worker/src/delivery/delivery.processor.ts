@@ -6,6 +6,7 @@ import { OutboxRelay } from '@app/outbox';
 import { closeBullClient, DeliveryJobName, DeliveryToSend, QueueName } from '@app/queue';
 import { consumerOptions } from '../bullmq-options';
 import { CircuitService } from '../circuit/circuit.service';
+import { FifoGate } from '../fifo/fifo-gate';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { QueueJob, TolerantWorker } from '../tolerant-worker';
 import { WorkerQueues } from '../worker-queues';
@@ -53,6 +54,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     private readonly throttle: Throttle,
     private readonly queues: WorkerQueues,
     private readonly metrics: WorkerMetrics,
+    private readonly fifo: FifoGate,
   ) {
     const { delivery } = config;
     this.scheduler = new EndpointScheduler({
@@ -71,6 +73,8 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
       circuit,
       metrics,
       scheduler: this.scheduler,
+      fifo,
+      handOff: (due) => this.takeFirstAttempts(due),
       batch: BATCH,
     });
     this.claimMs = 2 * delivery.timeoutMs + 5_000;
@@ -192,8 +196,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
       if (!claimed) return;
       this.scheduler.setPaused(claimed.webhookId, claimed.paused);
       const admission = beforeAttempt(claimed, delivery.deliveryId, false);
-      if (admission === 'drop' || admission === 'park')
-        return await this.dropOrPark(delivery.deliveryId, admission);
+      if (admission === 'drop' || admission === 'park') return await this.dropOrPark(claimed, admission);
       if (admission === 'throttle') {
         // A throttled webhook's deliveries take their slots through the queue, as jobs.
         await this.setAside.add({ deliveryId: delivery.deliveryId, status: 'pending' });
@@ -229,7 +232,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     const holdsSlot = job.data.throttleSlotFor === claimed.attempts;
     const admission = beforeAttempt(claimed, deliveryId, false, holdsSlot);
     if (admission === 'drop' || admission === 'park') {
-      await this.dropOrPark(deliveryId, admission);
+      await this.dropOrPark(claimed, admission);
       return {};
     }
     if (admission === 'throttle') {
@@ -269,10 +272,13 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
   }
 
   /** The lifecycle's call for a delivery it will not attempt: dropped, or parked while paused. */
-  private async dropOrPark(deliveryId: string, admission: 'drop' | 'park'): Promise<void> {
+  private async dropOrPark(claimed: ClaimedDelivery, admission: 'drop' | 'park'): Promise<void> {
+    const { deliveryId } = claimed;
     await this.setAside.add({ deliveryId, status: admission === 'drop' ? 'dropped' : 'paused' });
     if (admission === 'drop') this.metrics.deliveries.inc({ outcome: 'dropped' });
     else this.metrics.deferred.inc({ reason: 'paused' });
+    // A dropped fifo head: its webhook is off, and so the rest of its line is dropped too.
+    if (admission === 'drop' && claimed.ordering === 'fifo') await this.fifo.advance([claimed.webhookId]);
   }
 
   /** Nothing claimable: gone, finished, not yet due, or claimed by another worker. */

@@ -12,6 +12,7 @@ const SECRETS = `ARRAY_REMOVE(ARRAY[w.secret, CASE WHEN w.previous_secret_expire
 const ENDPOINT_STATE = `w.id AS "webhookId", w.url, w.active, w.failing_since AS "failingSince", w.rate_limit AS "rateLimit",
   w.first_success_at IS NOT NULL AS "hasSucceeded",
   w.paused_until IS NOT NULL AS paused, w.pause_count AS "pauseCount", w.probe_delivery_id AS "probeDeliveryId",
+  w.ordering,
   ${SECRETS} AS secrets, w.headers AS "storedHeaders"`;
 
 /**
@@ -154,7 +155,7 @@ export const DISABLE_WEBHOOK_SQL = `
      AND ($3::timestamptz IS NULL OR w.failing_since < $3::timestamptz + interval '1 millisecond')
   RETURNING w.id, w.owner_id AS "ownerId", w.owner_nickname AS "ownerNickname", w.user_id AS "userId",
             w.api_id AS "apiId", w.url, w.events, w.active, w.custom, w.disabled_reason AS "disabledReason",
-            w.rate_limit AS "rateLimit", w.signing, w.created_at AS "createdAt", w.updated_at AS "updatedAt",
+            w.rate_limit AS "rateLimit", w.signing, w.ordering, w.created_at AS "createdAt", w.updated_at AS "updatedAt",
             w.headers AS "storedHeaders", w.filter)
   SELECT * FROM disabled`;
 
@@ -162,4 +163,4 @@ export const DISABLE_WEBHOOK_SQL = `
 export const DROP_OTHER_DELIVERIES_SQL = `
   UPDATE deliveries SET status = CASE WHEN id = $2 THEN 'failed' ELSE 'dropped' END,
                         locked_until = NULL, updated_at = now()
-   WHERE webhook_id = $1 AND status IN ('pending', 'paused')`;
+   WHERE webhook_id = $1 AND status IN ('pending', 'paused', 'queued')`;

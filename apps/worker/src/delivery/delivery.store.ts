@@ -6,6 +6,7 @@ import {
   DeliveryStatus,
   DisabledReason,
   lastDeliveryOf,
+  WebhookOrdering,
   liftStatementTimeout,
   openHeaders,
   PreparedStatements,
@@ -34,6 +35,8 @@ export interface ClaimedDelivery extends EndpointState {
   secrets: string[];
   /** The webhook's custom headers, opened; null: none. */
   headers: Record<string, string> | null;
+  /** `fifo`: a delivery that ends moves the webhook's line on (README → Ordered delivery). */
+  ordering: WebhookOrdering;
 }
 
 /** A claim row as the database returns it: custom headers still as stored. */

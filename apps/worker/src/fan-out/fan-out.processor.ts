@@ -11,6 +11,7 @@ import { EventBodies } from '../delivery/event-bodies';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import { hasJsonData, QueueJob, TolerantWorker } from '../tolerant-worker';
 import { WorkerQueues } from '../worker-queues';
+import { FifoGate } from '../fifo/fifo-gate';
 import { EventToFanOut, FanOutResult, FanOutStore } from './fan-out.store';
 import { ResourceCheck } from './resource-check';
 
@@ -41,6 +42,7 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
     events: EventBodies,
     deliveries: DeliveryProcessor,
     private readonly metrics: WorkerMetrics,
+    fifo: FifoGate,
   ) {
     // A job completes only once its deliveries are committed and either enqueued or being attempted
     // here (first attempts with a slot free go straight to the delivery processor: no job, no hop).
@@ -58,6 +60,9 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
         });
         const pending = results.flatMap((result) => (result.kind === 'recorded' ? result.pending : []));
         await queues.deliveries.enqueue(deliveries.takeFirstAttempts(pending));
+        await fifo.advance(
+          results.flatMap((result) => (result.kind === 'recorded' ? result.queuedWebhooks : [])),
+        );
         return results;
       },
     });
@@ -109,7 +114,7 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
     const body = JSON.stringify(toPlatformEvent(envelope, eventId, timestamp));
     let result: FanOutResult;
     try {
-      result = await this.batcher.add({ eventId, envelope, body });
+      result = await this.batcher.add({ eventId, envelope, body, timestamp });
     } catch (error) {
       // Database or Redis trouble is transient: try again later rather than lose the event.
       const retries = (job.data.fanOutRetries ?? 0) + 1;

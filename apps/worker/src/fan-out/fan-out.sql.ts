@@ -2,14 +2,16 @@ import { prepared } from '@app/database';
 
 /*
  * Fan-out of a batch of events in one statement (README → Fan-out). $1 event ids, $2 names, $3 bodies,
- * $4 fingerprints, $5 apiIds (uuid or null), $6 ownerIds, $7 bodies to filter on (null: $3).
- * One row per event:
+ * $4 fingerprints, $5 apiIds (uuid or null), $6 ownerIds, $7 bodies to filter on (null: $3),
+ * $8 timestamps. One row per event:
  * - state: `new` (recorded now), `same` (recorded before with this content: a re-run),
  *   `duplicate` (recorded before with other content: nothing is delivered), `raced` (another
  *   statement was inserting it at the same moment; run again, it has committed by then);
  * - pending / pendingWebhooks: its deliveries still to send and their webhooks, side by side.
  * A webhook whose circuit is open gets its delivery parked (`paused`) at once: nothing is queued
- * for an endpoint that is down (README → Fair delivery).
+ * for an endpoint that is down (README → Fair delivery). A fifo webhook's deliveries are `queued` in
+ * publish order (timestamp, then fifo_seq in input order) and woken one at a time (README → Ordered
+ * delivery); queuedWebhooks names those webhooks, and a re-run never hands a fifo head over early.
  * Rows from before fingerprints existed count as the same event. A re-run finds its deliveries by
  * event id (`status || ''` keeps the planner from mixing in the sweeper's due index).
  * Matching: active, subscribed, and the event's API — or, for webhooks without apiId, its owner;
@@ -22,8 +24,9 @@ export const FAN_OUT_SQL = prepared(
   'fan_out',
   `
   WITH input AS (
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[])
-      AS i(id, name, body, fingerprint, api_id, owner_id, match_body)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[],
+                         $8::timestamptz[])
+      WITH ORDINALITY AS i(id, name, body, fingerprint, api_id, owner_id, match_body, published_at, ord)
   ), inserted AS (
     INSERT INTO events (id, name, body, fingerprint)
     SELECT id, name, body, fingerprint FROM input
@@ -37,21 +40,24 @@ export const FAN_OUT_SQL = prepared(
     SELECT i.* FROM input i
      WHERE i.id IN (SELECT id FROM inserted) OR i.id IN (SELECT id FROM existing WHERE same)
   ), matched AS (
-    SELECT a.id AS event_id, w.id AS webhook_id, w.paused_until IS NOT NULL AS paused, w.filter
+    SELECT a.id AS event_id, w.id AS webhook_id, w.paused_until IS NOT NULL AS paused, w.filter,
+           w.ordering = 'fifo' AS fifo, a.published_at, a.ord
       FROM accepted a JOIN webhooks w ON w.api_id = a.api_id
      WHERE w.active AND w.api_id IS NOT NULL AND w.events @> ARRAY[a.name] AND w.api_id = ANY($5::uuid[])
     UNION
-    SELECT a.id, w.id, w.paused_until IS NOT NULL, w.filter
+    SELECT a.id, w.id, w.paused_until IS NOT NULL, w.filter, w.ordering = 'fifo', a.published_at, a.ord
       FROM accepted a JOIN webhooks w ON w.user_id = a.owner_id
      WHERE w.active AND w.api_id IS NULL AND w.events @> ARRAY[a.name] AND w.user_id = ANY($6::text[])
   ), docs AS MATERIALIZED (
     SELECT a.id, COALESCE(a.match_body, a.body)::jsonb AS doc FROM accepted a
      WHERE a.id IN (SELECT event_id FROM matched WHERE filter IS NOT NULL)
   ), created AS (
-    INSERT INTO deliveries (event_id, webhook_id, status)
-    SELECT event_id, webhook_id, CASE WHEN paused THEN 'paused' ELSE 'pending' END
+    INSERT INTO deliveries (event_id, webhook_id, status, published_at, fifo_seq)
+    SELECT event_id, webhook_id, CASE WHEN fifo THEN 'queued' WHEN paused THEN 'paused' ELSE 'pending' END,
+           CASE WHEN fifo THEN published_at END, CASE WHEN fifo THEN nextval('deliveries_fifo_seq') END
       FROM matched m LEFT JOIN docs d ON d.id = m.event_id
      WHERE m.filter IS NULL OR d.doc @> m.filter
+     ORDER BY published_at, ord
     ON CONFLICT ON CONSTRAINT "UQ_deliveries_event_webhook" DO NOTHING
     RETURNING id, event_id, webhook_id, status
   ), pending AS (
@@ -60,17 +66,21 @@ export const FAN_OUT_SQL = prepared(
             UNION
             SELECT d.id, d.event_id, d.webhook_id FROM deliveries d
              WHERE d.event_id IN (SELECT id FROM existing WHERE same)
-               AND d.status || '' = 'pending') AS all_pending
+               AND d.status || '' = 'pending' AND d.fifo_seq IS NULL) AS all_pending
      GROUP BY event_id
+  ), queued AS (
+    SELECT event_id, array_agg(webhook_id::text) AS webhooks FROM created WHERE status = 'queued' GROUP BY event_id
   )
   SELECT i.id,
          CASE WHEN n.id IS NOT NULL THEN 'new'
               WHEN x.same THEN 'same'
               WHEN x.same IS NOT NULL THEN 'duplicate'
               ELSE 'raced' END AS state,
-         COALESCE(p.ids, '{}'::text[]) AS pending, COALESCE(p.webhooks, '{}'::text[]) AS "pendingWebhooks"
+         COALESCE(p.ids, '{}'::text[]) AS pending, COALESCE(p.webhooks, '{}'::text[]) AS "pendingWebhooks",
+         COALESCE(q.webhooks, '{}'::text[]) AS "queuedWebhooks"
     FROM input i
     LEFT JOIN inserted n ON n.id = i.id
     LEFT JOIN existing x ON x.id = i.id
-    LEFT JOIN pending p ON p.event_id = i.id`,
+    LEFT JOIN pending p ON p.event_id = i.id
+    LEFT JOIN queued q ON q.event_id = i.id`,
 );

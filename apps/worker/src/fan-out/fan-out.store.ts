@@ -14,10 +14,13 @@ export interface EventToFanOut {
   envelope: EventEnvelope;
   /** The exact JSON that is delivered and signed. */
   body: string;
+  /** The event's timestamp (ISO 8601): a fifo webhook's publish order (README → Ordered delivery). */
+  timestamp: string;
 }
 
 /** `pending`: this event's deliveries still to send; `duplicate`: the id stood for other content. */
-export type FanOutResult = { kind: 'recorded'; pending: DeliveryToSend[] } | { kind: 'duplicate' };
+export type FanOutResult =
+  { kind: 'recorded'; pending: DeliveryToSend[]; queuedWebhooks: string[] } | { kind: 'duplicate' };
 
 /**
  * What makes an event the same event: everything the publisher said but the timestamp (a retried
@@ -64,13 +67,13 @@ export class FanOutStore {
       if (!outcome) throw new Error(`fan-out returned no row for event ${event.eventId}`);
       const sameAsFirst = distinct.get(event.eventId)?.fingerprint === fingerprints[index];
       if (outcome.state === 'duplicate' || !sameAsFirst) return { kind: 'duplicate' };
-      return { kind: 'recorded', pending: outcome.pending };
+      return { kind: 'recorded', pending: outcome.pending, queuedWebhooks: outcome.queuedWebhooks };
     });
   }
 
   private async run(
     rows: ReadonlyArray<{ event: EventToFanOut; fingerprint: string }>,
-  ): Promise<Map<string, { state: EventState; pending: DeliveryToSend[] }>> {
+  ): Promise<Map<string, { state: EventState; pending: DeliveryToSend[]; queuedWebhooks: string[] }>> {
     const result = await this.sql.query<FanOutRow>(FAN_OUT_SQL, [
       rows.map(({ event }) => event.eventId),
       rows.map(({ event }) => event.envelope.name),
@@ -82,6 +85,7 @@ export class FanOutStore {
       ),
       rows.map(({ event }) => event.envelope.ownerId ?? null),
       rows.map(({ event }) => matchBody(event.body)),
+      rows.map(({ event }) => event.timestamp),
     ]);
     return new Map(
       result.map((row) => [
@@ -92,6 +96,7 @@ export class FanOutStore {
             deliveryId,
             webhookId: row.pendingWebhooks[index],
           })),
+          queuedWebhooks: row.queuedWebhooks,
         },
       ]),
     );
@@ -105,4 +110,5 @@ interface FanOutRow {
   state: EventState;
   pending: string[];
   pendingWebhooks: string[];
+  queuedWebhooks: string[];
 }

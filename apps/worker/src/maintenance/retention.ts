@@ -51,7 +51,7 @@ export class Retention implements OnApplicationBootstrap, BeforeApplicationShutd
     );
     const statements = [
       `DELETE FROM delivery_attempts WHERE id IN (SELECT id FROM delivery_attempts WHERE created_at < $1 LIMIT ${DELETE_BATCH})`,
-      `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status <> 'pending' AND updated_at < $1 LIMIT ${DELETE_BATCH})`,
+      `DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE status NOT IN ('pending', 'queued') AND updated_at < $1 LIMIT ${DELETE_BATCH})`,
       `DELETE FROM events WHERE id IN (SELECT e.id FROM events e WHERE e.created_at < $1
          AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id) LIMIT ${DELETE_BATCH})`,
     ];

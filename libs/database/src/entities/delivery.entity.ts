@@ -13,8 +13,11 @@ import {
 import { EventEntity } from './event.entity';
 import { WebhookEntity } from './webhook.entity';
 
-/** `paused`: due, but parked while its webhook's circuit is open (README → Fair delivery). */
-export type DeliveryStatus = 'pending' | 'paused' | 'succeeded' | 'failed' | 'dropped';
+/**
+ * `paused`: due, but parked while its webhook's circuit is open (README → Fair delivery).
+ * `queued`: a fifo webhook's delivery waiting for its turn (README → Ordered delivery).
+ */
+export type DeliveryStatus = 'pending' | 'paused' | 'queued' | 'succeeded' | 'failed' | 'dropped';
 
 /**
  * One event for one webhook: the source of truth for delivery state. The queue job carrying it
@@ -28,7 +31,15 @@ export type DeliveryStatus = 'pending' | 'paused' | 'succeeded' | 'failed' | 'dr
 @Index('IDX_deliveries_paused', ['webhookId', 'nextAttemptAt'], { where: `"status" = 'paused'` })
 // A webhook's failed deliveries by when they ended: POST /webhooks/{id}/recover's window.
 @Index('IDX_deliveries_failed', ['webhookId', 'updatedAt'], { where: `"status" = 'failed'` })
-@Check('CHK_deliveries_status', `"status" IN ('pending', 'paused', 'succeeded', 'failed', 'dropped')`)
+// A fifo webhook's line (its head and those queued behind it), in publish order; only fifo rows enter
+// it, so other webhooks' deliveries pay nothing for it (README → Ordered delivery).
+@Index('IDX_deliveries_fifo', ['webhookId', 'publishedAt', 'fifoSeq'], {
+  where: `"fifo_seq" IS NOT NULL AND "status" IN ('queued', 'pending', 'paused')`,
+})
+@Check(
+  'CHK_deliveries_status',
+  `"status" IN ('pending', 'paused', 'queued', 'succeeded', 'failed', 'dropped')`,
+)
 export class DeliveryEntity {
   @PrimaryGeneratedColumn('uuid')
   id!: string;
@@ -60,6 +71,14 @@ export class DeliveryEntity {
   /** Claimed by a worker until then; a killed worker's claim simply expires. */
   @Column({ name: 'locked_until', type: 'timestamptz', nullable: true })
   lockedUntil!: Date | null;
+
+  /** A fifo webhook's delivery: its event's timestamp, the first key of publish order; else null. */
+  @Column({ name: 'published_at', type: 'timestamptz', nullable: true })
+  publishedAt!: Date | null;
+
+  /** A fifo webhook's delivery: the order the fan-out recorded it in (ties of publishedAt); else null. */
+  @Column({ name: 'fifo_seq', type: 'bigint', nullable: true })
+  fifoSeq!: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;

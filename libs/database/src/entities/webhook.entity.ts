@@ -12,6 +12,10 @@ import { sealedHeadersColumn, secretColumn } from '../secret-column';
 /** `membership`: the owner's token no longer lists the organization the webhook delivers for. */
 export type DisabledReason = 'gone' | 'failing' | 'membership';
 
+/** `fifo`: one delivery at a time, in publish order (README → Ordered delivery). */
+export type WebhookOrdering = 'none' | 'fifo';
+export const WEBHOOK_ORDERINGS: readonly WebhookOrdering[] = ['none', 'fifo'];
+
 /** The outcome of the most recent delivery attempt, as the API shows it. */
 export interface LastDelivery {
   success: boolean;
@@ -34,6 +38,7 @@ export interface LastDelivery {
 @Check('CHK_webhooks_signing', `"signing" IN ('hmac-sha256', 'ed25519')`)
 @Check('CHK_webhooks_rate_limit', `"rate_limit" IS NULL OR "rate_limit" BETWEEN 1 AND 10000`)
 @Check('CHK_webhooks_filter_object', `"filter" IS NULL OR jsonb_typeof("filter") = 'object'`)
+@Check('CHK_webhooks_ordering', `"ordering" IN ('none', 'fifo')`)
 // The circuit keeper's scan for cool-downs that have ended.
 @Index('IDX_webhooks_paused', ['pausedUntil'], { where: '"paused_until" IS NOT NULL' })
 export class WebhookEntity {
@@ -117,6 +122,10 @@ export class WebhookEntity {
   /** At most this many deliveries per second, across all workers; null: no limit. */
   @Column({ name: 'rate_limit', type: 'integer', nullable: true })
   rateLimit!: number | null;
+
+  /** `fifo`: one delivery at a time, in publish order (README → Ordered delivery). */
+  @Column({ type: 'text', default: 'none' })
+  ordering!: WebhookOrdering;
 
   /**
    * Circuit open: the end of the cool-down, after which one probe attempt is made; it stays as it

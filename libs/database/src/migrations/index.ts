@@ -6,6 +6,7 @@ import { MembershipDisabledReason1765238400000 } from './1765238400000-Membershi
 import { UnprovenEndpoints1765324800000 } from './1765324800000-UnprovenEndpoints';
 import { WebhookHeaders1765411200000 } from './1765411200000-WebhookHeaders';
 import { WebhookFilter1765497600000 } from './1765497600000-WebhookFilter';
+import { FifoOrdering1765584000000 } from './1765584000000-FifoOrdering';
 import { Ed25519Signing1765670400000 } from './1765670400000-Ed25519Signing';
 import { RecoverFailedDeliveries1765843200000 } from './1765843200000-RecoverFailedDeliveries';
 
@@ -19,6 +20,7 @@ export const MIGRATIONS = [
   UnprovenEndpoints1765324800000,
   WebhookHeaders1765411200000,
   WebhookFilter1765497600000,
+  FifoOrdering1765584000000,
   Ed25519Signing1765670400000,
   RecoverFailedDeliveries1765843200000,
 ];

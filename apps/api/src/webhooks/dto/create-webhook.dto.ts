@@ -1,6 +1,7 @@
 import { ApiSchema } from '@nestjs/swagger';
 import { IsOptional } from 'class-validator';
 import type { SigningAlgorithm } from '@app/signing';
+import type { WebhookOrdering } from '@app/database';
 import {
   ActiveField,
   ApiIdField,
@@ -8,6 +9,7 @@ import {
   EventRef,
   EventsField,
   IfPresent,
+  OrderingField,
   RateLimitField,
   UrlField,
   UserIdField,
@@ -44,6 +46,10 @@ export class CreateWebhookDto extends IgnoredReadOnlyFields {
   @IsOptional()
   @RateLimitField()
   rateLimit?: number | null;
+
+  @IfPresent()
+  @OrderingField()
+  ordering?: WebhookOrdering;
 
   @IsOptional()
   @HeadersField()

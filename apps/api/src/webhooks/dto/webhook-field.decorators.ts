@@ -19,6 +19,7 @@ import {
   ValidateIf,
   ValidateNested,
 } from 'class-validator';
+import { WEBHOOK_ORDERINGS } from '@app/database';
 import { SUBSCRIBABLE_EVENT_NAMES } from '@app/events';
 import { checkWebhookUrlSyntax, MAX_WEBHOOK_URL_LENGTH } from '@app/netguard';
 
@@ -172,6 +173,32 @@ export const UserIdField = () =>
     MaxLength(255),
     Matches(PRINTABLE, { message: 'userId must not contain control characters' }),
   );
+
+const ORDERING_DESCRIPTION =
+  '`fifo`: one delivery at a time, in publish order (the event `timestamp`, then the order of fan-out); the next waits until the one before has succeeded or failed for good. `none` (default): deliveries run concurrently. See README → Ordered delivery.';
+const ORDERING_RULE = 'ordering must be one of: none, fifo';
+
+export const OrderingField = () =>
+  applyDecorators(
+    ApiProperty({
+      required: false,
+      type: 'string',
+      enum: [...WEBHOOK_ORDERINGS],
+      default: 'none',
+      description: ORDERING_DESCRIPTION,
+      example: 'fifo',
+    }),
+    IsIn([...WEBHOOK_ORDERINGS], { message: ORDERING_RULE }),
+  );
+
+/** The response's `ordering`: always present. */
+export const OrderingResponseField = () =>
+  ApiProperty({
+    type: 'string',
+    enum: [...WEBHOOK_ORDERINGS],
+    description: ORDERING_DESCRIPTION,
+    example: 'none',
+  });
 
 export const MAX_RATE_LIMIT = 10_000;
 const RATE_LIMIT_RULE = `rateLimit must be a whole number from 1 to ${MAX_RATE_LIMIT}, or null`;

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiSchema } from '@nestjs/swagger';
-import { EventRef, MAX_RATE_LIMIT } from './webhook-field.decorators';
+import type { WebhookOrdering } from '@app/database';
+import { EventRef, MAX_RATE_LIMIT, OrderingResponseField } from './webhook-field.decorators';
 import { FILTER_DESCRIPTION, FILTER_EXAMPLE } from './webhook-filter';
 import { HEADERS_DESCRIPTION, MAX_HEADERS } from './webhook-headers';
 import { SIGNING_DESCRIPTION } from './signing-field';
@@ -178,6 +179,9 @@ export class WebhookResponse {
 
   @ApiProperty({ description: SIGNING_DESCRIPTION, enum: ['hmac-sha256', 'ed25519'], example: 'hmac-sha256' })
   signing!: 'hmac-sha256' | 'ed25519';
+
+  @OrderingResponseField()
+  ordering!: WebhookOrdering;
 
   @ApiProperty({
     description: `${HEADERS_DESCRIPTION} {} when there are none. For tokens with only webhook.readonly (and in lifecycle events) each value is \`••••\`.`,
