@@ -9,10 +9,19 @@ import {
   liftStatementTimeout,
   openHeaders,
   PreparedStatements,
+  PreparedTransaction,
 } from '@app/database';
 import { SecretBox } from '@app/signing';
 import { recordWebhookEvent, SYSTEM_USER, WebhookEventSource } from '@app/outbox';
 import { toStorableText } from '@app/text';
+import {
+  FAILING_AFTER_ATTEMPTS,
+  recordExhausted,
+  recordWebhookChanges,
+  rowsOf,
+  TransactionRows,
+  WebhookOperationalChange,
+} from '../operational/operational-events';
 import type { EndpointState } from './lifecycle';
 import {
   CLAIM_SQL,
@@ -20,6 +29,7 @@ import {
   DISABLE_WEBHOOK_SQL,
   DROP_OTHER_DELIVERIES_SQL,
   EVENT_BODIES_SQL,
+  FAIL_DELIVERY_SQL,
   RECORD_ATTEMPTS_SQL,
   SET_ASIDE_SQL,
 } from './delivery.sql';
@@ -84,6 +94,16 @@ export interface SetAside {
 export interface RecordedAttempt {
   /** The attempt number given to the row; null when the delivery is gone (webhook deleted). */
   attempt: number | null;
+  /** Operational events this record wrote to the outbox (the relay is to be kicked). */
+  operational?: number;
+}
+
+interface RecordRow {
+  attempt: number | null;
+  exhausted: boolean;
+  failing: boolean;
+  recovered: boolean;
+  failingSince: Date;
 }
 
 /** The delivery pipeline's SQL; every hot statement works on a whole batch of rows. */
@@ -165,8 +185,21 @@ export class DeliveryStore {
    * webhook's row is never a lock convoy).
    */
   async recordAttempts(records: readonly AttemptRecord[]): Promise<RecordedAttempt[]> {
+    // One transaction with the operational events the records cause (README → Operational events).
+    return this.sql.transaction(async (tx) => {
+      const rows = await this.recordRows(tx, records);
+      const operational = await this.recordOperational(rowsOf(tx), records, rows);
+      return rows.map((row, index) => ({
+        attempt: row.attempt,
+        // Reported once per batch: whoever made the attempt kicks the relay.
+        ...(index === 0 && operational > 0 ? { operational } : {}),
+      }));
+    });
+  }
+
+  private async recordRows(tx: PreparedTransaction, records: readonly AttemptRecord[]): Promise<RecordRow[]> {
     const column = <K extends keyof AttemptRecord>(key: K) => records.map((record) => record[key] ?? null);
-    const rows = await this.sql.query<{ attempt: number | null }>(RECORD_ATTEMPTS_SQL, [
+    return tx.query<RecordRow>(RECORD_ATTEMPTS_SQL, [
       column('attemptId'),
       column('deliveryId'),
       column('webhookId'),
@@ -181,14 +214,39 @@ export class DeliveryStore {
       column('nextAttemptAt'),
       column('manual'),
       column('url'),
+      FAILING_AFTER_ATTEMPTS,
     ]);
-    return rows.map((row) => ({ attempt: row.attempt }));
+  }
+
+  /** webhook.failing / webhook.recovered per webhook, delivery.exhausted per delivery that ended failed. */
+  private async recordOperational(
+    db: TransactionRows,
+    records: readonly AttemptRecord[],
+    rows: readonly RecordRow[],
+  ): Promise<number> {
+    const changes: WebhookOperationalChange[] = [];
+    const exhausted: string[] = [];
+    rows.forEach((row, index) => {
+      const { webhookId, deliveryId } = records[index];
+      if (row.recovered) {
+        changes.push({ webhookId, name: 'webhook.recovered', details: { failingSince: row.failingSince } });
+      }
+      if (row.failing) {
+        changes.push({
+          webhookId,
+          name: 'webhook.failing',
+          details: { consecutiveFailures: FAILING_AFTER_ATTEMPTS, failingSince: row.failingSince },
+        });
+      }
+      if (row.exhausted) exhausted.push(deliveryId);
+    });
+    return (await recordWebhookChanges(db, this.secretBox, changes)) + (await recordExhausted(db, exhausted));
   }
 
   /**
    * Switches the webhook off as the lifecycle decided (`failingSince`: the streak the decision saw),
-   * once: then this delivery has failed, the webhook's other deliveries are dropped, and
-   * webhook.disabled goes to the outbox, in one transaction. Returns true when it disabled it now.
+   * once: then this delivery has failed (delivery.exhausted), the webhook's other deliveries are
+   * dropped, and webhook.disabled goes to the outbox, in one transaction. Returns true when it disabled it now.
    */
   async disableWebhook(
     record: Pick<AttemptRecord, 'webhookId' | 'deliveryId' | 'statusCode' | 'error' | 'response'>,
@@ -206,7 +264,13 @@ export class DeliveryStore {
       ]);
       if (!disabled) return false;
       const { storedHeaders, ...webhook } = disabled;
-      await manager.query(DROP_OTHER_DELIVERIES_SQL, [record.webhookId, record.deliveryId]);
+      const failed = await manager.query<Array<{ id: string }>>(FAIL_DELIVERY_SQL, [record.deliveryId]);
+      await manager.query(DROP_OTHER_DELIVERIES_SQL, [record.webhookId]);
+      // Its last attempt was recorded pending; it is failed now, so delivery.exhausted goes with it.
+      await recordExhausted(
+        rowsOf(manager),
+        failed.map((row) => row.id),
+      );
       const lastDelivery = lastDeliveryOf({
         success: false,
         statusCode: record.statusCode,
