@@ -9,17 +9,37 @@ import {
   ReceivedRequest,
   verifyDelivery,
 } from '@app/testing';
-import { createPipeline, ownerEvent, Pipeline, pipelineEnv, waitForQuiet, waitUntil } from './helpers/pipeline';
+import {
+  createPipeline,
+  ownerEvent,
+  Pipeline,
+  pipelineEnv,
+  waitForQuiet,
+  waitUntil,
+} from './helpers/pipeline';
 
 /**
  * Operational events (README → Operational events): a second webhook of the same owner hears about
  * an endpoint in trouble, once per change, signed, without a secret in sight.
  */
-const OPERATIONAL = ['webhook.failing', 'webhook.recovered', 'webhook.paused', 'webhook.resumed', 'delivery.exhausted'];
+const OPERATIONAL = [
+  'webhook.failing',
+  'webhook.recovered',
+  'webhook.paused',
+  'webhook.resumed',
+  'delivery.exhausted',
+];
 const HEADER_SECRET = 'hdr-value-never-shown-9f3k';
 const QUERY_SECRET = 'query-token-never-shown-7d2m';
 
 type Answer = 'ok' | 503 | 500 | 'reset';
+
+/** The fields of a received event these tests read beyond toMatchObject. */
+interface HeardEvent {
+  id: string;
+  name: string;
+  resource: { failingSince: string; deliveryHealth: { pausedUntil: string }; webhook: { url: string } };
+}
 
 interface Owner {
   sub: string;
@@ -49,9 +69,9 @@ describe('Operational events (e2e)', () => {
   const arrived = (path: string) => receiver.requests.filter((r) => pathOf(r) === path);
 
   /** What the owner's watcher received, verified with standardwebhooks, by event name. */
-  function heard(owner: Owner, name?: string): Array<{ raw: ReceivedRequest; event: Record<string, any> }> {
+  function heard(owner: Owner, name?: string): Array<{ raw: ReceivedRequest; event: HeardEvent }> {
     return arrived(owner.path)
-      .map((raw) => ({ raw, event: verifyDelivery(owner.watcher.secret, raw) as Record<string, any> }))
+      .map((raw) => ({ raw, event: verifyDelivery(owner.watcher.secret, raw) as HeardEvent }))
       .filter(({ event }) => name === undefined || event.name === name);
   }
 
@@ -133,12 +153,18 @@ describe('Operational events (e2e)', () => {
     );
     expect(recovered.event).toMatchObject({
       ownerId: o.sub,
-      resource: { id: flaky.id, failingSince: failing.event.resource.failingSince, lastDelivery: { success: true } },
+      resource: {
+        id: flaky.id,
+        failingSince: failing.event.resource.failingSince,
+        lastDelivery: { success: true },
+      },
     });
     expectNoSecret(recovered.raw, flaky, o.watcher);
     await waitForQuiet(pipeline.dataSource, pipeline.api.config);
     expect(heard(o).map(({ event }) => event.name)).toEqual(['webhook.failing', 'webhook.recovered']);
-    const [row] = await pipeline.dataSource.query('SELECT failure_count FROM webhooks WHERE id = $1', [flaky.id]);
+    const [row] = await pipeline.dataSource.query('SELECT failure_count FROM webhooks WHERE id = $1', [
+      flaky.id,
+    ]);
     expect(row.failure_count).toBe(0);
   }, 30_000);
 
@@ -220,7 +246,9 @@ describe('Operational events (e2e)', () => {
     // A probe fails and the pause goes on, longer: the same pause, no second webhook.paused.
     await waitUntil(
       async () => {
-        const [row] = await pipeline.dataSource.query('SELECT pause_count FROM webhooks WHERE id = $1', [down.id]);
+        const [row] = await pipeline.dataSource.query('SELECT pause_count FROM webhooks WHERE id = $1', [
+          down.id,
+        ]);
         return row.pause_count >= 2;
       },
       10_000,
@@ -234,7 +262,10 @@ describe('Operational events (e2e)', () => {
     );
     expect(resumed.event).toMatchObject({
       ownerId: o.sub,
-      resource: { id: down.id, deliveryHealth: { state: expect.not.stringMatching('paused'), pausedUntil: null } },
+      resource: {
+        id: down.id,
+        deliveryHealth: { state: expect.not.stringMatching('paused'), pausedUntil: null },
+      },
     });
     expectNoSecret(resumed.raw, down, o.watcher);
     await waitUntil(
