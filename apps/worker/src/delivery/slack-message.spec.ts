@@ -228,7 +228,12 @@ describe('slackMessage of operational events (README → Operational events)', (
       const base = example(name);
       const message = slackMessage({
         ...base,
-        resource: { ...fields, webhook: fields, event: { name: fields.url }, lastAttempt: fields },
+        resource: {
+          ...fields,
+          webhook: fields,
+          event: { name: (fields as { url?: unknown }).url },
+          lastAttempt: fields,
+        },
       });
       for (const text of renderedStrings(message)) expect(text).not.toMatch(/[<>]/);
       expectValidSlackPayload(message);
