@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
@@ -15,12 +15,11 @@ import { SecretBox } from '@app/signing';
 import { recordWebhookEvent, SYSTEM_USER, WebhookEventSource } from '@app/outbox';
 import { toStorableText } from '@app/text';
 import {
+  AttemptOutcome,
   FAILING_AFTER_ATTEMPTS,
+  recordAttemptEvents,
   recordExhausted,
-  recordWebhookChanges,
   rowsOf,
-  TransactionRows,
-  WebhookOperationalChange,
 } from '../operational/operational-events';
 import type { EndpointState } from './lifecycle';
 import {
@@ -98,17 +97,12 @@ export interface RecordedAttempt {
   operational?: number;
 }
 
-interface RecordRow {
-  attempt: number | null;
-  exhausted: boolean;
-  failing: boolean;
-  recovered: boolean;
-  failingSince: Date;
-}
+type RecordRow = Omit<AttemptOutcome, 'webhookId' | 'deliveryId'> & { attempt: number | null };
 
 /** The delivery pipeline's SQL; every hot statement works on a whole batch of rows. */
 @Injectable()
 export class DeliveryStore {
+  private readonly logger = new Logger('DeliveryStore');
   private readonly sql: PreparedStatements;
   private readonly openedSecrets = new Map<string, string>();
   private readonly openedHeaders = new Map<string, Record<string, string>>();
@@ -188,7 +182,16 @@ export class DeliveryStore {
     // One transaction with the operational events the records cause (README → Operational events).
     return this.sql.transaction(async (tx) => {
       const rows = await this.recordRows(tx, records);
-      const operational = await this.recordOperational(rowsOf(tx), records, rows);
+      const operational = await recordAttemptEvents(
+        rowsOf(tx),
+        this.secretBox,
+        rows.map((row, index) => ({
+          ...row,
+          webhookId: records[index].webhookId,
+          deliveryId: records[index].deliveryId,
+        })),
+        this.logger,
+      );
       return rows.map((row, index) => ({
         attempt: row.attempt,
         // Reported once per batch: whoever made the attempt kicks the relay.
@@ -216,31 +219,6 @@ export class DeliveryStore {
       column('url'),
       FAILING_AFTER_ATTEMPTS,
     ]);
-  }
-
-  /** webhook.failing / webhook.recovered per webhook, delivery.exhausted per delivery that ended failed. */
-  private async recordOperational(
-    db: TransactionRows,
-    records: readonly AttemptRecord[],
-    rows: readonly RecordRow[],
-  ): Promise<number> {
-    const changes: WebhookOperationalChange[] = [];
-    const exhausted: string[] = [];
-    rows.forEach((row, index) => {
-      const { webhookId, deliveryId } = records[index];
-      if (row.recovered) {
-        changes.push({ webhookId, name: 'webhook.recovered', details: { failingSince: row.failingSince } });
-      }
-      if (row.failing) {
-        changes.push({
-          webhookId,
-          name: 'webhook.failing',
-          details: { consecutiveFailures: FAILING_AFTER_ATTEMPTS, failingSince: row.failingSince },
-        });
-      }
-      if (row.exhausted) exhausted.push(deliveryId);
-    });
-    return (await recordWebhookChanges(db, this.secretBox, changes)) + (await recordExhausted(db, exhausted));
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { Logger } from '@nestjs/common';
 import { attachLastDeliveries, LastDelivery, openHeaders } from '@app/database';
 import { OPERATIONAL_EVENT_NAMES } from '@app/events';
 import {
@@ -122,6 +123,55 @@ export async function recordExhausted(db: TransactionRows, deliveryIds: readonly
   );
   await recordOutboxEnvelopes(db, envelopes);
   return envelopes.length;
+}
+
+/** What the record of one attempt changed, as RECORD_ATTEMPTS_SQL reports it. */
+export interface AttemptOutcome {
+  webhookId: string;
+  deliveryId: string;
+  /** The webhook's failure count reached FAILING_AFTER_ATTEMPTS with this batch. */
+  failing: boolean;
+  /** A success ended a count at FAILING_AFTER_ATTEMPTS. */
+  recovered: boolean;
+  /** The attempt ended its delivery failed. */
+  exhausted: boolean;
+  /** When the run of failures began (the one that ended, for recovered). */
+  failingSince: Date;
+}
+
+/**
+ * The operational events of a batch of attempt records, in the records' transaction. Under a
+ * savepoint: should an event be impossible to write, the attempts are still recorded (a delivery
+ * whose attempt cannot be recorded would be sent again and again). Returns how many were written.
+ */
+export async function recordAttemptEvents(
+  db: TransactionRows,
+  secretBox: SecretBox,
+  outcomes: readonly AttemptOutcome[],
+  logger: Pick<Logger, 'error'>,
+): Promise<number> {
+  const changes: WebhookOperationalChange[] = [];
+  const exhausted: string[] = [];
+  for (const { webhookId, deliveryId, failing, recovered, failingSince, ...outcome } of outcomes) {
+    if (recovered) changes.push({ webhookId, name: 'webhook.recovered', details: { failingSince } });
+    if (failing) {
+      const details = { consecutiveFailures: FAILING_AFTER_ATTEMPTS, failingSince };
+      changes.push({ webhookId, name: 'webhook.failing', details });
+    }
+    if (outcome.exhausted) exhausted.push(deliveryId);
+  }
+  if (changes.length === 0 && exhausted.length === 0) return 0;
+  await db.query('SAVEPOINT operational_events', []);
+  try {
+    const written =
+      (await recordWebhookChanges(db, secretBox, changes)) + (await recordExhausted(db, exhausted));
+    await db.query('RELEASE SAVEPOINT operational_events', []);
+    return written;
+  } catch (error) {
+    await db.query('ROLLBACK TO SAVEPOINT operational_events', []);
+    logger.error(`operational events not written: ${(error as Error).message}`);
+    return 0;
+  }
 }
 
 /** An EntityManager (or anything with its `query`) as TransactionRows. */
