@@ -1,4 +1,7 @@
 import { ServerResponse } from 'node:http';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import { findEventCatalogEntry } from '@app/events';
 import request from 'supertest';
 import {
   bearer,
@@ -32,7 +35,10 @@ const OPERATIONAL = [
 const HEADER_SECRET = 'hdr-value-never-shown-9f3k';
 const QUERY_SECRET = 'query-token-never-shown-7d2m';
 
-type Answer = 'ok' | 503 | 500 | 'reset';
+type Answer = 'ok' | 503 | 500 | 410 | 'reset';
+
+const schemas = new Ajv({ strict: true, allowUnionTypes: true });
+addFormats(schemas);
 
 /** The fields of a received event these tests read beyond toMatchObject. */
 interface HeardEvent {
@@ -68,11 +74,23 @@ describe('Operational events (e2e)', () => {
 
   const arrived = (path: string) => receiver.requests.filter((r) => pathOf(r) === path);
 
-  /** What the owner's watcher received, verified with standardwebhooks, by event name. */
+  /**
+   * What the owner's watcher received, verified with standardwebhooks and against the catalog's
+   * schema of its event (GET /events), by event name.
+   */
   function heard(owner: Owner, name?: string): Array<{ raw: ReceivedRequest; event: HeardEvent }> {
     return arrived(owner.path)
       .map((raw) => ({ raw, event: verifyDelivery(owner.watcher.secret, raw) as HeardEvent }))
-      .filter(({ event }) => name === undefined || event.name === name);
+      .filter(({ event }) => name === undefined || event.name === name)
+      .map((heardEvent) => {
+        const validate = schemas.compile(findEventCatalogEntry(heardEvent.event.name)!.schema);
+        expect([heardEvent.event.name, validate(heardEvent.event), validate.errors]).toEqual([
+          heardEvent.event.name,
+          true,
+          null,
+        ]);
+        return heardEvent;
+      });
   }
 
   async function owner(label: string, events: string[] = OPERATIONAL): Promise<Owner> {
@@ -284,6 +302,19 @@ describe('Operational events (e2e)', () => {
     expect(heard(o, 'webhook.resumed')).toHaveLength(1);
   }, 40_000);
 
+  it('410 Gone: delivery.exhausted with the 410, besides webhook.disabled', async () => {
+    const o = await owner('gone', ['delivery.exhausted', 'webhook.disabled']);
+    const gone = await endpoint(o, '/gone', 410);
+    await pipeline.publisher.publish(ownerEvent(o.sub));
+    await waitUntil(async () => heard(o).length >= 2, 10_000, 'both events');
+    await waitForQuiet(pipeline.dataSource, pipeline.api.config);
+    const events = heard(o).map(({ event }) => event);
+    expect(events.map((event) => event.name).sort()).toEqual(['delivery.exhausted', 'webhook.disabled']);
+    expect(events.find((event) => event.name === 'delivery.exhausted')).toMatchObject({
+      resource: { attempts: 1, webhook: { id: gone.id }, lastAttempt: { statusCode: 410 } },
+    });
+  }, 30_000);
+
   it("another owner's webhooks hear nothing of it", async () => {
     const bystander = await owner('bystander');
     const o = await owner('private');
@@ -297,5 +328,63 @@ describe('Operational events (e2e)', () => {
       .set(o.auth)
       .expect(200);
     expect(response.body.lastDelivery).toMatchObject({ success: true });
+  }, 30_000);
+});
+
+describe('Operational events: a delivery failed by the disabling of its webhook (e2e)', () => {
+  let pipeline: Pipeline;
+  const receiver = new HttpReceiver((incoming, response) => {
+    response.statusCode = incoming.url === '/failing' ? 500 : 200;
+    response.end();
+  });
+
+  beforeAll(async () => {
+    await receiver.start();
+    // Retries left when the streak turns older than WEBHOOK_DISABLE_AFTER: disabling ends the delivery.
+    pipeline = await createPipeline(
+      pipelineEnv('operational-disable', {
+        DELIVERY_RETRY_SCHEDULE: '300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms,300ms',
+        WEBHOOK_DISABLE_AFTER: '700ms',
+      }),
+    );
+  });
+  afterAll(async () => {
+    await receiver.stop();
+    await pipeline.close();
+  });
+
+  it('publishes delivery.exhausted for it, once, and nothing for the dropped rest', async () => {
+    const sub = `ops-disable-${Math.random().toString(36).slice(2)}`;
+    const auth = bearer(mintToken({ sub }));
+    const watcher = await createWebhook(pipeline.api.http, auth, {
+      url: `${receiver.url}/watch`,
+      events: ['delivery.exhausted', 'webhook.disabled'],
+    });
+    const failing = await createWebhook(pipeline.api.http, auth, { url: `${receiver.url}/failing` });
+    await pipeline.publisher.publishBulk([ownerEvent(sub), ownerEvent(sub)]);
+    await waitUntil(
+      async () => receiver.requests.filter((r) => r.url === '/watch').length >= 2,
+      15_000,
+      'the notices',
+    );
+    await waitForQuiet(pipeline.dataSource, pipeline.api.config);
+    const notices = receiver.requests
+      .filter((r) => r.url === '/watch')
+      .map(
+        (raw) => verifyDelivery(watcher.secret, raw) as { name: string; resource: Record<string, unknown> },
+      );
+    const states = await pipeline.dataSource.query<Array<{ id: string; status: string; attempts: number }>>(
+      'SELECT id, status, attempts FROM deliveries WHERE webhook_id = $1 ORDER BY status',
+      [failing.id],
+    );
+    const failed = states.filter((state) => state.status === 'failed');
+    expect(failed).toHaveLength(1);
+    expect(failed[0].attempts).toBeLessThan(11);
+    expect(notices.map((notice) => notice.name).sort()).toEqual(['delivery.exhausted', 'webhook.disabled']);
+    expect(notices.find((notice) => notice.name === 'delivery.exhausted')?.resource).toMatchObject({
+      id: failed[0].id,
+      attempts: failed[0].attempts,
+      lastAttempt: { statusCode: 500 },
+    });
   }, 30_000);
 });
