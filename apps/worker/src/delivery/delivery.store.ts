@@ -172,14 +172,14 @@ export class DeliveryStore {
   }
 
   /**
-   * After every attempt, for a whole batch in one statement: the attempt row (numbered from the
+   * After every attempt, for a whole batch in one statement (and one transaction with the
+   * operational events it causes, README → Operational events): the attempt row (numbered from the
    * delivery's counter, so concurrent attempts never share a number), the delivery's new state, and
    * the webhooks' failure streaks (a success ends one, a failure starts one; a webhook row is
-   * written only when its streak changes, or at its URL's first success, so a busy healthy
-   * webhook's row is never a lock convoy).
+   * written only when its streak changes, at its URL's first success, or while its failure count
+   * climbs to FAILING_AFTER_ATTEMPTS, so a busy healthy webhook's row is never a lock convoy).
    */
   async recordAttempts(records: readonly AttemptRecord[]): Promise<RecordedAttempt[]> {
-    // One transaction with the operational events the records cause (README → Operational events).
     return this.sql.transaction(async (tx) => {
       const rows = await this.recordRows(tx, records);
       const operational = await recordAttemptEvents(
@@ -224,7 +224,8 @@ export class DeliveryStore {
   /**
    * Switches the webhook off as the lifecycle decided (`failingSince`: the streak the decision saw),
    * once: then this delivery has failed (delivery.exhausted), the webhook's other deliveries are
-   * dropped, and webhook.disabled goes to the outbox, in one transaction. Returns true when it disabled it now.
+   * dropped, and webhook.disabled goes to the outbox, in one transaction. Returns true when it
+   * disabled it now.
    */
   async disableWebhook(
     record: Pick<AttemptRecord, 'webhookId' | 'deliveryId' | 'statusCode' | 'error' | 'response'>,
