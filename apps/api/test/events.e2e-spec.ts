@@ -20,6 +20,11 @@ const SPEC_EVENTS = [
   'webhook.updated',
   'webhook.deleted',
   'webhook.disabled',
+  'webhook.failing',
+  'webhook.recovered',
+  'webhook.paused',
+  'webhook.resumed',
+  'delivery.exhausted',
   'webhook.ping',
 ];
 

@@ -1,7 +1,9 @@
 /**
  * npm run demo: end to end in one command. Starts the built API and worker and a local receiver,
  * mints a token, creates a webhook, publishes an event, and prints the delivery as received with
- * its signature verified by the independent `standardwebhooks` package.
+ * its signature verified by the independent `standardwebhooks` package. Then an operational event:
+ * an endpoint that answers 503, and a second webhook told `webhook.failing` about it, shown as
+ * received and as a Slack webhook gets it (README → Operational events).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer, IncomingHttpHeaders } from 'node:http';
@@ -11,9 +13,33 @@ import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { Webhook } from 'standardwebhooks';
 import { loadConfigOrExit, queueTarget } from '@app/config';
-import { EventPublisher } from '@app/events';
+import { EventPublisher, PlatformEvent } from '@app/events';
+// The worker's own Slack rendering: what it sends to a hooks.slack.com URL.
+import { slackMessage } from '../../worker/src/delivery/slack-message';
 
 const DIST = join(__dirname, '..', '..', '..', 'dist', 'apps');
+const BROKEN_PATH = '/webhooks/broken';
+const OPS_PATH = '/webhooks/ops';
+
+interface Arrival {
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** The first request to one path of the receiver, and how the receiver reports it. */
+function arrival(): [Promise<Arrival>, (request: Arrival) => void] {
+  let report: (request: Arrival) => void = () => undefined;
+  const arrived = new Promise<Arrival>((resolve) => (report = resolve));
+  return [arrived, report];
+}
+
+function within<T>(promise: Promise<T>, message: string, ms = 20_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>(
+    (_, reject) => (timer = setTimeout(() => reject(new Error(message)), ms)),
+  );
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 const children: ChildProcess[] = [];
 const cleanups: Array<() => void> = [];
 
@@ -52,20 +78,23 @@ async function main(): Promise<void> {
   const [apiPort, workerPort] = [await freePort(), await freePort()];
 
   step('Starting a local receiver');
-  let deliver: (delivery: { headers: IncomingHttpHeaders; body: string }) => void = () => undefined;
-  const received = new Promise<{ headers: IncomingHttpHeaders; body: string }>(
-    (resolve) => (deliver = resolve),
-  );
+  const [received, deliver] = arrival();
+  const [opsReceived, deliverOps] = arrival();
   const receiver = createServer((request, response) => {
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
+      if (request.url === BROKEN_PATH) {
+        response.statusCode = 503;
+        return response.end('down for maintenance');
+      }
       response.end('thanks');
-      deliver({ headers: request.headers, body });
+      (request.url === OPS_PATH ? deliverOps : deliver)({ headers: request.headers, body });
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/apitree`;
+  const origin = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const receiverUrl = `${origin}/webhooks/apitree`;
   cleanups.push(() => receiver.close());
   process.stdout.write(`  listening on ${receiverUrl}\n`);
 
@@ -78,6 +107,8 @@ async function main(): Promise<void> {
     HOST: '127.0.0.1',
     WORKER_PORT: String(workerPort),
     DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true',
+    // Retries 200 ms apart, so the broken endpoint's 4th failure comes within a second.
+    DELIVERY_RETRY_SCHEDULE: '200ms,200ms,200ms,200ms',
     LOG_LEVEL: 'warn',
   };
   for (const app of ['api', 'worker']) {
@@ -120,22 +151,11 @@ async function main(): Promise<void> {
   );
 
   step('Publishing api.created to the events queue (EventPublisher)');
-  const publisher = new EventPublisher(queueTarget(config));
-  const eventId = await publisher.publish({
-    name: 'api.created',
-    user: { id: 'demo-user', nickname: 'demo' },
-    resourceType: 'Api',
-    resource: { id: 'pets-api', name: 'Pets API' },
-    ownerId: 'demo-user',
-  });
-  await publisher.close();
+  const eventId = await publishApiCreated(config, { id: 'pets-api', name: 'Pets API' });
   process.stdout.write(`  event id ${eventId}\n`);
 
   step('Waiting for the delivery');
-  const delivery = await Promise.race([
-    received,
-    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no delivery within 20 s')), 20_000)),
-  ]);
+  const delivery = await within(received, 'no delivery within 20 s');
   for (const name of [
     'content-type',
     'user-agent',
@@ -167,6 +187,72 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`  lastDelivery: ${JSON.stringify(lastDelivery)}\n`);
   await api(`/webhooks/${webhook.id}`, { method: 'DELETE' });
+
+  await operationalDemo(api, origin, opsReceived, () =>
+    publishApiCreated(config, { id: 'orders-api', name: 'Orders API' }),
+  );
+}
+
+type Api = (path: string, init?: RequestInit) => Promise<Response>;
+
+/** An endpoint that answers 503, and a second webhook of the same user told about it. */
+async function operationalDemo(
+  api: Api,
+  origin: string,
+  opsReceived: Promise<Arrival>,
+  publish: () => Promise<string>,
+): Promise<void> {
+  step('Operational events: an endpoint in trouble, and a second webhook told about it');
+  const create = async (url: string, events: string[]) => {
+    const response = await api('/webhooks', {
+      method: 'POST',
+      body: JSON.stringify({ url, events: events.map((name) => ({ name })) }),
+    });
+    const body = (await response.json()) as { id: string; secret: string };
+    if (response.status !== 201) throw new Error(`create failed: ${response.status} ${JSON.stringify(body)}`);
+    process.stdout.write(`  201 ${JSON.stringify({ id: body.id, url, events })}\n`);
+    return body;
+  };
+  const broken = await create(`${origin}${BROKEN_PATH}`, ['api.created']);
+  const watcher = await create(`${origin}${OPS_PATH}`, ['webhook.failing']);
+  const eventId = await publish();
+  process.stdout.write(
+    `  published api.created ${eventId}: the first endpoint answers 503, retried every 200 ms\n`,
+  );
+
+  step('webhook.failing, received by the second webhook at the 4th failure in a row');
+  const notice = await within(opsReceived, 'no webhook.failing within 20 s');
+  const event = new Webhook(watcher.secret).verify(notice.body, {
+    'webhook-id': String(notice.headers['webhook-id']),
+    'webhook-timestamp': String(notice.headers['webhook-timestamp']),
+    'webhook-signature': String(notice.headers['webhook-signature']),
+  }) as PlatformEvent;
+  process.stdout.write(`  body: ${notice.body}\n`);
+  process.stdout.write(`\n✔ signature verified with standardwebhooks: ${event.name} ${event.id}\n`);
+
+  step('The same event as a Slack incoming webhook (https://hooks.slack.com/…) subscribed to it gets it');
+  const slack = slackMessage(event);
+  process.stdout.write(`  text: ${slack.text}\n`);
+  process.stdout.write(`  blocks: ${JSON.stringify(slack.blocks)}\n`);
+  for (const id of [broken.id, watcher.id]) await api(`/webhooks/${id}`, { method: 'DELETE' });
+}
+
+async function publishApiCreated(
+  config: ReturnType<typeof loadConfigOrExit>,
+  resource: { id: string; name: string },
+): Promise<string> {
+  const publisher = new EventPublisher(queueTarget(config));
+  try {
+    return await publisher.publish({
+      name: 'api.created',
+      user: { id: 'demo-user', nickname: 'demo' },
+      resourceType: 'Api',
+      resource,
+      ownerId: 'demo-user',
+    });
+  } finally {
+    await publisher.close();
+  }
 }
 
 async function stopChildren(): Promise<void> {

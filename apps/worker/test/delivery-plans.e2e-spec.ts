@@ -90,6 +90,7 @@ describe('Hot-path plans stay put (e2e)', () => {
       `${texts('NULL')}::timestamptz[]`,
       `${texts('false')}::boolean[]`,
       `${texts(`'https://x.example/'`)}::text[]`,
+      '4',
     ].join(', ');
 
   describe.each(['stale', 'fresh'] as const)('with %s statistics', (statistics) => {

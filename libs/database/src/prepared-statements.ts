@@ -30,4 +30,38 @@ export class PreparedStatements {
     const result = await this.pool.query<T>({ name: statement.name, text: statement.text, values });
     return result.rows;
   }
+
+  /**
+   * Runs `work` in one transaction on one connection, named statements and plain text alike:
+   * committed when it resolves, rolled back when it throws.
+   */
+  async transaction<R>(work: (tx: PreparedTransaction) => Promise<R>): Promise<R> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work({
+        query: async <T extends QueryResultRow>(statement: PreparedStatement | string, values: unknown[]) => {
+          const config =
+            typeof statement === 'string'
+              ? { text: statement, values }
+              : { name: statement.name, text: statement.text, values };
+          return (await client.query<T>(config)).rows;
+        },
+      });
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      // A connection that cannot even roll back is not given back to the pool.
+      await client.query('ROLLBACK').catch((rollback: Error) => (broken = rollback));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+/** The queries of one PreparedStatements.transaction. */
+export interface PreparedTransaction {
+  query<T extends QueryResultRow>(statement: PreparedStatement | string, values: unknown[]): Promise<T[]>;
 }

@@ -26,6 +26,31 @@ export const EVENT_CATALOG = [
     description: 'The system disabled a webhook (its URL answered 410 Gone, or it kept failing).',
   },
   {
+    name: 'webhook.failing',
+    resourceType: 'Webhook',
+    description: 'Deliveries to a webhook failed 4 attempts in a row (sent once per run of failures).',
+  },
+  {
+    name: 'webhook.recovered',
+    resourceType: 'Webhook',
+    description: 'A delivery to a webhook succeeded again after webhook.failing.',
+  },
+  {
+    name: 'webhook.paused',
+    resourceType: 'Webhook',
+    description: 'Fair delivery paused a webhook whose endpoint stopped answering.',
+  },
+  {
+    name: 'webhook.resumed',
+    resourceType: 'Webhook',
+    description: 'Fair delivery resumed a paused webhook (its endpoint answers again).',
+  },
+  {
+    name: 'delivery.exhausted',
+    resourceType: 'Delivery',
+    description: 'A delivery gave up: its last attempt failed and no retry is left.',
+  },
+  {
     name: 'webhook.ping',
     resourceType: 'Webhook',
     description: 'A test event sent by POST /webhooks/{id}/ping to one webhook; never subscribable.',
@@ -42,6 +67,19 @@ const UNSUBSCRIBABLE_EVENT_NAMES: readonly EventName[] = ['webhook.ping'];
 export const SUBSCRIBABLE_EVENT_NAMES: readonly EventName[] = EVENT_NAMES.filter(
   (name) => !UNSUBSCRIBABLE_EVENT_NAMES.includes(name),
 );
+
+/**
+ * Operational events (README → Operational events): the service reporting on the owner's own
+ * endpoints. A delivery of one of them never produces delivery.exhausted, so an endpoint that fails
+ * them cannot feed itself an endless chain.
+ */
+export const OPERATIONAL_EVENT_NAMES: readonly EventName[] = [
+  'webhook.failing',
+  'webhook.recovered',
+  'webhook.paused',
+  'webhook.resumed',
+  'delivery.exhausted',
+];
 
 export function isEventName(value: unknown): value is EventName {
   return typeof value === 'string' && (EVENT_NAMES as readonly string[]).includes(value);

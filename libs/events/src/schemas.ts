@@ -1,4 +1,4 @@
-import { EVENT_CATALOG, EVENT_NAMES, EventName } from './catalog';
+import { EVENT_CATALOG, EVENT_NAMES, EventName, OPERATIONAL_EVENT_NAMES } from './catalog';
 
 /**
  * JSON Schemas (draft-07: the dialect most receivers' validators read) of the Event as delivered, one
@@ -95,6 +95,41 @@ const WEBHOOK_RESOURCE: JsonSchema = {
   additionalProperties: true,
 };
 
+/** delivery.exhausted (README → Operational events): the delivery that gave up, no secret in it. */
+const DELIVERY_RESOURCE: JsonSchema = {
+  type: 'object',
+  description: 'A delivery of one event to one webhook that ended failed; the URL masked',
+  required: ['id', 'status', 'attempts', 'webhook', 'event', 'lastAttempt', 'createdAt', 'updatedAt'],
+  properties: {
+    id: { type: 'string', format: 'uuid' },
+    status: { const: 'failed' },
+    attempts: { type: 'integer', minimum: 1 },
+    webhook: {
+      type: 'object',
+      required: ['id', 'url'],
+      properties: { id: { type: 'string', format: 'uuid' }, url: text },
+    },
+    event: {
+      type: 'object',
+      required: ['id', 'name'],
+      properties: { id: text, name: { type: 'string', enum: [...EVENT_NAMES] } },
+    },
+    lastAttempt: {
+      type: ['object', 'null'],
+      required: ['statusCode', 'response', 'error', 'timestamp'],
+      properties: {
+        statusCode: { type: ['integer', 'null'] },
+        response: text,
+        error: nullableText,
+        timestamp: dateTime,
+      },
+    },
+    createdAt: dateTime,
+    updatedAt: dateTime,
+  },
+  additionalProperties: true,
+};
+
 /** The schema of `resource`, by the catalog's resourceType. */
 export const RESOURCE_SCHEMAS: Readonly<Record<ResourceType, JsonSchema>> = {
   Api: platformResource('An API of the platform'),
@@ -102,7 +137,31 @@ export const RESOURCE_SCHEMAS: Readonly<Record<ResourceType, JsonSchema>> = {
   Plan: platformResource('A plan of an API'),
   User: platformResource('A user of the platform'),
   Webhook: WEBHOOK_RESOURCE,
+  Delivery: DELIVERY_RESOURCE,
 };
+
+/** What webhook.failing and webhook.recovered add to the webhook (README → Operational events). */
+const FAILURE_DETAILS: Partial<Record<EventName, Record<string, JsonSchema>>> = {
+  'webhook.failing': {
+    consecutiveFailures: { type: 'integer', minimum: 1, description: 'Failed attempts in a row' },
+    failingSince: { ...dateTime, description: 'When the run of failures began' },
+  },
+  'webhook.recovered': {
+    failingSince: { ...dateTime, description: 'When the run of failures that just ended began' },
+  },
+};
+
+/** The schema of one event's `resource`: its type's, with what that event adds. */
+export function resourceSchemaOf(name: EventName, resourceType: ResourceType): JsonSchema {
+  const base = RESOURCE_SCHEMAS[resourceType];
+  const extra = FAILURE_DETAILS[name];
+  if (!extra) return base;
+  return {
+    ...base,
+    required: [...(base.required as string[]), ...Object.keys(extra)],
+    properties: { ...(base.properties as Record<string, JsonSchema>), ...extra },
+  };
+}
 
 const WEBHOOK_ID = '0b6f6a4e-3c2d-4e1f-9a8b-7c6d5e4f3a2b';
 const API_ID = '5e0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
@@ -130,7 +189,57 @@ const RESOURCE_EXAMPLES: Readonly<Record<ResourceType, Record<string, unknown>>>
     ordering: 'none',
     deliveryHealth: { state: 'healthy', pausedUntil: null },
   },
+  Delivery: {
+    id: '9c8d7e6f-5a4b-4c3d-8e2f-1a0b9c8d7e6f',
+    status: 'failed',
+    attempts: 4,
+    webhook: { id: WEBHOOK_ID, url: 'https://hooks.example.com/apitree' },
+    event: { id: '1d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d', name: 'api.created' },
+    lastAttempt: {
+      statusCode: 503,
+      response: 'Service Unavailable',
+      error: null,
+      timestamp: '2024-05-01T10:05:30.000Z',
+    },
+    createdAt: '2024-05-01T09:30:00.000Z',
+    updatedAt: '2024-05-01T10:05:30.000Z',
+  },
 };
+
+const FAILED_DELIVERY = {
+  success: false,
+  statusCode: 503,
+  response: 'Service Unavailable',
+  timestamp: '2024-05-01T09:35:30.000Z',
+};
+
+/** Examples of the events that show a webhook in a particular state. */
+function resourceExample(name: EventName, resourceType: ResourceType): Record<string, unknown> {
+  const base = RESOURCE_EXAMPLES[resourceType];
+  switch (name) {
+    case 'webhook.failing':
+      return {
+        ...base,
+        lastDelivery: FAILED_DELIVERY,
+        consecutiveFailures: 4,
+        failingSince: '2024-05-01T09:30:05.000Z',
+      };
+    case 'webhook.recovered':
+      return {
+        ...base,
+        lastDelivery: { ...FAILED_DELIVERY, success: true, statusCode: 200, response: 'OK' },
+        failingSince: '2024-05-01T09:30:05.000Z',
+      };
+    case 'webhook.paused':
+      return {
+        ...base,
+        lastDelivery: { ...FAILED_DELIVERY, statusCode: null, response: 'timeout after 15000 ms' },
+        deliveryHealth: { state: 'paused', pausedUntil: '2024-05-01T09:36:30.000Z' },
+      };
+    default:
+      return base;
+  }
+}
 
 /** The schema of the Event body delivered for one catalog entry. */
 function eventSchema(name: EventName, resourceType: ResourceType, description: string): JsonSchema {
@@ -152,7 +261,7 @@ function eventSchema(name: EventName, resourceType: ResourceType, description: s
         properties: { id: text, nickname: nullableText },
       },
       resourceType: { const: resourceType },
-      resource: RESOURCE_SCHEMAS[resourceType],
+      resource: resourceSchemaOf(name, resourceType),
       apiId: text,
       ownerId: text,
     },
@@ -160,14 +269,15 @@ function eventSchema(name: EventName, resourceType: ResourceType, description: s
 }
 
 function eventExample(name: EventName, resourceType: ResourceType): Record<string, unknown> {
-  const owned = resourceType === 'Webhook' || resourceType === 'User';
+  const owned = resourceType !== 'Api' && resourceType !== 'Release' && resourceType !== 'Plan';
+  const system = name === 'webhook.disabled' || OPERATIONAL_EVENT_NAMES.includes(name);
   return {
     id: '2f9c7d4e-1b3a-4c5d-8e6f-7a8b9c0d1e2f',
     name,
     timestamp: '2024-05-01T09:30:00.000Z',
-    user: { id: 'auth0|5f8a1b2c3d4e', nickname: 'jane' },
+    user: system ? { id: 'system', nickname: 'ApiTree' } : { id: 'auth0|5f8a1b2c3d4e', nickname: 'jane' },
     resourceType,
-    resource: RESOURCE_EXAMPLES[resourceType],
+    resource: resourceExample(name, resourceType),
     ...(owned ? { ownerId: 'auth0|5f8a1b2c3d4e' } : { apiId: API_ID }),
   };
 }

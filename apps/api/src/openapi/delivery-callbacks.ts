@@ -1,6 +1,6 @@
 import { getSchemaPath } from '@nestjs/swagger';
 import type { CallbacksObject, ParameterObject } from '@nestjs/swagger';
-import { EVENT_CATALOG } from '@app/events';
+import { EVENT_CATALOG, EventName, OPERATIONAL_EVENT_NAMES } from '@app/events';
 import { WebhookResponse } from '../webhooks/dto/webhook.response';
 import { EventNotificationSchema } from './event-notification.schema';
 
@@ -63,17 +63,120 @@ const EXAMPLE_WEBHOOK_RESOURCE = {
   deliveryHealth: { state: 'healthy', pausedUntil: null },
 };
 
+const FAILED_ATTEMPT = {
+  success: false,
+  statusCode: 503,
+  response: 'Service Unavailable',
+  timestamp: '2025-11-27T10:20:30.123Z',
+};
+
+/** What operational events (README → Operational events) show of the webhook, by event. */
+const EXAMPLE_OPERATIONAL_RESOURCES: Record<string, Record<string, unknown>> = {
+  'webhook.failing': {
+    ...EXAMPLE_WEBHOOK_RESOURCE,
+    lastDelivery: FAILED_ATTEMPT,
+    consecutiveFailures: 4,
+    failingSince: '2025-11-27T10:15:35.123Z',
+  },
+  'webhook.recovered': {
+    ...EXAMPLE_WEBHOOK_RESOURCE,
+    lastDelivery: { ...FAILED_ATTEMPT, success: true, statusCode: 200, response: 'ok' },
+    failingSince: '2025-11-27T10:15:35.123Z',
+  },
+  'webhook.paused': {
+    ...EXAMPLE_WEBHOOK_RESOURCE,
+    lastDelivery: { ...FAILED_ATTEMPT, statusCode: null, response: 'timeout after 15000 ms' },
+    deliveryHealth: { state: 'paused', pausedUntil: '2025-11-27T10:21:30.123Z' },
+  },
+  'delivery.exhausted': {
+    id: '6f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9',
+    status: 'failed',
+    attempts: 4,
+    webhook: { id: EXAMPLE_WEBHOOK_RESOURCE.id, url: EXAMPLE_WEBHOOK_RESOURCE.url },
+    event: { id: '7a8b9c0d-1e2f-4a3b-8c4d-5e6f7a8b9c0d', name: 'api.created' },
+    lastAttempt: {
+      statusCode: 503,
+      response: 'Service Unavailable',
+      error: null,
+      timestamp: FAILED_ATTEMPT.timestamp,
+    },
+    createdAt: '2025-11-27T09:45:30.123Z',
+    updatedAt: FAILED_ATTEMPT.timestamp,
+  },
+};
+
+/** The Delivery resource of delivery.exhausted, in OpenAPI 3.0 terms (GET /events has its JSON Schema). */
+const DELIVERY_RESOURCE_SCHEMA = {
+  type: 'object',
+  required: ['id', 'status', 'attempts', 'webhook', 'event', 'lastAttempt', 'createdAt', 'updatedAt'],
+  properties: {
+    id: { type: 'string', format: 'uuid', description: 'The delivery' },
+    status: { type: 'string', enum: ['failed'] },
+    attempts: { type: 'integer', minimum: 1 },
+    webhook: {
+      type: 'object',
+      required: ['id', 'url'],
+      properties: {
+        id: { type: 'string', format: 'uuid' },
+        url: { type: 'string', description: 'Credential parts masked' },
+      },
+    },
+    event: {
+      type: 'object',
+      required: ['id', 'name'],
+      properties: { id: { type: 'string' }, name: { type: 'string' } },
+    },
+    lastAttempt: {
+      type: 'object',
+      nullable: true,
+      required: ['statusCode', 'response', 'error', 'timestamp'],
+      properties: {
+        statusCode: { type: 'integer', nullable: true },
+        response: { type: 'string' },
+        error: { type: 'string', nullable: true },
+        timestamp: { type: 'string', format: 'date-time' },
+      },
+    },
+    createdAt: { type: 'string', format: 'date-time' },
+    updatedAt: { type: 'string', format: 'date-time', description: 'When it gave up' },
+  },
+};
+
+/** webhook.failing and webhook.recovered add these to the Webhook. */
+const FAILURE_DETAILS_SCHEMA = {
+  type: 'object',
+  properties: {
+    consecutiveFailures: { type: 'integer', description: 'webhook.failing: failed attempts in a row' },
+    failingSince: { type: 'string', format: 'date-time', description: 'When the run of failures began' },
+  },
+};
+
+function resourceSchema(name: string, resourceType: string): Record<string, unknown> {
+  if (resourceType === 'Delivery') return { resource: DELIVERY_RESOURCE_SCHEMA };
+  if (resourceType !== 'Webhook') return {};
+  const webhook = { $ref: getSchemaPath(WebhookResponse) };
+  if (name === 'webhook.failing' || name === 'webhook.recovered') {
+    return { resource: { allOf: [webhook, FAILURE_DETAILS_SCHEMA] } };
+  }
+  return { resource: webhook };
+}
+
 function exampleEvent(name: string, resourceType: string): Record<string, unknown> {
-  const about = resourceType === 'Webhook';
+  const owned = resourceType === 'Webhook' || resourceType === 'Delivery';
+  const system = name === 'webhook.disabled' || OPERATIONAL_EVENT_NAMES.includes(name as EventName);
+  const resource =
+    EXAMPLE_OPERATIONAL_RESOURCES[name] ??
+    (resourceType === 'Webhook'
+      ? EXAMPLE_WEBHOOK_RESOURCE
+      : { id: 'c0a5e2d4-7b1f-4c3a-8e9d-2f6b1a0c4d7e', name: 'Pets' });
   return {
     id: '3b0e7c1a-5d2f-4c8e-9a61-7f4b2d9e0c35',
     name,
     timestamp: '2025-11-27T10:15:30.123Z',
-    user:
-      name === 'webhook.disabled' ? { id: 'system', nickname: 'ApiTree' } : { id: '10123', nickname: 'jdoe' },
+    user: system ? { id: 'system', nickname: 'ApiTree' } : { id: '10123', nickname: 'jdoe' },
     resourceType,
-    resource: about ? EXAMPLE_WEBHOOK_RESOURCE : { id: 'c0a5e2d4-7b1f-4c3a-8e9d-2f6b1a0c4d7e', name: 'Pets' },
-    ...(about ? { ownerId: '10123' } : { apiId: '5e2f3c8a-1b4d-4e6f-9a7b-2c3d4e5f6a7b' }),
+    resource,
+    ...(owned ? { ownerId: '10123' } : { apiId: '5e2f3c8a-1b4d-4e6f-9a7b-2c3d4e5f6a7b' }),
   };
 }
 
@@ -104,9 +207,7 @@ export function deliveryCallbacks(): CallbacksObject {
                       properties: {
                         name: { enum: [name] },
                         resourceType: { enum: [resourceType] },
-                        ...(resourceType === 'Webhook'
-                          ? { resource: { $ref: getSchemaPath(WebhookResponse) } }
-                          : {}),
+                        ...resourceSchema(name, resourceType),
                       },
                     },
                   ],

@@ -160,6 +160,7 @@ export class WebhooksService {
         // Re-activating starts afresh: the failure streak and the system's reason are cleared.
         if (dto.active && !webhook.active) {
           webhook.failingSince = null;
+          webhook.failureCount = 0;
           webhook.disabledReason = null;
         }
         webhook.active = dto.active;

@@ -1,10 +1,13 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { PeriodicTask } from '@app/batching';
 import { AppConfig } from '@app/config';
 import { liftStatementTimeout } from '@app/database';
+import { OutboxRelay } from '@app/outbox';
+import { SecretBox } from '@app/signing';
 import { whileHoldingLock } from '../maintenance/advisory-lock';
+import { recordWebhookChanges, rowsOf } from '../operational/operational-events';
 import { WorkerQueues } from '../worker-queues';
 import {
   CHOOSE_PROBE_SQL,
@@ -32,7 +35,8 @@ const KEEPER_LOCK = 4_711_000_011;
 /**
  * The endpoint circuit (README → Fair delivery): persists the lifecycle's open/close decisions,
  * releases a closed circuit's parked backlog, and every DELIVERY_SWEEP_INTERVAL sends one probe to
- * each endpoint whose cool-down has ended. One log line when an endpoint pauses or resumes.
+ * each endpoint whose cool-down has ended. One log line when an endpoint pauses or resumes, and
+ * webhook.paused / webhook.resumed to its owner (README → Operational events).
  */
 @Injectable()
 export class CircuitService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -46,6 +50,8 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
     config: AppConfig,
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly queues: WorkerQueues,
+    private readonly secretBox: SecretBox,
+    private readonly outbox: OutboxRelay,
   ) {
     // As long as a claim: a probe lost with its worker is replaced once its claim has expired.
     this.probeLeaseMs = 2 * config.delivery.timeoutMs + 5_000;
@@ -72,13 +78,21 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
     change: { until: Date; pauseCount: number },
     failedProbe: string | null,
   ): Promise<boolean> {
-    const rows = await this.dataSource.query<unknown[]>(OPEN_CIRCUIT_SQL, [
-      webhookId,
-      change.until,
-      change.pauseCount,
-      failedProbe,
-    ]);
-    if (rows.length === 0) return false;
+    // A circuit reopened after its probe failed is the same pause: webhook.paused is sent when it opens.
+    const notify = failedProbe === null;
+    const opened = await this.dataSource.transaction(async (manager) => {
+      const rows = await manager.query<unknown[]>(OPEN_CIRCUIT_SQL, [
+        webhookId,
+        change.until,
+        change.pauseCount,
+        failedProbe,
+      ]);
+      if (rows.length === 0) return false;
+      if (notify) await this.recordChange(manager, webhookId, 'webhook.paused');
+      return true;
+    });
+    if (!opened) return false;
+    if (notify) this.outbox.kick();
     this.logger.log(
       `endpoint paused: webhook ${webhookId} until ${change.until.toISOString()} (pause ${change.pauseCount} in a row)`,
     );
@@ -87,10 +101,25 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
 
   /** Closes the circuit and puts its parked deliveries back on the queue. */
   async close(webhookId: string): Promise<void> {
-    const rows = await this.dataSource.query<unknown[]>(CLOSE_CIRCUIT_SQL, [webhookId]);
-    if (rows.length === 0) return;
+    const closed = await this.dataSource.transaction(async (manager) => {
+      const rows = await manager.query<unknown[]>(CLOSE_CIRCUIT_SQL, [webhookId]);
+      if (rows.length === 0) return false;
+      await this.recordChange(manager, webhookId, 'webhook.resumed');
+      return true;
+    });
+    if (!closed) return;
+    this.outbox.kick();
     const released = await this.releaseParked(webhookId);
     this.logger.log(`endpoint resumed: webhook ${webhookId}, ${released} parked deliveries released`);
+  }
+
+  /** webhook.paused / webhook.resumed, in the transaction that opens or closes the circuit. */
+  private async recordChange(
+    manager: EntityManager,
+    webhookId: string,
+    name: 'webhook.paused' | 'webhook.resumed',
+  ): Promise<void> {
+    await recordWebhookChanges(rowsOf(manager), this.secretBox, [{ webhookId, name }]);
   }
 
   /** Persists this worker's view of the endpoint's speed when it changes (the API shows it). */
@@ -147,13 +176,19 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
         await this.dropParked(webhook.id);
         continue;
       }
-      const rows = await this.dataSource.query<Array<{ probeDeliveryId: string | null }>>(CHOOSE_PROBE_SQL, [
-        webhook.id,
-        this.probeLeaseMs,
-      ]);
-      if (rows.length === 0) continue;
-      const probe = rows[0].probeDeliveryId;
+      const probe = await this.dataSource.transaction(async (manager) => {
+        const rows = await manager.query<Array<{ probeDeliveryId: string | null }>>(CHOOSE_PROBE_SQL, [
+          webhook.id,
+          this.probeLeaseMs,
+        ]);
+        if (rows.length === 0) return undefined;
+        // Nothing was parked: the circuit closed.
+        if (rows[0].probeDeliveryId === null) await this.recordChange(manager, webhook.id, 'webhook.resumed');
+        return rows[0].probeDeliveryId;
+      });
+      if (probe === undefined) continue;
       if (probe === null) {
+        this.outbox.kick();
         this.logger.log(`endpoint resumed: webhook ${webhook.id}, nothing was waiting`);
         continue;
       }

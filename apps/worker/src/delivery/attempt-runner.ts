@@ -189,7 +189,7 @@ export class AttemptRunner {
       },
       'delivery attempt',
     );
-    if (disabled) this.outbox.kick();
+    if (disabled || recorded.operational) this.outbox.kick();
     return {
       durationMs: result.durationMs,
       kind: decision.kind,

@@ -73,7 +73,8 @@ export const DELIVERY_STATE_SQL = prepared(
 /*
  * One row per attempt: $1 attempt id, $2 delivery id, $3 webhook id, $4 event id, $5 event name,
  * $6 success, $7 status code, $8 response, $9 error, $10 duration ms, $11 new delivery status
- * (null: unchanged), $12 next attempt at (null: unchanged), $13 manual, $14 the URL attempted.
+ * (null: unchanged), $12 next attempt at (null: unchanged), $13 manual, $14 the URL attempted,
+ * $15 the failure count that publishes webhook.failing.
  *
  * - attempts counts every attempt, so the row's number is unique even when a manual redelivery
  *   races a scheduled attempt; a manual one leaves locked_until (the scheduled attempt's lease) and
@@ -83,6 +84,11 @@ export const DELIVERY_STATE_SQL = prepared(
  * - a success sets first_success_at once (it lifts the short schedule of unproven endpoints), and
  *   only while the webhook still has the URL that answered: the API resets it when the URL changes,
  *   so an answer from the old URL arriving after that change proves nothing about the new one.
+ * - failure_count counts failures in a row up to $15 only, so a webhook's row is written by its first
+ *   $15 failures and its first success after them, never by a failure beyond them. Per webhook, the
+ *   batch's failures after its last success count; one row per webhook (its last attempt's) reports
+ *   `failing` (the count reached $15 now) and `recovered` (a success ended a count at $15).
+ * - `exhausted`: this attempt ended its delivery failed (README → Operational events).
  */
 export const RECORD_ATTEMPTS_SQL = prepared(
   'delivery_record_attempts',
@@ -103,7 +109,7 @@ export const RECORD_ATTEMPTS_SQL = prepared(
            updated_at = now()
       FROM input i
      WHERE d.id = i.delivery_id
-    RETURNING d.id, d.attempts
+    RETURNING d.id, d.attempts, d.status
   ), attempt AS (
     INSERT INTO delivery_attempts
       (id, delivery_id, webhook_id, event_id, event_name, attempt, success, status_code, response, error, duration_ms)
@@ -111,32 +117,49 @@ export const RECORD_ATTEMPTS_SQL = prepared(
            i.status_code, i.response, i.error, i.duration_ms
       FROM input i JOIN delivery d ON d.id = i.delivery_id
   ), streak AS (
-    SELECT DISTINCT ON (i.webhook_id) i.webhook_id, i.success
+    SELECT DISTINCT ON (i.webhook_id) i.webhook_id, i.success, i.ord
       FROM input i JOIN delivery d ON d.id = i.delivery_id
      ORDER BY i.webhook_id, i.ord DESC
+  ), tally AS (
+    SELECT a.webhook_id, bool_or(a.success) AS succeeded,
+           count(*) FILTER (WHERE NOT a.success AND a.ord > COALESCE(a.last_ok, 0))::int AS failures
+      FROM (SELECT i.webhook_id, i.ord, i.success,
+                   max(i.ord) FILTER (WHERE i.success) OVER (PARTITION BY i.webhook_id) AS last_ok
+              FROM input i JOIN delivery d ON d.id = i.delivery_id) a
+     GROUP BY a.webhook_id
   ), answered AS (
     SELECT DISTINCT i.webhook_id, i.url
       FROM input i JOIN delivery d ON d.id = i.delivery_id
      WHERE i.success
   ), changed AS (
-    SELECT w.id, s.success FROM webhooks w JOIN streak s ON s.webhook_id = w.id
+    SELECT w.id, s.success, t.succeeded, w.failure_count AS failures_before, w.failing_since AS failing_since_before,
+           LEAST($15::int, CASE WHEN t.succeeded THEN t.failures ELSE w.failure_count + t.failures END) AS failures_after
+      FROM webhooks w JOIN streak s ON s.webhook_id = w.id JOIN tally t ON t.webhook_id = w.id
      WHERE (s.success AND w.failing_since IS NOT NULL) OR (NOT s.success AND w.failing_since IS NULL)
         OR (w.first_success_at IS NULL
             AND EXISTS (SELECT 1 FROM answered a WHERE a.webhook_id = w.id AND a.url = w.url))
+        OR (t.succeeded AND w.failure_count > 0) OR (t.failures > 0 AND w.failure_count < $15::int)
      ORDER BY w.id
        FOR NO KEY UPDATE OF w
   ), streak_updated AS (
     UPDATE webhooks w
        SET failing_since = CASE WHEN c.success THEN NULL ELSE COALESCE(w.failing_since, now()) END,
+           failure_count = c.failures_after,
            first_success_at = CASE
              WHEN w.first_success_at IS NULL
               AND EXISTS (SELECT 1 FROM answered a WHERE a.webhook_id = w.id AND a.url = w.url) THEN now()
              ELSE w.first_success_at END
       FROM changed c WHERE w.id = c.id
   )
-  SELECT d.attempts AS attempt
+  SELECT d.attempts AS attempt,
+         COALESCE(i.status = 'failed' AND d.status = 'failed', false) AS exhausted,
+         COALESCE(c.failures_after >= $15::int AND (c.succeeded OR c.failures_before < $15::int), false) AS failing,
+         COALESCE(c.succeeded AND c.failures_before >= $15::int, false) AS recovered,
+         COALESCE(c.failing_since_before, now()) AS "failingSince"
     FROM input i
     LEFT JOIN delivery d ON d.id = i.delivery_id
+    LEFT JOIN streak s ON s.webhook_id = i.webhook_id AND s.ord = i.ord
+    LEFT JOIN changed c ON c.id = s.webhook_id
    ORDER BY i.ord`,
 );
 
@@ -159,8 +182,15 @@ export const DISABLE_WEBHOOK_SQL = `
             w.headers AS "storedHeaders", w.filter)
   SELECT * FROM disabled`;
 
-/** $1 webhook id, $2 the delivery whose attempt disabled it: that one failed, the others are dropped. */
+/** $1 the delivery whose attempt disabled its webhook: failed, unless it already ended. Returns it then. */
+export const FAIL_DELIVERY_SQL = `
+  WITH failed AS (
+  UPDATE deliveries SET status = 'failed', locked_until = NULL, updated_at = now()
+   WHERE id = $1 AND status IN ('pending', 'paused')
+  RETURNING id)
+  SELECT id FROM failed`;
+
+/** $1 webhook id: the rest of a disabled webhook's backlog is dropped. */
 export const DROP_OTHER_DELIVERIES_SQL = `
-  UPDATE deliveries SET status = CASE WHEN id = $2 THEN 'failed' ELSE 'dropped' END,
-                        locked_until = NULL, updated_at = now()
+  UPDATE deliveries SET status = 'dropped', locked_until = NULL, updated_at = now()
    WHERE webhook_id = $1 AND status IN ('pending', 'paused', 'queued')`;

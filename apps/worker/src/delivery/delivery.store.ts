@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
@@ -10,10 +10,18 @@ import {
   liftStatementTimeout,
   openHeaders,
   PreparedStatements,
+  PreparedTransaction,
 } from '@app/database';
 import { SecretBox } from '@app/signing';
 import { recordWebhookEvent, SYSTEM_USER, WebhookEventSource } from '@app/outbox';
 import { toStorableText } from '@app/text';
+import {
+  AttemptOutcome,
+  FAILING_AFTER_ATTEMPTS,
+  recordAttemptEvents,
+  recordExhausted,
+  rowsOf,
+} from '../operational/operational-events';
 import type { EndpointState } from './lifecycle';
 import {
   CLAIM_SQL,
@@ -21,6 +29,7 @@ import {
   DISABLE_WEBHOOK_SQL,
   DROP_OTHER_DELIVERIES_SQL,
   EVENT_BODIES_SQL,
+  FAIL_DELIVERY_SQL,
   RECORD_ATTEMPTS_SQL,
   SET_ASIDE_SQL,
 } from './delivery.sql';
@@ -87,11 +96,16 @@ export interface SetAside {
 export interface RecordedAttempt {
   /** The attempt number given to the row; null when the delivery is gone (webhook deleted). */
   attempt: number | null;
+  /** Operational events this record wrote to the outbox (the relay is to be kicked). */
+  operational?: number;
 }
+
+type RecordRow = Omit<AttemptOutcome, 'webhookId' | 'deliveryId'> & { attempt: number | null };
 
 /** The delivery pipeline's SQL; every hot statement works on a whole batch of rows. */
 @Injectable()
 export class DeliveryStore {
+  private readonly logger = new Logger('DeliveryStore');
   private readonly sql: PreparedStatements;
   private readonly openedSecrets = new Map<string, string>();
   private readonly openedHeaders = new Map<string, Record<string, string>>();
@@ -161,15 +175,37 @@ export class DeliveryStore {
   }
 
   /**
-   * After every attempt, for a whole batch in one statement: the attempt row (numbered from the
+   * After every attempt, for a whole batch in one statement (and one transaction with the
+   * operational events it causes, README → Operational events): the attempt row (numbered from the
    * delivery's counter, so concurrent attempts never share a number), the delivery's new state, and
    * the webhooks' failure streaks (a success ends one, a failure starts one; a webhook row is
-   * written only when its streak changes, or at its URL's first success, so a busy healthy
-   * webhook's row is never a lock convoy).
+   * written only when its streak changes, at its URL's first success, or while its failure count
+   * climbs to FAILING_AFTER_ATTEMPTS, so a busy healthy webhook's row is never a lock convoy).
    */
   async recordAttempts(records: readonly AttemptRecord[]): Promise<RecordedAttempt[]> {
+    return this.sql.transaction(async (tx) => {
+      const rows = await this.recordRows(tx, records);
+      const operational = await recordAttemptEvents(
+        rowsOf(tx),
+        this.secretBox,
+        rows.map((row, index) => ({
+          ...row,
+          webhookId: records[index].webhookId,
+          deliveryId: records[index].deliveryId,
+        })),
+        this.logger,
+      );
+      return rows.map((row, index) => ({
+        attempt: row.attempt,
+        // Reported once per batch: whoever made the attempt kicks the relay.
+        ...(index === 0 && operational > 0 ? { operational } : {}),
+      }));
+    });
+  }
+
+  private async recordRows(tx: PreparedTransaction, records: readonly AttemptRecord[]): Promise<RecordRow[]> {
     const column = <K extends keyof AttemptRecord>(key: K) => records.map((record) => record[key] ?? null);
-    const rows = await this.sql.query<{ attempt: number | null }>(RECORD_ATTEMPTS_SQL, [
+    return tx.query<RecordRow>(RECORD_ATTEMPTS_SQL, [
       column('attemptId'),
       column('deliveryId'),
       column('webhookId'),
@@ -184,14 +220,15 @@ export class DeliveryStore {
       column('nextAttemptAt'),
       column('manual'),
       column('url'),
+      FAILING_AFTER_ATTEMPTS,
     ]);
-    return rows.map((row) => ({ attempt: row.attempt }));
   }
 
   /**
    * Switches the webhook off as the lifecycle decided (`failingSince`: the streak the decision saw),
-   * once: then this delivery has failed, the webhook's other deliveries are dropped, and
-   * webhook.disabled goes to the outbox, in one transaction. Returns true when it disabled it now.
+   * once: then this delivery has failed (delivery.exhausted), the webhook's other deliveries are
+   * dropped, and webhook.disabled goes to the outbox, in one transaction. Returns true when it
+   * disabled it now.
    */
   async disableWebhook(
     record: Pick<AttemptRecord, 'webhookId' | 'deliveryId' | 'statusCode' | 'error' | 'response'>,
@@ -209,7 +246,13 @@ export class DeliveryStore {
       ]);
       if (!disabled) return false;
       const { storedHeaders, ...webhook } = disabled;
-      await manager.query(DROP_OTHER_DELIVERIES_SQL, [record.webhookId, record.deliveryId]);
+      const failed = await manager.query<Array<{ id: string }>>(FAIL_DELIVERY_SQL, [record.deliveryId]);
+      await manager.query(DROP_OTHER_DELIVERIES_SQL, [record.webhookId]);
+      // Its last attempt was recorded pending; it is failed now, so delivery.exhausted goes with it.
+      await recordExhausted(
+        rowsOf(manager),
+        failed.map((row) => row.id),
+      );
       const lastDelivery = lastDeliveryOf({
         success: false,
         statusCode: record.statusCode,

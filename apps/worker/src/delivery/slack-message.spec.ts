@@ -1,4 +1,4 @@
-import type { PlatformEvent } from '@app/events';
+import { findEventCatalogEntry, OPERATIONAL_EVENT_NAMES, PlatformEvent } from '@app/events';
 import { isSlackWebhookUrl, slackMessage } from './slack-message';
 
 function event(overrides: Partial<PlatformEvent> = {}): PlatformEvent {
@@ -19,7 +19,10 @@ function renderedStrings(message: ReturnType<typeof slackMessage>): string[] {
   const out = [message.text];
   for (const block of message.blocks) {
     if (block.type === 'header') out.push(block.text.text);
-    if (block.type === 'section') out.push(...block.fields.map((field) => field.text));
+    if (block.type === 'section') {
+      if (block.text) out.push(block.text.text);
+      out.push(...block.fields.map((field) => field.text));
+    }
     if (block.type === 'context') out.push(...block.elements.map((element) => element.text));
   }
   return out;
@@ -172,5 +175,68 @@ describe('slackMessage', () => {
     expect(message.text).toContain('line break ');
     expect(message.text).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])/);
     expectValidSlackPayload(message);
+  });
+});
+
+describe('slackMessage of operational events (README → Operational events)', () => {
+  const example = (name: string) => findEventCatalogEntry(name)!.example as unknown as PlatformEvent;
+
+  it('says which endpoint is in trouble, in words, first', () => {
+    const message = slackMessage(example('webhook.failing'));
+    expect(message.text).toBe(
+      'Endpoint https://hooks.example.com/apitree is failing: 4 attempts in a row failed (last: 503)',
+    );
+    const section = message.blocks[1];
+    expect(section.type === 'section' && section.text?.text).toBe(message.text);
+    expectValidSlackPayload(message);
+  });
+
+  it.each([
+    ['webhook.recovered', 'Endpoint https://hooks.example.com/apitree recovered: a delivery succeeded again'],
+    [
+      'webhook.paused',
+      'Endpoint https://hooks.example.com/apitree stopped answering: its deliveries are paused until',
+    ],
+    ['webhook.resumed', 'Endpoint https://hooks.example.com/apitree answers again: its deliveries resumed'],
+    [
+      'delivery.exhausted',
+      'Delivery of api.created 1d2c3b4a-5e6f-4a7b-8c9d-0e1f2a3b4c5d to https://hooks.example.com/apitree gave up after 4 attempts (last: 503)',
+    ],
+  ])('%s', (name, summary) => {
+    const message = slackMessage(example(name));
+    expect(message.text.startsWith(summary)).toBe(true);
+    expectValidSlackPayload(message);
+  });
+
+  it('a paused endpoint that timed out shows the error as its last answer', () => {
+    expect(slackMessage(example('webhook.paused')).text).toContain('(last: timeout after 15000 ms)');
+  });
+
+  it('every operational event of the catalog gets a summary', () => {
+    for (const name of OPERATIONAL_EVENT_NAMES) {
+      expect(slackMessage(example(name)).text).toMatch(/^(Endpoint|Delivery) /);
+    }
+  });
+
+  it.each([
+    ['a hostile URL', { url: '<!channel> & <http://evil|x>' }],
+    ['a huge URL', { url: '<!here>'.repeat(10_000) }],
+    ['wrong types', { url: 7, consecutiveFailures: 'four', lastDelivery: 5, deliveryHealth: [] }],
+    ['no fields', {}],
+  ])('stays escaped, small and well formed with %s', (_label, fields) => {
+    for (const name of OPERATIONAL_EVENT_NAMES) {
+      const base = example(name);
+      const message = slackMessage({
+        ...base,
+        resource: {
+          ...fields,
+          webhook: fields,
+          event: { name: (fields as { url?: unknown }).url },
+          lastAttempt: fields,
+        },
+      });
+      for (const text of renderedStrings(message)) expect(text).not.toMatch(/[<>]/);
+      expectValidSlackPayload(message);
+    }
   });
 });

@@ -1,4 +1,5 @@
 import type { PlatformEvent } from '@app/events';
+import { operationalSummary } from './slack-operational';
 
 /**
  * Slack incoming-webhook bodies (README → Receiving webhooks → Slack): a webhook whose URL is a Slack
@@ -9,13 +10,15 @@ import type { PlatformEvent } from '@app/events';
 
 export type SlackBlock =
   | { type: 'header'; text: { type: 'plain_text'; text: string; emoji: boolean } }
-  | { type: 'section'; fields: { type: 'mrkdwn'; text: string }[] }
+  | { type: 'section'; text?: { type: 'mrkdwn'; text: string }; fields: { type: 'mrkdwn'; text: string }[] }
   | { type: 'context'; elements: { type: 'mrkdwn'; text: string }[] };
 
 /** Slack's limits: header text 150, section field 2000 (section text 3000). Ours stay well under. */
 const SLACK_HEADER_MAX = 150;
 const LABEL_MAX = 200;
 const IDENTIFIER_MAX = 100;
+/** An operational event's summary: two masked URLs, an event id and a short error fit. */
+const SUMMARY_MAX = 600;
 
 /** Only the host decides: Slack serves incoming webhooks from hooks.slack.com over https. */
 export function isSlackWebhookUrl(url: string): boolean {
@@ -76,16 +79,19 @@ export function slackMessage(event: PlatformEvent): { text: string; blocks: Slac
   ];
   if (event.apiId) fields.push({ type: 'mrkdwn', text: `*API*\n${safe(event.apiId, IDENTIFIER_MAX)}` });
 
+  // Operational events lead with what happened to which endpoint (README → Operational events).
+  const raw = operationalSummary(event);
+  const summary = raw === undefined ? undefined : safe(raw, SUMMARY_MAX);
   return {
     // The fallback for notifications and clients without blocks.
-    text: `${name}: ${resource} by ${actor}`,
+    text: summary ?? `${name}: ${resource} by ${actor}`,
     blocks: [
       {
         type: 'header',
         // plain_text is never parsed for mentions or links; the event name is from our catalog.
         text: { type: 'plain_text', text: clip(`ApiTree: ${event.name}`, SLACK_HEADER_MAX), emoji: false },
       },
-      { type: 'section', fields },
+      { type: 'section', ...(summary ? { text: { type: 'mrkdwn' as const, text: summary } } : {}), fields },
       {
         type: 'context',
         elements: [

@@ -1,5 +1,5 @@
 import Ajv, { ValidateFunction } from 'ajv';
-import { EVENT_CATALOG, EventEnvelope, EventName, RESOURCE_SCHEMAS } from '@app/events';
+import { EVENT_CATALOG, EventEnvelope, EventName, resourceSchemaOf } from '@app/events';
 
 /** One warn line per (event, first error path) at most this often. */
 export const SCHEMA_WARN_INTERVAL_MS = 60_000;
@@ -29,7 +29,10 @@ export class ResourceCheck {
         ajv.compile({
           type: 'object',
           required: ['resourceType', 'resource'],
-          properties: { resourceType: { const: resourceType }, resource: RESOURCE_SCHEMAS[resourceType] },
+          properties: {
+            resourceType: { const: resourceType },
+            resource: resourceSchemaOf(name, resourceType),
+          },
         }),
       );
     }

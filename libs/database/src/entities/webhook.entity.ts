@@ -113,6 +113,13 @@ export class WebhookEntity {
   failingSince!: Date | null;
 
   /**
+   * Failed attempts in a row, counted up to the webhook.failing threshold only (so a webhook that
+   * keeps failing does not write its row on every attempt); 0 after a success.
+   */
+  @Column({ name: 'failure_count', type: 'integer', default: 0 })
+  failureCount!: number;
+
+  /**
    * When a delivery to the current `url` first succeeded; null until then (and again when `url`
    * changes). Until it is set each delivery gets a short retry schedule (README → Delivery).
    */

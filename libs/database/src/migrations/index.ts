@@ -8,6 +8,7 @@ import { WebhookHeaders1765411200000 } from './1765411200000-WebhookHeaders';
 import { WebhookFilter1765497600000 } from './1765497600000-WebhookFilter';
 import { FifoOrdering1765584000000 } from './1765584000000-FifoOrdering';
 import { Ed25519Signing1765670400000 } from './1765670400000-Ed25519Signing';
+import { FailureCount1765756800000 } from './1765756800000-FailureCount';
 import { RecoverFailedDeliveries1765843200000 } from './1765843200000-RecoverFailedDeliveries';
 
 /** Every migration, in order. Listed explicitly so builds and tests never depend on file globs. */
@@ -22,5 +23,6 @@ export const MIGRATIONS = [
   WebhookFilter1765497600000,
   FifoOrdering1765584000000,
   Ed25519Signing1765670400000,
+  FailureCount1765756800000,
   RecoverFailedDeliveries1765843200000,
 ];

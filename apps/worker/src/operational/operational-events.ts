@@ -1,0 +1,182 @@
+import type { Logger } from '@nestjs/common';
+import { attachLastDeliveries, LastDelivery, openHeaders } from '@app/database';
+import { OPERATIONAL_EVENT_NAMES } from '@app/events';
+import {
+  deliveryExhaustedEnvelope,
+  ExhaustedDeliverySource,
+  FailureDetails,
+  recordOutboxEnvelopes,
+  WebhookEventSource,
+  webhookOperationalEnvelope,
+  WebhookOperationalEvent,
+} from '@app/outbox';
+import { SecretBox } from '@app/signing';
+
+/*
+ * The worker's operational events (README → Operational events), written to the outbox by the
+ * transaction that makes the change they report: the attempt record (failing, recovered,
+ * exhausted), the disable (exhausted), the circuit (paused, resumed).
+ */
+
+/** webhook.failing goes out at this many failed attempts in a row (and not again until a success). */
+export const FAILING_AFTER_ATTEMPTS = 4;
+
+/** Rows of one statement, in whatever transaction the caller has open. */
+export interface TransactionRows {
+  query<T>(text: string, values: unknown[]): Promise<T[]>;
+}
+
+export interface WebhookOperationalChange {
+  webhookId: string;
+  name: WebhookOperationalEvent;
+  details?: FailureDetails;
+}
+
+const WEBHOOK_SOURCES_SQL = `
+  SELECT w.id, w.owner_id AS "ownerId", w.owner_nickname AS "ownerNickname", w.user_id AS "userId",
+         w.api_id AS "apiId", w.url, w.events, w.active, w.custom, w.disabled_reason AS "disabledReason",
+         w.rate_limit AS "rateLimit", w.created_at AS "createdAt", w.updated_at AS "updatedAt",
+         w.paused_until AS "pausedUntil", w.slow_since AS "slowSince", w.last_delivery AS "lastDelivery",
+         w.headers AS "storedHeaders"
+    FROM webhooks w WHERE w.id = ANY($1::uuid[])`;
+
+type StoredSource = Omit<WebhookEventSource, 'headers'> & { storedHeaders: string | null };
+
+/**
+ * webhook.* operational events of these changes, the webhook as the transaction sees it (its last
+ * attempt included). A webhook deleted meanwhile gets none: its owner was told by webhook.deleted.
+ */
+export async function recordWebhookChanges(
+  db: TransactionRows,
+  secretBox: SecretBox,
+  changes: readonly WebhookOperationalChange[],
+): Promise<number> {
+  if (changes.length === 0) return 0;
+  const ids = [...new Set(changes.map((change) => change.webhookId))];
+  const rows = await db.query<StoredSource>(WEBHOOK_SOURCES_SQL, [ids]);
+  await attachLastDeliveries(
+    { query: (text: string, values?: unknown[]) => db.query(text, values ?? []) } as never,
+    rows as Array<StoredSource & { lastDelivery: LastDelivery | null }>,
+  );
+  const byId = new Map(
+    rows.map(({ storedHeaders, ...webhook }) => [
+      webhook.id,
+      { ...webhook, headers: headerNames(secretBox, storedHeaders) },
+    ]),
+  );
+  const envelopes = changes.flatMap((change) => {
+    const webhook = byId.get(change.webhookId);
+    return webhook ? [webhookOperationalEnvelope(change.name, webhook, change.details)] : [];
+  });
+  await recordOutboxEnvelopes(db, envelopes);
+  return envelopes.length;
+}
+
+/**
+ * The event shows header names only. Headers that cannot be opened (a key removed) show none rather
+ * than keep the attempt that caused the event from being recorded.
+ */
+function headerNames(secretBox: SecretBox, stored: string | null): Record<string, string> | null {
+  if (stored === null) return null;
+  try {
+    return openHeaders(secretBox, stored);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * $1 delivery ids, $2 the operational event names. The deliveries that ended failed, with what
+ * delivery.exhausted shows; none for a delivery of an operational event (no feedback loop).
+ */
+const EXHAUSTED_SQL = `
+  SELECT d.id AS "deliveryId", d.webhook_id AS "webhookId", w.url, w.owner_id AS "ownerId",
+         d.event_id AS "eventId", e.name AS "eventName", d.attempts, d.created_at AS "createdAt",
+         d.updated_at AS "updatedAt", a.status_code AS "statusCode", a.response, a.error, a.created_at AS "attemptAt"
+    FROM deliveries d
+    JOIN webhooks w ON w.id = d.webhook_id
+    JOIN events e ON e.id = d.event_id
+    LEFT JOIN LATERAL (
+      SELECT status_code, response, error, created_at FROM delivery_attempts
+       WHERE delivery_id = d.id ORDER BY attempt DESC LIMIT 1) a ON true
+   WHERE d.id = ANY($1::uuid[]) AND d.status = 'failed' AND e.name <> ALL($2::text[])`;
+
+type ExhaustedRow = Omit<ExhaustedDeliverySource, 'lastAttempt'> & {
+  statusCode: number | null;
+  response: string | null;
+  error: string | null;
+  attemptAt: Date | null;
+};
+
+/**
+ * delivery.exhausted for deliveries that the caller's transaction has just ended `failed`: the one
+ * place it is published (README → Operational events). Returns how many were written.
+ */
+export async function recordExhausted(db: TransactionRows, deliveryIds: readonly string[]): Promise<number> {
+  if (deliveryIds.length === 0) return 0;
+  const rows = await db.query<ExhaustedRow>(EXHAUSTED_SQL, [deliveryIds, OPERATIONAL_EVENT_NAMES]);
+  const envelopes = rows.map(({ statusCode, response, error, attemptAt, ...delivery }) =>
+    deliveryExhaustedEnvelope({
+      ...delivery,
+      lastAttempt: attemptAt === null ? null : { statusCode, response: response ?? '', error, at: attemptAt },
+    }),
+  );
+  await recordOutboxEnvelopes(db, envelopes);
+  return envelopes.length;
+}
+
+/** What the record of one attempt changed, as RECORD_ATTEMPTS_SQL reports it. */
+export interface AttemptOutcome {
+  webhookId: string;
+  deliveryId: string;
+  /** The webhook's failure count reached FAILING_AFTER_ATTEMPTS with this batch. */
+  failing: boolean;
+  /** A success ended a count at FAILING_AFTER_ATTEMPTS. */
+  recovered: boolean;
+  /** The attempt ended its delivery failed. */
+  exhausted: boolean;
+  /** When the run of failures began (the one that ended, for recovered). */
+  failingSince: Date;
+}
+
+/**
+ * The operational events of a batch of attempt records, in the records' transaction. Under a
+ * savepoint: should an event be impossible to write, the attempts are still recorded (a delivery
+ * whose attempt cannot be recorded would be sent again and again). Returns how many were written.
+ */
+export async function recordAttemptEvents(
+  db: TransactionRows,
+  secretBox: SecretBox,
+  outcomes: readonly AttemptOutcome[],
+  logger: Pick<Logger, 'error'>,
+): Promise<number> {
+  const changes: WebhookOperationalChange[] = [];
+  const exhausted: string[] = [];
+  for (const { webhookId, deliveryId, failing, recovered, failingSince, ...outcome } of outcomes) {
+    if (recovered) changes.push({ webhookId, name: 'webhook.recovered', details: { failingSince } });
+    if (failing) {
+      const details = { consecutiveFailures: FAILING_AFTER_ATTEMPTS, failingSince };
+      changes.push({ webhookId, name: 'webhook.failing', details });
+    }
+    if (outcome.exhausted) exhausted.push(deliveryId);
+  }
+  if (changes.length === 0 && exhausted.length === 0) return 0;
+  await db.query('SAVEPOINT operational_events', []);
+  try {
+    const written =
+      (await recordWebhookChanges(db, secretBox, changes)) + (await recordExhausted(db, exhausted));
+    await db.query('RELEASE SAVEPOINT operational_events', []);
+    return written;
+  } catch (error) {
+    await db.query('ROLLBACK TO SAVEPOINT operational_events', []);
+    logger.error(`operational events not written: ${(error as Error).message}`);
+    return 0;
+  }
+}
+
+/** An EntityManager (or anything with its `query`) as TransactionRows. */
+export function rowsOf(manager: {
+  query(text: string, values: unknown[]): Promise<unknown>;
+}): TransactionRows {
+  return { query: async <T>(text: string, values: unknown[]) => (await manager.query(text, values)) as T[] };
+}
