@@ -68,7 +68,11 @@ function renderSession() {
   box.append(
     canWrite()
       ? h('span', { class: 'badge badge-neutral' }, 'Can manage')
-      : h('span', { class: 'badge badge-neutral', title: 'This link can view webhooks but not change them' }, 'Read-only'),
+      : h(
+          'span',
+          { class: 'badge badge-neutral', title: 'This link can view webhooks but not change them' },
+          'Read-only',
+        ),
   );
 }
 

@@ -19,9 +19,15 @@ export function attemptLog(webhook, { onChange } = {}) {
     h('option', { value: 'true' }, 'Succeeded'),
     h('option', { value: 'false' }, 'Failed'),
   );
-  const eventFilter = h('select', { id: 'filter-event', name: 'eventName' }, h('option', { value: '' }, 'All events'));
+  const eventFilter = h(
+    'select',
+    { id: 'filter-event', name: 'eventName' },
+    h('option', { value: '' }, 'All events'),
+  );
   eventCatalog()
-    .then((catalog) => eventFilter.append(...catalog.map((entry) => h('option', { value: entry.name }, entry.name))))
+    .then((catalog) =>
+      eventFilter.append(...catalog.map((entry) => h('option', { value: entry.name }, entry.name))),
+    )
     .catch(() => {});
   for (const [select, key] of [
     [successFilter, 'success'],
@@ -93,14 +99,30 @@ export function attemptLog(webhook, { onChange } = {}) {
       state.page += 1;
       load();
     });
-    body.append(h('nav', { class: 'pager', 'aria-label': 'Attempt log pages' }, newer, h('span', { class: 'muted' }, `Page ${state.page + 1}`), older));
+    body.append(
+      h(
+        'nav',
+        { class: 'pager', 'aria-label': 'Attempt log pages' },
+        newer,
+        h('span', { class: 'muted' }, `Page ${state.page + 1}`),
+        older,
+      ),
+    );
   }
 
   function attemptTable(items) {
     const rows = [];
     for (const attempt of items) {
-      const detailRow = h('tr', { class: 'attempt-detail', hidden: true }, h('td', { colspan: 6 }, attemptDetail(attempt)));
-      const toggle = h('button', { type: 'button', class: 'btn btn-small btn-ghost', 'aria-expanded': 'false' }, 'Details');
+      const detailRow = h(
+        'tr',
+        { class: 'attempt-detail', hidden: true },
+        h('td', { colspan: 6 }, attemptDetail(attempt)),
+      );
+      const toggle = h(
+        'button',
+        { type: 'button', class: 'btn btn-small btn-ghost', 'aria-expanded': 'false' },
+        'Details',
+      );
       let loaded = false;
       toggle.addEventListener('click', async () => {
         detailRow.hidden = !detailRow.hidden;
@@ -117,12 +139,21 @@ export function attemptLog(webhook, { onChange } = {}) {
       rows.push(
         h(
           'tr',
-          { class: ['attempt', attempt.id === state.highlight && 'attempt-new'], 'data-attempt-id': attempt.id },
+          {
+            class: ['attempt', attempt.id === state.highlight && 'attempt-new'],
+            'data-attempt-id': attempt.id,
+          },
           h('td', { class: 'nowrap' }, time(attempt.timestamp)),
           h('td', null, h('code', null, attempt.eventName)),
           h('td', null, attemptBadge(attempt.success, attempt.statusCode)),
           h('td', { class: 'num' }, `#${attempt.attempt}`),
-          h('td', { class: 'num' }, attempt.durationMs === null || attempt.durationMs === undefined ? '—' : `${attempt.durationMs} ms`),
+          h(
+            'td',
+            { class: 'num' },
+            attempt.durationMs === null || attempt.durationMs === undefined
+              ? '—'
+              : `${attempt.durationMs} ms`,
+          ),
           actions,
         ),
         detailRow,
@@ -135,7 +166,17 @@ export function attemptLog(webhook, { onChange } = {}) {
         'table',
         { class: 'table attempts' },
         h('caption', { class: 'sr-only' }, 'Delivery attempts, newest first'),
-        h('thead', null, h('tr', null, ...['Time', 'Event', 'Result', 'Attempt', 'Duration', 'Actions'].map((title) => h('th', { scope: 'col' }, title)))),
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            ...['Time', 'Event', 'Result', 'Attempt', 'Duration', 'Actions'].map((title) =>
+              h('th', { scope: 'col' }, title),
+            ),
+          ),
+        ),
         h('tbody', null, ...rows),
       ),
     );
@@ -148,7 +189,9 @@ export function attemptLog(webhook, { onChange } = {}) {
       clear(status);
       try {
         await api.redeliver(webhook.id, attempt.id);
-        status.append(notice('info', `Redelivery of ${attempt.eventName} queued; it appears here once it is made.`));
+        status.append(
+          notice('info', `Redelivery of ${attempt.eventName} queued; it appears here once it is made.`),
+        );
         await watchForNewAttempt();
         onChange?.();
       } catch (error) {
@@ -172,7 +215,12 @@ export function attemptLog(webhook, { onChange } = {}) {
       if (fresh) {
         state.highlight = fresh.id;
         render(page);
-        clear(status).append(notice('success', `New attempt: ${fresh.success ? 'delivered' : 'failed'} (${fresh.statusCode ?? 'no response'}).`));
+        clear(status).append(
+          notice(
+            'success',
+            `New attempt: ${fresh.success ? 'delivered' : 'failed'} (${fresh.statusCode ?? 'no response'}).`,
+          ),
+        );
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 700));
@@ -194,7 +242,13 @@ function headersTable(headers) {
   return h(
     'table',
     { class: 'table table-compact kv' },
-    h('tbody', null, ...entries.map(([name, value]) => h('tr', null, h('th', { scope: 'row' }, name), h('td', null, h('code', null, String(value)))))),
+    h(
+      'tbody',
+      null,
+      ...entries.map(([name, value]) =>
+        h('tr', null, h('th', { scope: 'row' }, name), h('td', null, h('code', null, String(value)))),
+      ),
+    ),
   );
 }
 
@@ -208,8 +262,16 @@ function attemptDetail(attempt) {
     h(
       'div',
       null,
-      block('Request headers', request ? headersTable(request.headers) : h('p', { class: 'muted' }, 'Not recorded')),
-      block('Request body', request && request.body !== undefined ? h('pre', { class: 'code' }, prettyJson(request.body)) : h('p', { class: 'muted' }, 'Not recorded')),
+      block(
+        'Request headers',
+        request ? headersTable(request.headers) : h('p', { class: 'muted' }, 'Not recorded'),
+      ),
+      block(
+        'Request body',
+        request && request.body !== undefined
+          ? h('pre', { class: 'code' }, prettyJson(request.body))
+          : h('p', { class: 'muted' }, 'Not recorded'),
+      ),
     ),
     h(
       'div',
@@ -220,7 +282,13 @@ function attemptDetail(attempt) {
           'dl',
           { class: 'facts' },
           h('dt', null, 'Status'),
-          h('dd', null, attempt.statusCode === null || attempt.statusCode === undefined ? 'No HTTP response' : String(attempt.statusCode)),
+          h(
+            'dd',
+            null,
+            attempt.statusCode === null || attempt.statusCode === undefined
+              ? 'No HTTP response'
+              : String(attempt.statusCode),
+          ),
           attempt.error ? [h('dt', null, 'Error'), h('dd', null, attempt.error)] : null,
           h('dt', null, 'Attempt id'),
           h('dd', null, h('code', null, attempt.id)),
@@ -229,7 +297,16 @@ function attemptDetail(attempt) {
         ),
       ),
       attempt.response?.headers ? block('Response headers', headersTable(attempt.response.headers)) : null,
-      block('Response body', responseText === '' ? h('p', { class: 'muted' }, 'Empty') : h('pre', { class: 'code response-body' }, typeof responseText === 'string' ? responseText : prettyJson(responseText.body ?? responseText))),
+      block(
+        'Response body',
+        responseText === ''
+          ? h('p', { class: 'muted' }, 'Empty')
+          : h(
+              'pre',
+              { class: 'code response-body' },
+              typeof responseText === 'string' ? responseText : prettyJson(responseText.body ?? responseText),
+            ),
+      ),
     ),
   );
 }

@@ -18,7 +18,9 @@ export function normalizeStats(stats) {
 
 function hourLabel(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
+  return Number.isNaN(date.getTime())
+    ? String(iso)
+    : date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 }
 
 export function renderChart(stats) {
@@ -43,21 +45,45 @@ export function renderChart(stats) {
     const value = Math.round(tick);
     chart.append(
       svg('line', { class: 'chart-grid', x1: PAD.left, x2: WIDTH - PAD.right, y1: y(value), y2: y(value) }),
-      svg('text', { class: 'chart-axis', x: PAD.left - 6, y: y(value) + 4, 'text-anchor': 'end' }, String(value)),
+      svg(
+        'text',
+        { class: 'chart-axis', x: PAD.left - 6, y: y(value) + 4, 'text-anchor': 'end' },
+        String(value),
+      ),
     );
   }
   hours.forEach((bucket, index) => {
     const x = PAD.left + index * slot + (slot - barWidth) / 2;
-    const group = svg('g', null, svg('title', null, `${hourLabel(bucket.hour)}: ${bucket.success} ok, ${bucket.failure} failed`));
+    const group = svg(
+      'g',
+      null,
+      svg('title', null, `${hourLabel(bucket.hour)}: ${bucket.success} ok, ${bucket.failure} failed`),
+    );
     if (bucket.success > 0) {
-      group.append(svg('rect', { class: 'bar-success', x, width: barWidth, y: y(bucket.success), height: y(0) - y(bucket.success) }));
+      group.append(
+        svg('rect', {
+          class: 'bar-success',
+          x,
+          width: barWidth,
+          y: y(bucket.success),
+          height: y(0) - y(bucket.success),
+        }),
+      );
     }
     if (bucket.failure > 0) {
       const top = y(bucket.success + bucket.failure);
-      group.append(svg('rect', { class: 'bar-failure', x, width: barWidth, y: top, height: y(bucket.success) - top }));
+      group.append(
+        svg('rect', { class: 'bar-failure', x, width: barWidth, y: top, height: y(bucket.success) - top }),
+      );
     }
     if (index % 4 === 0 || index === hours.length - 1) {
-      group.append(svg('text', { class: 'chart-axis', x: x + barWidth / 2, y: HEIGHT - 6, 'text-anchor': 'middle' }, hourLabel(bucket.hour)));
+      group.append(
+        svg(
+          'text',
+          { class: 'chart-axis', x: x + barWidth / 2, y: HEIGHT - 6, 'text-anchor': 'middle' },
+          hourLabel(bucket.hour),
+        ),
+      );
     }
     chart.append(group);
   });
@@ -66,12 +92,28 @@ export function renderChart(stats) {
     'table',
     { class: 'table table-compact' },
     h('caption', null, 'Attempts per hour'),
-    h('thead', null, h('tr', null, h('th', { scope: 'col' }, 'Hour'), h('th', { scope: 'col' }, 'Succeeded'), h('th', { scope: 'col' }, 'Failed'))),
+    h(
+      'thead',
+      null,
+      h(
+        'tr',
+        null,
+        h('th', { scope: 'col' }, 'Hour'),
+        h('th', { scope: 'col' }, 'Succeeded'),
+        h('th', { scope: 'col' }, 'Failed'),
+      ),
+    ),
     h(
       'tbody',
       null,
       ...hours.map((bucket) =>
-        h('tr', null, h('th', { scope: 'row' }, hourLabel(bucket.hour)), h('td', null, String(bucket.success)), h('td', null, String(bucket.failure))),
+        h(
+          'tr',
+          null,
+          h('th', { scope: 'row' }, hourLabel(bucket.hour)),
+          h('td', null, String(bucket.success)),
+          h('td', null, String(bucket.failure)),
+        ),
       ),
     ),
   );

@@ -86,7 +86,8 @@ export function relativeTime(iso) {
   ];
   const format = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
   for (const [unit, size] of units) {
-    if (Math.abs(seconds) >= size || unit === 'second') return format.format(Math.round(seconds / size), unit);
+    if (Math.abs(seconds) >= size || unit === 'second')
+      return format.format(Math.round(seconds / size), unit);
   }
   return '';
 }
@@ -102,7 +103,11 @@ export function badge(text, kind) {
 }
 
 export function notice(kind, ...children) {
-  return h('div', { class: ['notice', `notice-${kind}`], role: kind === 'error' ? 'alert' : 'status' }, ...children);
+  return h(
+    'div',
+    { class: ['notice', `notice-${kind}`], role: kind === 'error' ? 'alert' : 'status' },
+    ...children,
+  );
 }
 
 export function emptyState(title, ...children) {

@@ -4,7 +4,17 @@ import { clear, h, prettyJson } from './dom.js';
 
 export async function renderEvents(main) {
   const catalog = await eventCatalog();
-  const index = h('nav', { class: 'toc', 'aria-label': 'Events' }, h('ul', null, ...catalog.map((entry) => h('li', null, h('a', { href: `#/events`, 'data-target': `event-${entry.name}` }, entry.name)))));
+  const index = h(
+    'nav',
+    { class: 'toc', 'aria-label': 'Events' },
+    h(
+      'ul',
+      null,
+      ...catalog.map((entry) =>
+        h('li', null, h('a', { href: `#/events`, 'data-target': `event-${entry.name}` }, entry.name)),
+      ),
+    ),
+  );
   index.addEventListener('click', (event) => {
     const target = event.target.closest('a[data-target]');
     if (!target) return;
@@ -12,7 +22,16 @@ export async function renderEvents(main) {
     document.getElementById(target.dataset.target)?.scrollIntoView({ block: 'start' });
   });
   clear(main).append(
-    h('div', { class: 'page-header' }, h('div', null, h('h1', null, 'Event catalog'), h('p', { class: 'subtitle' }, 'What a webhook can subscribe to, and what each delivery carries.'))),
+    h(
+      'div',
+      { class: 'page-header' },
+      h(
+        'div',
+        null,
+        h('h1', null, 'Event catalog'),
+        h('p', { class: 'subtitle' }, 'What a webhook can subscribe to, and what each delivery carries.'),
+      ),
+    ),
     h(
       'div',
       { class: 'catalog' },
@@ -24,11 +43,21 @@ export async function renderEvents(main) {
           h(
             'section',
             { class: 'card event', id: `event-${entry.name}`, 'aria-labelledby': `title-${entry.name}` },
-            h('div', { class: 'card-header' }, h('h2', { id: `title-${entry.name}` }, h('code', null, entry.name)), entry.resourceType ? h('span', { class: 'badge badge-neutral' }, entry.resourceType) : null),
+            h(
+              'div',
+              { class: 'card-header' },
+              h('h2', { id: `title-${entry.name}` }, h('code', null, entry.name)),
+              entry.resourceType ? h('span', { class: 'badge badge-neutral' }, entry.resourceType) : null,
+            ),
             h('p', null, entry.description ?? ''),
             entry.example === undefined
               ? null
-              : h('details', { class: 'example', open: true }, h('summary', null, 'Example payload'), h('pre', { class: 'code' }, prettyJson(entry.example))),
+              : h(
+                  'details',
+                  { class: 'example', open: true },
+                  h('summary', null, 'Example payload'),
+                  h('pre', { class: 'code' }, prettyJson(entry.example)),
+                ),
           ),
         ),
       ),

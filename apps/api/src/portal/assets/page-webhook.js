@@ -19,18 +19,30 @@ export async function renderWebhook(main, id) {
     h(
       'div',
       { class: 'page-header' },
-      h('div', { class: 'title-block' }, h('h1', { class: 'webhook-url' }, webhook.url), stateBadges(webhook)),
+      h(
+        'div',
+        { class: 'title-block' },
+        h('h1', { class: 'webhook-url' }, webhook.url),
+        stateBadges(webhook),
+      ),
       canWrite() ? actions(webhook, flash, log) : null,
     ),
     explanation ? notice(webhook.active ? 'warning' : 'error', explanation) : null,
     flash,
     details(webhook),
-    h('section', { class: 'card', 'aria-labelledby': 'chart-title' }, h('div', { class: 'card-header' }, h('h2', { id: 'chart-title' }, 'Last 24 hours')), chartBody),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'chart-title' },
+      h('div', { class: 'card-header' }, h('h2', { id: 'chart-title' }, 'Last 24 hours')),
+      chartBody,
+    ),
     log.element,
   );
   loadChart(webhook.id, chartBody);
   if (currentSession()?.pendingSecret?.webhookId === webhook.id) {
-    flash.append(secretPanel(currentSession().pendingSecret.secret, 'Your webhook was created. Its signing secret:'));
+    flash.append(
+      secretPanel(currentSession().pendingSecret.secret, 'Your webhook was created. Its signing secret:'),
+    );
     delete currentSession().pendingSecret;
   }
 }
@@ -71,7 +83,12 @@ function actions(webhook, flash, log) {
       }
     }),
     actionButton('Rotate secret', async () => {
-      if (!window.confirm('Rotate the signing secret? The old one keeps signing alongside the new one for a while, so receivers can switch over.')) return;
+      if (
+        !window.confirm(
+          'Rotate the signing secret? The old one keeps signing alongside the new one for a while, so receivers can switch over.',
+        )
+      )
+        return;
       try {
         const { secret } = await api.rotateSecret(webhook.id);
         clear(flash).append(secretPanel(secret, 'The secret was rotated. The new signing secret:'));
@@ -101,7 +118,8 @@ function actions(webhook, flash, log) {
     actionButton(
       'Delete',
       async () => {
-        if (!window.confirm('Delete this webhook? Its deliveries stop at once. This cannot be undone.')) return;
+        if (!window.confirm('Delete this webhook? Its deliveries stop at once. This cannot be undone.'))
+          return;
         try {
           await api.deleteWebhook(webhook.id);
           location.hash = '#/webhooks';
@@ -129,11 +147,27 @@ function details(webhook) {
       'dl',
       { class: 'facts facts-grid' },
       fact('Webhook id', h('code', null, webhook.id)),
-      fact('Events', h('span', { class: 'chips' }, ...webhook.events.map((event) => h('code', { class: 'chip' }, event.name)))),
+      fact(
+        'Events',
+        h(
+          'span',
+          { class: 'chips' },
+          ...webhook.events.map((event) => h('code', { class: 'chip' }, event.name)),
+        ),
+      ),
       fact('Last delivery', lastDelivery(webhook)),
-      fact('Events of', h('code', null, webhook.userId), webhook.apiId ? [' · API ', h('code', null, webhook.apiId)] : ' · all APIs'),
+      fact(
+        'Events of',
+        h('code', null, webhook.userId),
+        webhook.apiId ? [' · API ', h('code', null, webhook.apiId)] : ' · all APIs',
+      ),
       fact('Rate limit', webhook.rateLimit ? `${webhook.rateLimit} deliveries per second` : 'None'),
-      fact('Custom headers', headerNames.length ? h('span', { class: 'chips' }, ...headerNames.map((name) => h('code', { class: 'chip' }, name))) : 'None'),
+      fact(
+        'Custom headers',
+        headerNames.length
+          ? h('span', { class: 'chips' }, ...headerNames.map((name) => h('code', { class: 'chip' }, name)))
+          : 'None',
+      ),
       fact('Created', time(webhook.createdAt)),
       fact('Updated', time(webhook.updatedAt)),
       webhook.custom ? fact('Custom data', h('pre', { class: 'code' }, prettyJson(webhook.custom))) : null,

@@ -8,7 +8,12 @@ export async function renderWebhooks(main) {
   const header = h(
     'div',
     { class: 'page-header' },
-    h('div', null, h('h1', null, 'Webhooks'), h('p', { class: 'subtitle' }, 'Endpoints that receive your events.')),
+    h(
+      'div',
+      null,
+      h('h1', null, 'Webhooks'),
+      h('p', { class: 'subtitle' }, 'Endpoints that receive your events.'),
+    ),
     canWrite() ? h('a', { class: 'btn btn-primary', href: '#/webhooks/new' }, 'New webhook') : null,
   );
   clear(main).append(header);
@@ -17,7 +22,9 @@ export async function renderWebhooks(main) {
       emptyState(
         'No webhooks yet',
         h('p', null, 'A webhook sends an HTTP POST to your endpoint whenever one of its events happens.'),
-        canWrite() ? h('a', { class: 'btn btn-primary', href: '#/webhooks/new' }, 'Create your first webhook') : null,
+        canWrite()
+          ? h('a', { class: 'btn btn-primary', href: '#/webhooks/new' }, 'Create your first webhook')
+          : null,
       ),
     );
     return;
@@ -26,7 +33,11 @@ export async function renderWebhooks(main) {
     h(
       'tr',
       null,
-      h('td', { class: 'cell-url' }, h('a', { href: `#/webhooks/${encodeURIComponent(webhook.id)}` }, webhook.url)),
+      h(
+        'td',
+        { class: 'cell-url' },
+        h('a', { href: `#/webhooks/${encodeURIComponent(webhook.id)}` }, webhook.url),
+      ),
       h('td', null, eventSummary(webhook.events)),
       h('td', null, stateBadges(webhook)),
       h('td', null, lastDelivery(webhook)),
@@ -47,7 +58,9 @@ export async function renderWebhooks(main) {
           h(
             'tr',
             null,
-            ...['Endpoint', 'Events', 'State', 'Last delivery', 'Created'].map((title) => h('th', { scope: 'col' }, title)),
+            ...['Endpoint', 'Events', 'State', 'Last delivery', 'Created'].map((title) =>
+              h('th', { scope: 'col' }, title),
+            ),
           ),
         ),
         h('tbody', null, ...rows),
@@ -59,5 +72,9 @@ export async function renderWebhooks(main) {
 function eventSummary(events) {
   const names = (events ?? []).map((event) => event.name);
   if (names.length <= 2) return h('span', { class: 'event-names' }, names.join(', '));
-  return h('span', { class: 'event-names', title: names.join(', ') }, `${names.slice(0, 2).join(', ')} +${names.length - 2} more`);
+  return h(
+    'span',
+    { class: 'event-names', title: names.join(', ') },
+    `${names.slice(0, 2).join(', ')} +${names.length - 2} more`,
+  );
 }

@@ -22,7 +22,8 @@ export function stateBadges(webhook) {
   const health = webhook.deliveryHealth;
   if (webhook.active && health?.state === 'paused') {
     const until = health.pausedUntil;
-    const label = until && Date.parse(until) > Date.now() ? `Paused until ${formatTime(until)}` : 'Paused, probing';
+    const label =
+      until && Date.parse(until) > Date.now() ? `Paused until ${formatTime(until)}` : 'Paused, probing';
     badges.push(badge(label, 'warning'));
   } else if (webhook.active && health?.state === 'slow') {
     badges.push(badge('Slow', 'warning'));
@@ -32,7 +33,9 @@ export function stateBadges(webhook) {
 
 export function attemptBadge(success, statusCode) {
   const code = statusCode === null || statusCode === undefined ? 'no response' : String(statusCode);
-  return success ? badge(`OK ${code}`, 'success') : badge(`Failed ${code === 'no response' ? '' : code}`.trim(), 'danger');
+  return success
+    ? badge(`OK ${code}`, 'success')
+    : badge(`Failed ${code === 'no response' ? '' : code}`.trim(), 'danger');
 }
 
 export function lastDelivery(webhook) {
@@ -61,6 +64,7 @@ export function stateExplanation(webhook) {
       ? `The endpoint kept timing out or refusing connections. Deliveries wait until ${formatTime(health.pausedUntil)}, when one probe is sent; they resume once it succeeds.`
       : 'The endpoint kept timing out or refusing connections. A probe is being sent; deliveries resume once it succeeds.';
   }
-  if (health?.state === 'slow') return 'The endpoint answers slowly; its deliveries share the slow part of the delivery capacity.';
+  if (health?.state === 'slow')
+    return 'The endpoint answers slowly; its deliveries share the slow part of the delivery capacity.';
   return null;
 }
