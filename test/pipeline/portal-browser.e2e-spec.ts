@@ -209,6 +209,23 @@ describeBrowser('the portal in a browser', () => {
     await page.locator('[data-secret]').waitFor();
     expect(await page.locator('[data-secret]').textContent()).toMatch(/^whsec_/);
     expect(await page.locator('h1').textContent()).toBe(`${receiver.url}/hooks/second`);
+
+    // Edit: a field the API refuses shows its message there; a good value is saved.
+    const refused = await request(pipeline.api.http)
+      .put(`/webhooks/${hook.id}`)
+      .set(auth)
+      .send({ rateLimit: 0 });
+    expect(refused.status).toBe(400);
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByLabel('Rate limit').fill('0');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('#error-rateLimit:not(:empty)').waitFor();
+    expect(await page.locator('#error-rateLimit').textContent()).toBe(
+      (refused.body.errors as Array<{ message: string }>).map((error) => error.message).join(' '),
+    );
+    await page.getByLabel('Rate limit').fill('5');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('5 deliveries per second').waitFor();
   });
 
   it('lists the event catalog with examples', async () => {

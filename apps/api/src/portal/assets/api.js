@@ -14,13 +14,13 @@ export class ApiError extends Error {
   }
 }
 
-async function call(method, path, body) {
+async function call(method, path, body, base = BASE) {
   const headers = { accept: 'application/json' };
   if (method !== 'GET') {
     headers['x-csrf-token'] = session?.csrfToken ?? '';
     if (body !== undefined) headers['content-type'] = 'application/json';
   }
-  const response = await fetch(BASE + path, {
+  const response = await fetch(base + path, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -78,6 +78,7 @@ export const api = {
   redeliver: (webhookId, attemptId) =>
     call('POST', `/webhooks/${id(webhookId)}/deliveries/${id(attemptId)}/redeliver`),
   events: () => call('GET', '/events'),
+  logout: () => call('POST', '/logout', undefined, '/portal'),
 };
 
 let catalog = null;

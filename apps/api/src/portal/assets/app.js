@@ -1,5 +1,5 @@
 // The portal: hash routes, one page at a time in <main>.
-import { ApiError, currentSession, canWrite, loadSession } from './api.js';
+import { api, ApiError, currentSession, canWrite, loadSession } from './api.js';
 import { clear, h, notice } from './dom.js';
 import { renderEvents } from './page-events.js';
 import { renderWebhookForm } from './page-form.js';
@@ -65,6 +65,12 @@ function renderSession() {
   const box = clear(document.getElementById('session'));
   const who = session.user?.nickname || session.user?.id || session.sub;
   if (who) box.append(h('span', { class: 'who' }, String(who)));
+  const signOut = h('button', { type: 'button', class: 'btn btn-small btn-on-dark' }, 'Sign out');
+  signOut.addEventListener('click', async () => {
+    signOut.disabled = true;
+    await api.logout().catch(() => {});
+    showSignedOut();
+  });
   box.append(
     canWrite()
       ? h('span', { class: 'badge badge-neutral' }, 'Can manage')
@@ -73,6 +79,7 @@ function renderSession() {
           { class: 'badge badge-neutral', title: 'This link can view webhooks but not change them' },
           'Read-only',
         ),
+    signOut,
   );
 }
 
