@@ -1,7 +1,7 @@
 // A webhook's attempt log: filters by outcome and event, keyset paging, each attempt's request
 // and response shown as text, and redeliver (with the new attempt appearing when it is made).
 import { api, canWrite, eventCatalog } from './api.js';
-import { clear, emptyState, h, notice, prettyJson, time } from './dom.js';
+import { clear, codeBlock, emptyState, h, notice, prettyJson, time } from './dom.js';
 import { attemptBadge } from './status.js';
 
 const PAGE_SIZE = 20;
@@ -269,7 +269,7 @@ function attemptDetail(attempt) {
       block(
         'Request body',
         request && request.body !== undefined
-          ? h('pre', { class: 'code' }, prettyJson(request.body))
+          ? codeBlock(prettyJson(request.body))
           : h('p', { class: 'muted' }, 'Not recorded'),
       ),
     ),
@@ -296,16 +296,11 @@ function attemptDetail(attempt) {
           h('dd', null, h('code', null, attempt.eventId)),
         ),
       ),
-      attempt.response?.headers ? block('Response headers', headersTable(attempt.response.headers)) : null,
       block(
         'Response body',
         responseText === ''
           ? h('p', { class: 'muted' }, 'Empty')
-          : h(
-              'pre',
-              { class: 'code response-body' },
-              typeof responseText === 'string' ? responseText : prettyJson(responseText.body ?? responseText),
-            ),
+          : codeBlock(String(responseText), 'response-body'),
       ),
     ),
   );

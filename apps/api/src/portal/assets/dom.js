@@ -124,6 +124,11 @@ export function prettyJson(text) {
   }
 }
 
+/** Preformatted text (may scroll, so it takes keyboard focus). */
+export function codeBlock(text, extraClass) {
+  return h('pre', { class: ['code', extraClass], tabindex: 0 }, text);
+}
+
 /** A copy-to-clipboard button for `value`. */
 export function copyButton(value, label = 'Copy') {
   const button = h('button', { type: 'button', class: 'btn btn-small' }, label);

@@ -1,6 +1,6 @@
 // #/events: the event catalog, each event with its description and an example payload.
 import { eventCatalog } from './api.js';
-import { clear, h, prettyJson } from './dom.js';
+import { clear, codeBlock, h, prettyJson } from './dom.js';
 
 export async function renderEvents(main) {
   const catalog = await eventCatalog();
@@ -56,7 +56,7 @@ export async function renderEvents(main) {
                   'details',
                   { class: 'example', open: true },
                   h('summary', null, 'Example payload'),
-                  h('pre', { class: 'code' }, prettyJson(entry.example)),
+                  codeBlock(prettyJson(entry.example)),
                 ),
           ),
         ),

@@ -1,6 +1,6 @@
 // #/webhooks/<id>: one webhook, its actions, its last 24 hours and its attempt log.
 import { api, canWrite, currentSession } from './api.js';
-import { clear, fill, h, notice, prettyJson, time } from './dom.js';
+import { clear, codeBlock, fill, h, notice, prettyJson, time } from './dom.js';
 import { attemptLog } from './attempts.js';
 import { renderChart } from './chart.js';
 import { secretPanel } from './secret.js';
@@ -170,7 +170,7 @@ function details(webhook) {
       ),
       fact('Created', time(webhook.createdAt)),
       fact('Updated', time(webhook.updatedAt)),
-      webhook.custom ? fact('Custom data', h('pre', { class: 'code' }, prettyJson(webhook.custom))) : null,
+      webhook.custom ? fact('Custom data', codeBlock(prettyJson(webhook.custom))) : null,
     ),
   );
 }
