@@ -65,6 +65,15 @@ export default tseslint.config(
   },
   ...libBoundaries,
   {
+    // The portal's pages: plain browser scripts, copied into the build as they are (README → Portal).
+    files: ['apps/api/src/portal/assets/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { ...globals.browser },
+    },
+  },
+  {
     // Tests poke at JSON bodies; typing every supertest response would add noise, not safety.
     files: ['**/*.spec.ts', '**/*.e2e-spec.ts', '**/*.rel-spec.ts', 'libs/testing/**/*.ts'],
     rules: {
