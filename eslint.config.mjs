@@ -79,7 +79,8 @@ export default tseslint.config(
     },
   },
   {
-    // The portal's browser modules: plain JavaScript, and never HTML built from strings (README → Portal).
+    // The portal's pages: plain browser modules, copied into the build as they are, and never HTML built
+    // from strings (README → Portal).
     files: ['apps/api/src/portal/assets/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {

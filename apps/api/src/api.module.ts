@@ -9,6 +9,7 @@ import { DeliveriesModule } from './deliveries/deliveries.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PortalModule } from './portal/portal.module';
 import { QueueModule } from './queue/queue.module';
 import { WebhooksModule } from './webhooks/webhooks.module';
 
@@ -27,6 +28,7 @@ export class ApiModule {
         EventsModule,
         HealthModule,
         MetricsModule,
+        PortalModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },
