@@ -41,8 +41,7 @@ export function renderChart(stats) {
     role: 'img',
     'aria-label': summary,
   });
-  for (const tick of [0, max / 2, max]) {
-    const value = Math.round(tick);
+  for (const value of new Set([0, Math.round(max / 2), max])) {
     chart.append(
       svg('line', { class: 'chart-grid', x1: PAD.left, x2: WIDTH - PAD.right, y1: y(value), y2: y(value) }),
       svg(
