@@ -49,7 +49,7 @@ export interface AxeViolation {
 export async function accessibilityViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(AXE_SOURCE);
   // A string, evaluated in the page: these test files are compiled without the DOM's types.
-  const results = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as AxeResults;
+  const results = await page.evaluate<AxeResults>("axe.run(document, { resultTypes: ['violations'] })");
   const violations = results.violations.map((violation) => ({
     id: violation.id,
     impact: violation.impact ?? null,
