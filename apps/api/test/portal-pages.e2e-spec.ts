@@ -1,6 +1,7 @@
 import request from 'supertest';
+import { bearer, builtEntry, mintToken, startProcess, TEST_JWT_SECRET } from '@app/testing';
 import { createTestApi, TestApi } from './helpers/test-app';
-import { portalLogin } from './helpers/portal';
+import { linkPath, portalLogin } from './helpers/portal';
 
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
@@ -56,6 +57,26 @@ describe('Portal pages: static files and security headers (e2e)', () => {
     await request(api.http).get('/portal/').set('Sec-Fetch-Site', 'same-origin').expect(401);
   });
 
+  it('without PUBLIC_BASE_URL, outside production, over plain HTTP: a link to the Host asked, a cookie without Secure', async () => {
+    const minted = await request(api.http)
+      .post('/portal/sessions')
+      .set(bearer(mintToken()))
+      .set('Host', 'localhost:3000')
+      .expect(201);
+    expect(minted.body.url).toMatch(/^http:\/\/localhost:3000\/portal\/login\?token=/);
+    const login = await request(api.http).get(linkPath(minted.body.url)).expect(303);
+    expect(String(login.headers['set-cookie'])).not.toContain('Secure');
+    const hostile = await request(api.http)
+      .post('/portal/sessions')
+      .set(bearer(mintToken()))
+      .set('Host', 'evil.example/path?x=<b>')
+      .expect(400);
+    expect(hostile.body).toEqual({
+      code: 400,
+      message: 'Host header is not a plain host[:port]; set PUBLIC_BASE_URL',
+    });
+  });
+
   it('moves /portal to /portal/', async () => {
     const response = await request(api.http).get('/portal').expect(301);
     expect(response.headers.location).toBe('/portal/');
@@ -100,5 +121,18 @@ describe('Portal pages: static files and security headers (e2e)', () => {
     } finally {
       await embedded.close();
     }
+  });
+
+  it('refuses to start with a PORTAL_FRAME_ANCESTORS that is not a source list, in one line (built API)', async () => {
+    const running = startProcess(builtEntry('api'), {
+      JWT_SECRET: TEST_JWT_SECRET,
+      DATABASE_URL: process.env.EVENT_API_TEST_DATABASE_URL as string,
+      PORTAL_FRAME_ANCESTORS: "https://a.example; script-src 'unsafe-inline'",
+    });
+    expect(await running.exited).toBe(1);
+    expect(running.output().trim()).toBe(
+      "Invalid configuration: PORTAL_FRAME_ANCESTORS must be 'none', 'self' or space-separated origins such as " +
+        'https://app.example.com ("https://a.example;" is not an origin), got "https://a.example; script-src \'unsafe-inline\'"',
+    );
   });
 });
