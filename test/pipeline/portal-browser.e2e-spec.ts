@@ -172,6 +172,14 @@ describeBrowser('the portal in a browser', () => {
     await page.locator('tr.attempt').nth(1).waitFor();
   });
 
+  it('opens the recover form for an active webhook', async () => {
+    await page.getByRole('button', { name: 'Recover failed' }).click();
+    await page.getByLabel('Failed in').waitFor();
+    expect(await page.getByLabel('Failed in').inputValue()).toBe('24');
+    await page.getByRole('button', { name: 'Close' }).click();
+    expect(await page.getByLabel('Failed in').count()).toBe(0);
+  });
+
   it('rotates the secret and shows the new one only once', async () => {
     page.once('dialog', (dialog) => void dialog.accept());
     await page.getByRole('button', { name: 'Rotate secret' }).click();
@@ -247,7 +255,7 @@ describeBrowser('the portal in a browser', () => {
     expect(
       await view
         .getByRole('button')
-        .filter({ hasText: /Redeliver|Rotate|ping|Delete/i })
+        .filter({ hasText: /Redeliver|Rotate|ping|Recover|Delete/i })
         .count(),
     ).toBe(0);
     expect(await view.getByRole('link', { name: /Edit|New webhook/ }).count()).toBe(0);

@@ -3,6 +3,7 @@ import { api, canWrite, currentSession } from './api.js';
 import { clear, codeBlock, fill, h, notice, prettyJson, time } from './dom.js';
 import { attemptLog } from './attempts.js';
 import { renderChart } from './chart.js';
+import { recoverForm } from './recover.js';
 import { secretPanel } from './secret.js';
 import { lastDelivery, stateBadges, stateExplanation } from './status.js';
 
@@ -97,22 +98,23 @@ function actions(webhook, flash, log) {
       }
     }),
   ];
-  if (currentSession()?.features?.recover && !webhook.active && webhook.disabledReason) {
-    buttons.push(
-      actionButton(
-        'Recover',
-        async () => {
-          try {
-            await api.recover(webhook.id);
-            report('success', 'Recovery started.');
-            window.dispatchEvent(new HashChangeEvent('hashchange'));
-          } catch (error) {
-            report('error', `Recover failed: ${error.message}`);
-          }
-        },
-        'btn-primary',
-      ),
-    );
+  if (webhook.active) {
+    // Recover answers 409 for an inactive webhook (nothing is delivered to it): offered on active ones only.
+    const open = h('button', { type: 'button', class: 'btn', 'aria-expanded': 'false' }, 'Recover failed');
+    let form = null;
+    const close = () => {
+      form?.remove();
+      form = null;
+      open.setAttribute('aria-expanded', 'false');
+    };
+    open.addEventListener('click', () => {
+      if (form) return close();
+      form = recoverForm(webhook, { onDone: close, onQueued: () => void log.watchForNewAttempt() });
+      flash.after(form);
+      open.setAttribute('aria-expanded', 'true');
+      form.querySelector('select').focus();
+    });
+    buttons.push(open);
   }
   buttons.push(
     actionButton(
