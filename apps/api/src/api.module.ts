@@ -10,6 +10,7 @@ import { ErasureModule } from './erasure/erasure.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PortalModule } from './portal/portal.module';
 import { QueueModule } from './queue/queue.module';
 import { RecoverModule } from './recover/recover.module';
 import { JwksModule } from './signing-keys/jwks.module';
@@ -33,6 +34,7 @@ export class ApiModule {
         HealthModule,
         MetricsModule,
         JwksModule,
+        PortalModule,
       ],
       providers: [
         { provide: APP_FILTER, useClass: AllExceptionsFilter },

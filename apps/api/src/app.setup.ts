@@ -14,6 +14,7 @@ import {
 import { ApiMetrics } from './metrics/api-metrics';
 import { requestLogger } from './common/request-logger';
 import { setupOpenApi } from './openapi/openapi';
+import { configurePortal } from './portal/configure-portal';
 
 /** Everything main.ts and the e2e tests both need on top of ApiModule. */
 function configureApiApp(app: INestApplication, logger: Logger, limits: ServerLimits): void {
@@ -26,6 +27,7 @@ function configureApiApp(app: INestApplication, logger: Logger, limits: ServerLi
   express.set('query parser', 'simple');
   app.use(requestLogger(logger));
   app.use(app.get(ApiMetrics).middleware());
+  configurePortal(app);
   app.use(authenticateBeforeBody());
   configureBodyParsing(app);
   setupOpenApi(app);

@@ -2,12 +2,13 @@ import request from 'supertest';
 import { bearer, mintToken } from '@app/testing';
 import { createTestApi, TestApi } from './helpers/test-app';
 
-type Decision = 'public' | 'read' | 'write';
+type Decision = 'public' | 'read' | 'write' | 'portal';
 
 /**
  * The scope decision of every route (README → API → Authentication). The test reads the routes from the running
  * router: a route missing here fails it, so none ships without a decision.
- * read: `webhook` or `webhook.readonly`; write: `webhook` only; public: no token needed.
+ * read: `webhook` or `webhook.readonly`; write: `webhook` only; public: no token needed; portal: a browser route of
+ * the portal (README → Portal), authenticated by its session cookie or a one-time link, never by a bearer token.
  */
 const DECISIONS: Record<string, Decision> = {
   'GET /webhooks': 'read',
@@ -17,6 +18,7 @@ const DECISIONS: Record<string, Decision> = {
   'DELETE /webhooks/:id': 'write',
   'POST /webhooks/:id/ping': 'write',
   'GET /webhooks/:id/deliveries': 'read',
+  'GET /webhooks/:id/stats': 'read',
   'POST /webhooks/:id/deliveries/:deliveryId/redeliver': 'write',
   'POST /webhooks/:id/recover': 'write',
   'POST /webhooks/:id/secret': 'write',
@@ -26,6 +28,11 @@ const DECISIONS: Record<string, Decision> = {
   'GET /events/:name': 'read',
   'GET /health': 'public',
   'GET /metrics': 'public',
+  'POST /portal/sessions': 'read',
+  'GET /portal/login': 'portal',
+  'POST /portal/logout': 'portal',
+  'GET /portal/api/session': 'portal',
+  'GET /portal': 'portal',
 };
 
 interface Layer {
@@ -63,7 +70,9 @@ describe('Route × scope matrix (e2e)', () => {
     const url = path
       .replace(':userId', sub)
       .replace(':id', '3d1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b')
-      .replace(':deliveryId', '4d1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b');
+      .replace(':deliveryId', '4d1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b')
+      // The portal's page shell lives at /portal/ (/portal only redirects there).
+      .replace(/^\/portal$/, '/portal/');
     const test = request(api.http)
       [method.toLowerCase() as 'get' | 'post' | 'put' | 'delete'](url)
       .set(headers);
@@ -79,6 +88,12 @@ describe('Route × scope matrix (e2e)', () => {
 
   it.each(Object.entries(DECISIONS))('%s (%s)', async (route, decision) => {
     const status = async (headers: Record<string, string>) => (await call(route, headers)).status;
+    if (decision === 'portal') {
+      // Whatever the token, no session and no link: refused, never served.
+      const statuses = await Promise.all(Object.values(tokens).map(status));
+      for (const code of statuses) expect([400, 401]).toContain(code);
+      return;
+    }
     if (decision === 'public') {
       for (const headers of Object.values(tokens)) expect([401, 403]).not.toContain(await status(headers));
       return;

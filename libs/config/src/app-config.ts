@@ -1,3 +1,5 @@
+import type { PortalConfig } from './portal-config';
+
 export interface JwtConfig {
   /** HS256 shared secret. */
   readonly secret?: string;
@@ -91,6 +93,8 @@ export class AppConfig {
    */
   readonly apiIdCheck!: 'core-api' | 'unchecked' | 'refused';
   readonly logLevel!: string;
+  /** PORTAL_FRAME_ANCESTORS, PORTAL_SESSION_TTL, PUBLIC_BASE_URL (README → Portal). */
+  readonly portal!: PortalConfig;
 }
 
 /** Where the queues live, in the shape Redis clients, queues and publishers of libs/queue take. */

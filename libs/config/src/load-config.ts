@@ -3,6 +3,7 @@ import { AppConfig, RateLimitConfig } from './app-config';
 import { databasePoolSize, parseDatabaseTimeouts, parseDatabaseUrl } from './database-config';
 import { parseDuration } from './duration';
 import { ConfigError, Env, EnvReader } from './env-reader';
+import { parsePortalConfig } from './portal-config';
 
 export { ConfigError } from './env-reader';
 
@@ -187,6 +188,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     apiIdCheck: parseApiIdCheck(reader, production),
     authTokenUrl: reader.url('AUTH_API_TOKEN_URL', DEFAULT_AUTH_TOKEN_URL, ['https:', 'http:']) as string,
     logLevel: reader.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+    portal: parsePortalConfig(reader),
   };
   return Object.assign(new AppConfig(), config);
 }

@@ -23,7 +23,8 @@ function isPublicPath(path: string): boolean {
  */
 export function authenticateBeforeBody() {
   return (request: Request, response: Response, next: NextFunction): void => {
-    if (!carriesBody(request) || isPublicPath(request.path)) {
+    // A portal request was authenticated by its session cookie just before (portalApiMiddleware).
+    if (!carriesBody(request) || isPublicPath(request.path) || request.user !== undefined) {
       next();
       return;
     }

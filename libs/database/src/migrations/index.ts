@@ -10,6 +10,7 @@ import { FifoOrdering1765584000000 } from './1765584000000-FifoOrdering';
 import { Ed25519Signing1765670400000 } from './1765670400000-Ed25519Signing';
 import { FailureCount1765756800000 } from './1765756800000-FailureCount';
 import { RecoverFailedDeliveries1765843200000 } from './1765843200000-RecoverFailedDeliveries';
+import { PortalSessions1765929600000 } from './1765929600000-PortalSessions';
 
 /** Every migration, in order. Listed explicitly so builds and tests never depend on file globs. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   Ed25519Signing1765670400000,
   FailureCount1765756800000,
   RecoverFailedDeliveries1765843200000,
+  PortalSessions1765929600000,
 ];

@@ -1,0 +1,307 @@
+// A webhook's attempt log: filters by outcome and event, keyset paging, each attempt's request
+// and response shown as text, and redeliver (with the new attempt appearing when it is made).
+import { api, canWrite, eventCatalog } from './api.js';
+import { clear, codeBlock, emptyState, h, notice, prettyJson, time } from './dom.js';
+import { attemptBadge } from './status.js';
+
+const PAGE_SIZE = 20;
+
+export function attemptLog(webhook, { onChange } = {}) {
+  const state = { success: '', eventName: '', cursors: [null], page: 0, highlight: null };
+  const section = h('section', { class: 'card', 'aria-labelledby': 'attempts-title' });
+  const status = h('div', { class: 'log-status', 'aria-live': 'polite' });
+  const body = h('div', null, h('p', { class: 'loading' }, 'Loading…'));
+
+  const successFilter = h(
+    'select',
+    { id: 'filter-success', name: 'success' },
+    h('option', { value: '' }, 'All outcomes'),
+    h('option', { value: 'true' }, 'Succeeded'),
+    h('option', { value: 'false' }, 'Failed'),
+  );
+  const eventFilter = h(
+    'select',
+    { id: 'filter-event', name: 'eventName' },
+    h('option', { value: '' }, 'All events'),
+  );
+  eventCatalog()
+    .then((catalog) =>
+      eventFilter.append(...catalog.map((entry) => h('option', { value: entry.name }, entry.name))),
+    )
+    .catch(() => {});
+  for (const [select, key] of [
+    [successFilter, 'success'],
+    [eventFilter, 'eventName'],
+  ]) {
+    select.addEventListener('change', () => {
+      state[key] = select.value;
+      state.cursors = [null];
+      state.page = 0;
+      load();
+    });
+  }
+
+  section.append(
+    h(
+      'div',
+      { class: 'card-header' },
+      h('h2', { id: 'attempts-title' }, 'Attempt log'),
+      h(
+        'div',
+        { class: 'filters' },
+        h('label', { for: 'filter-success' }, 'Outcome'),
+        successFilter,
+        h('label', { for: 'filter-event' }, 'Event'),
+        eventFilter,
+      ),
+    ),
+    status,
+    body,
+  );
+
+  async function fetchPage() {
+    return api.deliveries(webhook.id, {
+      limit: PAGE_SIZE,
+      cursor: state.cursors[state.page],
+      success: state.success,
+      eventName: state.eventName,
+    });
+  }
+
+  async function load() {
+    try {
+      render(await fetchPage());
+    } catch (error) {
+      clear(body).append(notice('error', error.message));
+    }
+  }
+
+  function render(page) {
+    clear(body);
+    if (page.items.length === 0) {
+      body.append(
+        emptyState(
+          state.success || state.eventName ? 'No attempts match these filters' : 'No delivery attempts yet',
+          state.success || state.eventName ? null : h('p', null, 'Send a ping to see one here.'),
+        ),
+      );
+    } else {
+      body.append(attemptTable(page.items));
+    }
+    state.cursors[state.page + 1] = page.nextCursor;
+    const newer = h('button', { type: 'button', class: 'btn', disabled: state.page === 0 }, '← Newer');
+    const older = h('button', { type: 'button', class: 'btn', disabled: !page.nextCursor }, 'Older →');
+    newer.addEventListener('click', () => {
+      state.page -= 1;
+      load();
+    });
+    older.addEventListener('click', () => {
+      state.page += 1;
+      load();
+    });
+    body.append(
+      h(
+        'nav',
+        { class: 'pager', 'aria-label': 'Attempt log pages' },
+        newer,
+        h('span', { class: 'muted' }, `Page ${state.page + 1}`),
+        older,
+      ),
+    );
+  }
+
+  function attemptTable(items) {
+    const rows = [];
+    for (const attempt of items) {
+      const detailRow = h(
+        'tr',
+        { class: 'attempt-detail', hidden: true },
+        h('td', { colspan: 6 }, attemptDetail(attempt)),
+      );
+      const toggle = h(
+        'button',
+        { type: 'button', class: 'btn btn-small btn-ghost', 'aria-expanded': 'false' },
+        'Details',
+      );
+      let loaded = false;
+      toggle.addEventListener('click', async () => {
+        detailRow.hidden = !detailRow.hidden;
+        if (!loaded && !detailRow.hidden) {
+          loaded = true;
+          const full = await api.attempt(webhook.id, attempt.id).catch(() => null);
+          if (full?.request) detailRow.firstChild.replaceChildren(attemptDetail({ ...attempt, ...full }));
+        }
+        toggle.setAttribute('aria-expanded', String(!detailRow.hidden));
+        toggle.textContent = detailRow.hidden ? 'Details' : 'Hide';
+      });
+      const actions = h('td', { class: 'actions' }, toggle);
+      if (canWrite()) actions.append(redeliverButton(attempt));
+      rows.push(
+        h(
+          'tr',
+          {
+            class: ['attempt', attempt.id === state.highlight && 'attempt-new'],
+            'data-attempt-id': attempt.id,
+          },
+          h('td', { class: 'nowrap' }, time(attempt.timestamp)),
+          h('td', null, h('code', null, attempt.eventName)),
+          h('td', null, attemptBadge(attempt.success, attempt.statusCode)),
+          h('td', { class: 'num' }, `#${attempt.attempt}`),
+          h(
+            'td',
+            { class: 'num' },
+            attempt.durationMs === null || attempt.durationMs === undefined
+              ? '—'
+              : `${attempt.durationMs} ms`,
+          ),
+          actions,
+        ),
+        detailRow,
+      );
+    }
+    return h(
+      'div',
+      { class: 'table-wrap' },
+      h(
+        'table',
+        { class: 'table attempts' },
+        h('caption', { class: 'sr-only' }, 'Delivery attempts, newest first'),
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            ...['Time', 'Event', 'Result', 'Attempt', 'Duration', 'Actions'].map((title) =>
+              h('th', { scope: 'col' }, title),
+            ),
+          ),
+        ),
+        h('tbody', null, ...rows),
+      ),
+    );
+  }
+
+  function redeliverButton(attempt) {
+    const button = h('button', { type: 'button', class: 'btn btn-small' }, 'Redeliver');
+    button.addEventListener('click', async () => {
+      button.disabled = true;
+      clear(status);
+      try {
+        await api.redeliver(webhook.id, attempt.id);
+        status.append(
+          notice('info', `Redelivery of ${attempt.eventName} queued; it appears here once it is made.`),
+        );
+        await watchForNewAttempt();
+        onChange?.();
+      } catch (error) {
+        status.append(notice('error', `Redeliver failed: ${error.message}`));
+      } finally {
+        button.disabled = false;
+      }
+    });
+    return button;
+  }
+
+  /** Back to the newest page, polling until an attempt not seen before shows up (or 20 s pass). */
+  async function watchForNewAttempt() {
+    state.page = 0;
+    state.cursors = [null];
+    const seen = new Set([...body.querySelectorAll('[data-attempt-id]')].map((row) => row.dataset.attemptId));
+    const deadline = Date.now() + 20_000;
+    while (Date.now() < deadline) {
+      const page = await fetchPage();
+      const fresh = page.items.find((item) => !seen.has(item.id));
+      if (fresh) {
+        state.highlight = fresh.id;
+        render(page);
+        clear(status).append(
+          notice(
+            'success',
+            `New attempt: ${fresh.success ? 'delivered' : 'failed'} (${fresh.statusCode ?? 'no response'}).`,
+          ),
+        );
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 700));
+    }
+    await load();
+  }
+
+  load();
+  return { element: section, reload: load, watchForNewAttempt };
+}
+
+function block(title, content) {
+  return h('div', { class: 'detail-block' }, h('h3', null, title), content);
+}
+
+function headersTable(headers) {
+  const entries = Object.entries(headers ?? {});
+  if (entries.length === 0) return h('p', { class: 'muted' }, 'None recorded');
+  return h(
+    'table',
+    { class: 'table table-compact kv' },
+    h(
+      'tbody',
+      null,
+      ...entries.map(([name, value]) =>
+        h('tr', null, h('th', { scope: 'row' }, name), h('td', null, h('code', null, String(value)))),
+      ),
+    ),
+  );
+}
+
+/** Request headers and body, response: all text, whatever the receiver or publisher put in them. */
+function attemptDetail(attempt) {
+  const request = attempt.request ?? null;
+  const responseText = attempt.response ?? '';
+  return h(
+    'div',
+    { class: 'attempt-grid' },
+    h(
+      'div',
+      null,
+      block(
+        'Request headers',
+        request ? headersTable(request.headers) : h('p', { class: 'muted' }, 'Not recorded'),
+      ),
+      block(
+        'Request body',
+        request && request.body !== undefined
+          ? codeBlock(prettyJson(request.body))
+          : h('p', { class: 'muted' }, 'Not recorded'),
+      ),
+    ),
+    h(
+      'div',
+      null,
+      block(
+        'Response',
+        h(
+          'dl',
+          { class: 'facts' },
+          h('dt', null, 'Status'),
+          h(
+            'dd',
+            null,
+            attempt.statusCode === null || attempt.statusCode === undefined
+              ? 'No HTTP response'
+              : String(attempt.statusCode),
+          ),
+          attempt.error ? [h('dt', null, 'Error'), h('dd', null, attempt.error)] : null,
+          h('dt', null, 'Attempt id'),
+          h('dd', null, h('code', null, attempt.id)),
+          h('dt', null, 'Event id'),
+          h('dd', null, h('code', null, attempt.eventId)),
+        ),
+      ),
+      block(
+        'Response body',
+        responseText === ''
+          ? h('p', { class: 'muted' }, 'Empty')
+          : codeBlock(String(responseText), 'response-body'),
+      ),
+    ),
+  );
+}

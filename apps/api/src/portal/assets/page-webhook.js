@@ -1,0 +1,178 @@
+// #/webhooks/<id>: one webhook, its actions, its last 24 hours and its attempt log.
+import { api, canWrite, currentSession } from './api.js';
+import { clear, codeBlock, fill, h, notice, prettyJson, time } from './dom.js';
+import { attemptLog } from './attempts.js';
+import { renderChart } from './chart.js';
+import { recoverForm } from './recover.js';
+import { secretPanel } from './secret.js';
+import { lastDelivery, stateBadges, stateExplanation } from './status.js';
+
+export async function renderWebhook(main, id) {
+  const webhook = await api.getWebhook(id);
+  const flash = h('div', { class: 'flash', 'aria-live': 'polite' });
+  const chartBody = h('div', null, h('p', { class: 'loading' }, 'Loading…'));
+  const log = attemptLog(webhook, { onChange: () => loadChart(webhook.id, chartBody) });
+  const explanation = stateExplanation(webhook);
+
+  fill(
+    main,
+    h('p', { class: 'breadcrumb' }, h('a', { href: '#/webhooks' }, '← Webhooks')),
+    h(
+      'div',
+      { class: 'page-header' },
+      h(
+        'div',
+        { class: 'title-block' },
+        h('h1', { class: 'webhook-url' }, webhook.url),
+        stateBadges(webhook),
+      ),
+      canWrite() ? actions(webhook, flash, log) : null,
+    ),
+    explanation ? notice(webhook.active ? 'warning' : 'error', explanation) : null,
+    flash,
+    details(webhook),
+    h(
+      'section',
+      { class: 'card', 'aria-labelledby': 'chart-title' },
+      h('div', { class: 'card-header' }, h('h2', { id: 'chart-title' }, 'Last 24 hours')),
+      chartBody,
+    ),
+    log.element,
+  );
+  loadChart(webhook.id, chartBody);
+  if (currentSession()?.pendingSecret?.webhookId === webhook.id) {
+    flash.append(
+      secretPanel(currentSession().pendingSecret.secret, 'Your webhook was created. Its signing secret:'),
+    );
+    delete currentSession().pendingSecret;
+  }
+}
+
+async function loadChart(id, container) {
+  try {
+    const stats = await api.stats(id);
+    clear(container).append(renderChart(stats));
+  } catch (error) {
+    clear(container).append(notice('error', `The chart could not be loaded: ${error.message}`));
+  }
+}
+
+function actionButton(label, handler, kind = '') {
+  const button = h('button', { type: 'button', class: ['btn', kind] }, label);
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    try {
+      await handler();
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return button;
+}
+
+function actions(webhook, flash, log) {
+  const report = (kind, text) => clear(flash).append(notice(kind, text));
+  const buttons = [
+    h('a', { class: 'btn', href: `#/webhooks/${encodeURIComponent(webhook.id)}/edit` }, 'Edit'),
+    actionButton('Send ping', async () => {
+      try {
+        await api.ping(webhook.id);
+        report('info', 'Ping queued; its attempt appears in the log below.');
+        await log.watchForNewAttempt();
+      } catch (error) {
+        report('error', `Ping failed: ${error.message}`);
+      }
+    }),
+    actionButton('Rotate secret', async () => {
+      if (
+        !window.confirm(
+          'Rotate the signing secret? The old one keeps signing alongside the new one for a while, so receivers can switch over.',
+        )
+      )
+        return;
+      try {
+        const { secret } = await api.rotateSecret(webhook.id);
+        clear(flash).append(secretPanel(secret, 'The secret was rotated. The new signing secret:'));
+      } catch (error) {
+        report('error', `Rotation failed: ${error.message}`);
+      }
+    }),
+  ];
+  if (webhook.active) {
+    // Recover answers 409 for an inactive webhook (nothing is delivered to it): offered on active ones only.
+    const open = h('button', { type: 'button', class: 'btn', 'aria-expanded': 'false' }, 'Recover failed');
+    let form = null;
+    const close = () => {
+      form?.remove();
+      form = null;
+      open.setAttribute('aria-expanded', 'false');
+    };
+    open.addEventListener('click', () => {
+      if (form) return close();
+      form = recoverForm(webhook, { onDone: close, onQueued: () => void log.watchForNewAttempt() });
+      flash.after(form);
+      open.setAttribute('aria-expanded', 'true');
+      form.querySelector('select').focus();
+    });
+    buttons.push(open);
+  }
+  buttons.push(
+    actionButton(
+      'Delete',
+      async () => {
+        if (!window.confirm('Delete this webhook? Its deliveries stop at once. This cannot be undone.'))
+          return;
+        try {
+          await api.deleteWebhook(webhook.id);
+          location.hash = '#/webhooks';
+        } catch (error) {
+          report('error', `Delete failed: ${error.message}`);
+        }
+      },
+      'btn-danger',
+    ),
+  );
+  return h('div', { class: 'actions-bar', role: 'group', 'aria-label': 'Webhook actions' }, ...buttons);
+}
+
+function fact(term, ...value) {
+  return h('div', { class: 'fact' }, h('dt', null, term), h('dd', null, ...value));
+}
+
+function details(webhook) {
+  const headerNames = Object.keys(webhook.headers ?? {});
+  return h(
+    'section',
+    { class: 'card', 'aria-labelledby': 'details-title' },
+    h('div', { class: 'card-header' }, h('h2', { id: 'details-title' }, 'Details')),
+    h(
+      'dl',
+      { class: 'facts facts-grid' },
+      fact('Webhook id', h('code', null, webhook.id)),
+      fact(
+        'Events',
+        h(
+          'span',
+          { class: 'chips' },
+          ...webhook.events.map((event) => h('code', { class: 'chip' }, event.name)),
+        ),
+      ),
+      fact('Last delivery', lastDelivery(webhook)),
+      fact(
+        'Events of',
+        h('code', null, webhook.userId),
+        webhook.apiId ? [' · API ', h('code', null, webhook.apiId)] : ' · all APIs',
+      ),
+      fact('Rate limit', webhook.rateLimit ? `${webhook.rateLimit} deliveries per second` : 'None'),
+      fact(
+        'Custom headers',
+        headerNames.length
+          ? h('span', { class: 'chips' }, ...headerNames.map((name) => h('code', { class: 'chip' }, name)))
+          : 'None',
+      ),
+      fact('Created', time(webhook.createdAt)),
+      fact('Updated', time(webhook.updatedAt)),
+      webhook.custom ? fact('Custom data', codeBlock(prettyJson(webhook.custom))) : null,
+    ),
+  );
+}

@@ -1,0 +1,67 @@
+// Recover: the webhook's failed deliveries of a recent window become pending and are sent once more
+// (README → Pings, redeliveries … → recover). The API limits how many per call; the answer says how many.
+import { api } from './api.js';
+import { clear, h, notice } from './dom.js';
+
+const WINDOWS = [
+  ['1', 'the last hour'],
+  ['6', 'the last 6 hours'],
+  ['24', 'the last 24 hours'],
+  ['72', 'the last 3 days'],
+  ['168', 'the last 7 days'],
+];
+
+/** The form shown under the actions; `onQueued` runs once deliveries are pending again. */
+export function recoverForm(webhook, { onDone, onQueued }) {
+  const select = h(
+    'select',
+    { id: 'recover-window', name: 'since' },
+    ...WINDOWS.map(([hours, label]) => h('option', { value: hours, selected: hours === '24' }, label)),
+  );
+  const result = h('div', { 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Send them again');
+  const cancel = h('button', { type: 'button', class: 'btn btn-ghost' }, 'Close');
+  cancel.addEventListener('click', () => onDone());
+  const form = h(
+    'form',
+    { class: 'card recover-form', 'aria-labelledby': 'recover-title' },
+    h('h2', { id: 'recover-title' }, 'Recover failed deliveries'),
+    h(
+      'p',
+      { class: 'hint' },
+      'Deliveries that failed for good in this window are sent again, oldest first, each with its original webhook-id.',
+    ),
+    h(
+      'div',
+      { class: 'filters' },
+      h('label', { for: 'recover-window' }, 'Failed in'),
+      select,
+      submit,
+      cancel,
+    ),
+    result,
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    submit.disabled = true;
+    clear(result);
+    try {
+      const since = new Date(Date.now() - Number(select.value) * 3600_000).toISOString();
+      const { deliveries } = await api.recover(webhook.id, { since });
+      result.append(
+        notice(
+          deliveries > 0 ? 'success' : 'info',
+          deliveries > 0
+            ? `${deliveries} ${deliveries === 1 ? 'delivery is' : 'deliveries are'} being sent again; their attempts appear in the log.`
+            : 'Nothing to recover in this window.',
+        ),
+      );
+      if (deliveries > 0) onQueued();
+    } catch (error) {
+      result.append(notice('error', `Recover failed: ${error.message}`));
+    } finally {
+      submit.disabled = false;
+    }
+  });
+  return form;
+}

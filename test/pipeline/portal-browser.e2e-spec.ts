@@ -1,0 +1,280 @@
+import type { AddressInfo } from 'node:net';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import request from 'supertest';
+import { EVENT_CATALOG } from '@app/events';
+import { bearer, createWebhook, CreatedWebhook, HttpReceiver, mintToken } from '@app/testing';
+import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
+import {
+  accessibilityViolations,
+  browserAvailable,
+  launchBrowser,
+  screenshot,
+} from './helpers/portal-browser';
+
+/**
+ * The portal in headless Chromium against the real API and worker (README → Portal): a one-time link,
+ * the pages, redelivery, a hostile receiver's answer shown as text, CSP, CSRF, read-only sessions and
+ * an accessibility pass. Screenshots land in test-output/portal/.
+ */
+// A receiver answering with markup that would run if the portal ever parsed it as HTML.
+const HOSTILE =
+  '<script>window.__portalPwned = true</script><img src="x" onerror="window.__portalPwned = true">Thanks';
+
+const describeBrowser = browserAvailable() ? describe : describe.skip;
+
+describeBrowser('the portal in a browser', () => {
+  let pipeline: Pipeline;
+  let receiver: HttpReceiver;
+  let browser: Browser;
+  let origin: string;
+  const sub = `portal-user-${Date.now()}`;
+  const auth = bearer(mintToken({ sub, nickname: 'jdoe' }));
+  let hook: CreatedWebhook;
+  let link: string;
+  let context: BrowserContext;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  async function portalLink(scope = 'webhook'): Promise<string> {
+    const response = await fetch(`${origin}/portal/sessions`, {
+      method: 'POST',
+      headers: bearer(mintToken({ sub, scope, nickname: 'jdoe' })),
+    });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { url: string }).url;
+  }
+
+  async function newPage(): Promise<[BrowserContext, Page]> {
+    const created = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    // Fail within a test's time with playwright's own message (what it waited for), not jest's timeout.
+    created.setDefaultTimeout(10_000);
+    const opened = await created.newPage();
+    opened.on('pageerror', (error) => pageErrors.push(error.message));
+    opened.on('console', (message) => {
+      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+        pageErrors.push(message.text());
+      }
+    });
+    return [created, opened];
+  }
+
+  async function attemptCount(): Promise<number> {
+    const response = await request(pipeline.api.http).get(`/webhooks/${hook.id}/deliveries`).set(auth);
+    return (response.body as { items: unknown[] }).items.length;
+  }
+
+  beforeAll(async () => {
+    receiver = new HttpReceiver((_request, response) => {
+      response.setHeader('content-type', 'text/html');
+      response.end(HOSTILE);
+    });
+    await receiver.start();
+    pipeline = await createPipeline(pipelineEnv('portal-browser'));
+    const server = pipeline.api.app.getHttpServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await launchBrowser();
+
+    hook = await createWebhook(pipeline.api.http, auth, {
+      url: `${receiver.url}/hooks/portal`,
+      events: ['api.created', 'release.released'],
+      custom: '{"team":"platform"}',
+    });
+    await createWebhook(pipeline.api.http, auth, {
+      url: 'https://ci.example.org/webhooks/apitree',
+      events: ['api.updated'],
+      active: false,
+    });
+    await request(pipeline.api.http).post(`/webhooks/${hook.id}/ping`).set(auth).expect(202);
+    await waitUntil(async () => (await attemptCount()) === 1, 15_000, 'the ping to be logged');
+    link = await portalLink();
+    [context, page] = await newPage();
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await pipeline?.close();
+    await receiver?.stop();
+  });
+
+  afterEach(() => {
+    // No page error and no CSP violation in any test: the pages work under their own policy.
+    expect(pageErrors.splice(0)).toEqual([]);
+  });
+
+  it('opens a link on the webhooks list, under a strict Content-Security-Policy', async () => {
+    const response = await page.goto(link);
+    expect(response?.status()).toBe(200);
+    expect(new URL(page.url()).pathname).toBe('/portal/');
+    const csp = response?.headers()['content-security-policy'] ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
+
+    await page.getByRole('link', { name: hook.url }).waitFor();
+    await expect(page.getByText('Active', { exact: true }).count()).resolves.toBe(1);
+    await expect(page.getByText('Disabled', { exact: true }).count()).resolves.toBe(1);
+    await expect(page.getByRole('link', { name: 'New webhook' }).count()).resolves.toBe(1);
+    const cookies = await context.cookies();
+    expect(cookies.find((cookie) => cookie.name === 'portal_session')).toMatchObject({ httpOnly: true });
+    await screenshot(page, 'webhooks');
+    expect(await accessibilityViolations(page)).toEqual([]);
+  });
+
+  it('refuses a link opened a second time', async () => {
+    const [other, second] = await newPage();
+    const response = await second.goto(link);
+    expect(response?.status()).toBe(410);
+    expect(await other.cookies()).toEqual([]);
+    await screenshot(second, 'reused-link');
+    await other.close();
+  });
+
+  it("shows a webhook's page with its chart and attempt log, a receiver's HTML as text", async () => {
+    await page.getByRole('link', { name: hook.url }).click();
+    await page.getByRole('heading', { name: 'Attempt log' }).waitFor();
+    await page.locator('tr.attempt').first().waitFor();
+    expect(await page.locator('tr.attempt').count()).toBe(1);
+    const chart = page.getByRole('img', { name: /Last 24 hours/ });
+    await expect(chart.getAttribute('aria-label')).resolves.toContain('1 successful and 0 failed');
+    await page.getByText('1 succeeded').waitFor();
+    await screenshot(page, 'webhook-viewport', false);
+
+    await page.locator('tr.attempt').first().getByRole('button', { name: 'Details' }).click();
+    const body = page.locator('pre.response-body');
+    await body.waitFor();
+    expect(await body.textContent()).toBe(HOSTILE);
+    // Nothing of it became markup: no flag set, no element of its own, only the portal's one module.
+    expect(await page.evaluate('window.__portalPwned')).toBe(undefined);
+    expect(await page.locator('script').count()).toBe(1);
+    expect(await page.locator('main img').count()).toBe(0);
+    await screenshot(page, 'webhook');
+    expect(await accessibilityViolations(page)).toEqual([]);
+  });
+
+  it('redelivers an attempt and shows the new one when it is made', async () => {
+    await page.locator('tr.attempt').first().getByRole('button', { name: 'Redeliver' }).click();
+    await page.locator('tr.attempt-new').waitFor({ timeout: 20_000 });
+    expect(await page.locator('tr.attempt').count()).toBe(2);
+    const [ping, again] = await receiver.waitFor(2);
+    expect(again.headers['webhook-id']).toBe(ping.headers['webhook-id']);
+    await page.getByText(/New attempt: delivered/).waitFor();
+  });
+
+  it('filters the attempt log', async () => {
+    await page.getByLabel('Outcome').selectOption('false');
+    await page.getByText('No attempts match these filters').waitFor();
+    await page.getByLabel('Outcome').selectOption('true');
+    await page.locator('tr.attempt').nth(1).waitFor();
+    await page.getByLabel('Event').selectOption('api.created');
+    await page.getByText('No attempts match these filters').waitFor();
+    await page.getByLabel('Event').selectOption('');
+    await page.locator('tr.attempt').nth(1).waitFor();
+  });
+
+  it('opens the recover form for an active webhook', async () => {
+    await page.getByRole('button', { name: 'Recover failed' }).click();
+    await page.getByLabel('Failed in').waitFor();
+    expect(await page.getByLabel('Failed in').inputValue()).toBe('24');
+    await page.getByRole('button', { name: 'Close' }).click();
+    expect(await page.getByLabel('Failed in').count()).toBe(0);
+  });
+
+  it('rotates the secret and shows the new one only once', async () => {
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Rotate secret' }).click();
+    const secret = page.locator('[data-secret]');
+    await secret.waitFor();
+    expect(await secret.textContent()).toMatch(/^whsec_/);
+    await page.reload();
+    await page.getByRole('heading', { name: 'Attempt log' }).waitFor();
+    expect(await page.locator('body').textContent()).not.toContain('whsec_');
+  });
+
+  it("shows the API's validation messages next to the fields, then creates a webhook", async () => {
+    const invalid = { url: 'ftp://example.com/hook', events: [] };
+    const expected = await request(pipeline.api.http).post('/webhooks').set(auth).send(invalid).expect(400);
+    const messages = (field: string) =>
+      (expected.body.errors as Array<{ field: string; message: string }>)
+        .filter((error) => error.field.split('.')[0] === field)
+        .map((error) => error.message);
+    expect(messages('url').length).toBeGreaterThan(0);
+    expect(messages('events').length).toBeGreaterThan(0);
+
+    await page.goto(`${origin}/portal/#/webhooks/new`);
+    await page.getByLabel('Payload URL').fill(invalid.url);
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await page.locator('#error-url:not(:empty)').waitFor();
+    expect(await page.locator('#error-url').textContent()).toBe(messages('url').join(' '));
+    expect(await page.locator('#error-events').textContent()).toBe(messages('events').join(' '));
+    await expect(page.getByLabel('Payload URL').getAttribute('aria-invalid')).resolves.toBe('true');
+    await screenshot(page, 'form-errors');
+    expect(await accessibilityViolations(page)).toEqual([]);
+
+    await page.getByLabel('Payload URL').fill(`${receiver.url}/hooks/second`);
+    await page.getByRole('checkbox', { name: /release\.created/ }).check();
+    await page.getByRole('button', { name: 'Create webhook' }).click();
+    await page.locator('[data-secret]').waitFor();
+    expect(await page.locator('[data-secret]').textContent()).toMatch(/^whsec_/);
+    expect(await page.locator('h1').textContent()).toBe(`${receiver.url}/hooks/second`);
+
+    // Edit: a field the API refuses shows its message there; a good value is saved.
+    const refused = await request(pipeline.api.http)
+      .put(`/webhooks/${hook.id}`)
+      .set(auth)
+      .send({ rateLimit: 0 });
+    expect(refused.status).toBe(400);
+    await page.getByRole('link', { name: 'Edit' }).click();
+    await page.getByText('More settings').click();
+    await page.getByLabel('Rate limit').fill('0');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('#error-rateLimit:not(:empty)').waitFor();
+    expect(await page.locator('#error-rateLimit').textContent()).toBe(
+      (refused.body.errors as Array<{ message: string }>).map((error) => error.message).join(' '),
+    );
+    await page.getByLabel('Rate limit').fill('5');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('5 deliveries per second').waitFor();
+  });
+
+  it('lists the event catalog with examples', async () => {
+    await page.getByRole('link', { name: 'Event catalog' }).click();
+    await page.getByRole('heading', { name: 'Event catalog' }).waitFor();
+    expect(await page.locator('section.event').count()).toBe(EVENT_CATALOG.length);
+    const example = await page.locator('section.event pre').first().textContent();
+    expect(example?.length).toBeGreaterThan(20);
+    await screenshot(page, 'events');
+    expect(await accessibilityViolations(page)).toEqual([]);
+  });
+
+  it('shows a read-only session no secret and no write button', async () => {
+    const [readonly, view] = await newPage();
+    await view.goto(await portalLink('webhook.readonly'));
+    await view.getByRole('link', { name: hook.url }).click();
+    await view.locator('tr.attempt').first().waitFor();
+    expect(
+      await view
+        .getByRole('button')
+        .filter({ hasText: /Redeliver|Rotate|ping|Recover|Delete/i })
+        .count(),
+    ).toBe(0);
+    expect(await view.getByRole('link', { name: /Edit|New webhook/ }).count()).toBe(0);
+    expect(await view.getByText('Read-only').count()).toBe(1);
+    const api = await view.evaluate(
+      async (id) => (await fetch(`/portal/api/webhooks/${id}`)).json(),
+      hook.id,
+    );
+    expect(api).not.toHaveProperty('secret');
+    expect(await view.locator('body').textContent()).not.toContain('whsec_');
+    await screenshot(view, 'webhook-readonly');
+    await readonly.close();
+  });
+
+  it('refuses a state-changing request without the CSRF token', async () => {
+    const status = await page.evaluate(
+      async (id) => (await fetch(`/portal/api/webhooks/${id}/ping`, { method: 'POST' })).status,
+      hook.id,
+    );
+    expect(status).toBe(403);
+  });
+});
