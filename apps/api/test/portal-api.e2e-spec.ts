@@ -1,4 +1,8 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
 import request from 'supertest';
+import { createTestApp, testConfig } from '@app/testing';
+import { apiApplication } from '../src/app.setup';
 import { bearer, createWebhook } from '@app/testing';
 import { createTestApi, TestApi } from './helpers/test-app';
 import { portalLogin } from './helpers/portal';
@@ -230,6 +234,34 @@ describe('Portal API: the REST API behind the session cookie (e2e)', () => {
       expect(refused.headers['retry-after']).toBeDefined();
     } finally {
       await limited.close();
+    }
+  });
+
+  it('logs the path as asked, never the link token', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
+    const { module, ...options } = apiApplication(testConfig(), pino({ level: 'info' }, sink));
+    const logged = await createTestApp(module, options);
+    try {
+      const browser = await portalLogin(logged.http);
+      await request(logged.http).get('/portal/api/webhooks').set('Cookie', browser.cookie).expect(200);
+      const paths = lines.map((line) => (JSON.parse(line) as { path?: string }).path);
+      expect(paths).toEqual(
+        expect.arrayContaining([
+          '/portal/sessions',
+          '/portal/login',
+          '/portal/api/session',
+          '/portal/api/webhooks',
+        ]),
+      );
+      expect(lines.join('\n')).not.toMatch(/token=|portal_session=/);
+    } finally {
+      await logged.close();
     }
   });
 });

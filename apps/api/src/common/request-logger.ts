@@ -16,7 +16,8 @@ export function requestLogger(logger: Logger) {
         {
           requestId,
           method: request.method,
-          path: request.path,
+          // As asked: the portal API's requests are routed under a rewritten path. Never the query (tokens).
+          path: request.originalUrl.split('?')[0],
           status: response.statusCode,
           durationMs: Number((process.hrtime.bigint() - started) / 1_000_000n),
           userId: user?.id,
