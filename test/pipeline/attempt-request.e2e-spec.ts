@@ -106,7 +106,7 @@ describe('GET /webhooks/{id}/deliveries/{attemptId} (e2e)', () => {
     expect(asReadonly.body.request).toEqual(sent);
   });
 
-  it('records a redelivery with its own attempt id and a fresh signature', async () => {
+  it('records a redelivery with its own attempt id and a fresh signature, and a ping', async () => {
     const webhook = await createHook('/redelivered');
     const { attemptId } = await delivered(webhook.id, '/redelivered');
     const before = receiver.requests.length;
@@ -126,6 +126,22 @@ describe('GET /webhooks/{id}/deliveries/{attemptId} (e2e)', () => {
     });
     expect(shown.request.headers).toEqual(sentHeaders(again));
     expect(shown.request.body).toBe(again.body);
+
+    // A ping is recorded the same way.
+    const pinged = await request(pipeline.api.http)
+      .post(`/webhooks/${webhook.id}/ping`)
+      .set(auth)
+      .expect(202);
+    const ping = await receivedFor(pinged.body.eventId as string, '/redelivered');
+    const pingShown = await waitUntil(async () => {
+      const response = await detail(webhook.id, ping.headers['x-apitree-delivery'] as string);
+      return response.status === 200
+        ? (response.body as { request: { headers: object; body: string } })
+        : undefined;
+    });
+    expect(pingShown.request.headers).toMatchObject({ 'x-apitree-event': 'webhook.ping' });
+    expect(pingShown.request.headers).toEqual(sentHeaders(ping));
+    expect(pingShown.request.body).toBe(ping.body);
   });
 
   it('answers attempts recorded before requests were: headers and URL null, the event body', async () => {

@@ -68,7 +68,7 @@ export class DeliveriesController {
   @ApiOperation({
     summary: 'Gets one attempt of the delivery log with its request',
     description:
-      "The attempt as GET /webhooks/{id}/deliveries lists it, plus the request it sent: method, URL (credential parts masked), headers as sent (the values of the webhook's custom headers shown as `••••`, for every token) and body. `request.headers` and `request.url` are null for attempts made before requests were recorded; `request.body` is null once retention removed the event.",
+      "The attempt as GET /webhooks/{id}/deliveries lists it, plus the request it sent: method, URL (credential parts masked), headers as sent (the values of the webhook's custom headers shown as `••••`, for every token) and body. `request.headers` and `request.url` are null for attempts made before requests were recorded;",
   })
   @WebhookIdParam()
   @ApiParam({

@@ -13,7 +13,7 @@ import { DEFAULT_DELIVERIES_LIMIT, ListDeliveriesQuery } from './dto/list-delive
 
 export interface DeliveryAttemptDetail {
   attempt: DeliveryAttemptEntity;
-  /** The body sent: the recorded one, else the event's; null once retention removed the event. */
+  /** The body sent: the recorded one, else the event's (kept while any of its attempts is). */
   body: string | null;
   /** The webhook's URL: what a read-only view masks in the response. */
   url: string;

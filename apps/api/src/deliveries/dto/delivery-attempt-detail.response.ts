@@ -18,7 +18,7 @@ export class DeliveryAttemptRequestResponse {
 
   @ApiProperty({
     description:
-      "The headers sent, by lower-case name. The values of the webhook's custom headers are shown as `••••` (they are often credentials); `webhook-signature` is shown as sent. Null for attempts made before requests were recorded.",
+      "The headers sent, by name (ours in lower case, custom ones as set on the webhook). The values of the webhook's custom headers are shown as `••••` (they are often credentials); `webhook-signature` is shown as sent. Null for attempts made before requests were recorded.",
     nullable: true,
     type: 'object',
     additionalProperties: { type: 'string' },
@@ -37,7 +37,7 @@ export class DeliveryAttemptRequestResponse {
 
   @ApiProperty({
     description:
-      'The body sent, as text: the event JSON (or its Slack rendering for Slack URLs); null once the event was removed by retention',
+      'The body sent, as text: the event JSON (or its Slack rendering for Slack URLs); null only if the event is no longer stored',
     nullable: true,
     type: 'string',
     example:
