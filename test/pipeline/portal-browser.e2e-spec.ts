@@ -289,6 +289,10 @@ describeBrowser('the portal in a browser', () => {
       hook.id,
     );
     expect(api).not.toHaveProperty('secret');
+    // An attempt's request shows the same to a read-only session: headers, the custom value redacted.
+    await view.locator('tr.attempt').first().getByRole('button', { name: 'Details' }).click();
+    await view.getByRole('rowheader', { name: 'webhook-id', exact: true }).first().waitFor();
+    expect(await view.locator('body').textContent()).not.toContain(CUSTOM_HEADER_VALUE);
     expect(await view.locator('body').textContent()).not.toContain('whsec_');
     await screenshot(view, 'webhook-readonly');
     await readonly.close();
