@@ -20,6 +20,9 @@ import {
 const HOSTILE =
   '<script>window.__portalPwned = true</script><img src="x" onerror="window.__portalPwned = true">Thanks';
 
+// A custom header value: a credential the attempt's details show as ••••.
+const CUSTOM_HEADER_VALUE = 'portal-credential-0123';
+
 const describeBrowser = browserAvailable() ? describe : describe.skip;
 
 describeBrowser('the portal in a browser', () => {
@@ -79,6 +82,7 @@ describeBrowser('the portal in a browser', () => {
       url: `${receiver.url}/hooks/portal`,
       events: ['api.created', 'release.released'],
       custom: '{"team":"platform"}',
+      headers: { 'X-Portal-Key': CUSTOM_HEADER_VALUE },
     });
     await createWebhook(pipeline.api.http, auth, {
       url: 'https://ci.example.org/webhooks/apitree',
@@ -144,6 +148,26 @@ describeBrowser('the portal in a browser', () => {
     const body = page.locator('pre.response-body');
     await body.waitFor();
     expect(await body.textContent()).toBe(HOSTILE);
+    // The request as sent: its headers (a custom one's value redacted) and body, as text.
+    const [ping] = (
+      await request(pipeline.api.http).get(`/webhooks/${hook.id}/deliveries`).set(auth).expect(200)
+    ).body.items as Array<{ id: string; eventId: string }>;
+    const sent = (
+      await request(pipeline.api.http).get(`/webhooks/${hook.id}/deliveries/${ping.id}`).set(auth).expect(200)
+    ).body.request as { body: string };
+    const detail = page.locator('tr.attempt-detail').first();
+    const headerValue = (name: string) =>
+      detail
+        .getByRole('row')
+        .filter({ has: page.getByRole('rowheader', { name, exact: true }) })
+        .locator('td');
+    await headerValue('webhook-id').waitFor();
+    expect(await headerValue('webhook-id').textContent()).toBe(ping.eventId);
+    expect(await headerValue('x-apitree-delivery').textContent()).toBe(ping.id);
+    expect(await headerValue('X-Portal-Key').textContent()).toBe('••••');
+    const requestBody = detail.locator('pre.code').filter({ hasText: ping.eventId }).first();
+    expect(JSON.parse((await requestBody.textContent()) ?? '')).toEqual(JSON.parse(sent.body));
+    expect(await detail.textContent()).not.toContain(CUSTOM_HEADER_VALUE);
     // Nothing of it became markup: no flag set, no element of its own, only the portal's one module.
     expect(await page.evaluate('window.__portalPwned')).toBe(undefined);
     expect(await page.locator('script').count()).toBe(1);
@@ -265,6 +289,10 @@ describeBrowser('the portal in a browser', () => {
       hook.id,
     );
     expect(api).not.toHaveProperty('secret');
+    // An attempt's request shows the same to a read-only session: headers, the custom value redacted.
+    await view.locator('tr.attempt').first().getByRole('button', { name: 'Details' }).click();
+    await view.getByRole('rowheader', { name: 'webhook-id', exact: true }).first().waitFor();
+    expect(await view.locator('body').textContent()).not.toContain(CUSTOM_HEADER_VALUE);
     expect(await view.locator('body').textContent()).not.toContain('whsec_');
     await screenshot(view, 'webhook-readonly');
     await readonly.close();

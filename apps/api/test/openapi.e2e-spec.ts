@@ -45,6 +45,12 @@ describe('OpenAPI document (e2e)', () => {
       ['200', '400', '401', '403', '404', '503'],
     ],
     [
+      '/webhooks/{id}/deliveries/{attemptId}',
+      'get',
+      ['webhook', 'webhook.readonly'],
+      ['200', '401', '403', '404', '503'],
+    ],
+    [
       '/webhooks/{id}/deliveries/{deliveryId}/redeliver',
       'post',
       ['webhook'],

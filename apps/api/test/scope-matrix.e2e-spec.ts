@@ -18,6 +18,7 @@ const DECISIONS: Record<string, Decision> = {
   'DELETE /webhooks/:id': 'write',
   'POST /webhooks/:id/ping': 'write',
   'GET /webhooks/:id/deliveries': 'read',
+  'GET /webhooks/:id/deliveries/:attemptId': 'read',
   'GET /webhooks/:id/stats': 'read',
   'POST /webhooks/:id/deliveries/:deliveryId/redeliver': 'write',
   'POST /webhooks/:id/recover': 'write',

@@ -91,6 +91,9 @@ describe('Hot-path plans stay put (e2e)', () => {
       `${texts('false')}::boolean[]`,
       `${texts(`'https://x.example/'`)}::text[]`,
       '4',
+      `${texts(`'https://x.example/'`)}::text[]`,
+      `${texts(`'{}'`)}::jsonb[]`,
+      `${texts('NULL')}::text[]`,
     ].join(', ');
 
   describe.each(['stale', 'fresh'] as const)('with %s statistics', (statistics) => {

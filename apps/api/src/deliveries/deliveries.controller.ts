@@ -17,7 +17,8 @@ import { ErrorResponse } from '../common/error-response.dto';
 import { QueuedDeliveryResponse } from '../webhooks/dto/webhook-actions.response';
 import { WebhookIdParam, WebhookInactive, WebhookNotFound } from '../webhooks/webhook-api.decorators';
 import { DeliveriesService } from './deliveries.service';
-import { presentDeliveryAttempt } from './delivery-attempt.presenter';
+import { presentDeliveryAttempt, presentDeliveryAttemptDetail } from './delivery-attempt.presenter';
+import { DeliveryAttemptDetailResponse } from './dto/delivery-attempt-detail.response';
 import { DeliveryAttemptPageResponse } from './dto/delivery-attempt.response';
 import { ListDeliveriesQuery } from './dto/list-deliveries.query';
 
@@ -60,6 +61,39 @@ export class DeliveriesController {
       items: page.items.map((attempt) => presentDeliveryAttempt(attempt, maskFor)),
       nextCursor: page.nextCursor,
     };
+  }
+
+  @Get(':attemptId')
+  @RequireScopes(Scope.Webhook, Scope.WebhookReadonly)
+  @ApiOperation({
+    summary: 'Gets one attempt of the delivery log with its request',
+    description:
+      "The attempt as GET /webhooks/{id}/deliveries lists it, plus the request it sent: method, URL (credential parts masked), headers as sent (the values of the webhook's custom headers shown as `••••`, for every token) and body. `request.headers` and `request.url` are null for attempts made before requests were recorded;",
+  })
+  @WebhookIdParam()
+  @ApiParam({
+    name: 'attemptId',
+    description: 'An attempt `id` from GET /webhooks/{id}/deliveries (version 4 UUID)',
+    format: 'uuid',
+  })
+  @ApiOkResponse({ type: DeliveryAttemptDetailResponse })
+  @ApiNotFoundResponse({
+    description:
+      'No webhook with this id is owned by the caller (`Webhook not found`), or the webhook has no attempt with this id (`Delivery not found`): unknown, foreign or malformed ids alike',
+    type: ErrorResponse,
+    examples: {
+      webhook: { summary: 'Unknown webhook', value: { code: 404, message: 'Webhook not found' } },
+      delivery: { summary: 'Unknown attempt', value: { code: 404, message: 'Delivery not found' } },
+    },
+  })
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @Param('attemptId') attemptId: string,
+  ): Promise<DeliveryAttemptDetailResponse> {
+    const detail = await this.deliveries.get(principal, id, attemptId);
+    const maskFor = principal.scopes.has(Scope.Webhook) ? undefined : detail.url;
+    return presentDeliveryAttemptDetail(detail.attempt, detail.body, maskFor);
   }
 
   @Post(':deliveryId/redeliver')

@@ -11,6 +11,14 @@ import { assertWebhookActive, findOwnedWebhook, isUuid } from '../webhooks/owned
 import { decodeDeliveryCursor, encodeDeliveryCursor } from './delivery-cursor';
 import { DEFAULT_DELIVERIES_LIMIT, ListDeliveriesQuery } from './dto/list-deliveries.query';
 
+export interface DeliveryAttemptDetail {
+  attempt: DeliveryAttemptEntity;
+  /** The body sent: the recorded one, else the event's (kept while any of its attempts is). */
+  body: string | null;
+  /** The webhook's URL: what a read-only view masks in the response. */
+  url: string;
+}
+
 export interface DeliveryAttemptPage {
   items: DeliveryAttemptEntity[];
   nextCursor: string | null;
@@ -78,6 +86,27 @@ export class DeliveriesService {
         ? encodeDeliveryCursor({ createdAt: raw[limit - 1].cursor_created_at, id: last.id })
         : null;
     return { items, nextCursor, url: webhook.url };
+  }
+
+  /**
+   * One attempt with what it sent. Unknown, foreign and malformed ids alike are `Delivery not found`.
+   * The body was recorded only where it was not the event's own (a Slack rendering).
+   */
+  async get(principal: Principal, webhookId: string, attemptId: string): Promise<DeliveryAttemptDetail> {
+    const manager = this.dataSource.manager;
+    const webhook = await findOwnedWebhook(manager, principal, webhookId);
+    const attempt = isUuid(attemptId)
+      ? await manager.findOne(DeliveryAttemptEntity, { where: { id: attemptId, webhookId: webhook.id } })
+      : null;
+    if (!attempt) throw new NotFoundException('Delivery not found');
+    let body = attempt.requestBody;
+    if (body === null) {
+      const rows = await manager.query<Array<{ body: string }>>('SELECT body FROM events WHERE id = $1', [
+        attempt.eventId,
+      ]);
+      body = rows[0]?.body ?? null;
+    }
+    return { attempt, body, url: webhook.url };
   }
 
   /**

@@ -1,6 +1,7 @@
 import { DeliveryAttemptEntity } from '@app/database';
 import { maskUrlsInText } from '@app/netguard';
 import { DeliveryAttemptResponse } from './dto/delivery-attempt.response';
+import { DeliveryAttemptDetailResponse } from './dto/delivery-attempt-detail.response';
 
 /**
  * Entity → API representation of one attempt. With `maskFor` (the webhook's URL, for webhook.readonly
@@ -23,5 +24,25 @@ export function presentDeliveryAttempt(
     error: attempt.error === null ? null : mask(attempt.error),
     durationMs: attempt.durationMs,
     timestamp: attempt.createdAt.toISOString(),
+  };
+}
+
+/**
+ * One attempt with its request. Its URL and headers were stored masked and redacted, the same for
+ * every reader; attempts made before requests were recorded have null for both.
+ */
+export function presentDeliveryAttemptDetail(
+  attempt: DeliveryAttemptEntity,
+  body: string | null,
+  maskFor?: string,
+): DeliveryAttemptDetailResponse {
+  return {
+    ...presentDeliveryAttempt(attempt, maskFor),
+    request: {
+      method: 'POST',
+      url: attempt.requestUrl,
+      headers: attempt.requestHeaders,
+      body,
+    },
   };
 }

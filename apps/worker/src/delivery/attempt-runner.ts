@@ -13,6 +13,7 @@ import { AttemptRecord, ClaimedDelivery, DeliveryStore, RecordedAttempt } from '
 import { AttemptResult, EndpointScheduler } from './endpoint-scheduler';
 import { EventBodies } from './event-bodies';
 import { HttpSender } from './http-sender';
+import { recordedRequest } from './recorded-request';
 import { afterAttempt, AttemptDecision, LifecycleRules, outcomeKind } from './lifecycle';
 
 export interface AttemptMade extends AttemptResult {
@@ -153,6 +154,7 @@ export class AttemptRunner {
       nextAttemptAt: decision.nextAttemptAt,
       manual,
       url: delivery.url,
+      request: recordedRequest(delivery.url, request, delivery.headers, event.body),
     };
     const recorded = await this.record(record);
     // The delivery is gone (its webhook was deleted meanwhile): nothing else to decide on.

@@ -74,7 +74,8 @@ export const DELIVERY_STATE_SQL = prepared(
  * One row per attempt: $1 attempt id, $2 delivery id, $3 webhook id, $4 event id, $5 event name,
  * $6 success, $7 status code, $8 response, $9 error, $10 duration ms, $11 new delivery status
  * (null: unchanged), $12 next attempt at (null: unchanged), $13 manual, $14 the URL attempted,
- * $15 the failure count that publishes webhook.failing.
+ * $15 the failure count that publishes webhook.failing, $16 the URL as the log shows it (masked),
+ * $17 the headers sent (JSON, custom values redacted), $18 the body sent when not the event's (else null).
  *
  * - attempts counts every attempt, so the row's number is unique even when a manual redelivery
  *   races a scheduled attempt; a manual one leaves locked_until (the scheduled attempt's lease) and
@@ -96,9 +97,10 @@ export const RECORD_ATTEMPTS_SQL = prepared(
   WITH input AS (
     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::boolean[],
                          $7::int[], $8::text[], $9::text[], $10::int[], $11::text[], $12::timestamptz[],
-                         $13::boolean[], $14::text[])
+                         $13::boolean[], $14::text[], $16::text[], $17::jsonb[], $18::text[])
       WITH ORDINALITY AS i(attempt_id, delivery_id, webhook_id, event_id, event_name, success, status_code,
-                           response, error, duration_ms, status, next_attempt_at, manual, url, ord)
+                           response, error, duration_ms, status, next_attempt_at, manual, url,
+                           request_url, request_headers, request_body, ord)
   ), delivery AS (
     UPDATE deliveries d
        SET attempts = d.attempts + 1,
@@ -112,9 +114,10 @@ export const RECORD_ATTEMPTS_SQL = prepared(
     RETURNING d.id, d.attempts, d.status
   ), attempt AS (
     INSERT INTO delivery_attempts
-      (id, delivery_id, webhook_id, event_id, event_name, attempt, success, status_code, response, error, duration_ms)
+      (id, delivery_id, webhook_id, event_id, event_name, attempt, success, status_code, response, error, duration_ms,
+       request_url, request_headers, request_body)
     SELECT i.attempt_id, i.delivery_id, i.webhook_id, i.event_id, i.event_name, d.attempts, i.success,
-           i.status_code, i.response, i.error, i.duration_ms
+           i.status_code, i.response, i.error, i.duration_ms, i.request_url, i.request_headers, i.request_body
       FROM input i JOIN delivery d ON d.id = i.delivery_id
   ), streak AS (
     SELECT DISTINCT ON (i.webhook_id) i.webhook_id, i.success, i.ord

@@ -23,6 +23,7 @@ import {
   rowsOf,
 } from '../operational/operational-events';
 import type { EndpointState } from './lifecycle';
+import type { RecordedRequest } from './recorded-request';
 import {
   CLAIM_SQL,
   DELIVERY_STATE_SQL,
@@ -84,6 +85,8 @@ export interface AttemptRecord {
   manual: boolean;
   /** The URL this attempt went to: a success counts for the webhook only while it still has it. */
   url: string;
+  /** What the delivery log shows of the request sent. */
+  request: RecordedRequest;
 }
 
 export interface SetAside {
@@ -221,6 +224,9 @@ export class DeliveryStore {
       column('manual'),
       column('url'),
       FAILING_AFTER_ATTEMPTS,
+      records.map((record) => record.request.url),
+      records.map((record) => JSON.stringify(record.request.headers)),
+      records.map((record) => (record.request.body === null ? null : toStorableText(record.request.body))),
     ]);
   }
 

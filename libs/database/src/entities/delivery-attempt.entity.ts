@@ -48,6 +48,18 @@ export class DeliveryAttemptEntity {
   @Column({ name: 'duration_ms', type: 'integer' })
   durationMs!: number;
 
+  /** The URL the attempt went to, credential parts masked; null: made before requests were recorded. */
+  @Column({ name: 'request_url', type: 'text', nullable: true })
+  requestUrl!: string | null;
+
+  /** The headers sent, custom header values redacted; null: made before requests were recorded. */
+  @Column({ name: 'request_headers', type: 'jsonb', nullable: true })
+  requestHeaders!: Record<string, string> | null;
+
+  /** The body sent when it was not the event's body (a Slack rendering); null: the event's body. */
+  @Column({ name: 'request_body', type: 'text', nullable: true })
+  requestBody!: string | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 }

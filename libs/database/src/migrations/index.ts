@@ -11,6 +11,7 @@ import { Ed25519Signing1765670400000 } from './1765670400000-Ed25519Signing';
 import { FailureCount1765756800000 } from './1765756800000-FailureCount';
 import { RecoverFailedDeliveries1765843200000 } from './1765843200000-RecoverFailedDeliveries';
 import { PortalSessions1765929600000 } from './1765929600000-PortalSessions';
+import { AttemptRequests1766102400000 } from './1766102400000-AttemptRequests';
 
 /** Every migration, in order. Listed explicitly so builds and tests never depend on file globs. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   FailureCount1765756800000,
   RecoverFailedDeliveries1765843200000,
   PortalSessions1765929600000,
+  AttemptRequests1766102400000,
 ];

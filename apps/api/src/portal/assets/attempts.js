@@ -264,11 +264,11 @@ function attemptDetail(attempt) {
       null,
       block(
         'Request headers',
-        request ? headersTable(request.headers) : h('p', { class: 'muted' }, 'Not recorded'),
+        request?.headers ? headersTable(request.headers) : h('p', { class: 'muted' }, 'Not recorded'),
       ),
       block(
         'Request body',
-        request && request.body !== undefined
+        typeof request?.body === 'string'
           ? codeBlock(prettyJson(request.body))
           : h('p', { class: 'muted' }, 'Not recorded'),
       ),
