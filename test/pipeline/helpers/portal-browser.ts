@@ -8,12 +8,15 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 /**
  * The browser suite runs wherever chromium is installed. Locally without it the suite is skipped with
- * a message; in CI (`CI` set) a missing browser fails instead of passing silently.
+ * a message; with PORTAL_BROWSER_TESTS=required (`.ci/run` sets it) or `CI` set, a missing browser fails
+ * the run instead of passing silently (README → Development → Testing).
  */
 export function browserAvailable(): boolean {
   if (existsSync(CHROMIUM)) return true;
-  if (process.env.CI)
-    throw new Error(`${CHROMIUM} is missing: the portal's browser tests need Debian's chromium`);
+  if (process.env.PORTAL_BROWSER_TESTS === 'required' || process.env.CI)
+    throw new Error(
+      `${CHROMIUM} is missing: the portal's browser tests need Debian's chromium (apt-get install chromium)`,
+    );
   console.warn(
     `Skipping the portal's browser tests: ${CHROMIUM} is not installed (apt-get install chromium)`,
   );
