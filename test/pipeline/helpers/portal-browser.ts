@@ -1,7 +1,10 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { AxeResults } from 'axe-core';
-import { Browser, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { bearer, mintToken } from '@app/testing';
+import { createPipeline, Pipeline, pipelineEnv } from './pipeline';
 
 /** Debian's chromium (README → Development → Testing); CI installs it. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -60,4 +63,62 @@ export async function accessibilityViolations(page: Page): Promise<AxeViolation[
     nodes: violation.nodes.map((node) => String(node.target)),
   }));
   return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+}
+
+/** The API and the worker with the API on a real port, and a browser to open it in. */
+export interface PortalHarness {
+  pipeline: Pipeline;
+  /** `http://127.0.0.1:<port>`: where the browser and `npm run portal` reach the API. */
+  origin: string;
+  port: number;
+  browser: Browser;
+  /** Page errors and CSP violations of every page opened; each spec expects none after each test. */
+  pageErrors: string[];
+  /** A one-time link for `sub`, minted as ApiTree's dashboard does. */
+  portalLink(sub: string, scope?: string): Promise<string>;
+  /** A fresh browser context (no cookies) and a page in it. */
+  newPage(): Promise<[BrowserContext, Page]>;
+  close(): Promise<void>;
+}
+
+export async function startPortalHarness(name: string): Promise<PortalHarness> {
+  const pipeline = await createPipeline(pipelineEnv(name));
+  const server = pipeline.api.app.getHttpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const origin = `http://127.0.0.1:${port}`;
+  const browser = await launchBrowser();
+  const pageErrors: string[] = [];
+  return {
+    pipeline,
+    origin,
+    port,
+    browser,
+    pageErrors,
+    async portalLink(sub, scope = 'webhook') {
+      const response = await fetch(`${origin}/portal/sessions`, {
+        method: 'POST',
+        headers: bearer(mintToken({ sub, scope, nickname: 'jdoe' })),
+      });
+      if (response.status !== 201) throw new Error(`POST /portal/sessions answered ${response.status}`);
+      return ((await response.json()) as { url: string }).url;
+    },
+    async newPage() {
+      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+      // Fail within a test's time with playwright's own message (what it waited for), not jest's timeout.
+      context.setDefaultTimeout(10_000);
+      const page = await context.newPage();
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      page.on('console', (message) => {
+        if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+          pageErrors.push(message.text());
+        }
+      });
+      return [context, page];
+    },
+    async close() {
+      await browser.close();
+      await pipeline.close();
+    },
+  };
 }

@@ -40,10 +40,9 @@ export async function renderWebhook(main, id) {
     log.element,
   );
   loadChart(webhook.id, chartBody);
-  if (currentSession()?.pendingSecret?.webhookId === webhook.id) {
-    flash.append(
-      secretPanel(currentSession().pendingSecret.secret, 'Your webhook was created. Its signing secret:'),
-    );
+  const pending = currentSession()?.pendingSecret;
+  if (pending?.webhookId === webhook.id) {
+    flash.append(secretPanel(pending.secret, pending.intro));
     delete currentSession().pendingSecret;
   }
 }
@@ -164,6 +163,8 @@ function details(webhook) {
         webhook.apiId ? [' · API ', h('code', null, webhook.apiId)] : ' · all APIs',
       ),
       fact('Rate limit', webhook.rateLimit ? `${webhook.rateLimit} deliveries per second` : 'None'),
+      fact('Signing', webhook.signing === 'ed25519' ? 'Ed25519' : 'HMAC-SHA256'),
+      fact('Ordering', webhook.ordering === 'fifo' ? 'FIFO, one at a time' : 'None (concurrent)'),
       fact(
         'Custom headers',
         headerNames.length
@@ -172,6 +173,7 @@ function details(webhook) {
       ),
       fact('Created', time(webhook.createdAt)),
       fact('Updated', time(webhook.updatedAt)),
+      webhook.filter ? fact('Payload filter', codeBlock(prettyJson(webhook.filter))) : null,
       webhook.custom ? fact('Custom data', codeBlock(prettyJson(webhook.custom))) : null,
     ),
   );
