@@ -11,7 +11,17 @@ export async function renderWebhook(main, id) {
   const webhook = await api.getWebhook(id);
   const flash = h('div', { class: 'flash', 'aria-live': 'polite' });
   const chartBody = h('div', null, h('p', { class: 'loading' }, 'Loading…'));
-  const log = attemptLog(webhook, { onChange: () => loadChart(webhook.id, chartBody) });
+  let detailsCard = details(webhook);
+  // New attempts change the chart and the last delivery.
+  const refresh = async () => {
+    loadChart(webhook.id, chartBody);
+    const fresh = await api.getWebhook(webhook.id).catch(() => null);
+    if (!fresh) return;
+    const next = details(fresh);
+    detailsCard.replaceWith(next);
+    detailsCard = next;
+  };
+  const log = attemptLog(webhook, { onChange: () => void refresh() });
   const explanation = stateExplanation(webhook);
 
   fill(
@@ -30,7 +40,7 @@ export async function renderWebhook(main, id) {
     ),
     explanation ? notice(webhook.active ? 'warning' : 'error', explanation) : null,
     flash,
-    details(webhook),
+    detailsCard,
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'chart-title' },
