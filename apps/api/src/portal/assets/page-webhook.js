@@ -85,9 +85,10 @@ function actions(webhook, flash, log) {
     h('a', { class: 'btn', href: `#/webhooks/${encodeURIComponent(webhook.id)}/edit` }, 'Edit'),
     actionButton('Send ping', async () => {
       try {
-        await api.ping(webhook.id);
+        const watch = await log.beforeAction();
+        const { eventId } = await api.ping(webhook.id);
         report('info', 'Ping queued; its attempt appears in the log below.');
-        await log.watchForNewAttempt();
+        await watch.newAttempts({ eventId });
       } catch (error) {
         report('error', `Ping failed: ${error.message}`);
       }
@@ -118,7 +119,7 @@ function actions(webhook, flash, log) {
     };
     open.addEventListener('click', () => {
       if (form) return close();
-      form = recoverForm(webhook, { onDone: close, onQueued: () => void log.watchForNewAttempt() });
+      form = recoverForm(webhook, { onDone: close, log });
       flash.after(form);
       open.setAttribute('aria-expanded', 'true');
       form.querySelector('select').focus();
