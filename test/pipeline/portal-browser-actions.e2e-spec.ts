@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -11,7 +12,7 @@ import {
   mintToken,
   TEST_JWT_SECRET,
 } from '@app/testing';
-import { Pipeline, waitUntil } from './helpers/pipeline';
+import { ownerEvent, Pipeline, waitUntil } from './helpers/pipeline';
 import {
   accessibilityViolations,
   browserAvailable,
@@ -24,7 +25,7 @@ import {
  * The portal's actions in headless Chromium against the real API and worker (README → Portal): the ping
  * button, paging the attempt log, a redelivery from an older page (the new attempt highlighted, never an
  * old one), recover from its form, paused and disabled webhooks, a link printed by `npm run portal`, and
- * signing out. Screenshots land in test-output/portal/.
+ * signing out. Screenshots land in test-output/portal/, the README's among them.
  */
 const ROOT = join(__dirname, '..', '..');
 const run = promisify(execFile);
@@ -44,11 +45,13 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
   let pipeline: Pipeline;
   const sub = `portal-actions-${Date.now()}`;
   const auth = bearer(mintToken({ sub, nickname: 'jdoe' }));
-  /** Paths answered 500 (the endpoint is down). */
+  /** Paths answered 500 (the endpoint is down); event ids whose first request is answered 503. */
   const failing = new Set<string>();
+  const failOnce = new Set<string>();
   const receiver = new HttpReceiver((received, response) => {
-    const down = failing.has(received.url);
-    response.statusCode = down ? 500 : 200;
+    const eventId = String(received.headers['webhook-id']);
+    const down = failing.has(received.url) || failOnce.delete(eventId);
+    response.statusCode = down ? (failing.has(received.url) ? 500 : 503) : 200;
     response.setHeader('content-type', 'application/json');
     response.end(down ? '{"error":"unavailable"}' : '{"received":true}');
   });
@@ -288,4 +291,85 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
     expect(again?.status()).toBe(401);
     await page.getByRole('heading', { name: 'Not signed in' }).waitFor();
   });
+
+  it("writes the README's screenshot: a webhook with a day of attempts, one opened", async () => {
+    const readme = await createWebhook(pipeline.api.http, auth, {
+      url: `${receiver.url}/webhooks/apitree`,
+      events: ['api.created', 'release.released', 'release.deprecated'],
+      custom: '{"team":"platform"}',
+      headers: { Authorization: 'Bearer receiver-credential' },
+    });
+    await seedHistory(pipeline, readme.id);
+    // Today: a few events, one answered 503 once and delivered by its retry.
+    const retried = randomUUID();
+    failOnce.add(retried);
+    for (const [id, name] of [
+      [randomUUID(), 'api.created'],
+      [retried, 'release.released'],
+      [randomUUID(), 'release.deprecated'],
+    ] as const) {
+      await pipeline.publisher.publish({ ...ownerEvent(sub), id, name });
+      await waitUntil(
+        async () => (await attempts(readme.id)).some((attempt) => attempt.eventId === id && attempt.success),
+        15_000,
+        `${name} to be delivered`,
+      );
+    }
+
+    const [readmeContext, view] = await harness.newPage();
+    await view.goto(await harness.portalLink(sub));
+    await openWebhook(view, readme);
+    await view.locator('tr.attempt').nth(19).waitFor();
+    await view.locator('tr.attempt').first().getByRole('button', { name: 'Details' }).click();
+    await view.getByRole('rowheader', { name: 'webhook-signature' }).waitFor();
+    await view.mouse.move(0, 0);
+    // Down to the log's fourth row: the opened attempt and a few after it.
+    await screenshot(view, 'readme-webhook', { until: view.locator('tr.attempt').nth(3) });
+    await readmeContext.close();
+  });
 });
+
+/** 23 hours of earlier attempts, mostly successful, written straight into the log (no request recorded). */
+async function seedHistory(pipeline: Pipeline, webhookId: string): Promise<void> {
+  const HOUR_MS = 3_600_000;
+  const rows: Array<[string, string, boolean, Date]> = [];
+  const names = ['api.created', 'release.released', 'release.deprecated'];
+  for (let hoursAgo = 23; hoursAgo >= 1; hoursAgo -= 1) {
+    const succeeded = 2 + ((hoursAgo * 7) % 6);
+    const failed = hoursAgo % 5 === 0 ? 2 : hoursAgo % 3 === 0 ? 1 : 0;
+    for (let i = 0; i < succeeded + failed; i += 1) {
+      const at = new Date(Date.now() - hoursAgo * HOUR_MS + i * 97_000);
+      rows.push([randomUUID(), names[(hoursAgo + i) % names.length], i >= succeeded, at]);
+    }
+  }
+  const events = rows.map(() => randomUUID());
+  await pipeline.dataSource.query(
+    `INSERT INTO events (id, name, body) SELECT unnest($1::text[]), unnest($2::text[]), '{}'`,
+    [events, rows.map(([, name]) => name)],
+  );
+  await pipeline.dataSource.query(
+    `INSERT INTO deliveries (id, event_id, webhook_id, status, attempts, next_attempt_at)
+     SELECT unnest($1::uuid[]), unnest($2::text[]), $3, unnest($4::text[]), 1, now()`,
+    [
+      rows.map(([id]) => id),
+      events,
+      webhookId,
+      rows.map(([, , failed]) => (failed ? 'failed' : 'succeeded')),
+    ],
+  );
+  await pipeline.dataSource.query(
+    `INSERT INTO delivery_attempts (id, delivery_id, webhook_id, event_id, event_name, attempt, success,
+       status_code, response, duration_ms, created_at)
+     SELECT gen_random_uuid(), d, $1, e, n, 1, NOT f, CASE WHEN f THEN 502 ELSE 200 END,
+            CASE WHEN f THEN 'Bad Gateway' ELSE '{"received":true}' END, 40 + (random() * 180)::int, t
+       FROM unnest($2::uuid[], $3::text[], $4::text[], $5::boolean[], $6::timestamptz[]) AS s(d, e, n, f, t)`,
+    [
+      webhookId,
+      rows.map(([id]) => id),
+      events,
+      rows.map(([, name]) => name),
+      rows.map(([, , failed]) => failed),
+      rows.map(([, , , at]) => at),
+    ],
+  );
+}

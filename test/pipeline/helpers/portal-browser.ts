@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { AxeResults } from 'axe-core';
-import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { Browser, BrowserContext, chromium, Locator, Page } from 'playwright-core';
 import { bearer, mintToken } from '@app/testing';
 import { createPipeline, Pipeline, pipelineEnv } from './pipeline';
 
@@ -33,9 +34,25 @@ export function launchBrowser(): Promise<Browser> {
 /** Screenshots for people to look at (gitignored). */
 export const SCREENSHOTS = join(__dirname, '..', '..', '..', 'test-output', 'portal');
 
-export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
+/** The whole page (`true`), the viewport (`false`), or the page from its top down to `until`'s bottom edge. */
+export async function screenshot(
+  page: Page,
+  name: string,
+  area: boolean | { until: Locator } = true,
+): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true });
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  if (typeof area === 'boolean') {
+    await page.screenshot({ path, fullPage: area });
+    return;
+  }
+  // Box coordinates are the viewport's: at the top of the page they are the page's.
+  await page.evaluate('window.scrollTo(0, 0)');
+  const box = await area.until.boundingBox();
+  if (!box) throw new Error(`${name}: the element to clip to is not visible`);
+  const width = page.viewportSize()?.width ?? 1280;
+  const height = Math.ceil(box.y + box.height) + 8;
+  await page.screenshot({ path, fullPage: true, clip: { x: 0, y: 0, width, height } });
 }
 
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
@@ -83,7 +100,7 @@ export interface PortalHarness {
 
 export async function startPortalHarness(name: string): Promise<PortalHarness> {
   const pipeline = await createPipeline(pipelineEnv(name));
-  const server = pipeline.api.app.getHttpServer();
+  const server = pipeline.api.app.getHttpServer() as Server;
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
