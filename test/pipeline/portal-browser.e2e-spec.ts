@@ -1,22 +1,23 @@
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import request from 'supertest';
 import { EVENT_CATALOG } from '@app/events';
 import { bearer, createWebhook, CreatedWebhook, HttpReceiver, mintToken } from '@app/testing';
-import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
+import { ownerEvent, Pipeline, waitUntil } from './helpers/pipeline';
 import {
   accessibilityViolations,
   browserAvailable,
-  launchBrowser,
+  PortalHarness,
   screenshot,
+  startPortalHarness,
 } from './helpers/portal-browser';
 
 /**
  * The portal in headless Chromium against the real API and worker (README → Portal): a one-time link,
- * the pages, redelivery, a hostile receiver's answer shown as text, CSP, CSRF, read-only sessions and
- * an accessibility pass. Screenshots land in test-output/portal/.
+ * the pages, redelivery, a hostile receiver's answer and a hostile publisher's payload shown as text,
+ * CSP, CSRF, read-only sessions and an accessibility pass. Screenshots land in test-output/portal/.
+ * The log's actions, paging, webhook states and sign-out: portal-browser-actions.e2e-spec.ts.
  */
-// A receiver answering with markup that would run if the portal ever parsed it as HTML.
+// Markup that would run if the portal ever parsed it as HTML.
 const HOSTILE =
   '<script>window.__portalPwned = true</script><img src="x" onerror="window.__portalPwned = true">Thanks';
 
@@ -26,9 +27,9 @@ const CUSTOM_HEADER_VALUE = 'portal-credential-0123';
 const describeBrowser = browserAvailable() ? describe : describe.skip;
 
 describeBrowser('the portal in a browser', () => {
+  let harness: PortalHarness;
   let pipeline: Pipeline;
   let receiver: HttpReceiver;
-  let browser: Browser;
   let origin: string;
   const sub = `portal-user-${Date.now()}`;
   const auth = bearer(mintToken({ sub, nickname: 'jdoe' }));
@@ -36,34 +37,20 @@ describeBrowser('the portal in a browser', () => {
   let link: string;
   let context: BrowserContext;
   let page: Page;
-  const pageErrors: string[] = [];
 
-  async function portalLink(scope = 'webhook'): Promise<string> {
-    const response = await fetch(`${origin}/portal/sessions`, {
-      method: 'POST',
-      headers: bearer(mintToken({ sub, scope, nickname: 'jdoe' })),
-    });
-    expect(response.status).toBe(201);
-    return ((await response.json()) as { url: string }).url;
-  }
-
-  async function newPage(): Promise<[BrowserContext, Page]> {
-    const created = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    // Fail within a test's time with playwright's own message (what it waited for), not jest's timeout.
-    created.setDefaultTimeout(10_000);
-    const opened = await created.newPage();
-    opened.on('pageerror', (error) => pageErrors.push(error.message));
-    opened.on('console', (message) => {
-      if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
-        pageErrors.push(message.text());
-      }
-    });
-    return [created, opened];
-  }
+  const portalLink = (scope = 'webhook') => harness.portalLink(sub, scope);
+  const newPage = () => harness.newPage();
 
   async function attemptCount(): Promise<number> {
     const response = await request(pipeline.api.http).get(`/webhooks/${hook.id}/deliveries`).set(auth);
     return (response.body as { items: unknown[] }).items.length;
+  }
+
+  /** Nothing the page was given became markup: no flag set, no element of its own, only the one module. */
+  async function expectNothingRan(view: Page): Promise<void> {
+    expect(await view.evaluate('window.__portalPwned')).toBe(undefined);
+    expect(await view.locator('script').count()).toBe(1);
+    expect(await view.locator('main img').count()).toBe(0);
   }
 
   beforeAll(async () => {
@@ -72,11 +59,8 @@ describeBrowser('the portal in a browser', () => {
       response.end(HOSTILE);
     });
     await receiver.start();
-    pipeline = await createPipeline(pipelineEnv('portal-browser'));
-    const server = pipeline.api.app.getHttpServer();
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await launchBrowser();
+    harness = await startPortalHarness('portal-browser');
+    ({ pipeline, origin } = harness);
 
     hook = await createWebhook(pipeline.api.http, auth, {
       url: `${receiver.url}/hooks/portal`,
@@ -96,14 +80,13 @@ describeBrowser('the portal in a browser', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await browser?.close();
-    await pipeline?.close();
+    await harness?.close();
     await receiver?.stop();
   });
 
   afterEach(() => {
     // No page error and no CSP violation in any test: the pages work under their own policy.
-    expect(pageErrors.splice(0)).toEqual([]);
+    expect(harness.pageErrors.splice(0)).toEqual([]);
   });
 
   it('opens a link on the webhooks list, under a strict Content-Security-Policy', async () => {
@@ -168,10 +151,7 @@ describeBrowser('the portal in a browser', () => {
     const requestBody = detail.locator('pre.code').filter({ hasText: ping.eventId }).first();
     expect(JSON.parse((await requestBody.textContent()) ?? '')).toEqual(JSON.parse(sent.body));
     expect(await detail.textContent()).not.toContain(CUSTOM_HEADER_VALUE);
-    // Nothing of it became markup: no flag set, no element of its own, only the portal's one module.
-    expect(await page.evaluate('window.__portalPwned')).toBe(undefined);
-    expect(await page.locator('script').count()).toBe(1);
-    expect(await page.locator('main img').count()).toBe(0);
+    await expectNothingRan(page);
     await screenshot(page, 'webhook');
     expect(await accessibilityViolations(page)).toEqual([]);
   });
@@ -202,6 +182,28 @@ describeBrowser('the portal in a browser', () => {
     expect(await page.getByLabel('Failed in').inputValue()).toBe('24');
     await page.getByRole('button', { name: 'Close' }).click();
     expect(await page.getByLabel('Failed in').count()).toBe(0);
+  });
+
+  it("shows a publisher's payload and the webhook's custom data as text, running nothing", async () => {
+    const custom = JSON.stringify({ team: 'platform', note: HOSTILE });
+    await request(pipeline.api.http).put(`/webhooks/${hook.id}`).set(auth).send({ custom }).expect(200);
+    const eventId = await pipeline.publisher.publish({
+      ...ownerEvent(sub),
+      resource: { owner: sub, name: HOSTILE },
+    });
+    await waitUntil(async () => (await attemptCount()) === 3, 15_000, 'the event to be delivered');
+
+    await page.reload();
+    const customData = page.locator('.fact').filter({ hasText: 'Custom data' }).locator('pre');
+    await customData.waitFor();
+    expect(JSON.parse((await customData.textContent()) ?? '')).toEqual(JSON.parse(custom));
+    const row = page.locator('tr.attempt').filter({ hasText: 'api.created' });
+    await row.getByRole('button', { name: 'Details' }).click();
+    const sent = page.locator('tr.attempt-detail pre.code').filter({ hasText: eventId });
+    await sent.waitFor();
+    const body = JSON.parse((await sent.textContent()) ?? '') as { resource: { name: string } };
+    expect(body.resource.name).toBe(HOSTILE);
+    await expectNothingRan(page);
   });
 
   it('rotates the secret and shows the new one only once', async () => {
@@ -242,23 +244,49 @@ describeBrowser('the portal in a browser', () => {
     expect(await page.locator('[data-secret]').textContent()).toMatch(/^whsec_/);
     expect(await page.locator('h1').textContent()).toBe(`${receiver.url}/hooks/second`);
 
-    // Edit: a field the API refuses shows its message there; a good value is saved.
+    // Edit: the fields the API refuses (a filter on a key events lack, a rate limit of 0) show its
+    // messages there; good values are saved.
     const refused = await request(pipeline.api.http)
       .put(`/webhooks/${hook.id}`)
       .set(auth)
-      .send({ rateLimit: 0 });
+      .send({ rateLimit: 0, filter: { owner: '10123' } });
     expect(refused.status).toBe(400);
+    const refusedMessages = (field: string) =>
+      (refused.body.errors as Array<{ field: string; message: string }>)
+        .filter((error) => error.field.split('.')[0] === field)
+        .map((error) => error.message)
+        .join(' ');
+    expect(refusedMessages('filter')).toContain('filter.owner');
     await page.getByRole('link', { name: 'Edit' }).click();
     await page.getByText('More settings').click();
     await page.getByLabel('Rate limit').fill('0');
+    await page.getByLabel('Payload filter').fill('{"owner": "10123"}');
     await page.getByRole('button', { name: 'Save changes' }).click();
-    await page.locator('#error-rateLimit:not(:empty)').waitFor();
-    expect(await page.locator('#error-rateLimit').textContent()).toBe(
-      (refused.body.errors as Array<{ message: string }>).map((error) => error.message).join(' '),
-    );
+    await page.locator('#error-filter:not(:empty)').waitFor();
+    expect(await page.locator('#error-filter').textContent()).toBe(refusedMessages('filter'));
+    expect(await page.locator('#error-rateLimit').textContent()).toBe(refusedMessages('rateLimit'));
+    await expect(page.getByLabel('Payload filter').getAttribute('aria-invalid')).resolves.toBe('true');
+    await screenshot(page, 'edit');
+    expect(await accessibilityViolations(page)).toEqual([]);
+
+    // Text that is not JSON is refused before it is sent, next to the field too.
+    await page.getByLabel('Payload filter').fill('{"resource": ');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.locator('#error-filter:text-matches("^filter must be valid JSON")').waitFor();
+
+    // A switch of signing is a rotation: the new key is shown once, as after a rotation.
+    await page.getByLabel('Payload filter').fill('{"resource": {"visibility": "public"}}');
     await page.getByLabel('Rate limit').fill('5');
+    await page.getByLabel('Signing').selectOption('ed25519');
+    await page.getByLabel('Ordering').selectOption('fifo');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('5 deliveries per second').waitFor();
+    expect(await page.locator('[data-secret]').textContent()).toMatch(/^whpk_/);
+    await page.getByText('Ed25519', { exact: true }).waitFor();
+    await page.getByText('FIFO, one at a time').waitFor();
+    expect(await page.locator('pre.code').filter({ hasText: 'visibility' }).textContent()).toContain(
+      '"public"',
+    );
   });
 
   it('lists the event catalog with examples', async () => {
@@ -295,6 +323,7 @@ describeBrowser('the portal in a browser', () => {
     expect(await view.locator('body').textContent()).not.toContain(CUSTOM_HEADER_VALUE);
     expect(await view.locator('body').textContent()).not.toContain('whsec_');
     await screenshot(view, 'webhook-readonly');
+    expect(await accessibilityViolations(view)).toEqual([]);
     await readonly.close();
   });
 

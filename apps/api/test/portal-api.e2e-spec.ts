@@ -28,7 +28,7 @@ describe('Portal API: the REST API behind the session cookie (e2e)', () => {
       .get(`/portal/api/webhooks/${created.id}`)
       .set('Cookie', browser.cookie)
       .expect(200);
-    expect(one.body.secret).toBe(created.secret);
+    expect(one.body.id).toBe(created.id);
     await request(api.http)
       .put(`/portal/api/webhooks/${created.id}`)
       .set(browser.writeHeaders)
@@ -80,6 +80,69 @@ describe('Portal API: the REST API behind the session cookie (e2e)', () => {
       .set('Cookie', browser.cookie)
       .expect(404);
     expect(unknown.body.code).toBe(404);
+  });
+
+  it('shows a secret once: in the answers to create, rotate and a switch of signing only', async () => {
+    const browser = await portalLogin(api.http);
+    const created = await request(api.http)
+      .post('/portal/api/webhooks')
+      .set(browser.writeHeaders)
+      .send(hook)
+      .expect(201);
+    expect(created.body.secret).toMatch(/^whsec_/);
+    const path = `/portal/api/webhooks/${created.body.id}`;
+    const shown: string[] = [created.body.secret];
+    /** The portal's GET, list and a PUT that changes no key: no `secret`, and none of the secrets anywhere. */
+    const expectNoSecret = async () => {
+      const answers = [
+        await request(api.http).get(path).set('Cookie', browser.cookie).expect(200),
+        await request(api.http).get('/portal/api/webhooks').set('Cookie', browser.cookie).expect(200),
+        await request(api.http).put(path).set(browser.writeHeaders).send({ custom: '{"a":1}' }).expect(200),
+      ];
+      expect(answers[0].body).not.toHaveProperty('secret');
+      expect(answers[1].body[0]).not.toHaveProperty('secret');
+      expect(answers[2].body).not.toHaveProperty('secret');
+      for (const answer of answers) {
+        for (const secret of shown) expect(JSON.stringify(answer.body)).not.toContain(secret.slice(6));
+      }
+    };
+    await expectNoSecret();
+
+    const rotated = await request(api.http).post(`${path}/secret`).set(browser.writeHeaders).expect(200);
+    expect(rotated.body.secret).toMatch(/^whsec_/);
+    shown.push(rotated.body.secret);
+    await expectNoSecret();
+
+    // A switch of signing is a rotation into the other kind: its answer shows the new key, once.
+    const switched = await request(api.http)
+      .put(path)
+      .set(browser.writeHeaders)
+      .send({ signing: 'ed25519' })
+      .expect(200);
+    expect(switched.body.secret).toMatch(/^whpk_/);
+    shown.push(switched.body.secret);
+    const again = await request(api.http)
+      .put(path)
+      .set(browser.writeHeaders)
+      .send({ signing: 'ed25519' })
+      .expect(200);
+    expect(again.body).not.toHaveProperty('secret');
+    await expectNoSecret();
+
+    // The REST API keeps the contract: a bearer token with scope webhook reads the current secret.
+    const rest = await request(api.http)
+      .get(`/webhooks/${created.body.id}`)
+      .set(bearer(browser.token))
+      .expect(200);
+    expect(rest.body.secret).toBe(switched.body.secret);
+    const restList = await request(api.http).get('/webhooks').set(bearer(browser.token)).expect(200);
+    expect(restList.body[0].secret).toBe(switched.body.secret);
+    const restPut = await request(api.http)
+      .put(`/webhooks/${created.body.id}`)
+      .set(bearer(browser.token))
+      .send({ active: true })
+      .expect(200);
+    expect(restPut.body.secret).toBe(switched.body.secret);
   });
 
   it.each([

@@ -76,6 +76,54 @@ describe('Portal sessions: links, cookies, logout (e2e)', () => {
     expect(session.headers['cache-control']).toBe('no-store');
   });
 
+  // Secure follows how browsers reach the API (README → Portal → Signing in). X-Forwarded-Proto is not
+  // trusted: any client can send it, and a proxy that ends TLS is described by PUBLIC_BASE_URL.
+  it.each([
+    [
+      'NODE_ENV=production without PUBLIC_BASE_URL',
+      { NODE_ENV: 'production' },
+      true,
+      'https://portal.example',
+    ],
+    [
+      'an http PUBLIC_BASE_URL, even in production',
+      { NODE_ENV: 'production', PUBLIC_BASE_URL: 'http://portal.example:8080' },
+      false,
+      'http://portal.example:8080',
+    ],
+    ['neither, over plain HTTP, whatever X-Forwarded-Proto says', {}, false, 'http://portal.example'],
+  ])('decides Secure from %s', async (_what, env, secure, origin) => {
+    const other = await createTestApi(env);
+    try {
+      const minted = await request(other.http)
+        .post('/portal/sessions')
+        .set('Host', 'portal.example')
+        .set('X-Forwarded-Proto', 'https')
+        .set(bearer(mintToken()))
+        .expect(201);
+      expect(new URL(minted.body.url).origin).toBe(origin);
+      const login = await request(other.http)
+        .get(linkPath(minted.body.url))
+        .set('X-Forwarded-Proto', 'https')
+        .expect(303);
+      const attributes = String(login.headers['set-cookie']).split('; ');
+      expect(attributes.includes('Secure')).toBe(secure);
+      const logout = await request(other.http)
+        .post('/portal/logout')
+        .set({
+          Cookie: attributes[0],
+          'x-csrf-token': (
+            await request(other.http).get('/portal/api/session').set('Cookie', attributes[0]).expect(200)
+          ).body.csrfToken,
+          'Sec-Fetch-Site': 'same-origin',
+        })
+        .expect(204);
+      expect(String(logout.headers['set-cookie']).split('; ').includes('Secure')).toBe(secure);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('refuses a second use of a link with a small page and no cookie', async () => {
     const minted = await mint().expect(201);
     await request(api.http).get(linkPath(minted.body.url)).expect(303);

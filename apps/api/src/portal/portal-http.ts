@@ -118,7 +118,7 @@ const ESCAPES: Record<string, string> = {
   "'": '&#39;',
 };
 
-/** A small page of our own (no script, no style): login refusals, "open a link first". */
+/** A small page of our own (no script; the portal's stylesheet): login refusals, "open a link first". */
 export function sendPage(response: Response, status: number, title: string, text: string, head = ''): void {
   const escape = (value: string) => value.replace(/[&<>"']/g, (char) => ESCAPES[char]);
   response
@@ -127,7 +127,8 @@ export function sendPage(response: Response, status: number, title: string, text
     .send(
       `<!doctype html>\n<html lang="en"><head><meta charset="utf-8">${head}` +
         `<meta name="viewport" content="width=device-width, initial-scale=1">` +
-        `<title>${escape(title)} · Event-API portal</title></head>` +
+        `<title>${escape(title)} · Event-API portal</title>` +
+        `<link rel="stylesheet" href="/portal/app.css"></head>` +
         `<body><main><h1>${escape(title)}</h1><p>${escape(text)}</p></main></body></html>\n`,
     );
 }

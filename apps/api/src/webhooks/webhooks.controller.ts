@@ -17,6 +17,7 @@ import {
 import { RequireScopes } from '../auth/auth.decorators';
 import { CurrentPrincipal, Principal } from '../auth/principal';
 import { Scope } from '../auth/scopes';
+import { ViaPortal } from '../portal/portal.decorators';
 import {
   ApiBodyErrors,
   ApiCommonErrors,
@@ -93,9 +94,13 @@ export class WebhooksController {
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListWebhooksQuery,
+    @ViaPortal() viaPortal: boolean,
   ): Promise<WebhookResponse[]> {
     const webhooks = await this.webhooks.list(principal, query);
-    return webhooks.map((webhook) => presentWebhook(webhook, this.canManage(principal)));
+    const canManage = this.canManage(principal);
+    return webhooks.map((webhook) =>
+      presentWebhook(webhook, canManage, { withSecret: canManage && !viaPortal }),
+    );
   }
 
   @Post()
@@ -139,8 +144,15 @@ export class WebhooksController {
   @WebhookIdParam()
   @ApiOkResponse({ type: WebhookResponse })
   @WebhookNotFound()
-  async get(@CurrentPrincipal() principal: Principal, @Param('id') id: string): Promise<WebhookResponse> {
-    return presentWebhook(await this.webhooks.get(principal, id), this.canManage(principal));
+  async get(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id') id: string,
+    @ViaPortal() viaPortal: boolean,
+  ): Promise<WebhookResponse> {
+    const canManage = this.canManage(principal);
+    return presentWebhook(await this.webhooks.get(principal, id), canManage, {
+      withSecret: canManage && !viaPortal,
+    });
   }
 
   @Put(':id')
@@ -164,8 +176,11 @@ export class WebhooksController {
     @CurrentPrincipal() principal: Principal,
     @Param('id') id: string,
     @Body() dto: UpdateWebhookDto,
+    @ViaPortal() viaPortal: boolean,
   ): Promise<WebhookResponse> {
-    return presentWebhook(await this.webhooks.update(principal, id, dto), true);
+    const { webhook, rotated } = await this.webhooks.update(principal, id, dto);
+    // Through the portal, only a switch of `signing` (a rotation into the new kind) shows the secret.
+    return presentWebhook(webhook, true, { withSecret: !viaPortal || rotated });
   }
 
   @Delete(':id')

@@ -113,7 +113,12 @@ export class WebhooksService {
     return created;
   }
 
-  async update(principal: Principal, id: string, dto: UpdateWebhookDto): Promise<WebhookEntity> {
+  /** `rotated`: the update switched `signing`, so the webhook has a new secret or key. */
+  async update(
+    principal: Principal,
+    id: string,
+    dto: UpdateWebhookDto,
+  ): Promise<{ webhook: WebhookEntity; rotated: boolean }> {
     if (dto.userId !== undefined) this.entitlements.assertMayActFor(principal, dto.userId);
     if (dto.url !== undefined) await this.assertUrlTarget(dto.url);
     if (dto.apiId) await this.entitlements.assertApiAccessible(principal, dto.apiId);
@@ -131,6 +136,7 @@ export class WebhooksService {
       }),
     );
 
+    let rotated = false;
     const updated = await this.dataSource.transaction(async (manager) => {
       const webhook = await findOwnedWebhook(manager, principal, id, true);
       await this.entitlements.assertMayManage(principal, webhook, { checkApi: false });
@@ -153,6 +159,7 @@ export class WebhooksService {
         // A switch is a rotation into the other kind: the old secret or key overlaps as after one.
         webhook.signing = dto.signing;
         rotateCredentials(webhook, this.config.secretRotationOverlapMs);
+        rotated = true;
       }
       // Replaced whole too; absent keeps it (README → Payload filters).
       if (dto.filter !== undefined) webhook.filter = storedFilter(dto.filter);
@@ -172,7 +179,7 @@ export class WebhooksService {
       return saved;
     });
     this.outbox.kick();
-    return updated;
+    return { webhook: updated, rotated };
   }
 
   /** Deleting cascades to its deliveries: pending ones are dropped with it. */

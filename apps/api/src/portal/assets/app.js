@@ -54,6 +54,8 @@ function showError(error) {
 
 function showSignedOut() {
   clear(document.getElementById('session'));
+  // Nothing behind the links works without a session.
+  document.querySelector('.topbar nav').hidden = true;
   clear(main).append(
     h('h1', null, 'Your session has ended'),
     h('p', null, 'Open a new portal link from the application that sent you here.'),

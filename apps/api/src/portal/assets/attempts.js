@@ -1,5 +1,8 @@
 // A webhook's attempt log: filters by outcome and event, keyset paging, each attempt's request
 // and response shown as text, and redeliver (with the new attempt appearing when it is made).
+// An attempt counts as new after an action (ping, redeliver, recover) when it was not among the
+// newest attempts fetched before the action was sent and, when the action names its event, is of
+// that event: what the page happens to show (page 2, a filter) plays no part.
 import { api, canWrite, eventCatalog } from './api.js';
 import { clear, codeBlock, emptyState, h, notice, prettyJson, time } from './dom.js';
 import { attemptBadge } from './status.js';
@@ -7,7 +10,7 @@ import { attemptBadge } from './status.js';
 const PAGE_SIZE = 20;
 
 export function attemptLog(webhook, { onChange } = {}) {
-  const state = { success: '', eventName: '', cursors: [null], page: 0, highlight: null };
+  const state = { success: '', eventName: '', cursors: [null], page: 0, highlight: new Set() };
   const section = h('section', { class: 'card', 'aria-labelledby': 'attempts-title' });
   const status = h('div', { class: 'log-status', 'aria-live': 'polite' });
   const body = h('div', null, h('p', { class: 'loading' }, 'Loading…'));
@@ -140,7 +143,7 @@ export function attemptLog(webhook, { onChange } = {}) {
         h(
           'tr',
           {
-            class: ['attempt', attempt.id === state.highlight && 'attempt-new'],
+            class: ['attempt', state.highlight.has(attempt.id) && 'attempt-new'],
             'data-attempt-id': attempt.id,
           },
           h('td', { class: 'nowrap' }, time(attempt.timestamp)),
@@ -188,12 +191,12 @@ export function attemptLog(webhook, { onChange } = {}) {
       button.disabled = true;
       clear(status);
       try {
-        await api.redeliver(webhook.id, attempt.id);
+        const watch = await beforeAction();
+        const { eventId } = await api.redeliver(webhook.id, attempt.id);
         status.append(
           notice('info', `Redelivery of ${attempt.eventName} queued; it appears here once it is made.`),
         );
-        await watchForNewAttempt();
-        onChange?.();
+        await watch.newAttempts({ eventId });
       } catch (error) {
         status.append(notice('error', `Redeliver failed: ${error.message}`));
       } finally {
@@ -203,33 +206,55 @@ export function attemptLog(webhook, { onChange } = {}) {
     return button;
   }
 
-  /** Back to the newest page, polling until an attempt not seen before shows up (or 20 s pass). */
-  async function watchForNewAttempt() {
-    state.page = 0;
-    state.cursors = [null];
-    const seen = new Set([...body.querySelectorAll('[data-attempt-id]')].map((row) => row.dataset.attemptId));
-    const deadline = Date.now() + 20_000;
-    while (Date.now() < deadline) {
-      const page = await fetchPage();
-      const fresh = page.items.find((item) => !seen.has(item.id));
-      if (fresh) {
-        state.highlight = fresh.id;
-        render(page);
-        clear(status).append(
-          notice(
-            'success',
-            `New attempt: ${fresh.success ? 'delivered' : 'failed'} (${fresh.statusCode ?? 'no response'}).`,
-          ),
-        );
-        return;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 700));
-    }
-    await load();
+  /**
+   * Call before sending an action: remembers the newest attempts (whatever page or filter is shown).
+   * `newAttempts({eventId, count})` then goes back to the newest page and polls until `count` attempts
+   * not remembered (of `eventId`, when given) show up, or 20 s pass, and highlights them.
+   */
+  async function beforeAction() {
+    const newest = () => api.deliveries(webhook.id, { limit: PAGE_SIZE });
+    const known = new Set((await newest()).items.map((item) => item.id));
+    return {
+      async newAttempts({ eventId = null, count = 1 } = {}) {
+        // The newest page is all that is polled: more than it holds are never waited for.
+        const wanted = Math.min(count, PAGE_SIZE);
+        const fresh = new Map();
+        const show = async () => {
+          state.page = 0;
+          state.cursors = [null];
+          state.highlight = new Set(fresh.keys());
+          await load();
+          if (fresh.size === 0) return;
+          clear(status).append(notice('success', freshSummary([...fresh.values()])));
+          onChange?.();
+        };
+        const deadline = Date.now() + 20_000;
+        while (fresh.size < wanted && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          const seen = fresh.size;
+          // A failed poll is tried again: the action itself was accepted.
+          const page = await newest().catch(() => ({ items: [] }));
+          for (const item of page.items) {
+            if (!known.has(item.id) && (eventId === null || item.eventId === eventId))
+              fresh.set(item.id, item);
+          }
+          // Shown as they come (a recover makes several).
+          if (fresh.size > seen) await show();
+        }
+        if (fresh.size === 0) await show();
+      },
+    };
   }
 
   load();
-  return { element: section, reload: load, watchForNewAttempt };
+  return { element: section, reload: load, beforeAction };
+}
+
+function freshSummary(items) {
+  const outcome = (item) => `${item.success ? 'delivered' : 'failed'} (${item.statusCode ?? 'no response'})`;
+  if (items.length === 1) return `New attempt: ${outcome(items[0])}.`;
+  const delivered = items.filter((item) => item.success).length;
+  return `${items.length} new attempts: ${delivered} delivered, ${items.length - delivered} failed.`;
 }
 
 function block(title, content) {

@@ -28,7 +28,9 @@ export function renderChart(stats) {
   const totalSuccess = hours.reduce((sum, bucket) => sum + bucket.success, 0);
   const totalFailure = hours.reduce((sum, bucket) => sum + bucket.failure, 0);
   const summary = `Last 24 hours: ${totalSuccess} successful and ${totalFailure} failed attempts.`;
-  const max = Math.max(1, ...hours.map((bucket) => bucket.success + bucket.failure));
+  // Even, so the middle grid line falls on a whole number.
+  const highest = Math.max(1, ...hours.map((bucket) => bucket.success + bucket.failure));
+  const max = highest === 1 ? 1 : highest + (highest % 2);
   const plotWidth = WIDTH - PAD.left - PAD.right;
   const plotHeight = HEIGHT - PAD.top - PAD.bottom;
   const slot = plotWidth / Math.max(1, hours.length);
@@ -41,7 +43,7 @@ export function renderChart(stats) {
     role: 'img',
     'aria-label': summary,
   });
-  for (const value of new Set([0, Math.round(max / 2), max])) {
+  for (const value of new Set([0, Math.ceil(max / 2), max])) {
     chart.append(
       svg('line', { class: 'chart-grid', x1: PAD.left, x2: WIDTH - PAD.right, y1: y(value), y2: y(value) }),
       svg(

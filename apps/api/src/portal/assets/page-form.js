@@ -87,6 +87,36 @@ export async function renderWebhookForm(main, id) {
     placeholder: '{"team": "platform"}',
   });
   custom.value = webhook?.custom ?? '';
+  const filter = h('textarea', {
+    id: 'field-filter',
+    name: 'filter',
+    rows: 3,
+    spellcheck: 'false',
+    placeholder: '{"resource": {"visibility": "public"}}',
+  });
+  filter.value = webhook?.filter ? JSON.stringify(webhook.filter, null, 2) : '';
+  const choice = (name, options, current) =>
+    h(
+      'select',
+      { id: `field-${name}`, name },
+      ...options.map(([value, label]) => h('option', { value, selected: value === current }, label)),
+    );
+  const signing = choice(
+    'signing',
+    [
+      ['hmac-sha256', 'HMAC-SHA256 (shared whsec_ secret)'],
+      ['ed25519', 'Ed25519 (receivers verify with a public key)'],
+    ],
+    webhook?.signing ?? 'hmac-sha256',
+  );
+  const ordering = choice(
+    'ordering',
+    [
+      ['none', 'None: deliveries run concurrently'],
+      ['fifo', 'FIFO: one at a time, in publish order'],
+    ],
+    webhook?.ordering ?? 'none',
+  );
 
   const eventBoxes = subscribable.map((entry) =>
     h(
@@ -135,7 +165,13 @@ export async function renderWebhookForm(main, id) {
         class: 'advanced',
         open: Boolean(
           webhook &&
-          (webhook.apiId || webhook.rateLimit || webhook.custom || Object.keys(webhook.headers ?? {}).length),
+          (webhook.apiId ||
+            webhook.rateLimit ||
+            webhook.custom ||
+            webhook.filter ||
+            webhook.signing !== 'hmac-sha256' ||
+            webhook.ordering !== 'none' ||
+            Object.keys(webhook.headers ?? {}).length),
         ),
       },
       h('summary', null, 'More settings'),
@@ -144,6 +180,21 @@ export async function renderWebhookForm(main, id) {
       field('rateLimit', 'Rate limit', rateLimit, 'Deliveries per second at most; empty for no limit.'),
       field('headers', 'Custom headers', headers, 'One per line: Name: value'),
       field('custom', 'Custom data', custom, 'Any JSON, stored with the webhook.'),
+      field(
+        'filter',
+        'Payload filter',
+        filter,
+        'A JSON object each delivered event must contain, e.g. only public APIs’ events; empty for every event.',
+      ),
+      field(
+        'signing',
+        'Signing',
+        signing,
+        webhook
+          ? 'Changing it creates a new secret or key; the old one keeps signing alongside for a while.'
+          : 'How deliveries are signed.',
+      ),
+      field('ordering', 'Ordering', ordering, 'FIFO holds each delivery until the one before has finished.'),
     ),
     h(
       'div',
@@ -167,8 +218,15 @@ export async function renderWebhookForm(main, id) {
     submit.disabled = true;
     try {
       const saved = webhook ? await api.updateWebhook(webhook.id, body) : await api.createWebhook(body);
-      if (!webhook && saved.secret)
-        currentSession().pendingSecret = { webhookId: saved.id, secret: saved.secret };
+      // The portal API answers with a secret only when one was just made: on create, or a switch of signing.
+      if (saved.secret)
+        currentSession().pendingSecret = {
+          webhookId: saved.id,
+          secret: saved.secret,
+          intro: webhook
+            ? 'The signing method was changed. The new signing secret:'
+            : 'Your webhook was created. Its signing secret:',
+        };
       location.hash = `#/webhooks/${encodeURIComponent(saved.id)}`;
     } catch (error) {
       if (error instanceof ApiError && error.errors.length) showErrors(error.errors, error.message);
@@ -194,6 +252,12 @@ export async function renderWebhookForm(main, id) {
       body.custom = custom.value.trim() === '' ? null : custom.value;
     const parsed = parseHeaders(headers.value);
     if (webhook || Object.keys(parsed).length) body.headers = parsed;
+    const filterValue = parseFilter(filter.value);
+    if (webhook || filterValue !== null) body.filter = filterValue;
+    if (webhook ? signing.value !== webhook.signing : signing.value !== 'hmac-sha256')
+      body.signing = signing.value;
+    if (webhook ? ordering.value !== webhook.ordering : ordering.value !== 'none')
+      body.ordering = ordering.value;
     return body;
   }
 
@@ -205,10 +269,11 @@ export async function renderWebhookForm(main, id) {
       if (!target) continue;
       target.textContent = target.textContent ? `${target.textContent} ${text}` : text;
       form
-        .querySelector(`[data-field="${key}"] input, [data-field="${key}"] textarea`)
+        .querySelector(
+          `[data-field="${key}"] input, [data-field="${key}"] textarea, [data-field="${key}"] select`,
+        )
         ?.setAttribute('aria-invalid', 'true');
-      if (['userId', 'apiId', 'rateLimit', 'headers', 'custom'].includes(key))
-        form.querySelector('details.advanced').open = true;
+      if (ADVANCED.includes(key)) form.querySelector('details.advanced').open = true;
       placed += 1;
     }
     formError.append(
@@ -222,6 +287,21 @@ export async function renderWebhookForm(main, id) {
     h('div', { class: 'page-header' }, h('h1', null, webhook ? 'Edit webhook' : 'New webhook')),
     form,
   );
+}
+
+/** The fields under "More settings", opened when one of them has an error. */
+const ADVANCED = ['userId', 'apiId', 'rateLimit', 'headers', 'custom', 'filter', 'signing', 'ordering'];
+
+/** The filter's JSON (the API validates what it means); empty is null, no filter. */
+function parseFilter(text) {
+  if (text.trim() === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    const refused = new Error(`filter must be valid JSON (${error.message})`);
+    refused.field = 'filter';
+    throw refused;
+  }
 }
 
 function parseHeaders(text) {

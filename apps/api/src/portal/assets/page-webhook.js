@@ -11,7 +11,17 @@ export async function renderWebhook(main, id) {
   const webhook = await api.getWebhook(id);
   const flash = h('div', { class: 'flash', 'aria-live': 'polite' });
   const chartBody = h('div', null, h('p', { class: 'loading' }, 'Loading…'));
-  const log = attemptLog(webhook, { onChange: () => loadChart(webhook.id, chartBody) });
+  let detailsCard = details(webhook);
+  // New attempts change the chart and the last delivery.
+  const refresh = async () => {
+    loadChart(webhook.id, chartBody);
+    const fresh = await api.getWebhook(webhook.id).catch(() => null);
+    if (!fresh) return;
+    const next = details(fresh);
+    detailsCard.replaceWith(next);
+    detailsCard = next;
+  };
+  const log = attemptLog(webhook, { onChange: () => void refresh() });
   const explanation = stateExplanation(webhook);
 
   fill(
@@ -30,7 +40,7 @@ export async function renderWebhook(main, id) {
     ),
     explanation ? notice(webhook.active ? 'warning' : 'error', explanation) : null,
     flash,
-    details(webhook),
+    detailsCard,
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'chart-title' },
@@ -40,10 +50,9 @@ export async function renderWebhook(main, id) {
     log.element,
   );
   loadChart(webhook.id, chartBody);
-  if (currentSession()?.pendingSecret?.webhookId === webhook.id) {
-    flash.append(
-      secretPanel(currentSession().pendingSecret.secret, 'Your webhook was created. Its signing secret:'),
-    );
+  const pending = currentSession()?.pendingSecret;
+  if (pending?.webhookId === webhook.id) {
+    flash.append(secretPanel(pending.secret, pending.intro));
     delete currentSession().pendingSecret;
   }
 }
@@ -76,9 +85,10 @@ function actions(webhook, flash, log) {
     h('a', { class: 'btn', href: `#/webhooks/${encodeURIComponent(webhook.id)}/edit` }, 'Edit'),
     actionButton('Send ping', async () => {
       try {
-        await api.ping(webhook.id);
+        const watch = await log.beforeAction();
+        const { eventId } = await api.ping(webhook.id);
         report('info', 'Ping queued; its attempt appears in the log below.');
-        await log.watchForNewAttempt();
+        await watch.newAttempts({ eventId });
       } catch (error) {
         report('error', `Ping failed: ${error.message}`);
       }
@@ -109,7 +119,7 @@ function actions(webhook, flash, log) {
     };
     open.addEventListener('click', () => {
       if (form) return close();
-      form = recoverForm(webhook, { onDone: close, onQueued: () => void log.watchForNewAttempt() });
+      form = recoverForm(webhook, { onDone: close, log });
       flash.after(form);
       open.setAttribute('aria-expanded', 'true');
       form.querySelector('select').focus();
@@ -164,6 +174,8 @@ function details(webhook) {
         webhook.apiId ? [' · API ', h('code', null, webhook.apiId)] : ' · all APIs',
       ),
       fact('Rate limit', webhook.rateLimit ? `${webhook.rateLimit} deliveries per second` : 'None'),
+      fact('Signing', webhook.signing === 'ed25519' ? 'Ed25519' : 'HMAC-SHA256'),
+      fact('Ordering', webhook.ordering === 'fifo' ? 'FIFO, one at a time' : 'None (concurrent)'),
       fact(
         'Custom headers',
         headerNames.length
@@ -172,6 +184,7 @@ function details(webhook) {
       ),
       fact('Created', time(webhook.createdAt)),
       fact('Updated', time(webhook.updatedAt)),
+      webhook.filter ? fact('Payload filter', codeBlock(prettyJson(webhook.filter))) : null,
       webhook.custom ? fact('Custom data', codeBlock(prettyJson(webhook.custom))) : null,
     ),
   );

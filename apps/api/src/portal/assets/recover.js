@@ -11,8 +11,8 @@ const WINDOWS = [
   ['168', 'the last 7 days'],
 ];
 
-/** The form shown under the actions; `onQueued` runs once deliveries are pending again. */
-export function recoverForm(webhook, { onDone, onQueued }) {
+/** The form shown under the actions; the attempts it causes are highlighted in `log` as they are made. */
+export function recoverForm(webhook, { onDone, log }) {
   const select = h(
     'select',
     { id: 'recover-window', name: 'since' },
@@ -47,6 +47,7 @@ export function recoverForm(webhook, { onDone, onQueued }) {
     clear(result);
     try {
       const since = new Date(Date.now() - Number(select.value) * 3600_000).toISOString();
+      const watch = await log.beforeAction();
       const { deliveries } = await api.recover(webhook.id, { since });
       result.append(
         notice(
@@ -56,7 +57,7 @@ export function recoverForm(webhook, { onDone, onQueued }) {
             : 'Nothing to recover in this window.',
         ),
       );
-      if (deliveries > 0) onQueued();
+      if (deliveries > 0) watch.newAttempts({ count: deliveries }).catch(() => {});
     } catch (error) {
       result.append(notice('error', `Recover failed: ${error.message}`));
     } finally {
