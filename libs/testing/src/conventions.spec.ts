@@ -1,17 +1,102 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as ts from 'typescript';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
-function testFiles(dir: string): string[] {
+function tsFiles(dir: string): string[] {
   return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
     .filter((file) => file.endsWith('.ts'))
     .map((file) => join(dir, file));
 }
 
+function parse(file: string): ts.SourceFile {
+  return ts.createSourceFile(file, readFileSync(join(ROOT, file), 'utf8'), ts.ScriptTarget.Latest, true);
+}
+
+function some(node: ts.Node, predicate: (node: ts.Node) => boolean): boolean {
+  return predicate(node) || ts.forEachChild(node, (child) => some(child, predicate) || undefined) === true;
+}
+
+/** `<x>.<method>(<first>, …)` with `first` satisfying `test`. */
+function isMethodCall(node: ts.Node, method: string, test: (first: ts.Expression) => boolean): boolean {
+  return (
+    ts.isCallExpression(node) &&
+    ts.isPropertyAccessExpression(node.expression) &&
+    node.expression.name.text === method &&
+    node.arguments.length > 0 &&
+    test(node.arguments[0])
+  );
+}
+
+const postsToWebhooks = (node: ts.Node) =>
+  isMethodCall(node, 'post', (url) => ts.isStringLiteralLike(url) && url.text === '/webhooks');
+const expects201 = (node: ts.Node) =>
+  ['expect', 'toBe', 'toEqual'].some((method) =>
+    isMethodCall(node, method, (status) => ts.isNumericLiteral(status) && status.text === '201'),
+  );
+
+const TEST_CALLBACKS = new Set([
+  'it',
+  'test',
+  'describe',
+  'beforeAll',
+  'beforeEach',
+  'afterAll',
+  'afterEach',
+]);
+
+/** The name of a function that is a helper: declared, or assigned to a const, a property or a method. */
+function helperName(node: ts.Node): string | undefined {
+  if (ts.isFunctionDeclaration(node) || ts.isMethodDeclaration(node))
+    return node.name?.getText() ?? '(default)';
+  if (!ts.isArrowFunction(node) && !ts.isFunctionExpression(node)) return undefined;
+  const { parent } = node;
+  if (
+    ts.isVariableDeclaration(parent) ||
+    ts.isPropertyAssignment(parent) ||
+    ts.isPropertyDeclaration(parent)
+  ) {
+    return parent.name.getText();
+  }
+  return undefined;
+}
+
+/** A test's own callback (`it('…', async () => …)`): requests in it are the test's, not a helper's. */
+function isTestCallback(node: ts.Node): boolean {
+  if (!ts.isArrowFunction(node) && !ts.isFunctionExpression(node)) return false;
+  const call = node.parent;
+  if (!ts.isCallExpression(call)) return false;
+  let callee: ts.Expression = call.expression;
+  while (ts.isPropertyAccessExpression(callee) || ts.isCallExpression(callee)) callee = callee.expression; // it.each(…)(…)
+  return ts.isIdentifier(callee) && TEST_CALLBACKS.has(callee.text);
+}
+
+/**
+ * Helpers (named functions) that POST /webhooks and expect 201: copies of `createWebhook`, whatever their
+ * name, as `line name`. A test's own request, inline in its callback, is not one: it asserts on creation.
+ */
+function webhookFactoryCopies(source: ts.SourceFile): string[] {
+  const copies = new Set<string>();
+  const visit = (node: ts.Node) => {
+    if (postsToWebhooks(node)) {
+      for (let scope = node.parent; !ts.isSourceFile(scope) && !isTestCallback(scope); scope = scope.parent) {
+        const name = helperName(scope);
+        if (name === undefined) continue;
+        const line = source.getLineAndCharacterOfPosition(scope.getStart()).line + 1;
+        if (some(scope, expects201)) copies.add(`${line} ${name}`);
+        break;
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return [...copies];
+}
+
 /** Rules for the test code itself, checked so they stay true. */
 describe('test conventions', () => {
-  const files = ['apps/api/test', 'apps/worker/test', 'test/pipeline', 'test/reliability'].flatMap(testFiles);
+  const files = ['apps/api/test', 'apps/worker/test', 'test/pipeline', 'test/reliability'].flatMap(tsFiles);
   const importsOf = (file: string) =>
     [...readFileSync(join(ROOT, file), 'utf8').matchAll(/from '([^']+)'/g)].map((match) => match[1]);
 
@@ -20,10 +105,30 @@ describe('test conventions', () => {
   });
 
   it('webhooks are registered through the one factory in libs/testing, never a copy of it', () => {
-    const copies = files.filter((file) =>
-      /(const|function)\s+createWebhook\b/.test(readFileSync(join(ROOT, file), 'utf8')),
+    const outsideTesting = ['apps', 'libs', 'test']
+      .flatMap(tsFiles)
+      .filter((file) => !file.startsWith(join('libs', 'testing')));
+    const copies = outsideTesting.flatMap((file) =>
+      webhookFactoryCopies(parse(file)).map((copy) => `${file}:${copy}`),
     );
     expect(copies).toEqual([]);
+  });
+
+  it('the copy check finds a helper by what it does, and leaves a test its own request', () => {
+    const copies = (text: string) =>
+      webhookFactoryCopies(ts.createSourceFile('x.ts', text, ts.ScriptTarget.Latest, true)).map((copy) =>
+        copy.replace(/^\d+ /, ''),
+      );
+    const post = "request(http).post('/webhooks').set(auth).send(body)";
+    expect(copies(`const make = (body) => ${post}.expect(201);`)).toEqual(['make']);
+    expect(
+      copies(`async function tenant() { const r = await ${post}; expect(r.status).toBe(201); }`),
+    ).toEqual(['tenant']);
+    expect(
+      copies(`describe('x', () => { const s = { hooks: () => [1].map(() => ${post}.expect(201)) }; });`),
+    ).toEqual(['hooks']);
+    expect(copies(`it('creates', async () => { await ${post}.expect(201); });`)).toEqual([]);
+    expect(copies(`const send = (body) => ${post}; it('creates', () => send({}).expect(201));`)).toEqual([]);
   });
 
   it("an app's tests never import another app's source: tests that need both live in test/pipeline", () => {
