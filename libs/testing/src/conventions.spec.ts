@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, normalize, sep } from 'node:path';
 import * as ts from 'typescript';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -94,11 +94,67 @@ function webhookFactoryCopies(source: ts.SourceFile): string[] {
   return [...copies];
 }
 
+/**
+ * Every module a file names, in any form: `import … from`, `export … from`, `import x = require()`,
+ * `import('…')` (also as a type), `require('…')`, `require.resolve('…')` and `jest.mock('…')` and the
+ * other `jest.*` module functions.
+ */
+function moduleSpecifiers(source: ts.SourceFile): string[] {
+  const found: string[] = [];
+  const visit = (node: ts.Node) => {
+    if (
+      (ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) &&
+      node.moduleSpecifier &&
+      ts.isStringLiteralLike(node.moduleSpecifier)
+    ) {
+      found.push(node.moduleSpecifier.text);
+    } else if (ts.isExternalModuleReference(node) && ts.isStringLiteralLike(node.expression)) {
+      found.push(node.expression.text);
+    } else if (
+      ts.isImportTypeNode(node) &&
+      ts.isLiteralTypeNode(node.argument) &&
+      ts.isStringLiteralLike(node.argument.literal)
+    ) {
+      found.push(node.argument.literal.text);
+    } else if (
+      ts.isCallExpression(node) &&
+      node.arguments.length > 0 &&
+      ts.isStringLiteralLike(node.arguments[0])
+    ) {
+      const callee = node.expression;
+      const loads =
+        callee.kind === ts.SyntaxKind.ImportKeyword ||
+        (ts.isIdentifier(callee) && callee.text === 'require') ||
+        (ts.isPropertyAccessExpression(callee) &&
+          ts.isIdentifier(callee.expression) &&
+          ['require', 'jest'].includes(callee.expression.text));
+      if (loads) found.push(node.arguments[0].text);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+/** The app (`apps/<app>/…`) a module of `file` is in, if it is one of an app's. */
+function appOf(file: string, specifier: string): string | undefined {
+  const path = specifier.startsWith('.') ? normalize(join(dirname(file), specifier)) : specifier;
+  return /^apps\/([^/]+)\//.exec(path.split(sep).join('/'))?.[1];
+}
+
+/** `file → module` for each module of another app that `file` loads. */
+function crossings(file: string, own: string | undefined): string[] {
+  return moduleSpecifiers(parse(file))
+    .filter((specifier) => {
+      const app = appOf(file, specifier);
+      return app !== undefined && app !== own;
+    })
+    .map((specifier) => `${file} → ${specifier}`);
+}
+
 /** Rules for the test code itself, checked so they stay true. */
 describe('test conventions', () => {
   const files = ['apps/api/test', 'apps/worker/test', 'test/pipeline', 'test/reliability'].flatMap(tsFiles);
-  const importsOf = (file: string) =>
-    [...readFileSync(join(ROOT, file), 'utf8').matchAll(/from '([^']+)'/g)].map((match) => match[1]);
 
   it('finds the test files', () => {
     expect(files.length).toBeGreaterThan(30);
@@ -131,11 +187,46 @@ describe('test conventions', () => {
     expect(copies(`const send = (body) => ${post}; it('creates', () => send({}).expect(201));`)).toEqual([]);
   });
 
-  it("an app's tests never import another app's source: tests that need both live in test/pipeline", () => {
-    const crossing = (dir: string, other: string) =>
-      files
-        .filter((file) => file.startsWith(dir))
-        .filter((file) => importsOf(file).some((path) => path.includes(`${other}/src`)));
-    expect([...crossing('apps/api/test', 'worker'), ...crossing('apps/worker/test', 'api')]).toEqual([]);
+  it("an app's tests never load another app's source: tests that need both live in test/", () => {
+    const appTests = readdirSync(join(ROOT, 'apps')).flatMap((app) =>
+      tsFiles(join('apps', app))
+        .filter((file) => file.startsWith(join('apps', app, 'test')) || file.endsWith('.spec.ts'))
+        .flatMap((file) => crossings(file, app)),
+    );
+    expect(appTests).toEqual([]);
+  });
+
+  it('libs never load an app', () => {
+    expect(tsFiles('libs').flatMap((file) => crossings(file, undefined))).toEqual([]);
+  });
+
+  it('the load check sees every form of naming a module', () => {
+    const text = [
+      "import { a } from '../../worker/src/a';",
+      "export * from '../../worker/src/b';",
+      "import c = require('../../worker/src/c');",
+      "type D = typeof import('../../worker/src/d');",
+      "const e = require('../../worker/src/e');",
+      "jest.mock('../../worker/src/f');",
+      "const g = jest.requireActual('../../worker/src/g');",
+      "void import('../../worker/src/h');",
+      "import { own } from '../src/own';",
+      "import { lib } from '@app/queue';",
+    ].join('\n');
+    const source = ts.createSourceFile('apps/api/test/x.ts', text, ts.ScriptTarget.Latest, true);
+    const file = join('apps', 'api', 'test', 'x.ts');
+    const apps = moduleSpecifiers(source).map((specifier) => appOf(file, specifier));
+    expect(apps).toEqual([
+      'worker',
+      'worker',
+      'worker',
+      'worker',
+      'worker',
+      'worker',
+      'worker',
+      'worker',
+      'api',
+      undefined,
+    ]);
   });
 });
