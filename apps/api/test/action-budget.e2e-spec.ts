@@ -3,7 +3,7 @@ import request from 'supertest';
 import { bearer, createWebhook, mintToken } from '@app/testing';
 import { createQueuedTestApi, QueuedTestApi } from './helpers/test-app';
 
-/** README → Security → amplification: ACTION_DELIVERY_LIMIT bounds what a user's actions make us send. */
+/** README → Security (amplification): ACTION_DELIVERY_LIMIT bounds what a user's actions make us send. */
 describe("the budget of deliveries a user's own actions cause (e2e)", () => {
   let api: QueuedTestApi;
   beforeAll(async () => {
