@@ -1,7 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { maskUrl } from '@app/netguard';
-import { bearer, HttpReceiver, mintToken, ReceivedRequest, verifyDelivery } from '@app/testing';
+import {
+  bearer,
+  createWebhook,
+  HttpReceiver,
+  mintToken,
+  ReceivedRequest,
+  verifyDelivery,
+} from '@app/testing';
 import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
 /** Headers the HTTP client adds to carry the request, not part of what the delivery sets. */
@@ -46,14 +53,13 @@ describe('GET /webhooks/{id}/deliveries/{attemptId} (e2e)', () => {
     );
   const detail = (webhookId: string, attemptId: string, as = auth) =>
     request(pipeline.api.http).get(`/webhooks/${webhookId}/deliveries/${attemptId}`).set(as);
-  const createHook = async (path: string, headers?: Record<string, string>) =>
-    (
-      await request(pipeline.api.http)
-        .post('/webhooks')
-        .set(auth)
-        .send({ url: `${receiver.url}${path}`, apiId, events: [{ name: 'api.created' }], headers })
-        .expect(201)
-    ).body as { id: string; secret: string; url: string };
+  const createHook = (path: string, headers?: Record<string, string>) =>
+    createWebhook(pipeline.api.http, auth, {
+      url: `${receiver.url}${path}`,
+      apiId,
+      events: ['api.created'],
+      headers,
+    });
   /** Delivered and recorded: the received request and the attempt id it carried. */
   const delivered = async (webhookId: string, path: string) => {
     const received = await receivedFor(await publish(), path);

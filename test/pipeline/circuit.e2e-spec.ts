@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { bearer, mintToken, TimedReceiver } from '@app/testing';
+import { bearer, createWebhook, mintToken, TimedReceiver, WebhookFields } from '@app/testing';
 import { Throttle } from '../../apps/worker/src/delivery/throttle';
 import {
   createPipeline,
@@ -24,15 +24,11 @@ interface Tenant {
   webhookId: string;
 }
 
-async function tenant(pipeline: Pipeline, url: string, extra: object = {}): Promise<Tenant> {
+async function tenant(pipeline: Pipeline, url: string, extra: WebhookFields = {}): Promise<Tenant> {
   const owner = `circuit-${Math.random().toString(36).slice(2)}`;
   const auth = bearer(mintToken({ sub: owner }));
-  const created = await request(pipeline.api.http)
-    .post('/webhooks')
-    .set(auth)
-    .send({ url, events: [{ name: 'api.created' }], ...extra })
-    .expect(201);
-  return { owner, auth, webhookId: created.body.id as string };
+  const created = await createWebhook(pipeline.api.http, auth, { url, events: ['api.created'], ...extra });
+  return { owner, auth, webhookId: created.id };
 }
 
 async function deliveryStates(pipeline: Pipeline, webhookId: string): Promise<Record<string, number>> {

@@ -106,14 +106,8 @@ describe('Publish → fan-out → signed delivery (e2e)', () => {
   it('fans out by apiId, or by ownerId for webhooks without apiId; only active subscribers', async () => {
     const org = `org-${Date.now()}`;
     const orgAuth = bearer(mintToken({ sub, orgs: [org] }));
-    const make = async (path: string, body: object) =>
-      (
-        await request(pipeline.api.http)
-          .post('/webhooks')
-          .set(orgAuth)
-          .send({ url: `${receiver.url}/${path}`, ...body })
-          .expect(201)
-      ).body;
+    const make = (path: string, fields: WebhookFields) =>
+      createWebhook(pipeline.api.http, orgAuth, { url: `${receiver.url}/${path}`, ...fields });
     const otherApi = '8b1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b';
     await make('by-api', { events: [{ name: 'release.released' }], apiId: otherApi });
     await make('by-owner', { events: [{ name: 'release.released' }], userId: org });

@@ -1,5 +1,4 @@
-import request from 'supertest';
-import { Behaviour, bearer, mintToken, TimedReceiver } from '@app/testing';
+import { Behaviour, bearer, createWebhook, mintToken, TimedReceiver } from '@app/testing';
 import { WorkerMetrics } from '../../apps/worker/src/metrics/worker-metrics';
 import { createPipeline, Pipeline, pipelineEnv, waitUntil, ownerEvent } from './helpers/pipeline';
 
@@ -36,11 +35,10 @@ describe('Fair delivery: a broken endpoint never delays another tenant (e2e)', (
     run += 1;
     const owner = `fair-${run}-${Date.now()}`;
     receiver.behave(path, behaviour);
-    await request(pipeline.api.http)
-      .post('/webhooks')
-      .set(bearer(mintToken({ sub: owner })))
-      .send({ url: `${receiver.url}${path}`, events: [{ name: 'api.created' }] })
-      .expect(201);
+    await createWebhook(pipeline.api.http, bearer(mintToken({ sub: owner })), {
+      url: `${receiver.url}${path}`,
+      events: ['api.created'],
+    });
     return owner;
   }
 

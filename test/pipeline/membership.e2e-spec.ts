@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { bearer, HttpReceiver, mintToken } from '@app/testing';
+import { bearer, createWebhook, HttpReceiver, mintToken } from '@app/testing';
 import { createPipeline, ownerEvent, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
 /** README → API → Entitlements: leaving an organization stops its events at the member's webhooks. */
@@ -25,12 +25,8 @@ describe('membership loss through the pipeline (e2e)', () => {
     const member = bearer(mintToken({ sub, orgs: [org] }));
     const colleague = bearer(mintToken({ sub: `stays-${randomUUID()}`, orgs: [org] }));
     const create = (auth: Record<string, string>, path: string, events: string[], userId?: string) =>
-      request(pipeline.api.http)
-        .post('/webhooks')
-        .set(auth)
-        .send({ url: `${receiver.url}${path}`, events: events.map((name) => ({ name })), userId })
-        .expect(201);
-    const orgHook = (await create(member, '/leaver-org', ['api.created'], org)).body.id as string;
+      createWebhook(pipeline.api.http, auth, { url: `${receiver.url}${path}`, events, userId });
+    const orgHook = (await create(member, '/leaver-org', ['api.created'], org)).id;
     await create(member, '/leaver-own', ['webhook.disabled']);
     await create(colleague, '/colleague-org', ['api.created'], org);
 

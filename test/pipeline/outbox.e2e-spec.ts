@@ -5,12 +5,14 @@ import { WebhookEntity } from '@app/database';
 import { OutboxRelay, recordWebhookEvent } from '@app/outbox';
 import {
   bearer,
+  createWebhook,
   createTestDatabase,
   dropTestDatabase,
   HttpReceiver,
   mintToken,
   ReceivedRequest,
   PrivateRedis,
+  WebhookFields,
 } from '@app/testing';
 import {
   createPipeline,
@@ -82,8 +84,8 @@ describe('Lifecycle events through the transactional outbox (e2e)', () => {
     if (databaseUrl) await dropTestDatabase(databaseUrl);
   });
 
-  const create = async (authorization: { Authorization: string }, body: object) =>
-    (await request(pipeline.api.http).post('/webhooks').set(authorization).send(body).expect(201)).body;
+  const create = (authorization: { Authorization: string }, fields: WebhookFields) =>
+    createWebhook(pipeline.api.http, authorization, fields);
   const outboxRows = (field: 'id' | 'url', value: string): Promise<unknown[]> =>
     pipeline.dataSource.query(`SELECT id FROM event_outbox WHERE envelope->'resource'->>'${field}' = $1`, [
       value,

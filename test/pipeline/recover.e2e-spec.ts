@@ -40,8 +40,9 @@ interface Attempt {
 }
 
 /**
- * POST /webhooks/{id}/recover through the worker (README → API → Recover): deliveries that failed
- * for good are sent once more, through the normal path, and the attempt log shows it.
+ * POST /webhooks/{id}/recover through the worker (README → API → Recovering failed deliveries):
+ * deliveries that failed for good are sent once more, through the normal path, and the attempt log
+ * shows it.
  */
 describe('Recovering failed deliveries (e2e)', () => {
   let env: Record<string, string>;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import request from 'supertest';
 import { resealSecrets } from '@app/database';
 import { encryptionKeyId, SecretBox } from '@app/signing';
-import { bearer, HttpReceiver, mintToken, verifyDelivery } from '@app/testing';
+import { bearer, createWebhook, HttpReceiver, mintToken, verifyDelivery } from '@app/testing';
 import { createPipeline, createPipelineApi, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
 const ROOT = join(__dirname, '..', '..');
@@ -34,14 +34,8 @@ describe('Secrets at rest (e2e)', () => {
         [id],
       )
     )[0];
-  const create = async (path: string) =>
-    (
-      await request(pipeline.api.http)
-        .post('/webhooks')
-        .set(auth)
-        .send({ url: `${receiver.url}${path}`, apiId, events: [{ name: 'api.created' }] })
-        .expect(201)
-    ).body as { id: string; secret: string };
+  const create = (path: string) =>
+    createWebhook(pipeline.api.http, auth, { url: `${receiver.url}${path}`, apiId, events: ['api.created'] });
   /** Every text column of every table that could hold it. */
   const foundAnywhere = async (secret: string) => {
     const base64 = secret.slice('whsec_'.length);

@@ -1,5 +1,5 @@
 import request from 'supertest';
-import { bearer, HttpReceiver, mintToken } from '@app/testing';
+import { bearer, createWebhook, HttpReceiver, mintToken } from '@app/testing';
 import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
 const SLACK_TOKEN = 'aBcDeFgHiJkLmNoPqRsTuVwX';
@@ -31,14 +31,8 @@ describe('Credential URLs in events and the delivery log (e2e)', () => {
     await receiver.stop();
   });
 
-  const create = async (url: string, events: string[]) =>
-    (
-      await request(pipeline.api.http)
-        .post('/webhooks')
-        .set(manager)
-        .send({ url, events: events.map((name) => ({ name })) })
-        .expect(201)
-    ).body as { id: string };
+  const create = (url: string, events: string[]) =>
+    createWebhook(pipeline.api.http, manager, { url, events });
 
   const lifecycle = (name: string, id: string) =>
     waitUntil(() =>

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { bearer, mintToken } from '@app/testing';
+import { bearer, createWebhook, mintToken } from '@app/testing';
 import { createQueuedTestApi, QueuedTestApi } from './helpers/test-app';
 
-/** README → Security → amplification: ACTION_DELIVERY_LIMIT bounds what a user's actions make us send. */
+/** README → Security (amplification): ACTION_DELIVERY_LIMIT bounds what a user's actions make us send. */
 describe("the budget of deliveries a user's own actions cause (e2e)", () => {
   let api: QueuedTestApi;
   beforeAll(async () => {
@@ -13,12 +13,7 @@ describe("the budget of deliveries a user's own actions cause (e2e)", () => {
 
   const user = () => bearer(mintToken({ sub: `budget-${randomUUID()}` }));
   const create = (auth: Record<string, string>, events: string[]) =>
-    request(api.http)
-      .post('/webhooks')
-      .set(auth)
-      .send({ url: 'https://receiver.example/in', events: events.map((name) => ({ name })) })
-      .expect(201)
-      .then((response) => response.body as { id: string });
+    createWebhook(api.http, auth, { url: 'https://receiver.example/in', events });
 
   it('an update notifying 4 webhooks costs 4: the third is refused with 429 and Retry-After, and changes nothing', async () => {
     const auth = user();

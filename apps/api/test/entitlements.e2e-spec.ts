@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { bearer, HttpReceiver, mintToken } from '@app/testing';
+import { bearer, createWebhook, HttpReceiver, mintToken } from '@app/testing';
 import { createTestApi, TestApi } from './helpers/test-app';
 
 const HOOK = { url: 'https://hooks.example.com/in', events: [{ name: 'api.created' }] };
@@ -23,13 +23,9 @@ describe('Entitlements (e2e)', () => {
       const org = `org-${randomUUID()}`;
       const member = bearer(mintToken({ sub, orgs: [org] }));
       const leaver = bearer(mintToken({ sub, orgs: [] }));
-      const created = await request(api.http)
-        .post('/webhooks')
-        .set(member)
-        .send({ ...HOOK, userId: org })
-        .expect(201);
-      const own = await request(api.http).post('/webhooks').set(member).send(HOOK).expect(201);
-      return { sub, org, member, leaver, id: created.body.id as string, ownId: own.body.id as string };
+      const created = await createWebhook(api.http, member, { ...HOOK, userId: org });
+      const own = await createWebhook(api.http, member, HOOK);
+      return { sub, org, member, leaver, id: created.id, ownId: own.id };
     }
 
     it('a token that no longer lists the organization switches its webhooks off, and only those', async () => {

@@ -78,7 +78,7 @@ describe('Erasure of a large history (e2e)', () => {
     const started = process.hrtime.bigint();
     const response = await request(api.http).delete(`/users/${sub}/data`).set(auth);
     const elapsedMs = Number(process.hrtime.bigint() - started) / 1e6;
-    // The figure README → Erasure states.
+    // The figure in README → API → Erasure.
     process.stdout.write(
       `erasure of ${DELIVERIES} deliveries / ${DELIVERIES * ATTEMPTS_PER_DELIVERY} attempts: ${Math.round(elapsedMs)} ms\n`,
     );

@@ -4,7 +4,7 @@ import { createTestApi, TestApi } from './helpers/test-app';
 
 const TOKEN = 'scrape-token-0123456789abcdef';
 
-/** README → Operations → Metrics: METRICS_TOKEN and METRICS_PORT. */
+/** README → Operations → Metrics and alerts: METRICS_TOKEN and METRICS_PORT. */
 describe('who may scrape /metrics (e2e)', () => {
   describe('METRICS_TOKEN on the public port', () => {
     let api: TestApi;

@@ -5,7 +5,8 @@ import { createOfflineTestApi, createQueuedTestApi, QueuedTestApi } from './help
 
 /**
  * POST /webhooks/{id}/recover without a worker: what it accepts, what it changes in PostgreSQL and
- * what it queues (README → API → Recover). Delivery through the worker: test/pipeline/recover.
+ * what it queues (README → API → Recovering failed deliveries). Delivery through the worker:
+ * test/pipeline/recover.
  */
 describe('POST /webhooks/{id}/recover (e2e)', () => {
   let api: QueuedTestApi;

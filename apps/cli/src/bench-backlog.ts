@@ -9,11 +9,11 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import { loadConfigOrExit } from '@app/config';
 import { prepareDatabase } from '@app/database';
+import { openQueue, QueueName } from '@app/queue';
 import { fail, parseArgs } from './args';
 import { dropDatabase, log, ROOT, rssMb, sleep } from './bench-support';
 
@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     const rssIdle = rssMb(worker.pid as number, 'VmRSS');
 
     log(`publishing ${BACKLOG} events for an endpoint that refuses connections…`);
-    const events = new Queue('events', {
+    const events = openQueue(QueueName.Events, {
       prefix: config.queuePrefix,
       connection: { host: '127.0.0.1', port },
     });
@@ -109,7 +109,7 @@ async function main(): Promise<void> {
       await events.addBulk(jobs);
     }
     // Settled: every event fanned out, and nothing left on the deliveries queue but delayed retries.
-    const deliveriesQueue = new Queue('deliveries', {
+    const deliveriesQueue = openQueue(QueueName.Deliveries, {
       prefix: config.queuePrefix,
       connection: { host: '127.0.0.1', port },
     });

@@ -8,10 +8,9 @@
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { Queue } from 'bullmq';
 import { Client } from 'pg';
 import { loadConfigOrExit } from '@app/config';
-import { redisOptionsFromUrl } from '@app/queue';
+import { EventJobData, openQueue, QueueName, redisOptionsFromUrl, TypedQueue } from '@app/queue';
 import { prepareDatabase } from '@app/database';
 import { fail, parseArgs } from './args';
 import { measureChainReference, measureCeiling, measureReference } from './bench-reference';
@@ -55,7 +54,8 @@ const ISOLATION_PER_SEC = 20;
  */
 const SINGLE_TENANTS = 100;
 
-interface Event {
+/** An `events` job as the bench publishes it. */
+interface Event extends EventJobData {
   id: string;
   name: 'api.created';
   user: { id: string };
@@ -107,7 +107,7 @@ const tenantOf = (owner: string, n: number, tenants: number) =>
  * schedule says is due by then); returns when each was published.
  */
 async function publishAtRate(
-  events: Queue,
+  events: TypedQueue<typeof QueueName.Events>,
   owner: string,
   count: number,
   perSec: number,
@@ -187,7 +187,12 @@ const FILTERED_WEBHOOKS = 30;
  * The 1 → 30 scenario's events again, for 30 webhooks with payload filters: 15 the event contains,
  * 15 it does not. Each event is delivered 15 times; events/s compares with the unfiltered 1 → 30.
  */
-async function measureFiltered(db: Client, events: Queue, receiverUrl: string, groups: CpuGroups) {
+async function measureFiltered(
+  db: Client,
+  events: TypedQueue<typeof QueueName.Events>,
+  receiverUrl: string,
+  groups: CpuGroups,
+) {
   const owner = 'bench-filtered';
   const half = FILTERED_WEBHOOKS / 2;
   await createWebhooks(db, owner, receiverUrl, half, { filter: { resource: { visibility: 'public' } } });
@@ -289,7 +294,7 @@ async function main(): Promise<void> {
       receiver: [receiver.child.pid as number],
       redis: await redisPid(config.redisUrl),
     };
-    const events = new Queue('events', { prefix, connection: redisOptionsFromUrl(config.redisUrl) });
+    const events = openQueue(QueueName.Events, { prefix, connection: redisOptionsFromUrl(config.redisUrl) });
     await sleep(2000);
 
     const fanout: Array<{ webhooksPerEvent: number; deliveriesPerSec: number; cpuCores: CpuSample }> = [];

@@ -1,8 +1,15 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import { Queue } from 'bullmq';
 import { AppConfig, queueTarget } from '@app/config';
 import { EventPublisher } from '@app/events';
-import { bullConnection, closeBullClient, DeliveryQueue, FAIL_FAST, QueueName } from '@app/queue';
+import {
+  bullConnection,
+  closeBullClient,
+  DeliveryQueue,
+  FAIL_FAST,
+  openQueue,
+  QueueName,
+  TypedQueue,
+} from '@app/queue';
 
 /** The worker's producers: delivery jobs (fan-out, sweeper) and relayed outbox events. */
 @Injectable()
@@ -10,13 +17,13 @@ export class WorkerQueues implements OnApplicationShutdown {
   readonly deliveries: DeliveryQueue;
   readonly publisher: EventPublisher;
   /** The `events` queue, for its depth in /metrics (the publisher only adds). */
-  readonly eventsQueue: Queue;
+  readonly eventsQueue: TypedQueue<typeof QueueName.Events>;
 
   constructor(@Inject(AppConfig) config: AppConfig) {
     const target = queueTarget(config);
     this.deliveries = new DeliveryQueue(target);
     this.publisher = new EventPublisher(target);
-    this.eventsQueue = new Queue(QueueName.Events, {
+    this.eventsQueue = openQueue(QueueName.Events, {
       prefix: config.queuePrefix,
       connection: bullConnection(target, FAIL_FAST),
     });

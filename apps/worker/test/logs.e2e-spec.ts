@@ -16,7 +16,8 @@ import {
 /**
  * The built processes at the most verbose level, through a whole flow (create, rotate, deliver,
  * a 410 that disables): one JSON line per attempt with its ids, never a secret or a token in any
- * line (README → Security, Operations → Logs and health), and no error-level line on a clean start and shutdown.
+ * line (README → Security, README → Operations → Logs and health), and no error-level line on a clean
+ * start and shutdown.
  */
 describe('Logs of the running processes (e2e)', () => {
   it('carry ids, never secrets or tokens; a clean run logs no error', async () => {

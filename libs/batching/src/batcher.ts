@@ -45,11 +45,6 @@ export class Batcher<I, O> {
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 1);
   }
 
-  /** Items waiting for a batch (not counting those whose batch is running). */
-  get size(): number {
-    return this.pending.length;
-  }
-
   add(item: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });

@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import {
   bullConnection,
   closeBullClient,
+  EventJobData,
   FAIL_FAST,
   FINISHED_JOBS,
+  openQueue,
   QueueName,
+  TypedQueue,
   withQueueTimeout,
 } from '@app/queue';
-import { EventEnvelope, validateEnvelope } from './envelope';
+import { EventEnvelope, PlatformEvent, validateEnvelope } from './envelope';
 
 export interface EventPublisherOptions {
   /** redis:// URL; default redis://127.0.0.1:6379. */
@@ -38,14 +40,14 @@ const MAX_TIMESTAMP_LEAD_MS = 1_000;
  *   await publisher.close();
  */
 export class EventPublisher {
-  private readonly queue: Queue;
+  private readonly queue: TypedQueue<typeof QueueName.Events>;
   private readonly failFast: boolean;
   /** The last default timestamp given, in ms (README → Ordered delivery). */
   private lastTimestampMs = 0;
 
   constructor(options: EventPublisherOptions = {}) {
     this.failFast = options.failFast !== false;
-    this.queue = new Queue(QueueName.Events, {
+    this.queue = openQueue(QueueName.Events, {
       prefix: options.prefix ?? 'bull',
       connection: bullConnection(
         { redisUrl: options.redisUrl ?? 'redis://127.0.0.1:6379', cluster: options.cluster },
@@ -69,7 +71,7 @@ export class EventPublisher {
       const check = validateEnvelope(envelope);
       if (!check.ok) throw new InvalidEnvelopeError(check.reason);
       const id = check.envelope.id ?? randomUUID();
-      const data: EventEnvelope = {
+      const data: PlatformEvent & EventJobData = {
         ...check.envelope,
         id,
         timestamp: check.envelope.timestamp ?? this.nextTimestamp(),
@@ -79,7 +81,7 @@ export class EventPublisher {
     if (jobs.length === 0) return [];
     const added = this.queue.addBulk(jobs);
     await (this.failFast ? withQueueTimeout(added) : added);
-    return jobs.map((job) => job.data.id as string);
+    return jobs.map((job) => job.data.id);
   }
 
   /**

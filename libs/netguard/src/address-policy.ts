@@ -34,7 +34,3 @@ export function blockedRange(address: ParsedAddress): string | null {
   const range = address.range();
   return range === 'unicast' ? null : range;
 }
-
-export function isPublicAddress(address: ParsedAddress): boolean {
-  return blockedRange(address) === null;
-}

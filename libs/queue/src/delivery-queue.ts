@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { Queue } from 'bullmq';
 import { bullConnection, closeBullClient, FAIL_FAST } from './redis-options';
 import { withQueueTimeout } from './queue-timeout';
-import { DeliveryJobName, FINISHED_JOBS, JobDataOf, JobNameOf, QueueName, redeliveryJobId } from './queues';
+import { DeliveryJobName, FINISHED_JOBS, QueueName, redeliveryJobId } from './queues';
+import { openQueue, TypedQueue } from './typed-queue';
 
 /** List-membership checks per sweep (each may walk a list). */
 const MAX_RECHECKS = 100;
@@ -38,16 +38,12 @@ export interface DeliveryToSend {
 
 /** Typed producer for the deliveries queue (API: ping, redeliver; worker: fan-out, sweeper). */
 export class DeliveryQueue {
-  readonly queue: Queue<
-    JobDataOf<typeof QueueName.Deliveries>,
-    unknown,
-    JobNameOf<typeof QueueName.Deliveries>
-  >;
+  readonly queue: TypedQueue<typeof QueueName.Deliveries>;
   private readonly failFast: boolean;
 
   constructor(options: DeliveryQueueOptions) {
     this.failFast = options.failFast !== false;
-    this.queue = new Queue(QueueName.Deliveries, {
+    this.queue = openQueue(QueueName.Deliveries, {
       prefix: options.prefix,
       connection: bullConnection(options, this.failFast ? FAIL_FAST : {}),
       defaultJobOptions: FINISHED_JOBS[QueueName.Deliveries],

@@ -44,7 +44,7 @@ export interface EventJobData {
 
 /**
  * Every queue's jobs: data types keyed by queue and job name, so a wrong pairing fails at compile
- * time. Producers and the worker's consumers (TolerantWorker) take their types from here.
+ * time. Producers (openQueue) and the worker's consumers (TolerantWorker) take their types from here.
  */
 export interface JobPayloads {
   /** Job name = event name (README → Publishing events); a name outside the catalog fails validation. */

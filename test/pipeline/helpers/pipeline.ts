@@ -1,7 +1,6 @@
-import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { AppConfig, queueTarget } from '@app/config';
-import { redisOptionsFromUrl } from '@app/queue';
+import { openQueue, QueueName, redisOptionsFromUrl, TypedQueue } from '@app/queue';
 import { EventEnvelope, EventPublisher } from '@app/events';
 import { createLogger, PinoNestLogger } from '@app/logging';
 import {
@@ -97,8 +96,8 @@ export async function createPipeline(settings: Record<string, string>): Promise<
   };
 }
 
-export function eventsQueue(config: AppConfig): Queue {
-  return new Queue('events', {
+export function eventsQueue(config: AppConfig): TypedQueue<typeof QueueName.Events> {
+  return openQueue(QueueName.Events, {
     prefix: config.queuePrefix,
     connection: redisOptionsFromUrl(config.redisUrl),
   });
@@ -116,8 +115,8 @@ export async function waitForQuiet(
   timeoutMs = 10_000,
 ): Promise<void> {
   const connection = redisOptionsFromUrl(config.redisUrl);
-  const queues = ['events', 'deliveries'].map(
-    (name) => new Queue(name, { prefix: config.queuePrefix, connection }),
+  const queues = [QueueName.Events, QueueName.Deliveries].map((name) =>
+    openQueue(name, { prefix: config.queuePrefix, connection }),
   );
   try {
     await waitUntil(

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { EventPublisher } from '@app/events';
 import {
   bearer,
+  createWebhook,
   builtEntry,
   freePort,
   mintToken,
@@ -68,12 +68,7 @@ export async function createScenario(env: Record<string, string>): Promise<Scena
     createWebhooks: async (urls) => {
       const ids: string[] = [];
       for (const url of urls) {
-        const response = await request(api.http)
-          .post('/webhooks')
-          .set(auth)
-          .send({ url, events: [{ name: 'api.created' }], apiId })
-          .expect(201);
-        ids.push((response.body as { id: string }).id);
+        ids.push((await createWebhook(api.http, auth, { url, events: ['api.created'], apiId })).id);
       }
       return ids;
     },

@@ -1,6 +1,7 @@
 import { createPublicKey, JsonWebKey, KeyObject } from 'node:crypto';
 import { Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { request } from 'undici';
+import { PeriodicTask } from '@app/batching';
 
 /** How the key set is kept fresh. Fixed in production (README → Security); tests shorten them. */
 export interface JwksTimings {
@@ -44,26 +45,34 @@ export class JwksKeySet implements OnModuleInit, OnModuleDestroy {
   private keys: Keys = { byKid: new Map(), all: [] };
   private refreshing?: Promise<void>;
   private lastUnknownKidFetchAt = -Infinity;
-  private timer?: NodeJS.Timeout;
   private readonly stopped = new AbortController();
   private readonly logger = new Logger('Auth');
+  /** The timer's fetches; a tick while a fetch runs (the timer's or an unknown kid's) adds none. */
+  private readonly timer: PeriodicTask;
 
   constructor(
     private readonly uri: string,
     private readonly timings: JwksTimings = DEFAULT_JWKS_TIMINGS,
     private readonly fetcher: JwksFetcher = fetchJwks,
     private readonly now: () => number = () => performance.now(),
-  ) {}
-
-  onModuleInit(): void {
-    void this.refresh();
-    this.timer = setInterval(() => void this.refresh(), this.timings.refreshIntervalMs);
-    this.timer.unref();
+  ) {
+    this.timer = new PeriodicTask(
+      'JWKS refresh',
+      timings.refreshIntervalMs,
+      () => this.refresh(),
+      this.logger,
+    );
   }
 
-  onModuleDestroy(): void {
-    clearInterval(this.timer);
+  onModuleInit(): void {
+    this.timer.start();
+    this.timer.kick();
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    // The fetch in flight is cut short first, so stopping does not wait for its deadline.
     this.stopped.abort();
+    await this.timer.stop();
   }
 
   /**

@@ -17,7 +17,7 @@ export class TooManyDeliveriesException extends HttpException {
 
 /**
  * ACTION_DELIVERY_LIMIT: how many deliveries one user's own actions may make the service send per
- * window (README → Security → amplification). A create or update costs one delivery per webhook of
+ * window (README → Security, amplification). A create or update costs one delivery per webhook of
  * the user's that receives its `webhook.*` event, a ping or redelivery one; an action that would go
  * past the budget is refused with 429 before it changes anything. A delete is never refused (removing
  * a webhook must always be possible) but its event still counts. Kept in Redis under

@@ -4,7 +4,7 @@ import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { RecoverController } from './recover.controller';
 import { RecoverService } from './recover.service';
 
-/** POST /webhooks/{id}/recover (README → API → Recover). */
+/** POST /webhooks/{id}/recover (README → API → Recovering failed deliveries). */
 @Module({
   imports: [EntitlementsModule, RateLimitModule],
   controllers: [RecoverController],

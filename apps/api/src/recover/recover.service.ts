@@ -22,9 +22,9 @@ interface Window {
 }
 
 /**
- * Sends a webhook's failed deliveries of a time window again (README → API → Recover): they become
- * pending in PostgreSQL in one statement, then their jobs are queued; the worker delivers them
- * through the normal path (endpoint cap, lanes, circuit, the webhook's rateLimit).
+ * Sends a webhook's failed deliveries of a time window again (README → API → Recovering failed
+ * deliveries): they become pending in PostgreSQL in one statement, then their jobs are queued; the
+ * worker delivers them through the normal path (endpoint cap, lanes, circuit, the webhook's rateLimit).
  */
 @Injectable()
 export class RecoverService {

@@ -1,7 +1,6 @@
-import { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '@app/config';
-import { redisOptionsFromUrl } from '@app/queue';
+import { openQueue, QueueName, redisOptionsFromUrl, TypedQueue } from '@app/queue';
 import { createLogger } from '@app/logging';
 import { createTestApp, freePort, TestApp, testConfig } from '@app/testing';
 import { apiApplication } from '../../src/app.setup';
@@ -24,7 +23,7 @@ export async function createTestApi(
 
 export interface QueuedTestApi extends TestApi {
   /** The deliveries queue the API produces to, for assertions on jobs. */
-  deliveries: Queue;
+  deliveries: TypedQueue<typeof QueueName.Deliveries>;
   dataSource: DataSource;
 }
 
@@ -41,7 +40,7 @@ export async function createQueuedTestApi(
     QUEUE_PREFIX: `${process.env.EVENT_API_TEST_QUEUE_PREFIX}:${name}`,
     ...env,
   });
-  const deliveries = new Queue('deliveries', {
+  const deliveries = openQueue(QueueName.Deliveries, {
     prefix: api.config.queuePrefix,
     connection: redisOptionsFromUrl(api.config.redisUrl),
   });

@@ -13,7 +13,7 @@ const ENDPOINT_STATE = `w.id AS "webhookId", w.url, w.active, w.failing_since AS
   w.first_success_at IS NOT NULL AS "hasSucceeded",
   w.paused_until IS NOT NULL AS paused, w.pause_count AS "pauseCount", w.probe_delivery_id AS "probeDeliveryId",
   w.ordering,
-  ${SECRETS} AS secrets, w.headers AS "storedHeaders"`;
+  ${SECRETS} AS secrets, w.headers`;
 
 /**
  * $1 delivery ids, $2 claim length in ms. Claims due, pending deliveries with their webhook's state;
@@ -182,7 +182,7 @@ export const DISABLE_WEBHOOK_SQL = `
   RETURNING w.id, w.owner_id AS "ownerId", w.owner_nickname AS "ownerNickname", w.user_id AS "userId",
             w.api_id AS "apiId", w.url, w.events, w.active, w.custom, w.disabled_reason AS "disabledReason",
             w.rate_limit AS "rateLimit", w.signing, w.ordering, w.created_at AS "createdAt", w.updated_at AS "updatedAt",
-            w.headers AS "storedHeaders", w.filter)
+            w.headers, w.filter)
   SELECT * FROM disabled`;
 
 /** $1 the delivery whose attempt disabled its webhook: failed, unless it already ended. Returns it then. */

@@ -49,8 +49,10 @@ export interface ClaimedDelivery extends EndpointState {
   ordering: WebhookOrdering;
 }
 
-/** A claim row as the database returns it: custom headers still as stored. */
-type StoredRow<T> = Omit<T, 'headers'> & { storedHeaders: string | null };
+/** A row as the database returns it: custom headers still as stored (sealed, or JSON text). */
+type StoredRow<T> = Omit<T, 'headers'> & { headers: string | null };
+/** The same row with its headers opened. */
+type OpenedRow<T> = Omit<T, 'headers'> & { headers: Record<string, string> | null };
 
 /** Opened secrets and header maps kept per worker (sealed values differ on every write, so no stale hits). */
 const OPENED_CACHE_SIZE = 10_000;
@@ -129,14 +131,12 @@ export class DeliveryStore {
    * Secrets and custom headers as stored (sealed when SECRETS_ENCRYPTION_KEY is set) → as sent;
    * each stored value is opened once, not once per delivery.
    */
-  private opened<T extends { secrets: string[]; headers: Record<string, string> | null }>(
-    row: StoredRow<T>,
-  ): T {
+  private opened<T extends ClaimedDelivery>(row: StoredRow<T>): OpenedRow<T> {
     row.secrets = row.secrets.map((stored) =>
       cached(this.openedSecrets, stored, () => this.secretBox.open(stored)),
     );
-    const { storedHeaders, ...rest } = row;
-    return { ...rest, headers: this.headersOf(storedHeaders) } as unknown as T;
+    const fields: Omit<T, 'headers'> = row;
+    return { ...fields, headers: this.headersOf(row.headers) };
   }
 
   private headersOf(stored: string | null): Record<string, string> | null {
@@ -151,7 +151,7 @@ export class DeliveryStore {
    */
   async claim(deliveryIds: readonly string[], claimMs: number): Promise<Array<ClaimedDelivery | undefined>> {
     const rows = await this.sql.query<StoredRow<ClaimedDelivery>>(CLAIM_SQL, [deliveryIds, claimMs]);
-    const byId = new Map(rows.map((row) => [row.deliveryId, this.opened(row)]));
+    const byId = new Map(rows.map((row) => [row.deliveryId, this.opened<ClaimedDelivery>(row)]));
     return deliveryIds.map((id) => byId.get(id));
   }
 
@@ -174,7 +174,7 @@ export class DeliveryStore {
 
   async find(deliveryId: string): Promise<DeliveryState | undefined> {
     const rows = await this.sql.query<StoredRow<DeliveryState>>(DELIVERY_STATE_SQL, [deliveryId]);
-    return rows[0] && this.opened(rows[0]);
+    return rows[0] && this.opened<DeliveryState>(rows[0]);
   }
 
   /**
@@ -251,7 +251,6 @@ export class DeliveryStore {
         reason === 'gone' ? null : failingSince,
       ]);
       if (!disabled) return false;
-      const { storedHeaders, ...webhook } = disabled;
       const failed = await manager.query<Array<{ id: string }>>(FAIL_DELIVERY_SQL, [record.deliveryId]);
       await manager.query(DROP_OTHER_DELIVERIES_SQL, [record.webhookId]);
       // Its last attempt was recorded pending; it is failed now, so delivery.exhausted goes with it.
@@ -267,11 +266,11 @@ export class DeliveryStore {
         at: new Date(),
       });
       // The event shows header names only; the values are opened for nothing else.
-      const headers = this.headersOf(storedHeaders);
+      const headers = this.headersOf(disabled.headers);
       await recordWebhookEvent(
         manager,
         'webhook.disabled',
-        { ...webhook, headers, lastDelivery },
+        { ...disabled, headers, lastDelivery },
         SYSTEM_USER,
       );
       return true;

@@ -180,12 +180,6 @@ export class EndpointScheduler {
     return slow ? 'slow' : 'healthy';
   }
 
-  /** Whether this worker finds the endpoint slow (average above slowAfterMs, or an attempt hanging). */
-  isSlow(webhookId: string): boolean {
-    const endpoint = this.endpoints.get(webhookId);
-    return endpoint !== undefined && this.slowEndpoint(endpoint);
-  }
-
   inFlight(): Record<Lane, number> {
     const aged = this.agedFastLeases();
     return { fast: this.fastLeases.size - aged, slow: this.slowLeases + aged };

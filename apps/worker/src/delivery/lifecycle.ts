@@ -4,7 +4,7 @@ import { isInvalidResponse } from './response-errors';
 import { RETRY_AFTER_STATUSES } from './retry-after';
 
 /*
- * The delivery lifecycle (README → Delivery, → Fair delivery): every rule that turns an attempt's
+ * The delivery lifecycle (README → Delivery, README → Fair delivery): every rule that turns an attempt's
  * outcome, or a claimed delivery's circumstances, into what happens next. Pure: the processor
  * executes the decisions and the SQL only persists them.
  */

@@ -25,8 +25,8 @@ type EventJob = QueueJob<typeof QueueName.Events>;
 const NOT_JSON: EnvelopeCheck = { ok: false, reason: 'data is not JSON' };
 
 /**
- * Consumes the `events` queue (README → Publishing events, → Fan-out): validate, record the deliveries,
- * enqueue them.
+ * Consumes the `events` queue (README → Publishing events, README → Fan-out): validate, record the
+ * deliveries, enqueue them.
  */
 @Injectable()
 export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicationShutdown {

@@ -1,5 +1,6 @@
 // Recover: the webhook's failed deliveries of a recent window become pending and are sent once more
-// (README → Pings, redeliveries … → recover). The API limits how many per call; the answer says how many.
+// (README → API → Recovering failed deliveries). The API limits how many per call; the answer says how
+// many.
 import { api } from './api.js';
 import { clear, h, notice } from './dom.js';
 
