@@ -14,11 +14,12 @@ import { ApiBodyErrors, ApiCommonErrors, ApiDatabaseBusy } from '../common/api-e
 import { ErrorResponse } from '../common/error-response.dto';
 import { WebhookIdParam, WebhookInactive, WebhookNotFound } from '../webhooks/webhook-api.decorators';
 import { RecoverDto } from './dto/recover.dto';
+import { RECOVER_EXAMPLE_NAME, recoverExample } from './recover-example';
 import { RecoverResponse } from './dto/recover.response';
 import { RECOVER_MAX, RECOVER_PER_SECOND, RecoverService } from './recover.service';
 
-/** A window for Swagger UI to fill in; its dates must be moved into the last DELIVERY_LOG_RETENTION. */
-const RECOVER_EXAMPLE = { since: '2026-01-02T00:00:00Z', until: '2026-01-02T06:00:00Z' };
+/** Computed again each time the document is served (openapi.ts): this one is the module's load time's. */
+const RECOVER_EXAMPLE = recoverExample(Date.now(), Number.POSITIVE_INFINITY);
 
 @ApiTags('Deliveries')
 @ApiCommonErrors()
@@ -40,7 +41,9 @@ export class RecoverController {
   @WebhookIdParam()
   @ApiBody({
     type: RecoverDto,
-    examples: { window: { summary: 'A six-hour outage', value: RECOVER_EXAMPLE } },
+    examples: {
+      [RECOVER_EXAMPLE_NAME]: { summary: 'A six-hour outage, just over', value: RECOVER_EXAMPLE },
+    },
   })
   @ApiBodyErrors()
   @ApiAcceptedResponse({ description: 'The deliveries are pending again', type: RecoverResponse })
