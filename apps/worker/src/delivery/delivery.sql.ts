@@ -1,4 +1,5 @@
 import { prepared } from '@app/database';
+import { webhookEventColumns } from '@app/outbox';
 
 /*
  * The delivery hot path's statements, prepared once per connection (an UPDATE … RETURNING run
@@ -170,7 +171,7 @@ export const RECORD_ATTEMPTS_SQL = prepared(
  * $1 webhook id, $2 reason, $3 the failure streak's start the decision saw (null for gone). Persists
  * the lifecycle's decision once: only while the webhook is active and that streak still runs (not
  * ended by a success and started anew meanwhile), so concurrent failures disable it once. Its circuit
- * goes with it. Returns the webhook when this call switched it off.
+ * goes with it. Returns the webhook when this call switched it off, as its webhook.disabled shows it.
  */
 export const DISABLE_WEBHOOK_SQL = `
   WITH disabled AS (
@@ -179,10 +180,7 @@ export const DISABLE_WEBHOOK_SQL = `
          paused_until = NULL, pause_count = 0, probe_delivery_id = NULL, probe_started_at = NULL
    WHERE w.id = $1 AND w.active
      AND ($3::timestamptz IS NULL OR w.failing_since < $3::timestamptz + interval '1 millisecond')
-  RETURNING w.id, w.owner_id AS "ownerId", w.owner_nickname AS "ownerNickname", w.user_id AS "userId",
-            w.api_id AS "apiId", w.url, w.events, w.active, w.custom, w.disabled_reason AS "disabledReason",
-            w.rate_limit AS "rateLimit", w.signing, w.ordering, w.created_at AS "createdAt", w.updated_at AS "updatedAt",
-            w.headers AS "storedHeaders", w.filter)
+  RETURNING ${webhookEventColumns('w')})
   SELECT * FROM disabled`;
 
 /** $1 the delivery whose attempt disabled its webhook: failed, unless it already ended. Returns it then. */

@@ -13,7 +13,7 @@ import {
   PreparedTransaction,
 } from '@app/database';
 import { SecretBox } from '@app/signing';
-import { recordWebhookEvent, SYSTEM_USER, WebhookEventSource } from '@app/outbox';
+import { recordWebhookEvent, StoredWebhookEventSource, SYSTEM_USER } from '@app/outbox';
 import { toStorableText } from '@app/text';
 import {
   AttemptOutcome,
@@ -245,7 +245,7 @@ export class DeliveryStore {
       // Dropping the backlog takes as long as it is large: were it cut off, the webhook would
       // never be disabled.
       await liftStatementTimeout(manager, this.lockTimeoutMs);
-      const [disabled] = await manager.query<StoredRow<DisabledWebhook>[]>(DISABLE_WEBHOOK_SQL, [
+      const [disabled] = await manager.query<StoredWebhookEventSource[]>(DISABLE_WEBHOOK_SQL, [
         record.webhookId,
         reason,
         reason === 'gone' ? null : failingSince,
@@ -279,10 +279,6 @@ export class DeliveryStore {
   }
 }
 
-/** What DISABLE_WEBHOOK_SQL returns: the webhook's event without its last delivery. */
-type DisabledWebhook = Omit<WebhookEventSource, 'lastDelivery' | 'pausedUntil' | 'slowSince'> & {
-  headers: Record<string, string> | null;
-};
 
 function cached<T>(cache: Map<string, T>, stored: string, open: () => T): T {
   let value = cache.get(stored);
