@@ -36,6 +36,7 @@ export class RecoverController {
     description:
       `Every delivery of this webhook that ended failed (its retries used up) within [since, until) becomes pending again and is sent once more, the oldest first, through the normal delivery path: the webhook's rateLimit, its circuit and the fair scheduler apply, and at most ${RECOVER_PER_SECOND} a second are queued. ` +
       'Each keeps its `webhook-id`; its new attempt appears in GET /webhooks/{id}/deliveries numbered after the old ones, and a delivery that fails again can be recovered again. ' +
+      'On a webhook with `ordering: "fifo"` they rejoin its line in publish order instead and are sent one at a time. ' +
       `A delivery being sent again is not failed, so the same window asked for twice sends nothing twice. One call recovers at most ${RECOVER_MAX} deliveries and at most what is left of ACTION_DELIVERY_LIMIT: call again with the same window until it answers 0.`,
   })
   @WebhookIdParam()
