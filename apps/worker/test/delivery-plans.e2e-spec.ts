@@ -136,6 +136,7 @@ describe('Hot-path plans stay put (e2e)', () => {
             `ARRAY['plans', 'plans']::text[]`,
             `ARRAY[NULL, NULL]::text[]`,
             `ARRAY['2025-01-01T00:00:00Z', '2025-01-01T00:00:01Z']::timestamptz[]`,
+            `ARRAY['plans', 'plans']::text[]`,
           ].join(', '),
           mode,
         );

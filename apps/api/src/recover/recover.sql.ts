@@ -1,3 +1,6 @@
+/** The delivery's event was not erased (README → API → Erasure): an erased one is never sent again. */
+const NOT_ERASED = `NOT EXISTS (SELECT 1 FROM events x WHERE x.id = deliveries.event_id AND x.erased_at IS NOT NULL)`;
+
 /**
  * $1 webhook id, $2 since, $3 until, $4 how many at most, $5 how many become due per second.
  * The webhook's deliveries that ended failed within [since, until) (`updated_at`: when the last
@@ -14,6 +17,7 @@ export const RECOVER_SQL = `
     SELECT id, updated_at FROM deliveries
      WHERE webhook_id = $1 AND status = 'failed'
        AND updated_at >= $2::timestamptz AND updated_at < $3::timestamptz
+       AND ${NOT_ERASED}
      ORDER BY updated_at, id LIMIT $4::int
        FOR UPDATE SKIP LOCKED
   ), numbered AS (
@@ -48,6 +52,7 @@ export const RECOVER_TO_LINE_SQL = `
     SELECT id, event_id, created_at, published_at, fifo_seq FROM deliveries
      WHERE webhook_id = $1 AND status = 'failed'
        AND updated_at >= $2::timestamptz AND updated_at < $3::timestamptz
+       AND ${NOT_ERASED}
      ORDER BY updated_at, id LIMIT $4::int
        FOR UPDATE SKIP LOCKED
   ), placed AS (

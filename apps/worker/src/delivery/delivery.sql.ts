@@ -16,6 +16,9 @@ const ENDPOINT_STATE = `w.id AS "webhookId", w.url, w.active, w.failing_since AS
   w.ordering,
   ${SECRETS} AS secrets, w.headers AS "storedHeaders"`;
 
+/** Whether the delivery's event was erased (README → API → Erasure): then it is dropped, never sent. */
+const EVENT_ERASED = `EXISTS (SELECT 1 FROM events e WHERE e.id = d.event_id AND e.erased_at IS NOT NULL) AS "eventErased"`;
+
 /**
  * $1 delivery ids, $2 claim length in ms. Claims due, pending deliveries with their webhook's state;
  * what happens next (attempt, drop, park) is the lifecycle's call (lifecycle.ts beforeAttempt).
@@ -33,7 +36,7 @@ export const CLAIM_SQL = prepared(
    WHERE d.id = t.id AND w.id = d.webhook_id
      AND d.status || '' = 'pending' AND d.next_attempt_at <= now() + interval '1 second'
      AND (d.locked_until IS NULL OR d.locked_until < now())
-  RETURNING d.id AS "deliveryId", d.attempts, d.event_id AS "eventId", ${ENDPOINT_STATE})
+  RETURNING d.id AS "deliveryId", d.attempts, d.event_id AS "eventId", ${ENDPOINT_STATE}, ${EVENT_ERASED})
   SELECT * FROM claimed`,
 );
 
@@ -66,7 +69,7 @@ export const DELIVERY_STATE_SQL = prepared(
   'delivery_state',
   `
   SELECT d.id AS "deliveryId", d.status, d.attempts, d.next_attempt_at AS "nextAttemptAt",
-         d.locked_until AS "lockedUntil", d.event_id AS "eventId", ${ENDPOINT_STATE}
+         d.locked_until AS "lockedUntil", d.event_id AS "eventId", ${ENDPOINT_STATE}, ${EVENT_ERASED}
     FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
    WHERE d.id = $1`,
 );

@@ -47,6 +47,8 @@ export interface ClaimedDelivery extends EndpointState {
   headers: Record<string, string> | null;
   /** `fifo`: a delivery that ends moves the webhook's line on (README → Ordered delivery). */
   ordering: WebhookOrdering;
+  /** Its event was erased (README → API → Erasure): dropped, never sent. */
+  eventErased: boolean;
 }
 
 /** A claim row as the database returns it: custom headers still as stored. */
@@ -278,7 +280,6 @@ export class DeliveryStore {
     });
   }
 }
-
 
 function cached<T>(cache: Map<string, T>, stored: string, open: () => T): T {
   let value = cache.get(stored);
