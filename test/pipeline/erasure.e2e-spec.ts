@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { LoggerService } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import request from 'supertest';
@@ -13,13 +14,17 @@ import {
   dropTestDatabase,
   HttpReceiver,
   mintToken,
+  ReceivedRequest,
   TestContext,
   testConfig,
 } from '@app/testing';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import {
+  createPipeline,
   createPipelineApi,
+  eventsQueue,
   ownerEvent,
+  Pipeline,
   pipelineEnv,
   TestApi,
   waitForQuiet,
@@ -149,9 +154,11 @@ describe('Erasure with deliveries pending and in flight (e2e)', () => {
       userId: alice,
       webhooks: 2,
       deliveries: 25,
-      events: 15,
       pendingDeliveries: expect.any(Number),
     });
+    // Her 15 events, the webhook.created of each of her two webhooks and (once fanned out) the
+    // webhook.failing of the failing one: ownerId Alice, all of it.
+    expect([17, 18]).toContain(erased.body.events);
     expect(erased.body.pendingDeliveries).toBeGreaterThan(0);
     expect(erased.body.attempts).toBeGreaterThanOrEqual(failingBefore);
 
@@ -175,7 +182,7 @@ describe('Erasure with deliveries pending and in flight (e2e)', () => {
     const [left] = await db.query<Array<Record<string, number>>>(
       `SELECT (SELECT count(*)::int FROM deliveries WHERE webhook_id = ANY($1::uuid[])) AS deliveries,
               (SELECT count(*)::int FROM delivery_attempts WHERE webhook_id = ANY($1::uuid[])) AS attempts,
-              (SELECT count(*)::int FROM events WHERE id = ANY($2::text[])) AS shared`,
+              (SELECT count(*)::int FROM events WHERE id = ANY($2::text[]) AND erased_at IS NULL) AS shared`,
       [[hanging.id, failing.id], shared],
     );
     expect(left).toEqual({ deliveries: 0, attempts: 0, shared: 10 });
@@ -194,4 +201,178 @@ describe('Erasure with deliveries pending and in flight (e2e)', () => {
     });
     expect(count('/bob')).toBe(11);
   }, 60_000);
+});
+
+/**
+ * README → API → Erasure, the stored event bodies: every event whose ownerId or user.id is the user
+ * goes, wherever it went (its webhooks' lifecycle events too), as a tombstone that keeps a re-publish
+ * of its id from delivering anything; another owner's deliveries still to send are never sent.
+ */
+describe('Erasure of stored event bodies (e2e)', () => {
+  let pipeline: Pipeline;
+  const arrivedAt = new Map<ReceivedRequest, number>();
+  const receiver = new HttpReceiver((received, response) => {
+    arrivedAt.set(received, Date.now());
+    response.statusCode = received.url.startsWith('/down') ? 500 : 200;
+    response.end();
+  });
+
+  beforeAll(async () => {
+    await receiver.start();
+    pipeline = await createPipeline(
+      pipelineEnv('erasure-bodies', { DELIVERY_RETRY_SCHEDULE: RETRIES, DELIVERY_CIRCUIT_THRESHOLD: '1000' }),
+    );
+  });
+  afterAll(async () => {
+    await pipeline.close();
+    await receiver.stop();
+  });
+
+  const person = (label: string) => {
+    const sub = `${label}-${randomUUID()}`;
+    return { sub, auth: bearer(mintToken({ sub, nickname: `${label}-nick` })) };
+  };
+  const erase = (who: { sub: string; auth: Record<string, string> }) =>
+    request(pipeline.api.http).delete(`/users/${who.sub}/data`).set(who.auth).expect(200);
+  /** Stored events by name whose body or owner names `sub` (an erased one names nothing). */
+  const eventsOf = async (sub: string) =>
+    pipeline.dataSource.query<Array<{ id: string; name: string }>>(
+      `SELECT id, name FROM events WHERE owner_id = $1 OR user_id = $1 OR strpos(body, $1) > 0 ORDER BY name, id`,
+      [sub],
+    );
+  const untilStored = (sub: string, n: number) =>
+    waitUntil(
+      async () => (await eventsOf(sub)).length >= n || undefined,
+      10_000,
+      `${n} stored events of ${sub}`,
+    );
+  const tombstones = (ids: string[]) =>
+    pipeline.dataSource.query<Array<{ id: string; body: string; erased: boolean }>>(
+      'SELECT id, body, erased_at IS NOT NULL AS erased FROM events WHERE id = ANY($1) ORDER BY id',
+      [ids],
+    );
+
+  it('A: one webhook created, then erased: its webhook.created body (nickname, custom, URL) goes and is counted', async () => {
+    const dana = person('dana');
+    await createWebhook(pipeline.api.http, dana.auth, {
+      url: `${receiver.url}/dana-hook`,
+      custom: JSON.stringify({ note: `private note of ${dana.sub}` }),
+    });
+    await untilStored(dana.sub, 1);
+    const [created] = await eventsOf(dana.sub);
+    expect(created.name).toBe('webhook.created');
+
+    const report = await erase(dana);
+    expect(report.body).toMatchObject({ userId: dana.sub, webhooks: 1, deliveries: 0, events: 1 });
+    expect(await eventsOf(dana.sub)).toEqual([]);
+    expect(await tombstones([created.id])).toEqual([{ id: created.id, body: '', erased: true }]);
+    const [left] = await pipeline.dataSource.query<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM events WHERE strpos(body, 'dana-nick') > 0 OR strpos(body, '/dana-hook') > 0`,
+    );
+    expect(left.n).toBe(0);
+    expect((await erase(dana)).body).toMatchObject({ webhooks: 0, events: 0 });
+  });
+
+  it('B: three events delivered, the webhook deleted, then erased: those bodies go, with both lifecycle events', async () => {
+    const eve = person('eve');
+    const hook = await createWebhook(pipeline.api.http, eve.auth, { url: `${receiver.url}/eve-hook` });
+    const ids = await pipeline.publisher.publishBulk([
+      ownerEvent(eve.sub),
+      ownerEvent(eve.sub),
+      ownerEvent(eve.sub),
+    ]);
+    await waitUntil(
+      async () => receiver.requests.filter((r) => r.url === '/eve-hook').length >= 3,
+      10_000,
+      'three deliveries',
+    );
+    await request(pipeline.api.http).delete(`/webhooks/${hook.id}`).set(eve.auth).expect(204);
+    await untilStored(eve.sub, 5);
+    expect((await eventsOf(eve.sub)).map((event) => event.name)).toEqual([
+      'api.created',
+      'api.created',
+      'api.created',
+      'webhook.created',
+      'webhook.deleted',
+    ]);
+
+    const report = await erase(eve);
+    expect(report.body).toMatchObject({ userId: eve.sub, webhooks: 0, deliveries: 0, events: 5 });
+    expect(await eventsOf(eve.sub)).toEqual([]);
+    expect((await tombstones(ids)).map((row) => [row.body, row.erased])).toEqual([
+      ['', true],
+      ['', true],
+      ['', true],
+    ]);
+
+    // Published again with the same id and content: delivered once already, never again (the job
+    // completes), not even to a webhook Eve makes afterwards.
+    const again = await createWebhook(pipeline.api.http, eve.auth, { url: `${receiver.url}/eve-again` });
+    const events = eventsQueue(pipeline.api.config);
+    try {
+      await pipeline.publisher.publish({ ...ownerEvent(eve.sub), id: `${ids[0]}` });
+      // A fresh id of hers goes through, so the one above has been fanned out by then.
+      const fresh = await pipeline.publisher.publish(ownerEvent(eve.sub));
+      await waitUntil(
+        async () =>
+          receiver.requests.some((r) => r.url === '/eve-again' && r.headers['webhook-id'] === fresh),
+        10_000,
+        'the fresh event',
+      );
+      await waitForQuiet(pipeline.dataSource, pipeline.api.config);
+      expect(
+        receiver.requests.filter((r) => r.url === '/eve-again').map((r) => r.headers['webhook-id']),
+      ).toEqual([fresh]);
+      const rows = await pipeline.dataSource.query(
+        'SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1',
+        [again.id],
+      );
+      expect(rows[0].n).toBe(1);
+      expect(await events.getJobCounts('failed')).toEqual({ failed: 0 });
+    } finally {
+      await events.close();
+    }
+  }, 30_000);
+
+  it("another owner's delivery of an event the user caused, still retrying, is dropped and never sent again", async () => {
+    const gina = person('gina');
+    const hank = person('hank');
+    const hanks = await createWebhook(pipeline.api.http, hank.auth, { url: `${receiver.url}/down-hank` });
+    const done = await createWebhook(pipeline.api.http, hank.auth, { url: `${receiver.url}/hank-ok` });
+    // Gina acted (user.id); the event is Hank's (ownerId): his failing endpoint retries it.
+    const caused: EventEnvelope = { ...ownerEvent(hank.sub), user: { id: gina.sub, nickname: 'gina-nick' } };
+    const [eventId] = await pipeline.publisher.publishBulk([caused]);
+    await waitUntil(
+      async () => receiver.requests.filter((r) => r.url === '/down-hank').length >= 2,
+      10_000,
+      'retries to Hank',
+    );
+    await waitUntil(async () => receiver.requests.some((r) => r.url === '/hank-ok'), 10_000, 'the other one');
+
+    const report = await erase(gina);
+    const erasedAt = Date.now();
+    expect(report.body).toMatchObject({ userId: gina.sub, webhooks: 0, events: 1, droppedDeliveries: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await waitForQuiet(pipeline.dataSource, pipeline.api.config);
+    // At most the attempt in flight at that moment; no retry after it.
+    const later = receiver.requests.filter(
+      (r) => r.url === '/down-hank' && (arrivedAt.get(r) ?? 0) > erasedAt + 500,
+    );
+    expect(later).toEqual([]);
+    const statuses = await pipeline.dataSource.query<Array<{ webhook_id: string; status: string }>>(
+      'SELECT webhook_id, status FROM deliveries WHERE event_id = $1',
+      [eventId],
+    );
+    expect(Object.fromEntries(statuses.map((row) => [row.webhook_id, row.status]))).toEqual({
+      [hanks.id]: 'dropped',
+      [done.id]: 'succeeded',
+    });
+    expect(await tombstones([eventId])).toEqual([{ id: eventId, body: '', erased: true }]);
+    // Hank keeps his delivery log of it.
+    const log = await request(pipeline.api.http)
+      .get(`/webhooks/${hanks.id}/deliveries`)
+      .set(hank.auth)
+      .expect(200);
+    expect(log.body.items.length).toBeGreaterThanOrEqual(2);
+  }, 30_000);
 });

@@ -302,6 +302,62 @@ describe('Operational events (e2e)', () => {
     expect(heard(o, 'webhook.resumed')).toHaveLength(1);
   }, 40_000);
 
+  it('shows the webhook in each webhook.* event as GET shows it to webhook.readonly: ed25519, fifo, a filter', async () => {
+    const o = await owner('resource');
+    const viewer = bearer(mintToken({ sub: o.sub, scope: 'webhook.readonly' }));
+    answers.set('/shaped', 'reset');
+    const shaped = await createWebhook(pipeline.api.http, o.auth, {
+      url: `${receiver.url}/shaped?token=${QUERY_SECRET}`,
+      events: ['api.created'],
+      headers: { 'X-Api-Key': HEADER_SECRET },
+      signing: 'ed25519',
+      ordering: 'fifo',
+      filter: { resource: { owner: o.sub } },
+    });
+    // An endpoint that worked before keeps its full schedule: the head is retried into the circuit.
+    await pipeline.dataSource.query('UPDATE webhooks SET first_success_at = now() WHERE id = $1', [
+      shaped.id,
+    ]);
+    await pipeline.publisher.publishBulk(Array.from({ length: 3 }, () => ownerEvent(o.sub)));
+    const once = async (name: string) =>
+      (
+        await waitUntil(async () => (heard(o, name).length > 0 ? heard(o, name) : undefined), 15_000, name)
+      )[0];
+    const failing = await once('webhook.failing');
+    const paused = await once('webhook.paused');
+    answers.set('/shaped', 'ok');
+    const resumed = await once('webhook.resumed');
+    const recovered = await once('webhook.recovered');
+
+    const shown = (await request(pipeline.api.http).get(`/webhooks/${shaped.id}`).set(viewer).expect(200))
+      .body as Record<string, unknown>;
+    expect(shown).toMatchObject({
+      signing: 'ed25519',
+      ordering: 'fifo',
+      filter: { resource: { owner: o.sub } },
+      headers: { 'X-Api-Key': '••••' },
+    });
+    expect(shown.url).toContain('/shaped?token=••••');
+    // What changes from one moment to the next (the last attempt, the circuit) aside, they are equal.
+    const { lastDelivery: _last, deliveryHealth: _health, ...steady } = shown;
+    for (const heardEvent of [failing, paused, resumed, recovered]) {
+      const resource = (heardEvent.event as unknown as { resource: Record<string, unknown> }).resource;
+      const {
+        lastDelivery,
+        deliveryHealth,
+        consecutiveFailures: _count,
+        failingSince: _since,
+        ...rest
+      } = resource;
+      expect([heardEvent.event.name, rest]).toEqual([heardEvent.event.name, steady]);
+      expect(Object.keys(resource)).toEqual(expect.arrayContaining(Object.keys(shown)));
+      expect(lastDelivery).toMatchObject({ success: expect.any(Boolean) });
+      expect(deliveryHealth).toMatchObject({ state: expect.any(String) });
+      expectNoSecret(heardEvent.raw, shaped, o.watcher);
+    }
+    expect(paused.event.resource).toMatchObject({ deliveryHealth: { state: 'paused' } });
+  }, 40_000);
+
   it('410 Gone: delivery.exhausted with the 410, besides webhook.disabled', async () => {
     const o = await owner('gone', ['delivery.exhausted', 'webhook.disabled']);
     const gone = await endpoint(o, '/gone', 410);
@@ -312,6 +368,17 @@ describe('Operational events (e2e)', () => {
     expect(events.map((event) => event.name).sort()).toEqual(['delivery.exhausted', 'webhook.disabled']);
     expect(events.find((event) => event.name === 'delivery.exhausted')).toMatchObject({
       resource: { attempts: 1, webhook: { id: gone.id }, lastAttempt: { statusCode: 410 } },
+    });
+    // webhook.disabled is built from the same columns as the operational events (and GET).
+    const viewer = bearer(mintToken({ sub: o.sub, scope: 'webhook.readonly' }));
+    const shown = (await request(pipeline.api.http).get(`/webhooks/${gone.id}`).set(viewer).expect(200))
+      .body as Record<string, unknown>;
+    const disabled = events.find((event) => event.name === 'webhook.disabled') as unknown as {
+      resource: Record<string, unknown>;
+    };
+    expect(disabled.resource).toEqual({
+      ...shown,
+      lastDelivery: expect.objectContaining({ statusCode: 410 }),
     });
   }, 30_000);
 

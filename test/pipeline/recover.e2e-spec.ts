@@ -53,11 +53,26 @@ describe('Recovering failed deliveries (e2e)', () => {
   let dataSource: DataSource;
   /** Paths answered 500 (the endpoint is down); any other path answers 200. */
   const failing = new Set<string>();
+  /** Paths answered after SLOW_MS, with the most requests in flight to each seen at once. */
+  const slow = new Set<string>();
+  const SLOW_MS = 150;
+  const inFlight = new Map<string, number>();
+  const mostInFlight = new Map<string, number>();
   const arrivals = new Map<ReceivedRequest, number>();
   const receiver = new HttpReceiver((received, response) => {
     arrivals.set(received, Date.now());
-    response.statusCode = failing.has(received.url) ? 500 : 200;
-    response.end(failing.has(received.url) ? 'down' : 'ok');
+    const path = received.url;
+    const now = (inFlight.get(path) ?? 0) + 1;
+    inFlight.set(path, now);
+    mostInFlight.set(path, Math.max(now, mostInFlight.get(path) ?? 0));
+    setTimeout(
+      () => {
+        inFlight.set(path, (inFlight.get(path) ?? 1) - 1);
+        response.statusCode = failing.has(path) ? 500 : 200;
+        response.end(failing.has(path) ? 'down' : 'ok');
+      },
+      slow.has(path) ? SLOW_MS : 0,
+    );
   });
 
   beforeAll(async () => {
@@ -198,6 +213,50 @@ describe('Recovering failed deliveries (e2e)', () => {
     expect(times).toHaveLength(3);
     expect(times[2] - times[0]).toBeGreaterThanOrEqual(400);
   });
+
+  const eventIdOf = (received: ReceivedRequest) => received.headers['webhook-id'];
+
+  it("rejoins a fifo webhook's line: one attempt in flight at a time, in publish order, all delivered", async () => {
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const { webhook, eventIds } = await failedWebhook('/fifo-line', 7, { ordering: 'fifo' });
+    failing.delete('/fifo-line');
+    slow.add('/fifo-line');
+    mostInFlight.delete('/fifo-line');
+    await recover(webhook, { since }).expect(202, { deliveries: 7 });
+    await untilAll(webhook.id, 'succeeded', 7);
+    const resent = requestsTo('/fifo-line').slice(28);
+    expect(resent.map(eventIdOf)).toEqual(eventIds);
+    expect(mostInFlight.get('/fifo-line')).toBe(1);
+    // Asked again: nothing is failed, nothing is sent twice.
+    await recover(webhook, { since }).expect(202, { deliveries: 0 });
+    await waitForQuiet(dataSource, api.config);
+    expect(requestsTo('/fifo-line')).toHaveLength(35);
+  }, 40_000);
+
+  it("gives deliveries from before the webhook became fifo a place in line, by their events' timestamps", async () => {
+    const since = new Date(Date.now() - 1_000).toISOString();
+    failing.add('/became-fifo');
+    const sub = `recover-${randomUUID()}`;
+    const auth = bearer(mintToken({ sub }));
+    const created = await createWebhook(api.http, auth, { url: `${receiver.url}/became-fifo` });
+    const webhook: OwnedWebhook = { ...created, auth };
+    // Published one after the other, stamped the other way round: publish order is the timestamps'.
+    const base = Date.now();
+    const eventIds: string[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      const timestamp = new Date(base - 60_000 * (i + 1)).toISOString();
+      eventIds.push(await publisher.publish({ ...ownerEvent(sub), timestamp }));
+    }
+    await untilAll(webhook.id, 'failed', 4);
+    await request(api.http).put(`/webhooks/${webhook.id}`).set(auth).send({ ordering: 'fifo' }).expect(200);
+    failing.delete('/became-fifo');
+    slow.add('/became-fifo');
+    mostInFlight.delete('/became-fifo');
+    await recover(webhook, { since }).expect(202, { deliveries: 4 });
+    await untilAll(webhook.id, 'succeeded', 4);
+    expect(requestsTo('/became-fifo').slice(16).map(eventIdOf)).toEqual([...eventIds].reverse());
+    expect(mostInFlight.get('/became-fifo')).toBe(1);
+  }, 40_000);
 
   it('survives a worker restart and lost jobs: the sweeper sends what PostgreSQL holds as pending', async () => {
     const since = new Date(Date.now() - 1_000).toISOString();

@@ -9,6 +9,7 @@ import {
   freePort,
   mintToken,
 } from '@app/testing';
+import { portalLogin } from './helpers/portal';
 import { createTestApi, TestApi } from './helpers/test-app';
 
 type Auth = Record<string, string>;
@@ -61,8 +62,22 @@ const ZEROS = {
   pendingDeliveries: 0,
   attempts: 0,
   events: 0,
+  droppedDeliveries: 0,
   lifecycleEvents: 0,
+  portalSessions: 0,
+  portalLinks: 0,
 };
+
+/** Events of `ids` as stored: a tombstone has no body, owner, user or fingerprint, and erased_at. */
+async function storedEvents(db: DataSource, ids: string[]) {
+  return db.query<
+    Array<{ id: string; body: string; owner: string | null; user: string | null; erased: boolean }>
+  >(
+    `SELECT id, body, owner_id AS owner, user_id AS user, erased_at IS NOT NULL AS erased
+       FROM events WHERE id = ANY($1) ORDER BY id`,
+    [ids],
+  );
+}
 
 /** README → API → Erasure: DELETE /users/{userId}/data. */
 describe('Erasure (e2e)', () => {
@@ -118,7 +133,10 @@ describe('Erasure (e2e)', () => {
       attempts: 7,
       // The shared event stays: Bob's delivery still refers to it.
       events: 2,
+      droppedDeliveries: 0,
       lifecycleEvents: expect.any(Number),
+      portalSessions: 0,
+      portalLinks: 0,
     });
     expect(await footprint(db, [own.id, forOrg.id])).toEqual({
       webhooks: 0,
@@ -126,10 +144,12 @@ describe('Erasure (e2e)', () => {
       attempts: 0,
       events: 0,
     });
-    const bodies = await db.query<Array<{ id: string }>>('SELECT id FROM events WHERE id = ANY($1)', [
-      [shared, onlyAlice, onlyAlice2, onlyBob],
-    ]);
-    expect(bodies.map((row) => row.id).sort()).toEqual([shared, onlyBob].sort());
+    // The erased ones stay as tombstones, so that a re-publish of their ids delivers nothing.
+    const bodies = await storedEvents(db, [shared, onlyAlice, onlyAlice2, onlyBob]);
+    expect(bodies.filter((row) => !row.erased).map((row) => row.id)).toEqual([shared, onlyBob].sort());
+    expect(bodies.filter((row) => row.erased)).toEqual(
+      [onlyAlice, onlyAlice2].sort().map((id) => ({ id, body: '', owner: null, user: null, erased: true })),
+    );
     expect(await footprint(db, [bobs.id])).toEqual(bobBefore);
     await request(api.http).get(`/webhooks/${bobs.id}`).set(bob.auth).expect(200);
     expect((await request(api.http).get('/webhooks').set(alice.auth).expect(200)).body).toEqual([]);
@@ -148,6 +168,114 @@ describe('Erasure (e2e)', () => {
     expect((await erase(carol.sub, carol.auth).expect(200)).body).toEqual({ userId: carol.sub, ...ZEROS });
     const nobody = user();
     expect((await erase(nobody.sub, nobody.auth).expect(200)).body).toEqual({ userId: nobody.sub, ...ZEROS });
+  });
+
+  it("erases every stored event whose ownerId or user.id is the user, and drops other owners' unfinished deliveries of them", async () => {
+    const alice = user();
+    const bob = user();
+    const bobs = await createWebhook(api.http, bob.auth);
+    // Events Alice caused (user.id) or owns (ownerId), delivered to Bob's webhook (an API both
+    // follow, say), or to nobody; and Bob's own event.
+    const [byAliceDone, byAlicePending, byAliceFailed, ownedByAlice, bobsOwn] = [1, 2, 3, 4, 5].map(() =>
+      randomUUID(),
+    );
+    await seed(db, bobs.id, [
+      { eventId: byAliceDone, status: 'succeeded', attempts: 1 },
+      { eventId: byAlicePending, status: 'pending', attempts: 1 },
+      { eventId: byAliceFailed, status: 'failed', attempts: 2 },
+      { eventId: bobsOwn, status: 'pending', attempts: 0 },
+    ]);
+    await db.query(
+      `INSERT INTO events (id, name, body, owner_id, user_id) VALUES ($1, 'api.created', '{"personal":"data"}', $2, $2)`,
+      [ownedByAlice, alice.sub],
+    );
+    await db.query(`UPDATE events SET user_id = $2 WHERE id = ANY($1)`, [
+      [byAliceDone, byAlicePending, byAliceFailed],
+      alice.sub,
+    ]);
+    await db.query(`UPDATE events SET owner_id = $2, user_id = $2 WHERE id = $1`, [bobsOwn, bob.sub]);
+    const [doneAttempt] = await db.query<Array<{ id: string }>>(
+      `SELECT a.id FROM delivery_attempts a WHERE a.event_id = $1`,
+      [byAliceDone],
+    );
+
+    const response = await erase(alice.sub, alice.auth).expect(200);
+    expect(response.body).toEqual({ ...ZEROS, userId: alice.sub, events: 4, droppedDeliveries: 1 });
+
+    const stored = await storedEvents(db, [
+      byAliceDone,
+      byAlicePending,
+      byAliceFailed,
+      ownedByAlice,
+      bobsOwn,
+    ]);
+    expect(stored.filter((row) => row.erased).map((row) => row.id)).toEqual(
+      [byAliceDone, byAlicePending, byAliceFailed, ownedByAlice].sort(),
+    );
+    expect(stored.filter((row) => row.erased).every((row) => row.body === '' && row.user === null)).toBe(
+      true,
+    );
+    expect(stored.find((row) => row.id === bobsOwn)).toMatchObject({ erased: false, user: bob.sub });
+    // Bob keeps his history; what was still to send of Alice's events is dropped, never sent.
+    const statuses = await db.query<Array<{ event_id: string; status: string }>>(
+      'SELECT event_id, status FROM deliveries WHERE webhook_id = $1',
+      [bobs.id],
+    );
+    expect(Object.fromEntries(statuses.map((row) => [row.event_id, row.status]))).toEqual({
+      [byAliceDone]: 'succeeded',
+      [byAlicePending]: 'dropped',
+      [byAliceFailed]: 'failed',
+      [bobsOwn]: 'pending',
+    });
+    expect((await footprint(db, [bobs.id])).attempts).toBe(4);
+    // The attempt's detail has no body any more; it cannot be sent again, nor recovered.
+    const detail = await request(api.http)
+      .get(`/webhooks/${bobs.id}/deliveries/${doneAttempt.id}`)
+      .set(bob.auth)
+      .expect(200);
+    expect(detail.body.request.body).toBeNull();
+    await request(api.http)
+      .post(`/webhooks/${bobs.id}/deliveries/${doneAttempt.id}/redeliver`)
+      .set(bob.auth)
+      .expect(409, {
+        code: 409,
+        message: "This delivery's event was erased (DELETE /users/{userId}/data): it is not sent again",
+      });
+    await request(api.http)
+      .post(`/webhooks/${bobs.id}/recover`)
+      .set(bob.auth)
+      .send({ since: new Date(Date.now() - 60_000).toISOString() })
+      .expect(202, { deliveries: 0 });
+
+    expect((await erase(alice.sub, alice.auth).expect(200)).body).toEqual({ ...ZEROS, userId: alice.sub });
+  });
+
+  it("erases the user's portal sessions and links, and no one else's", async () => {
+    const portal = await createTestApi({ PUBLIC_BASE_URL: 'https://events.example.com' });
+    try {
+      const erin = await portalLogin(portal.http);
+      await request(portal.http).post('/portal/sessions').set(bearer(erin.token)).expect(201);
+      const frank = await portalLogin(portal.http);
+      const rows = (sub: string) =>
+        db.query<Array<{ sessions: number; links: number }>>(
+          `SELECT (SELECT count(*)::int FROM portal_sessions WHERE user_id = $1) AS sessions,
+                  (SELECT count(*)::int FROM portal_links WHERE user_id = $1) AS links`,
+          [sub],
+        );
+      expect(await rows(erin.sub)).toEqual([{ sessions: 1, links: 2 }]);
+
+      const response = await request(portal.http)
+        .delete(`/users/${erin.sub}/data`)
+        .set(bearer(erin.token))
+        .expect(200);
+      expect(response.body).toEqual({ ...ZEROS, userId: erin.sub, portalSessions: 1, portalLinks: 2 });
+      expect(await rows(erin.sub)).toEqual([{ sessions: 0, links: 0 }]);
+      await request(portal.http).get('/portal/api/session').set('Cookie', erin.cookie).expect(401);
+      expect(await rows(frank.sub)).toEqual([{ sessions: 1, links: 1 }]);
+      await request(portal.http).get('/portal/api/session').set('Cookie', frank.cookie).expect(200);
+    } finally {
+      await portal.close();
+    }
   });
 
   it("for an organization: every webhook delivering its events, whichever member made it; the members' own stay", async () => {

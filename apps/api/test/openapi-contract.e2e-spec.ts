@@ -190,6 +190,41 @@ describe('OpenAPI document: usable as it is (e2e)', () => {
       .set(pasted)
       .send(update);
     expect({ status: updated.status, body: updated.body as unknown }).toMatchObject({ status: 200 });
+
+    // Its window is relative to when the document was served: a fixed date would leave
+    // DELIVERY_LOG_RETENTION and be a 400. (The update example deactivates, so a webhook of its own.)
+    const recover = example(document.paths['/webhooks/{id}/recover'].post);
+    expect(recover).toMatchObject({ since: expect.any(String), until: expect.any(String) });
+    const active = await request(api.http).post('/webhooks').set(pasted).send(create).expect(201);
+    const recovered = await request(api.http)
+      .post(`/webhooks/${(active.body as { id: string }).id}/recover`)
+      .set(pasted)
+      .send(recover);
+    expect({ status: recovered.status, body: recovered.body as unknown }).toEqual({
+      status: 202,
+      body: { deliveries: 0 },
+    });
+  });
+
+  it('computes the recover example each time the document is served, within DELIVERY_LOG_RETENTION', async () => {
+    const other = await createTestApi({ DELIVERY_LOG_RETENTION: '2h' });
+    try {
+      const served = async () => {
+        const body = (await request(other.http).get('/openapi.json').expect(200)).body as Document;
+        const media = body.paths['/webhooks/{id}/recover'].post.requestBody?.content['application/json'];
+        return media?.examples?.window.value as { since: string; until: string };
+      };
+      const before = Date.now();
+      const first = await served();
+      // An hour: half the retention, ending at the time it was served (whole seconds).
+      expect(Date.parse(first.until)).toBeGreaterThanOrEqual(Math.floor(before / 1000) * 1000);
+      expect(Date.parse(first.until) - Date.parse(first.since)).toBe(3_600_000);
+      await new Promise((resolve) => setTimeout(resolve, 1_100));
+      const second = await served();
+      expect(Date.parse(second.until)).toBeGreaterThan(Date.parse(first.until));
+    } finally {
+      await other.close();
+    }
   });
 
   it('names the token URL from AUTH_API_TOKEN_URL', async () => {

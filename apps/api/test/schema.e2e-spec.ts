@@ -125,3 +125,62 @@ describe('Migration UnprovenEndpoints (e2e)', () => {
     for (const id of [failedInLog, failedBeforePurge, untried]) expect(proven.get(id)).toBeNull();
   });
 });
+
+describe('Migration ErasureByOwner (e2e)', () => {
+  let databaseUrl: string;
+  let dataSource: DataSource;
+  beforeAll(async () => {
+    databaseUrl = await createTestDatabase();
+    dataSource = new DataSource(buildDataSourceOptions({ databaseUrl, poolSize: 2 }));
+    await dataSource.initialize();
+  });
+  afterAll(async () => {
+    await dataSource.destroy();
+    await dropTestDatabase(databaseUrl);
+  });
+
+  it("fills in each stored event's ownerId and user.id from its body, whatever the body holds", async () => {
+    const index = MIGRATIONS.findIndex((migration) => migration.name === 'ErasureByOwner1766188800000');
+    for (let undo = MIGRATIONS.length - index; undo > 0; undo -= 1) await dataSource.undoLastMigration();
+    // Bodies as the fan-out writes them (JSON.stringify of the Event, fixed key order).
+    const body = (event: Record<string, unknown>) =>
+      JSON.stringify({ id: 'x', name: 'api.created', timestamp: '2026-01-02T03:04:05.000Z', ...event });
+    const rows: Array<[string, string]> = [
+      [
+        'owned',
+        body({
+          user: { id: 'u"1', nickname: 'n' },
+          resourceType: 'Api',
+          resource: { ownerId: 'no' },
+          ownerId: 'o\\1',
+        }),
+      ],
+      [
+        'api',
+        body({ user: { id: 'u2' }, resourceType: 'Api', resource: { a: ',"ownerId":"no"}' }, apiId: 'a' }),
+      ],
+      // jsonb refuses NUL: the pattern reads past it.
+      [
+        'nul',
+        body({ user: { id: 'u3' }, resourceType: 'Api', resource: { text: 'a\u0000b' }, ownerId: 'o3' }),
+      ],
+      ['other', '{}'],
+    ];
+    for (const [id, text] of rows) {
+      await dataSource.query(`INSERT INTO events (id, name, body) VALUES ($1, 'api.created', $2)`, [
+        id,
+        text,
+      ]);
+    }
+    await dataSource.runMigrations();
+    const filled = await dataSource.query<Array<{ id: string; owner: string | null; user: string | null }>>(
+      'SELECT id, owner_id AS owner, user_id AS user FROM events ORDER BY id',
+    );
+    expect(filled).toEqual([
+      { id: 'api', owner: null, user: 'u2' },
+      { id: 'nul', owner: 'o3', user: 'u3' },
+      { id: 'other', owner: null, user: null },
+      { id: 'owned', owner: 'o\\1', user: 'u"1' },
+    ]);
+  });
+});

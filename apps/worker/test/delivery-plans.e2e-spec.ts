@@ -1,10 +1,11 @@
 import { Client } from 'pg';
+import { WAKE_NEXT_SQL } from '@app/database';
 import { createTestDatabase, dropTestDatabase } from '@app/testing';
 import { CLAIM_SQL, DELIVERY_STATE_SQL, RECORD_ATTEMPTS_SQL } from '../src/delivery/delivery.sql';
 import { RELEASE_PARKED_SQL, STRANDED_SQL } from '../src/circuit/circuit.sql';
 import { FAN_OUT_SQL } from '../src/fan-out/fan-out.sql';
 import { DUE_DELIVERIES_SQL } from '../src/maintenance/sweeper';
-import { STALLED_LINES_SQL, WAKE_NEXT_SQL } from '../src/fifo/fifo.sql';
+import { STALLED_LINES_SQL } from '../src/fifo/fifo.sql';
 
 interface PlanNode {
   'Node Type': string;
@@ -135,6 +136,7 @@ describe('Hot-path plans stay put (e2e)', () => {
             `ARRAY['plans', 'plans']::text[]`,
             `ARRAY[NULL, NULL]::text[]`,
             `ARRAY['2025-01-01T00:00:00Z', '2025-01-01T00:00:01Z']::timestamptz[]`,
+            `ARRAY['plans', 'plans']::text[]`,
           ].join(', '),
           mode,
         );

@@ -11,3 +11,4 @@ export * from './reseal-secrets';
 export * from './pool-guard';
 export * from './database-timeouts';
 export * from './database-probe';
+export * from './fifo-line';

@@ -44,6 +44,9 @@ const WEBHOOK_RESOURCE: JsonSchema = {
     'disabledReason',
     'rateLimit',
     'signing',
+    'ordering',
+    'headers',
+    'filter',
     'deliveryHealth',
   ],
   properties: {
@@ -81,8 +84,13 @@ const WEBHOOK_RESOURCE: JsonSchema = {
     disabledReason: { type: ['string', 'null'], enum: ['gone', 'failing', 'membership', null] },
     rateLimit: { type: ['integer', 'null'], minimum: 1, maximum: 10000 },
     signing: { type: 'string', enum: ['hmac-sha256', 'ed25519'] },
-    filter: { type: ['object', 'null'] },
     ordering: { type: 'string', enum: ['none', 'fifo'] },
+    headers: {
+      type: 'object',
+      description: 'The custom header names, each value shown as ••••',
+      additionalProperties: { const: '••••' },
+    },
+    filter: { type: ['object', 'null'] },
     deliveryHealth: {
       type: 'object',
       required: ['state', 'pausedUntil'],
@@ -185,8 +193,9 @@ const RESOURCE_EXAMPLES: Readonly<Record<ResourceType, Record<string, unknown>>>
     disabledReason: null,
     rateLimit: null,
     signing: 'hmac-sha256',
-    filter: null,
     ordering: 'none',
+    headers: { Authorization: '••••' },
+    filter: null,
     deliveryHealth: { state: 'healthy', pausedUntil: null },
   },
   Delivery: {

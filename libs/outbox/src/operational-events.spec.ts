@@ -36,6 +36,7 @@ const webhook: WebhookEventSource = {
   },
   disabledReason: null,
   rateLimit: null,
+  signing: 'hmac-sha256',
   filter: null,
   ordering: 'none',
   headers: { Authorization: 'Bearer top-secret' },

@@ -3,29 +3,50 @@ import type { EventEnvelope, EventUser } from '@app/events';
 import { maskUrl, maskUrlsInText } from '@app/netguard';
 
 /**
- * The columns a webhook's events show: a loaded WebhookEntity has them, and so has the row an
- * `UPDATE … RETURNING` gives (the worker's auto-disable), whose circuit columns may be absent.
+ * The one definition of what a webhook event's `resource` is made of (webhookResource): each field
+ * with its column. Every path that builds a webhook event reads exactly these: the API's loaded
+ * entity has them all, and the worker's statements select them with webhookEventColumns (its
+ * lifecycle and operational events alike), so no event shows a field defaulted for want of its
+ * column. A field added to the resource is added here, and the type makes every path provide it.
  */
-export type WebhookEventSource = Pick<
-  WebhookEntity,
-  | 'id'
-  | 'ownerId'
-  | 'ownerNickname'
-  | 'userId'
-  | 'apiId'
-  | 'url'
-  | 'events'
-  | 'active'
-  | 'custom'
-  | 'createdAt'
-  | 'updatedAt'
-  | 'lastDelivery'
-  | 'disabledReason'
-  | 'rateLimit'
-  | 'filter'
-  | 'ordering'
-> &
-  Partial<Pick<WebhookEntity, 'pausedUntil' | 'slowSince' | 'headers' | 'signing'>>;
+const WEBHOOK_EVENT_COLUMNS = {
+  id: 'id',
+  ownerId: 'owner_id',
+  ownerNickname: 'owner_nickname',
+  userId: 'user_id',
+  apiId: 'api_id',
+  url: 'url',
+  events: 'events',
+  active: 'active',
+  custom: 'custom',
+  createdAt: 'created_at',
+  updatedAt: 'updated_at',
+  lastDelivery: 'last_delivery',
+  disabledReason: 'disabled_reason',
+  rateLimit: 'rate_limit',
+  signing: 'signing',
+  ordering: 'ordering',
+  filter: 'filter',
+  pausedUntil: 'paused_until',
+  slowSince: 'slow_since',
+  headers: 'headers',
+} as const satisfies Partial<Record<keyof WebhookEntity, string>>;
+
+/** The webhook as its events are built from (header values opened: only their names are shown). */
+export type WebhookEventSource = Pick<WebhookEntity, keyof typeof WEBHOOK_EVENT_COLUMNS>;
+
+/** A row selected with webhookEventColumns: the headers still sealed, for the caller to open. */
+export type StoredWebhookEventSource = Omit<WebhookEventSource, 'headers'> & { storedHeaders: string | null };
+
+/**
+ * The SELECT (or RETURNING) list of a webhook event's columns from `webhooks <alias>`, camelCase as
+ * WebhookEventSource names them; the sealed headers come as `storedHeaders`.
+ */
+export function webhookEventColumns(alias: string): string {
+  return Object.entries(WEBHOOK_EVENT_COLUMNS)
+    .map(([field, column]) => `${alias}.${column} AS "${field === 'headers' ? 'storedHeaders' : field}"`)
+    .join(', ');
+}
 
 /** What a custom header's value shows as wherever the webhook is shown without its secret. */
 export const REDACTED_HEADER_VALUE = '••••';
@@ -50,7 +71,7 @@ export function webhookResource(webhook: WebhookEventSource) {
     lastDelivery: maskedLastDelivery(webhook.lastDelivery, webhook.url),
     disabledReason: webhook.disabledReason,
     rateLimit: webhook.rateLimit ?? null,
-    signing: webhook.signing ?? 'hmac-sha256',
+    signing: webhook.signing,
     ordering: webhook.ordering,
     // Header values are often the receiver's credentials: names only.
     headers: Object.fromEntries(

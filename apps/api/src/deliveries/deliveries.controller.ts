@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
+  ApiConflictResponse,
   ApiBadRequestResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -15,8 +16,8 @@ import { Scope } from '../auth/scopes';
 import { ApiCommonErrors, ApiDatabaseBusy, DATABASE_BUSY } from '../common/api-errors.decorator';
 import { ErrorResponse } from '../common/error-response.dto';
 import { QueuedDeliveryResponse } from '../webhooks/dto/webhook-actions.response';
-import { WebhookIdParam, WebhookInactive, WebhookNotFound } from '../webhooks/webhook-api.decorators';
-import { DeliveriesService } from './deliveries.service';
+import { WebhookIdParam, WebhookNotFound } from '../webhooks/webhook-api.decorators';
+import { DeliveriesService, EVENT_ERASED_MESSAGE } from './deliveries.service';
 import { presentDeliveryAttempt, presentDeliveryAttemptDetail } from './delivery-attempt.presenter';
 import { DeliveryAttemptDetailResponse } from './dto/delivery-attempt-detail.response';
 import { DeliveryAttemptPageResponse } from './dto/delivery-attempt.response';
@@ -120,7 +121,18 @@ export class DeliveriesController {
       delivery: { summary: 'Unknown attempt', value: { code: 404, message: 'Delivery not found' } },
     },
   })
-  @WebhookInactive('redeliver')
+  @ApiConflictResponse({
+    description:
+      "The webhook is inactive (`active: false`): nothing is sent to it, so a redelivery would be dropped (activate it first); or the attempt's event was erased by DELETE /users/{userId}/data, and an erased event is never sent again",
+    type: ErrorResponse,
+    examples: {
+      inactive: {
+        summary: 'Inactive webhook',
+        value: { code: 409, message: 'Webhook is inactive: activate it to redeliver' },
+      },
+      erased: { summary: 'Erased event', value: { code: 409, message: EVENT_ERASED_MESSAGE } },
+    },
+  })
   @ApiServiceUnavailableResponse({
     description: `The delivery queue cannot be reached right now; nothing was queued. Or: ${DATABASE_BUSY}`,
     type: ErrorResponse,

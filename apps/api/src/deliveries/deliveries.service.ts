@@ -1,4 +1,10 @@
-import { Injectable, Logger, NotFoundException, ServiceUnavailableException } from '@nestjs/common';
+import {
+  ConflictException,
+  Injectable,
+  Logger,
+  NotFoundException,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { DeliveryAttemptEntity } from '@app/database';
@@ -101,9 +107,11 @@ export class DeliveriesService {
     if (!attempt) throw new NotFoundException('Delivery not found');
     let body = attempt.requestBody;
     if (body === null) {
-      const rows = await manager.query<Array<{ body: string }>>('SELECT body FROM events WHERE id = $1', [
-        attempt.eventId,
-      ]);
+      // An erased event's body is gone (README → API → Erasure): null, as for one past retention.
+      const rows = await manager.query<Array<{ body: string | null }>>(
+        'SELECT CASE WHEN erased_at IS NULL THEN body END AS body FROM events WHERE id = $1',
+        [attempt.eventId],
+      );
       body = rows[0]?.body ?? null;
     }
     return { attempt, body, url: webhook.url };
@@ -123,6 +131,7 @@ export class DeliveriesService {
     if (!attempt) throw new NotFoundException('Delivery not found');
     await this.entitlements.assertMayManage(principal, webhook);
     assertWebhookActive(webhook, 'redeliver');
+    await this.assertNotErased(attempt.eventId);
     await this.budget.charge(principal, 1);
     try {
       await this.deliveryQueue.enqueueRedelivery(attempt.deliveryId, webhook.id);
@@ -132,4 +141,16 @@ export class DeliveriesService {
     }
     return { eventId: attempt.eventId, deliveryId: attempt.deliveryId };
   }
+
+  /** An erased event is never sent again (README → API → Erasure); the worker drops it too. */
+  private async assertNotErased(eventId: string): Promise<void> {
+    const [row] = await this.dataSource.query<Array<{ erased: boolean }>>(
+      'SELECT erased_at IS NOT NULL AS erased FROM events WHERE id = $1',
+      [eventId],
+    );
+    if (row?.erased) throw new ConflictException(EVENT_ERASED_MESSAGE);
+  }
 }
+
+export const EVENT_ERASED_MESSAGE =
+  "This delivery's event was erased (DELETE /users/{userId}/data): it is not sent again";

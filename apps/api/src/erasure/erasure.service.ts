@@ -9,9 +9,10 @@ import { ErasureReportResponse } from './dto/erasure-report.response';
 import {
   DELETE_ATTEMPTS_SQL,
   DELETE_DELIVERIES_SQL,
-  DELETE_EVENTS_SQL,
   DELETE_OUTBOX_SQL,
+  DELETE_PORTAL_SQL,
   DELETE_WEBHOOKS_SQL,
+  ERASE_EVENTS_SQL,
   LOCK_EVENTS_SQL,
   LOCK_WEBHOOKS_SQL,
 } from './erasure.sql';
@@ -23,8 +24,9 @@ async function count(manager: EntityManager, sql: string, parameters: unknown[])
 
 /**
  * Erases what the service holds for a user or organization (README → API → Erasure), in one
- * transaction: its webhooks, their deliveries, attempts, the event bodies nobody else needs and
- * lifecycle events not sent yet. Publishes nothing about it.
+ * transaction: its webhooks, their deliveries, attempts, the bodies of its events (`ownerId` or
+ * `user.id`) and of the events nobody else needs, lifecycle events not sent yet, its portal sessions
+ * and links. Publishes nothing about it.
  */
 @Injectable()
 export class ErasureService {
@@ -52,26 +54,37 @@ export class ErasureService {
             [webhookIds],
           )
         : [{ n: 0, pending: 0, eventIds: [] }];
-      let events = 0;
-      if (deliveries.eventIds.length > 0) {
-        await manager.query(LOCK_EVENTS_SQL, [deliveries.eventIds]);
-        events = await count(manager, DELETE_EVENTS_SQL, [deliveries.eventIds]);
-      }
+      const [{ ids: eventIds }] = await manager.query<Array<{ ids: string[] }>>(LOCK_EVENTS_SQL, [
+        deliveries.eventIds,
+        userId,
+      ]);
+      const [erased] = eventIds.length
+        ? await manager.query<Array<{ events: number; dropped: number }>>(ERASE_EVENTS_SQL, [
+            eventIds,
+            userId,
+          ])
+        : [{ events: 0, dropped: 0 }];
       const lifecycleEvents = await count(manager, DELETE_OUTBOX_SQL, [userId, webhookIds]);
       const webhooks = webhookIds.length ? await count(manager, DELETE_WEBHOOKS_SQL, [webhookIds]) : 0;
+      const [portal] = await manager.query<Array<{ sessions: number; links: number }>>(DELETE_PORTAL_SQL, [
+        userId,
+      ]);
       return {
         userId,
         webhooks,
         deliveries: deliveries.n,
         pendingDeliveries: deliveries.pending,
         attempts,
-        events,
+        events: erased.events,
+        droppedDeliveries: erased.dropped,
         lifecycleEvents,
+        portalSessions: portal.sessions,
+        portalLinks: portal.links,
       };
     });
     // The record that the request was carried out: ids and counts only.
     this.logger.log(
-      `erased the data of ${userId} at the request of ${principal.id}: ${report.webhooks} webhook(s), ${report.deliveries} deliveries (${report.pendingDeliveries} unfinished), ${report.attempts} attempts, ${report.events} event bodies, ${report.lifecycleEvents} unsent lifecycle event(s)`,
+      `erased the data of ${userId} at the request of ${principal.id}: ${report.webhooks} webhook(s), ${report.deliveries} deliveries (${report.pendingDeliveries} unfinished), ${report.attempts} attempts, ${report.events} event bodies, ${report.droppedDeliveries} other owners' unfinished deliveries of them dropped, ${report.lifecycleEvents} unsent lifecycle event(s), ${report.portalSessions} portal session(s), ${report.portalLinks} portal link(s)`,
     );
     return report;
   }

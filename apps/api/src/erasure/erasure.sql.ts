@@ -1,8 +1,9 @@
 /*
  * The statements of an erasure (README → API → Erasure), run in this order in one transaction.
- * Each is set-based and reaches its rows through an existing index (webhooks by owner, attempts by
- * (webhook, time), deliveries by webhook, events by primary key, deliveries by (event, webhook) for
- * the "still needed" check), so their time grows with the user's own data only.
+ * Each is set-based and reaches its rows through an index (webhooks by owner, attempts by
+ * (webhook, time), deliveries by webhook, events by primary key, owner and user, deliveries by
+ * (event, webhook) for the "still needed" check, portal rows by user), so their time grows with the
+ * user's own data only.
  */
 
 /**
@@ -35,21 +36,50 @@ export const DELETE_DELIVERIES_SQL = `
     FROM gone`;
 
 /**
- * $1 event ids. Events are shared by id between fan-outs (an API's event goes to every subscriber):
- * locking them waits out any fan-out adding a delivery for one right now, so the next statement,
- * with a fresh snapshot, sees it and keeps that event.
+ * $1 event ids (those the erased deliveries referred to), $2 user id. Locks the events an erasure may
+ * erase: those ids, and every event whose envelope had `ownerId` or `user.id` = the user
+ * (IDX_events_owner, IDX_events_user; the ids by primary key). Events are shared by id between
+ * fan-outs (an API's event goes to every subscriber): locking them waits out any fan-out adding a
+ * delivery for one right now, so the next statement, with a fresh snapshot, sees it. An event erased
+ * before is left alone (its owner and user are null by then). Returns their ids.
  */
 export const LOCK_EVENTS_SQL = `
-  WITH locked AS (SELECT id FROM events WHERE id = ANY($1::text[]) FOR UPDATE)
-  SELECT count(*)::int AS n FROM locked`;
+  WITH locked AS (
+    SELECT id FROM events
+     WHERE (id = ANY($1::text[]) OR owner_id = $2 OR user_id = $2) AND erased_at IS NULL
+       FOR UPDATE)
+  SELECT COALESCE(array_agg(id), '{}') AS ids FROM locked`;
 
-/** $1 event ids: those no delivery refers to any more. */
-export const DELETE_EVENTS_SQL = `
-  WITH gone AS (
-    DELETE FROM events e
-     WHERE e.id = ANY($1::text[]) AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id)
-    RETURNING 1)
-  SELECT count(*)::int AS n FROM gone`;
+/**
+ * $1 the locked event ids, $2 user id. Erases the user's events (`ownerId` or `user.id`), and the
+ * others no delivery refers to any more: the row stays as a tombstone (id, name, created_at,
+ * erased_at; the body empty, owner, user and fingerprint null), so that a re-publish of the id
+ * delivers nothing (the fan-out answers `erased`); retention removes it like any event. Another
+ * owner's deliveries of such an event that are not finished are dropped (an erased body is never
+ * sent: the worker drops one it claims all the same), and the Slack renderings recorded with their
+ * attempts go (by UQ_deliveries_event_webhook, then IDX_delivery_attempts_delivery); their other
+ * history stays (a data-modifying CTE runs whether or not it is read). Returns how many events were
+ * erased and deliveries dropped.
+ */
+export const ERASE_EVENTS_SQL = `
+  WITH erasable AS (
+    SELECT e.id FROM events e
+     WHERE e.id = ANY($1::text[])
+       AND (e.owner_id = $2 OR e.user_id = $2 OR NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = e.id))
+  ), dropped AS (
+    UPDATE deliveries d SET status = 'dropped', locked_until = NULL, updated_at = now()
+     WHERE d.event_id IN (SELECT id FROM erasable) AND d.status IN ('pending', 'paused', 'queued')
+    RETURNING d.id
+  ), renderings AS (
+    UPDATE delivery_attempts a SET request_body = NULL
+     WHERE a.delivery_id IN (SELECT d.id FROM deliveries d WHERE d.event_id IN (SELECT id FROM erasable))
+       AND a.request_body IS NOT NULL
+  ), erased AS (
+    UPDATE events e SET body = '', fingerprint = NULL, owner_id = NULL, user_id = NULL, erased_at = now()
+     WHERE e.id IN (SELECT id FROM erasable)
+    RETURNING e.id
+  )
+  SELECT (SELECT count(*) FROM erased)::int AS events, (SELECT count(*) FROM dropped)::int AS dropped`;
 
 /**
  * $1 user id, $2 webhook ids. Lifecycle events not relayed yet: for the user's webhooks (`ownerId`),
@@ -67,3 +97,9 @@ export const DELETE_OUTBOX_SQL = `
 export const DELETE_WEBHOOKS_SQL = `
   WITH gone AS (DELETE FROM webhooks WHERE id = ANY($1::uuid[]) RETURNING 1)
   SELECT count(*)::int AS n FROM gone`;
+
+/** $1 user id. The user's portal sessions and one-time links (IDX_portal_sessions_user, IDX_portal_links_user). */
+export const DELETE_PORTAL_SQL = `
+  WITH sessions AS (DELETE FROM portal_sessions WHERE user_id = $1 RETURNING 1),
+       links AS (DELETE FROM portal_links WHERE user_id = $1 RETURNING 1)
+  SELECT (SELECT count(*) FROM sessions)::int AS sessions, (SELECT count(*) FROM links)::int AS links`;

@@ -1,7 +1,14 @@
 import type { INestApplication } from '@nestjs/common';
-import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import {
+  DocumentBuilder,
+  ExampleObject,
+  OpenAPIObject,
+  RequestBodyObject,
+  SwaggerModule,
+} from '@nestjs/swagger';
 import { AppConfig } from '@app/config';
 import { SCOPE_DESCRIPTIONS } from '../auth/scopes';
+import { RECOVER_EXAMPLE_NAME, RECOVER_EXAMPLE_PATH, recoverExample } from '../recover/recover-example';
 import { deliveryCallbacks } from './delivery-callbacks';
 import { EventNotificationSchema } from './event-notification.schema';
 
@@ -42,12 +49,49 @@ function buildOpenApiDocument(app: INestApplication, authTokenUrl: string): Open
   return document;
 }
 
+/**
+ * The document as served now: examples that hold a date relative to the present (the recover window)
+ * are computed at each request, so that they are accepted when sent as they are however long the API
+ * has been running. The built document is left as it is.
+ */
+function withCurrentExamples(document: OpenAPIObject, now: number, retentionMs: number): OpenAPIObject {
+  const media = (document.paths[RECOVER_EXAMPLE_PATH]?.post?.requestBody as RequestBodyObject | undefined)
+    ?.content['application/json'];
+  const example = media?.examples?.[RECOVER_EXAMPLE_NAME] as ExampleObject | undefined;
+  if (!media?.examples || !example) return document;
+  const served = { ...document, paths: { ...document.paths } };
+  const pathItem = served.paths[RECOVER_EXAMPLE_PATH];
+  const requestBody = pathItem.post!.requestBody as RequestBodyObject;
+  served.paths[RECOVER_EXAMPLE_PATH] = {
+    ...pathItem,
+    post: {
+      ...pathItem.post!,
+      requestBody: {
+        ...requestBody,
+        content: {
+          ...requestBody.content,
+          'application/json': {
+            ...media,
+            examples: {
+              ...media.examples,
+              [RECOVER_EXAMPLE_NAME]: { ...example, value: recoverExample(now, retentionMs) },
+            },
+          },
+        },
+      },
+    },
+  };
+  return served;
+}
+
 /** Swagger UI at /docs and the document at /openapi.json, both public. */
 export function setupOpenApi(app: INestApplication): void {
-  const { authTokenUrl } = app.get(AppConfig);
+  const { authTokenUrl, deliveryLogRetentionMs } = app.get(AppConfig);
   SwaggerModule.setup('docs', app, () => buildOpenApiDocument(app, authTokenUrl), {
     jsonDocumentUrl: 'openapi.json',
     yamlDocumentUrl: 'openapi.yaml',
+    patchDocumentOnRequest: (_request, _response, document) =>
+      withCurrentExamples(document, Date.now(), deliveryLogRetentionMs),
     // A pasted token survives a reload of the page.
     swaggerOptions: { persistAuthorization: true },
   });

@@ -14,11 +14,12 @@ import { ApiBodyErrors, ApiCommonErrors, ApiDatabaseBusy } from '../common/api-e
 import { ErrorResponse } from '../common/error-response.dto';
 import { WebhookIdParam, WebhookInactive, WebhookNotFound } from '../webhooks/webhook-api.decorators';
 import { RecoverDto } from './dto/recover.dto';
+import { RECOVER_EXAMPLE_NAME, recoverExample } from './recover-example';
 import { RecoverResponse } from './dto/recover.response';
 import { RECOVER_MAX, RECOVER_PER_SECOND, RecoverService } from './recover.service';
 
-/** A window for Swagger UI to fill in; its dates must be moved into the last DELIVERY_LOG_RETENTION. */
-const RECOVER_EXAMPLE = { since: '2026-01-02T00:00:00Z', until: '2026-01-02T06:00:00Z' };
+/** Computed again each time the document is served (openapi.ts): this one is the module's load time's. */
+const RECOVER_EXAMPLE = recoverExample(Date.now(), Number.POSITIVE_INFINITY);
 
 @ApiTags('Deliveries')
 @ApiCommonErrors()
@@ -35,12 +36,15 @@ export class RecoverController {
     description:
       `Every delivery of this webhook that ended failed (its retries used up) within [since, until) becomes pending again and is sent once more, the oldest first, through the normal delivery path: the webhook's rateLimit, its circuit and the fair scheduler apply, and at most ${RECOVER_PER_SECOND} a second are queued. ` +
       'Each keeps its `webhook-id`; its new attempt appears in GET /webhooks/{id}/deliveries numbered after the old ones, and a delivery that fails again can be recovered again. ' +
+      'On a webhook with `ordering: "fifo"` they rejoin its line in publish order instead and are sent one at a time. ' +
       `A delivery being sent again is not failed, so the same window asked for twice sends nothing twice. One call recovers at most ${RECOVER_MAX} deliveries and at most what is left of ACTION_DELIVERY_LIMIT: call again with the same window until it answers 0.`,
   })
   @WebhookIdParam()
   @ApiBody({
     type: RecoverDto,
-    examples: { window: { summary: 'A six-hour outage', value: RECOVER_EXAMPLE } },
+    examples: {
+      [RECOVER_EXAMPLE_NAME]: { summary: 'A six-hour outage, just over', value: RECOVER_EXAMPLE },
+    },
   })
   @ApiBodyErrors()
   @ApiAcceptedResponse({ description: 'The deliveries are pending again', type: RecoverResponse })

@@ -2,6 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppConfig, formatDuration } from '@app/config';
+import { lockLine, wakeNext } from '@app/database';
 import { DeliveryQueue } from '@app/queue';
 import { Principal } from '../auth/principal';
 import { RequestValidationException } from '../common/error-body';
@@ -9,12 +10,17 @@ import { Entitlements } from '../entitlements/entitlements.service';
 import { ActionBudget } from '../rate-limit/action-budget';
 import { assertWebhookActive, findOwnedWebhook } from '../webhooks/owned-webhook';
 import { RecoverDto } from './dto/recover.dto';
-import { RECOVER_SQL } from './recover.sql';
+import { RECOVER_SQL, RECOVER_TO_LINE_SQL } from './recover.sql';
 
 /** Deliveries one call recovers at most: one statement's worth; the caller calls again for more. */
 export const RECOVER_MAX = 10_000;
 /** Recovered deliveries that become due per second (as a closed circuit's parked backlog). */
 export const RECOVER_PER_SECOND = 1_000;
+
+interface DueDelivery {
+  id: string;
+  nextAttemptAt: Date;
+}
 
 interface Window {
   since: Date;
@@ -24,7 +30,8 @@ interface Window {
 /**
  * Sends a webhook's failed deliveries of a time window again (README → API → Recovering failed
  * deliveries): they become pending in PostgreSQL in one statement, then their jobs are queued; the
- * worker delivers them through the normal path (endpoint cap, lanes, circuit, the webhook's rateLimit).
+ * worker delivers them through the normal path (endpoint cap, lanes, circuit, the webhook's
+ * rateLimit). A fifo webhook's deliveries rejoin its line instead, one at a time (README → Ordered delivery).
  */
 @Injectable()
 export class RecoverService {
@@ -46,17 +53,24 @@ export class RecoverService {
     assertWebhookActive(webhook, 'recover');
     // Each recovered delivery is one delivery caused by the user (README → Rate limits): a call
     // takes at most what is left of the budget.
-    const available = await this.budget.available(principal, 'recover');
-    const rows = await this.dataSource.query<Array<{ id: string; nextAttemptAt: Date }>>(RECOVER_SQL, [
-      webhook.id,
-      window.since,
-      window.until,
-      Math.min(RECOVER_MAX, available),
-      RECOVER_PER_SECOND,
-    ]);
-    await this.budget.record(principal, rows.length);
-    await this.enqueue(webhook.id, rows);
-    return rows.length;
+    const limit = Math.min(RECOVER_MAX, await this.budget.available(principal, 'recover'));
+    const { recovered, toSend } = await this.dataSource.transaction(async (manager) => {
+      // The webhook's ordering as it stands, held until commit: a PUT changing it waits.
+      const line = await lockLine(manager, webhook.id);
+      if (!line) return { recovered: 0, toSend: [] };
+      const parameters = [webhook.id, window.since, window.until, limit];
+      if (line.ordering !== 'fifo') {
+        const rows = await manager.query<DueDelivery[]>(RECOVER_SQL, [...parameters, RECOVER_PER_SECOND]);
+        return { recovered: rows.length, toSend: rows };
+      }
+      // Back in line, then the line woken: only its head (if it has none in flight) is sent now.
+      const [{ n }] = await manager.query<Array<{ n: number }>>(RECOVER_TO_LINE_SQL, parameters);
+      const woken = n > 0 ? await wakeNext(manager, webhook.id, line.paused) : [];
+      return { recovered: n, toSend: woken.filter((row) => row.status === 'pending') };
+    });
+    await this.budget.record(principal, recovered);
+    await this.enqueue(webhook.id, toSend);
+    return recovered;
   }
 
   /** [since, until) as asked, `until` at most now; 400 naming the field otherwise. */
@@ -79,9 +93,10 @@ export class RecoverService {
 
   /**
    * The rows are committed pending: should Redis fail here, the sweeper enqueues each once it is
-   * due. A job still live for one of them (a finished one holds its id too) is left as it is.
+   * due (and a fifo line's next wakes when its head ends, or by the keeper). A job still live for
+   * one of them (a finished one holds its id too) is left as it is.
    */
-  private async enqueue(webhookId: string, rows: Array<{ id: string; nextAttemptAt: Date }>): Promise<void> {
+  private async enqueue(webhookId: string, rows: DueDelivery[]): Promise<void> {
     const dueAt = new Map(rows.map((row) => [row.id, row.nextAttemptAt.getTime()]));
     for (let start = 0; start < rows.length; start += RECOVER_PER_SECOND) {
       const chunk = rows.slice(start, start + RECOVER_PER_SECOND).map((row) => row.id);

@@ -1,5 +1,5 @@
 import type { PlatformEvent } from '@app/events';
-import { signatureHeader } from '@app/signing';
+import { isReservedHeaderName, signatureHeader } from '@app/signing';
 import { isSlackWebhookUrl, slackMessage } from './slack-message';
 
 export const USER_AGENT = 'ApiTree-Webhooks/2.0';
@@ -32,8 +32,8 @@ export function buildDeliveryRequest(input: {
   return {
     body,
     headers: {
-      // Ours come after, so they win; the API refuses custom headers with our names anyway.
-      ...input.headers,
+      // Ours come after, so they win; the API refuses custom headers with reserved names anyway.
+      ...sendableHeaders(input.headers),
       'content-type': 'application/json',
       'user-agent': USER_AGENT,
       'webhook-id': input.eventId,
@@ -43,4 +43,19 @@ export function buildDeliveryRequest(input: {
       'x-apitree-delivery': input.attemptId,
     },
   };
+}
+
+/**
+ * The custom headers without reserved names (README → API → Webhook fields): one stored before its
+ * name was reserved (a `Content-Encoding`, say) is not sent.
+ */
+function sendableHeaders(
+  headers: Readonly<Record<string, string>> | null | undefined,
+): Readonly<Record<string, string>> | null | undefined {
+  if (!headers) return headers;
+  const names = Object.keys(headers);
+  if (!names.some(isReservedHeaderName)) return headers;
+  return Object.fromEntries(
+    names.filter((name) => !isReservedHeaderName(name)).map((name) => [name, headers[name]]),
+  );
 }

@@ -1,4 +1,5 @@
 import { prepared } from '@app/database';
+import { webhookEventColumns } from '@app/outbox';
 
 /*
  * The delivery hot path's statements, prepared once per connection (an UPDATE … RETURNING run
@@ -14,6 +15,9 @@ const ENDPOINT_STATE = `w.id AS "webhookId", w.url, w.active, w.failing_since AS
   w.paused_until IS NOT NULL AS paused, w.pause_count AS "pauseCount", w.probe_delivery_id AS "probeDeliveryId",
   w.ordering,
   ${SECRETS} AS secrets, w.headers`;
+
+/** Whether the delivery's event was erased (README → API → Erasure): then it is dropped, never sent. */
+const EVENT_ERASED = `EXISTS (SELECT 1 FROM events e WHERE e.id = d.event_id AND e.erased_at IS NOT NULL) AS "eventErased"`;
 
 /**
  * $1 delivery ids, $2 claim length in ms. Claims due, pending deliveries with their webhook's state;
@@ -32,7 +36,7 @@ export const CLAIM_SQL = prepared(
    WHERE d.id = t.id AND w.id = d.webhook_id
      AND d.status || '' = 'pending' AND d.next_attempt_at <= now() + interval '1 second'
      AND (d.locked_until IS NULL OR d.locked_until < now())
-  RETURNING d.id AS "deliveryId", d.attempts, d.event_id AS "eventId", ${ENDPOINT_STATE})
+  RETURNING d.id AS "deliveryId", d.attempts, d.event_id AS "eventId", ${ENDPOINT_STATE}, ${EVENT_ERASED})
   SELECT * FROM claimed`,
 );
 
@@ -65,7 +69,7 @@ export const DELIVERY_STATE_SQL = prepared(
   'delivery_state',
   `
   SELECT d.id AS "deliveryId", d.status, d.attempts, d.next_attempt_at AS "nextAttemptAt",
-         d.locked_until AS "lockedUntil", d.event_id AS "eventId", ${ENDPOINT_STATE}
+         d.locked_until AS "lockedUntil", d.event_id AS "eventId", ${ENDPOINT_STATE}, ${EVENT_ERASED}
     FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
    WHERE d.id = $1`,
 );
@@ -170,7 +174,7 @@ export const RECORD_ATTEMPTS_SQL = prepared(
  * $1 webhook id, $2 reason, $3 the failure streak's start the decision saw (null for gone). Persists
  * the lifecycle's decision once: only while the webhook is active and that streak still runs (not
  * ended by a success and started anew meanwhile), so concurrent failures disable it once. Its circuit
- * goes with it. Returns the webhook when this call switched it off.
+ * goes with it. Returns the webhook when this call switched it off, as its webhook.disabled shows it.
  */
 export const DISABLE_WEBHOOK_SQL = `
   WITH disabled AS (
@@ -179,10 +183,7 @@ export const DISABLE_WEBHOOK_SQL = `
          paused_until = NULL, pause_count = 0, probe_delivery_id = NULL, probe_started_at = NULL
    WHERE w.id = $1 AND w.active
      AND ($3::timestamptz IS NULL OR w.failing_since < $3::timestamptz + interval '1 millisecond')
-  RETURNING w.id, w.owner_id AS "ownerId", w.owner_nickname AS "ownerNickname", w.user_id AS "userId",
-            w.api_id AS "apiId", w.url, w.events, w.active, w.custom, w.disabled_reason AS "disabledReason",
-            w.rate_limit AS "rateLimit", w.signing, w.ordering, w.created_at AS "createdAt", w.updated_at AS "updatedAt",
-            w.headers, w.filter)
+  RETURNING ${webhookEventColumns('w')})
   SELECT * FROM disabled`;
 
 /** $1 the delivery whose attempt disabled its webhook: failed, unless it already ended. Returns it then. */

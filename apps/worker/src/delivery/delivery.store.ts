@@ -13,7 +13,7 @@ import {
   PreparedTransaction,
 } from '@app/database';
 import { SecretBox } from '@app/signing';
-import { recordWebhookEvent, SYSTEM_USER, WebhookEventSource } from '@app/outbox';
+import { recordWebhookEvent, StoredWebhookEventSource, SYSTEM_USER } from '@app/outbox';
 import { toStorableText } from '@app/text';
 import {
   AttemptOutcome,
@@ -47,6 +47,8 @@ export interface ClaimedDelivery extends EndpointState {
   headers: Record<string, string> | null;
   /** `fifo`: a delivery that ends moves the webhook's line on (README → Ordered delivery). */
   ordering: WebhookOrdering;
+  /** Its event was erased (README → API → Erasure): dropped, never sent. */
+  eventErased: boolean;
 }
 
 /** A row as the database returns it: custom headers still as stored (sealed, or JSON text). */
@@ -245,12 +247,13 @@ export class DeliveryStore {
       // Dropping the backlog takes as long as it is large: were it cut off, the webhook would
       // never be disabled.
       await liftStatementTimeout(manager, this.lockTimeoutMs);
-      const [disabled] = await manager.query<StoredRow<DisabledWebhook>[]>(DISABLE_WEBHOOK_SQL, [
+      const [disabled] = await manager.query<StoredWebhookEventSource[]>(DISABLE_WEBHOOK_SQL, [
         record.webhookId,
         reason,
         reason === 'gone' ? null : failingSince,
       ]);
       if (!disabled) return false;
+      const { storedHeaders, ...webhook } = disabled;
       const failed = await manager.query<Array<{ id: string }>>(FAIL_DELIVERY_SQL, [record.deliveryId]);
       await manager.query(DROP_OTHER_DELIVERIES_SQL, [record.webhookId]);
       // Its last attempt was recorded pending; it is failed now, so delivery.exhausted goes with it.
@@ -266,22 +269,17 @@ export class DeliveryStore {
         at: new Date(),
       });
       // The event shows header names only; the values are opened for nothing else.
-      const headers = this.headersOf(disabled.headers);
+      const headers = this.headersOf(storedHeaders);
       await recordWebhookEvent(
         manager,
         'webhook.disabled',
-        { ...disabled, headers, lastDelivery },
+        { ...webhook, headers, lastDelivery },
         SYSTEM_USER,
       );
       return true;
     });
   }
 }
-
-/** What DISABLE_WEBHOOK_SQL returns: the webhook's event without its last delivery. */
-type DisabledWebhook = Omit<WebhookEventSource, 'lastDelivery' | 'pausedUntil' | 'slowSince'> & {
-  headers: Record<string, string> | null;
-};
 
 function cached<T>(cache: Map<string, T>, stored: string, open: () => T): T {
   let value = cache.get(stored);

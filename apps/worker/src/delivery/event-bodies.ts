@@ -8,7 +8,9 @@ const CACHE_CHARACTERS = 8 * 1024 * 1024;
 /**
  * Event bodies by event id, read from PostgreSQL once per event rather than once per delivery:
  * fan-out remembers what it just wrote, and misses are loaded in batches. An event's body never
- * changes once written (a re-used id with other content is refused), so nothing goes stale.
+ * changes once written (a re-used id with other content is refused), so nothing goes stale; an
+ * erasure empties it, but a delivery of an erased event is dropped at its claim, before its body is
+ * asked for (README → API → Erasure).
  */
 @Injectable()
 export class EventBodies implements OnApplicationShutdown {

@@ -137,6 +137,9 @@ describe('beforeAttempt', () => {
   it('drops deliveries of a webhook switched off meanwhile, whatever the circuit', () => {
     expect(beforeAttempt({ ...CLOSED, active: false }, 'd1', false)).toBe('drop');
     expect(beforeAttempt({ ...paused, active: false }, 'd1', true)).toBe('drop');
+    // Its event erased: never sent, not even when a user asks for it.
+    expect(beforeAttempt({ ...CLOSED, eventErased: true }, 'd1', false)).toBe('drop');
+    expect(beforeAttempt({ ...CLOSED, eventErased: true }, 'd1', true)).toBe('drop');
   });
   it('parks scheduled deliveries of a paused endpoint, except its probe', () => {
     expect(beforeAttempt(paused, 'd1', false)).toBe('park');

@@ -126,18 +126,19 @@ export interface EndpointState {
 export type Admission = 'attempt' | 'throttle' | 'drop' | 'park';
 
 /**
- * Deleted or deactivated meanwhile: dropped. Paused: parked until the circuit closes, except the
- * probe and a user's manual redelivery. A webhook with a rateLimit takes a throttle slot first
- * (`throttle`: unless this attempt already holds one), and waits for it uncounted. Otherwise the
- * attempt is made.
+ * Deleted or deactivated meanwhile, or its event erased (README → API → Erasure; a body cached by a
+ * worker must not go out either): dropped, a manual redelivery too. Paused: parked until the circuit
+ * closes, except the probe and a user's manual redelivery. A webhook with a rateLimit takes a throttle
+ * slot first (`throttle`: unless this attempt already holds one), and waits for it uncounted.
+ * Otherwise the attempt is made.
  */
 export function beforeAttempt(
-  endpoint: EndpointState,
+  endpoint: EndpointState & { eventErased?: boolean },
   deliveryId: string,
   manual: boolean,
   holdsThrottleSlot = false,
 ): Admission {
-  if (!endpoint.active) return 'drop';
+  if (!endpoint.active || endpoint.eventErased) return 'drop';
   if (endpoint.paused && !manual && endpoint.probeDeliveryId !== deliveryId) return 'park';
   if (endpoint.rateLimit !== null && !holdsThrottleSlot) return 'throttle';
   return 'attempt';

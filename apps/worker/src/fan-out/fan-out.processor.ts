@@ -126,6 +126,8 @@ export class FanOutProcessor implements OnApplicationBootstrap, BeforeApplicatio
     }
     // A re-used id with other content: never another event's body to anyone.
     if (result.kind === 'duplicate') throw new UnrecoverableError('duplicate event id');
+    // Published again after an erasure removed it: delivered once already, never again.
+    if (result.kind === 'erased') return { deliveries: 0 };
     return { deliveries: result.pending.length };
   }
 }

@@ -3,9 +3,10 @@ import { prepared } from '@app/database';
 /*
  * Fan-out of a batch of events in one statement (README → Fan-out). $1 event ids, $2 names, $3 bodies,
  * $4 fingerprints, $5 apiIds (uuid or null), $6 ownerIds, $7 bodies to filter on (null: $3),
- * $8 timestamps. One row per event:
+ * $8 timestamps, $9 user ids (who acted). One row per event:
  * - state: `new` (recorded now), `same` (recorded before with this content: a re-run),
- *   `duplicate` (recorded before with other content: nothing is delivered), `raced` (another
+ *   `duplicate` (recorded before with other content: nothing is delivered), `erased` (recorded
+ *   before, its body since erased: nothing is delivered, README → API → Erasure), `raced` (another
  *   statement was inserting it at the same moment; run again, it has committed by then);
  * - pending / pendingWebhooks: its deliveries still to send and their webhooks, side by side.
  * A webhook whose circuit is open gets its delivery parked (`paused`) at once: nothing is queued
@@ -25,15 +26,16 @@ export const FAN_OUT_SQL = prepared(
   `
   WITH input AS (
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::uuid[], $6::text[], $7::text[],
-                         $8::timestamptz[])
-      WITH ORDINALITY AS i(id, name, body, fingerprint, api_id, owner_id, match_body, published_at, ord)
+                         $8::timestamptz[], $9::text[])
+      WITH ORDINALITY AS i(id, name, body, fingerprint, api_id, owner_id, match_body, published_at, user_id, ord)
   ), inserted AS (
-    INSERT INTO events (id, name, body, fingerprint)
-    SELECT id, name, body, fingerprint FROM input
+    INSERT INTO events (id, name, body, fingerprint, owner_id, user_id)
+    SELECT id, name, body, fingerprint, owner_id, user_id FROM input
     ON CONFLICT (id) DO NOTHING
     RETURNING id
   ), existing AS (
-    SELECT i.id, (e.fingerprint IS NULL OR e.fingerprint = i.fingerprint) AS same
+    SELECT i.id, e.erased_at IS NOT NULL AS erased,
+           (e.erased_at IS NULL AND (e.fingerprint IS NULL OR e.fingerprint = i.fingerprint)) AS same
       FROM events e JOIN input i ON i.id = e.id
      WHERE e.id = ANY($1::text[])
   ), accepted AS (
@@ -73,6 +75,7 @@ export const FAN_OUT_SQL = prepared(
   )
   SELECT i.id,
          CASE WHEN n.id IS NOT NULL THEN 'new'
+              WHEN x.erased THEN 'erased'
               WHEN x.same THEN 'same'
               WHEN x.same IS NOT NULL THEN 'duplicate'
               ELSE 'raced' END AS state,

@@ -18,9 +18,14 @@ export interface EventToFanOut {
   timestamp: string;
 }
 
-/** `pending`: this event's deliveries still to send; `duplicate`: the id stood for other content. */
+/**
+ * `pending`: this event's deliveries still to send; `duplicate`: the id stood for other content;
+ * `erased`: the id's event was erased (README → API → Erasure), so nothing is delivered.
+ */
 export type FanOutResult =
-  { kind: 'recorded'; pending: DeliveryToSend[]; queuedWebhooks: string[] } | { kind: 'duplicate' };
+  | { kind: 'recorded'; pending: DeliveryToSend[]; queuedWebhooks: string[] }
+  | { kind: 'duplicate' }
+  | { kind: 'erased' };
 
 /**
  * What makes an event the same event: everything the publisher said but the timestamp (a retried
@@ -66,6 +71,7 @@ export class FanOutStore {
       const outcome = outcomes.get(event.eventId);
       if (!outcome) throw new Error(`fan-out returned no row for event ${event.eventId}`);
       const sameAsFirst = distinct.get(event.eventId)?.fingerprint === fingerprints[index];
+      if (outcome.state === 'erased') return { kind: 'erased' };
       if (outcome.state === 'duplicate' || !sameAsFirst) return { kind: 'duplicate' };
       return { kind: 'recorded', pending: outcome.pending, queuedWebhooks: outcome.queuedWebhooks };
     });
@@ -86,6 +92,7 @@ export class FanOutStore {
       rows.map(({ event }) => event.envelope.ownerId ?? null),
       rows.map(({ event }) => matchBody(event.body)),
       rows.map(({ event }) => event.timestamp),
+      rows.map(({ event }) => event.envelope.user.id),
     ]);
     return new Map(
       result.map((row) => [
@@ -103,7 +110,7 @@ export class FanOutStore {
   }
 }
 
-type EventState = 'new' | 'same' | 'duplicate' | 'raced';
+type EventState = 'new' | 'same' | 'duplicate' | 'erased' | 'raced';
 
 interface FanOutRow {
   id: string;

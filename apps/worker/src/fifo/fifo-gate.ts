@@ -3,24 +3,11 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { PeriodicTask } from '@app/batching';
 import { AppConfig } from '@app/config';
-import { liftStatementTimeout, WebhookOrdering } from '@app/database';
+import { liftStatementTimeout, lockLine, wakeNext, WokenDelivery } from '@app/database';
 import { DeliveryToSend } from '@app/queue';
 import { whileHoldingLock } from '../maintenance/advisory-lock';
 import { WorkerQueues } from '../worker-queues';
-import {
-  DROP_LINE_SQL,
-  RELEASE_LINE_SQL,
-  STALLED_LINES_SQL,
-  WAKE_NEXT_SQL,
-  WEBHOOK_LINE_SQL,
-} from './fifo.sql';
-
-/**
- * How long a fifo delivery woken on an idle line waits after its fan-out, so that events published in
- * the same instant and fanned out by another worker take their places in line before it goes
- * (README → Ordered delivery). A line with a backlog does not wait: its next one was recorded long ago.
- */
-export const FIFO_SETTLE_MS = 1_000;
+import { DROP_LINE_SQL, RELEASE_LINE_SQL, STALLED_LINES_SQL } from './fifo.sql';
 /** Stalled lines looked at per keeper pass. */
 const KEEPER_BATCH = 100;
 /** Any fixed number shared by all workers (not the sweeper's or the circuit keeper's). */
@@ -28,12 +15,6 @@ const KEEPER_LOCK = 4_711_000_012;
 
 /** Takes the woken deliveries it will attempt at once; returns the others, to be enqueued. */
 export type HandOff = (due: DeliveryToSend[]) => DeliveryToSend[];
-
-interface WokenRow {
-  id: string;
-  status: 'pending' | 'paused';
-  nextAttemptAt: Date;
-}
 
 /**
  * The gate of ordered delivery (README → Ordered delivery), in PostgreSQL so it holds across all
@@ -88,18 +69,16 @@ export class FifoGate implements OnApplicationBootstrap, BeforeApplicationShutdo
 
   private async advanceOne(webhookId: string, handOff: HandOff = (due) => due): Promise<void> {
     const woken = await this.dataSource.transaction(async (manager) => {
-      const [webhook] = await manager.query<
-        Array<{ ordering: WebhookOrdering; active: boolean; paused: boolean }>
-      >(WEBHOOK_LINE_SQL, [webhookId]);
+      const webhook = await lockLine(manager, webhookId);
       if (!webhook) return [];
       if (!webhook.active) {
         await this.lifted(manager, DROP_LINE_SQL, [webhookId]);
         return [];
       }
       if (webhook.ordering !== 'fifo') {
-        return this.lifted<WokenRow[]>(manager, RELEASE_LINE_SQL, [webhookId, webhook.paused]);
+        return this.lifted<WokenDelivery[]>(manager, RELEASE_LINE_SQL, [webhookId, webhook.paused]);
       }
-      return manager.query<WokenRow[]>(WAKE_NEXT_SQL, [webhookId, webhook.paused, FIFO_SETTLE_MS]);
+      return wakeNext(manager, webhookId, webhook.paused);
     });
     const now = Date.now();
     const toSend = woken

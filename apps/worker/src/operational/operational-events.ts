@@ -1,12 +1,13 @@
 import type { Logger } from '@nestjs/common';
-import { attachLastDeliveries, LastDelivery, openHeaders } from '@app/database';
+import { attachLastDeliveries, openHeaders } from '@app/database';
 import { OPERATIONAL_EVENT_NAMES } from '@app/events';
 import {
   deliveryExhaustedEnvelope,
   ExhaustedDeliverySource,
   FailureDetails,
   recordOutboxEnvelopes,
-  WebhookEventSource,
+  StoredWebhookEventSource,
+  webhookEventColumns,
   webhookOperationalEnvelope,
   WebhookOperationalEvent,
 } from '@app/outbox';
@@ -32,15 +33,8 @@ export interface WebhookOperationalChange {
   details?: FailureDetails;
 }
 
-const WEBHOOK_SOURCES_SQL = `
-  SELECT w.id, w.owner_id AS "ownerId", w.owner_nickname AS "ownerNickname", w.user_id AS "userId",
-         w.api_id AS "apiId", w.url, w.events, w.active, w.custom, w.disabled_reason AS "disabledReason",
-         w.rate_limit AS "rateLimit", w.created_at AS "createdAt", w.updated_at AS "updatedAt",
-         w.paused_until AS "pausedUntil", w.slow_since AS "slowSince", w.last_delivery AS "lastDelivery",
-         w.headers AS "storedHeaders"
-    FROM webhooks w WHERE w.id = ANY($1::uuid[])`;
-
-type StoredSource = Omit<WebhookEventSource, 'headers'> & { storedHeaders: string | null };
+/** $1 webhook ids. */
+const WEBHOOK_SOURCES_SQL = `SELECT ${webhookEventColumns('w')} FROM webhooks w WHERE w.id = ANY($1::uuid[])`;
 
 /**
  * webhook.* operational events of these changes, the webhook as the transaction sees it (its last
@@ -53,10 +47,10 @@ export async function recordWebhookChanges(
 ): Promise<number> {
   if (changes.length === 0) return 0;
   const ids = [...new Set(changes.map((change) => change.webhookId))];
-  const rows = await db.query<StoredSource>(WEBHOOK_SOURCES_SQL, [ids]);
+  const rows = await db.query<StoredWebhookEventSource>(WEBHOOK_SOURCES_SQL, [ids]);
   await attachLastDeliveries(
     { query: (text: string, values?: unknown[]) => db.query(text, values ?? []) } as never,
-    rows as Array<StoredSource & { lastDelivery: LastDelivery | null }>,
+    rows,
   );
   const byId = new Map(
     rows.map(({ storedHeaders, ...webhook }) => [

@@ -7,6 +7,8 @@ import { secretColumn } from '../secret-column';
  */
 @Entity({ name: 'portal_links' })
 @Index('IDX_portal_links_expires', ['expiresAt'])
+// A user's, for an erasure (README → API → Erasure).
+@Index('IDX_portal_links_user', ['userId'])
 export class PortalLinkEntity {
   /** Hex SHA-256 of the link's token. */
   @PrimaryColumn({ name: 'token_hash', type: 'text' })

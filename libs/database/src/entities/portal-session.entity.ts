@@ -4,6 +4,8 @@ import { secretColumn } from '../secret-column';
 /** A browser's portal session (README → Portal): only the SHA-256 of the cookie's value is kept. */
 @Entity({ name: 'portal_sessions' })
 @Index('IDX_portal_sessions_expires', ['expiresAt'])
+// A user's, for an erasure (README → API → Erasure).
+@Index('IDX_portal_sessions_user', ['userId'])
 export class PortalSessionEntity {
   /** Hex SHA-256 of the session cookie's value. */
   @PrimaryColumn({ name: 'id_hash', type: 'text' })

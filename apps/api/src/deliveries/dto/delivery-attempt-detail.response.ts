@@ -37,7 +37,7 @@ export class DeliveryAttemptRequestResponse {
 
   @ApiProperty({
     description:
-      'The body sent, as text: the event JSON (or its Slack rendering for Slack URLs); null only if the event is no longer stored',
+      'The body sent, as text: the event JSON (or its Slack rendering for Slack URLs); null only if the event is no longer stored (past retention, or erased)',
     nullable: true,
     type: 'string',
     example:

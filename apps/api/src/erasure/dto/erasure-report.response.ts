@@ -41,12 +41,21 @@ export class ErasureReportResponse {
 
   @ApiProperty({
     description:
-      "Stored event bodies removed: those only these webhooks' deliveries referred to (an event also delivered to another owner's webhook stays with that delivery)",
+      "Stored event bodies erased: every event whose `ownerId` or `user.id` is this user (its webhooks' lifecycle events included, wherever they went), and every other event that only the removed deliveries referred to. The event's id and name stay until DELIVERY_LOG_RETENTION, so that publishing the same id again delivers nothing; an event also delivered to another owner's webhook, and not this user's, stays whole",
     type: 'integer',
     minimum: 0,
     example: 1187,
   })
   events!: number;
+
+  @ApiProperty({
+    description:
+      "Deliveries of those erased events to other owners' webhooks that were not finished (pending, paused, or waiting in a fifo line), dropped: an erased body is never sent. Their owners keep the rest of their delivery log",
+    type: 'integer',
+    minimum: 0,
+    example: 2,
+  })
+  droppedDeliveries!: number;
 
   @ApiProperty({
     description:
@@ -56,4 +65,21 @@ export class ErasureReportResponse {
     example: 0,
   })
   lifecycleEvents!: number;
+
+  @ApiProperty({
+    description:
+      "The user's portal sessions removed (signed in or not; their browsers are signed out at their next request)",
+    type: 'integer',
+    minimum: 0,
+    example: 1,
+  })
+  portalSessions!: number;
+
+  @ApiProperty({
+    description: "The user's one-time portal links removed (used or not)",
+    type: 'integer',
+    minimum: 0,
+    example: 2,
+  })
+  portalLinks!: number;
 }

@@ -5,7 +5,7 @@ import { ApiProperty, ApiSchema } from '@nestjs/swagger';
 export class RecoverResponse {
   @ApiProperty({
     description:
-      'How many failed deliveries of the window are now pending again, each to be sent once more; 0 when none is left (call again with the same window until it answers 0)',
+      'How many failed deliveries of the window are now pending again (on a fifo webhook: back in its line), each to be sent once more; 0 when none is left (call again with the same window until it answers 0)',
     minimum: 0,
     example: 42,
   })

@@ -1,6 +1,7 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { registerDecorator } from 'class-validator';
+import { isReservedHeaderName, RESERVED_HEADERS_RULE } from '@app/signing';
 import type { FieldError } from '../../common/error-response.dto';
 
 /** Limits of a webhook's custom headers (README → API → Webhook fields). */
@@ -14,30 +15,6 @@ export const MAX_HEADERS_TOTAL = 8192;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Visible ASCII, space and tab inside (RFC 7230 field-content, without obs-text), nothing around. */
 const VALUE = /^[\x21-\x7e]([\x20-\x7e\t]*[\x21-\x7e])?$/;
-
-/**
- * Ours (the request's framing, the signature and our identification), and hop-by-hop headers the
- * HTTP client refuses to send: a custom header may never replace or confuse them.
- */
-const RESERVED = new Set([
-  'host',
-  'content-length',
-  'content-type',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'upgrade',
-  'expect',
-  'te',
-  'trailer',
-  'proxy-connection',
-  'user-agent',
-]);
-const RESERVED_PREFIXES = ['webhook-', 'x-apitree-'];
-
-function isReserved(lowerName: string): boolean {
-  return RESERVED.has(lowerName) || RESERVED_PREFIXES.some((prefix) => lowerName.startsWith(prefix));
-}
 
 function valueProblem(value: unknown): string | null {
   if (typeof value !== 'string') return 'must be a string';
@@ -54,9 +31,7 @@ function nameProblem(name: string, seen: Set<string>): string | null {
     return `name must be at most ${MAX_HEADER_NAME_LENGTH} characters`;
   if (!TOKEN.test(name)) return "name must be an RFC 7230 token (letters, digits and !#$%&'*+-.^_`|~)";
   const lower = name.toLowerCase();
-  if (isReserved(lower)) {
-    return 'is reserved: host, content-*, connection and other hop-by-hop headers, user-agent, webhook-* and x-apitree-* are set by ApiTree';
-  }
+  if (isReservedHeaderName(lower)) return `is reserved: ${RESERVED_HEADERS_RULE}`;
   if (seen.has(lower)) return 'repeats a header name (names are case-insensitive)';
   seen.add(lower);
   return null;
@@ -120,7 +95,7 @@ function AreWebhookHeaders(): PropertyDecorator {
     });
 }
 
-export const HEADERS_DESCRIPTION = `Custom HTTP headers sent with every delivery, besides ApiTree's own, e.g. a credential the receiver checks: at most ${MAX_HEADERS}; names are RFC 7230 tokens of at most ${MAX_HEADER_NAME_LENGTH} characters, unique regardless of case; values are 1–${MAX_HEADER_VALUE_LENGTH} visible ASCII characters (spaces and tabs inside); names and values together at most ${MAX_HEADERS_TOTAL} characters. Reserved names are refused: host, content-length, content-type, transfer-encoding, connection, keep-alive, upgrade, expect, te, trailer, proxy-connection, user-agent, webhook-*, x-apitree-*.`;
+export const HEADERS_DESCRIPTION = `Custom HTTP headers sent with every delivery, besides ApiTree's own, e.g. a credential the receiver checks: at most ${MAX_HEADERS}; names are RFC 7230 tokens of at most ${MAX_HEADER_NAME_LENGTH} characters, unique regardless of case; values are 1–${MAX_HEADER_VALUE_LENGTH} visible ASCII characters (spaces and tabs inside); names and values together at most ${MAX_HEADERS_TOTAL} characters. Reserved names are refused, in any case: host, content-* (content-type, content-length, content-encoding, …), transfer-encoding, connection, keep-alive, upgrade, expect, te, trailer, proxy-connection, user-agent, webhook, webhook-*, x-apitree, x-apitree-*.`;
 
 export const HeadersField = () =>
   applyDecorators(
