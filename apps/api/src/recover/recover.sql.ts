@@ -40,7 +40,7 @@ const EVENT_TIMESTAMP = String.raw`substring(e.body from '^\{"id":"(?:[^"\\]|\\.
 
 /**
  * $1 webhook id, $2 since, $3 until, $4 how many at most. RECOVER_SQL for a fifo webhook (README →
- * Ordered delivery → Recovering): the failed deliveries of the window rejoin the webhook's line as
+ * Ordered delivery): the failed deliveries of the window rejoin the webhook's line as
  * `queued`, in publish order, for WAKE_NEXT_SQL to wake one at a time; none becomes pending here, so
  * the line never has two heads. A delivery keeps its place (published_at, fifo_seq); one without
  * (recorded before the webhook became fifo) gets one: the event's timestamp (else when the delivery
