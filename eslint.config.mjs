@@ -15,6 +15,7 @@ const LIB_DEPENDENCIES = {
   logging: ['netguard'],
   netguard: [],
   signing: [],
+  slack: ['events'],
   queue: ['netguard'],
   text: [],
   events: ['queue', 'text'],

@@ -15,7 +15,7 @@ import { Webhook } from 'standardwebhooks';
 import { loadConfigOrExit, queueTarget } from '@app/config';
 import { EventPublisher, PlatformEvent } from '@app/events';
 // The worker's own Slack rendering: what it sends to a hooks.slack.com URL.
-import { slackMessage } from '../../worker/src/delivery/slack-message';
+import { slackMessage } from '@app/slack';
 
 const DIST = join(__dirname, '..', '..', '..', 'dist', 'apps');
 const BROKEN_PATH = '/webhooks/broken';

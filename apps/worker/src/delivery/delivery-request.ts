@@ -1,6 +1,6 @@
 import type { PlatformEvent } from '@app/events';
 import { isReservedHeaderName, signatureHeader } from '@app/signing';
-import { isSlackWebhookUrl, slackMessage } from './slack-message';
+import { isSlackWebhookUrl, slackMessage } from '@app/slack';
 
 export const USER_AGENT = 'ApiTree-Webhooks/2.0';
 

@@ -1,0 +1,2 @@
+export { isSlackWebhookUrl, slackMessage } from './slack-message';
+export type { SlackBlock } from './slack-message';
