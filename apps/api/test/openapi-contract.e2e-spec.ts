@@ -108,6 +108,38 @@ describe('OpenAPI document: usable as it is (e2e)', () => {
     expect(invalid).toEqual([]);
   });
 
+  it('names the delivered body Event, the subscription item EventSubscription, the catalog entry EventType', () => {
+    const { schemas } = document.components;
+    for (const name of ['Webhook', 'WebhookDelivery', 'User', 'ErrorResponse'])
+      expect(schemas).toHaveProperty(name);
+    const event = schemas.Event as { properties: Json; required: string[] };
+    expect(Object.keys(event.properties).sort()).toEqual(
+      ['id', 'name', 'timestamp', 'user', 'resourceType', 'resource', 'apiId', 'ownerId'].sort(),
+    );
+    expect([...event.required].sort()).toEqual(
+      ['id', 'name', 'timestamp', 'user', 'resourceType', 'resource'].sort(),
+    );
+    const webhookEvents = (schemas.Webhook as { properties: Record<string, { items?: Json }> }).properties
+      .events;
+    expect(webhookEvents.items).toEqual({ $ref: '#/components/schemas/EventSubscription' });
+    expect(Object.keys((schemas.EventSubscription as { properties: Json }).properties)).toEqual(['name']);
+    const catalog = document.paths['/events'].get.responses['200'].content?.['application/json'] as {
+      schema: { items: Json };
+    };
+    expect(catalog.schema.items).toEqual({ $ref: '#/components/schemas/EventType' });
+    const delivered = Object.values(document.paths['/webhooks'].post.callbacks ?? {}).map(
+      (callback) =>
+        (
+          callback['{$request.body#/url}'].post.requestBody?.content['application/json'] as {
+            schema: { allOf: Json[] };
+          }
+        ).schema.allOf[0],
+    );
+    expect(new Set(delivered.map((schema) => JSON.stringify(schema)))).toEqual(
+      new Set([JSON.stringify({ $ref: '#/components/schemas/Event' })]),
+    );
+  });
+
   it('types no field as a bare object (a `string | null` field reflects as Object)', () => {
     const bare = Object.entries(document.components.schemas).flatMap(([name, schema]) =>
       Object.entries((schema.properties ?? {}) as Record<string, Json>)

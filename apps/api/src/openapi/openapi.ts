@@ -3,7 +3,7 @@ import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from '@app/config';
 import { SCOPE_DESCRIPTIONS } from '../auth/scopes';
 import { deliveryCallbacks } from './delivery-callbacks';
-import { EventNotificationSchema } from './event-notification.schema';
+import { EventSchema } from './event.schema';
 
 const DESCRIPTION = `With the Event-API you can manage your webhooks. The ApiTree APIs use webhooks for event
 notification: HTTP callbacks that receive notification messages for events, signed with the Standard Webhooks
@@ -37,7 +37,7 @@ function buildOpenApiDocument(app: INestApplication, authTokenUrl: string): Open
       'oauth2',
     )
     .build();
-  const document = SwaggerModule.createDocument(app, config, { extraModels: [EventNotificationSchema] });
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [EventSchema] });
   document.paths['/webhooks'].post!.callbacks = deliveryCallbacks();
   return document;
 }
