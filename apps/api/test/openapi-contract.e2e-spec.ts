@@ -13,6 +13,7 @@ const OpenAPISchemaValidator = require('openapi-schema-validator').default as ne
 
 type Json = Record<string, unknown>;
 interface Operation {
+  operationId?: string;
   security?: Array<Record<string, string[]>>;
   requestBody?: { content: Record<string, { examples?: Record<string, { value: Json }> }> };
   responses: Record<string, { content?: Record<string, { example?: unknown; examples?: unknown }> }>;
@@ -138,6 +139,44 @@ describe('OpenAPI document: usable as it is (e2e)', () => {
     expect(new Set(delivered.map((schema) => JSON.stringify(schema)))).toEqual(
       new Set([JSON.stringify({ $ref: '#/components/schemas/Event' })]),
     );
+  });
+
+  it('gives every operation a stable operationId, unique and free of class names', () => {
+    const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({
+        route: `${method.toUpperCase()} ${path}`,
+        operation,
+      })),
+    );
+    const ids = Object.fromEntries(operations.map(({ route, operation }) => [route, operation.operationId]));
+    // Generated clients name their methods after these: renaming one breaks them.
+    expect(ids).toEqual({
+      'GET /webhooks': 'listWebhooks',
+      'POST /webhooks': 'createWebhook',
+      'GET /webhooks/{id}': 'getWebhook',
+      'PUT /webhooks/{id}': 'updateWebhook',
+      'DELETE /webhooks/{id}': 'deleteWebhook',
+      'POST /webhooks/{id}/ping': 'pingWebhook',
+      'POST /webhooks/{id}/secret': 'rotateSecret',
+      'GET /webhooks/{id}/deliveries': 'listDeliveries',
+      'GET /webhooks/{id}/deliveries/{attemptId}': 'getDelivery',
+      'POST /webhooks/{id}/deliveries/{deliveryId}/redeliver': 'redeliver',
+      'GET /webhooks/{id}/stats': 'getDeliveryStats',
+      'POST /webhooks/{id}/recover': 'recoverDeliveries',
+      'GET /webhooks/{id}/jwks': 'getWebhookJwks',
+      'DELETE /users/{userId}/data': 'eraseUserData',
+      'GET /events': 'listEvents',
+      'GET /events/{name}': 'getEvent',
+      'GET /health': 'getHealth',
+      'GET /metrics': 'getMetrics',
+      'POST /portal/sessions': 'createPortalSession',
+    });
+    const callbackIds = Object.values(document.paths['/webhooks'].post.callbacks ?? {}).map(
+      (callback) => callback['{$request.body#/url}'].post.operationId,
+    );
+    const all = [...Object.values(ids), ...callbackIds];
+    expect(all.filter((id) => !id || id.includes('Controller'))).toEqual([]);
+    expect(new Set(all).size).toBe(all.length);
   });
 
   it('types no field as a bare object (a `string | null` field reflects as Object)', () => {

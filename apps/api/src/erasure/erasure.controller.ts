@@ -45,6 +45,7 @@ export class ErasureController {
   })
   @RequireScopes(Scope.Webhook)
   @ApiOperation({
+    operationId: 'eraseUserData',
     summary: "Erases a user's or organization's data",
     description:
       'For data-protection requests. In one transaction: every webhook the user created (for itself or an organization) or that delivers its events, with all their deliveries (pending ones included: they are never sent), delivery attempts, the event bodies no other webhook needs, and lifecycle events about them not sent yet. For an organization: every webhook delivering its events, whichever member created it. No event is published about it. Answers what was removed; calling it again answers zeros.',

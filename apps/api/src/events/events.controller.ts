@@ -55,6 +55,7 @@ export class EventsController {
   @Get()
   @RequireScopes(Scope.Webhook, Scope.WebhookReadonly)
   @ApiOperation({
+    operationId: 'listEvents',
     summary: 'Lists the event catalog',
     description:
       'Every event the platform emits, with the JSON Schema of its body and an example. `webhook.ping` is sent only on request and cannot be subscribed to.',
@@ -66,7 +67,10 @@ export class EventsController {
 
   @Get(':name')
   @RequireScopes(Scope.Webhook, Scope.WebhookReadonly)
-  @ApiOperation({ summary: 'One event of the catalog, with its JSON Schema and an example' })
+  @ApiOperation({
+    operationId: 'getEvent',
+    summary: 'One event of the catalog, with its JSON Schema and an example',
+  })
   @ApiParam({ name: 'name', description: 'Event name', example: 'api.created' })
   @ApiOkResponse({ type: EventTypeResponse })
   @ApiNotFoundResponse({

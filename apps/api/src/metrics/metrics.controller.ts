@@ -17,6 +17,7 @@ export class MetricsController {
   @Get()
   @Public()
   @ApiOperation({
+    operationId: 'getMetrics',
     summary: 'Prometheus metrics (text format); no user token',
     description:
       'event_api_http_requests_total{method,route,status}, event_api_http_request_duration_seconds{method,route}, and process metrics (event_api_process_*, event_api_nodejs_*). Collected at most once a second. With METRICS_TOKEN set, send it as `Authorization: Bearer <METRICS_TOKEN>` (else 401); with METRICS_PORT set, served on that port only (404 here).',
