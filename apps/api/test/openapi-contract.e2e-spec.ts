@@ -17,7 +17,7 @@ interface Operation {
   security?: Array<Record<string, string[]>>;
   requestBody?: { content: Record<string, { examples?: Record<string, { value: Json }> }> };
   responses: Record<string, { content?: Record<string, { example?: unknown; examples?: unknown }> }>;
-  parameters?: Array<{ in: string; name: string }>;
+  parameters?: Array<{ in: string; name: string; required?: boolean }>;
   callbacks?: Record<string, Record<string, { post: Operation }>>;
 }
 interface Document extends Json {
@@ -177,6 +177,32 @@ describe('OpenAPI document: usable as it is (e2e)', () => {
     const all = [...Object.values(ids), ...callbackIds];
     expect(all.filter((id) => !id || id.includes('Controller'))).toEqual([]);
     expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('documents the 401 of /metrics (METRICS_TOKEN) as an ErrorResponse, its header optional', () => {
+    const scrape = document.paths['/metrics'].get;
+    expect(Object.keys(scrape.responses).sort()).toEqual(['200', '401']);
+    expect(scrape.responses['401'].content?.['application/json']).toMatchObject({
+      schema: { $ref: '#/components/schemas/ErrorResponse' },
+      example: { code: 401, message: 'Access denied' },
+    });
+    expect(scrape.parameters).toEqual([
+      expect.objectContaining({ in: 'header', name: 'authorization', required: false }),
+    ]);
+  });
+
+  it('types every number as an integer (statuses, counts, milliseconds), ErrorResponse.code included', () => {
+    expect((document.components.schemas.ErrorResponse.properties as Record<string, Json>).code.type).toBe(
+      'integer',
+    );
+    const fractional = Object.entries(document.components.schemas).flatMap(([name, schema]) =>
+      Object.entries((schema.properties ?? {}) as Record<string, Json>)
+        .filter(
+          ([, field]) => field.type === 'number' || (field.items as Json | undefined)?.type === 'number',
+        )
+        .map(([field]) => `${name}.${field}`),
+    );
+    expect(fractional).toEqual([]);
   });
 
   it('types no field as a bare object (a `string | null` field reflects as Object)', () => {
