@@ -194,6 +194,8 @@ describe('A private receiver URL is refused with what to do about it (e2e)', () 
     ['http://localhost:4000/hook', 'is loopback'],
     ['http://127.0.0.1:4000/hook', '127.0.0.1 is loopback'],
     ['https://10.1.2.3/hook', '10.1.2.3 is private'],
+    ['http://[::1]:8080/x', '::1 is loopback'],
+    ['http://[::]/hook', ':: is unspecified'],
   ])('outside production the 400 for %s names the switch', async (url, detail) => {
     const api = await createTestApi({ NODE_ENV: 'development' });
     try {

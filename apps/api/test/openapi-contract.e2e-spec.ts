@@ -13,10 +13,11 @@ const OpenAPISchemaValidator = require('openapi-schema-validator').default as ne
 
 type Json = Record<string, unknown>;
 interface Operation {
+  operationId?: string;
   security?: Array<Record<string, string[]>>;
   requestBody?: { content: Record<string, { examples?: Record<string, { value: Json }> }> };
   responses: Record<string, { content?: Record<string, { example?: unknown; examples?: unknown }> }>;
-  parameters?: Array<{ in: string; name: string }>;
+  parameters?: Array<{ in: string; name: string; required?: boolean }>;
   callbacks?: Record<string, Record<string, { post: Operation }>>;
 }
 interface Document extends Json {
@@ -106,6 +107,102 @@ describe('OpenAPI document: usable as it is (e2e)', () => {
       return check(example) ? [] : [{ where, example, errors: check.errors }];
     });
     expect(invalid).toEqual([]);
+  });
+
+  it('names the delivered body Event, the subscription item EventSubscription, the catalog entry EventType', () => {
+    const { schemas } = document.components;
+    for (const name of ['Webhook', 'WebhookDelivery', 'User', 'ErrorResponse'])
+      expect(schemas).toHaveProperty(name);
+    const event = schemas.Event as { properties: Json; required: string[] };
+    expect(Object.keys(event.properties).sort()).toEqual(
+      ['id', 'name', 'timestamp', 'user', 'resourceType', 'resource', 'apiId', 'ownerId'].sort(),
+    );
+    expect([...event.required].sort()).toEqual(
+      ['id', 'name', 'timestamp', 'user', 'resourceType', 'resource'].sort(),
+    );
+    const webhookEvents = (schemas.Webhook as { properties: Record<string, { items?: Json }> }).properties
+      .events;
+    expect(webhookEvents.items).toEqual({ $ref: '#/components/schemas/EventSubscription' });
+    expect(Object.keys((schemas.EventSubscription as { properties: Json }).properties)).toEqual(['name']);
+    const catalog = document.paths['/events'].get.responses['200'].content?.['application/json'] as {
+      schema: { items: Json };
+    };
+    expect(catalog.schema.items).toEqual({ $ref: '#/components/schemas/EventType' });
+    const delivered = Object.values(document.paths['/webhooks'].post.callbacks ?? {}).map(
+      (callback) =>
+        (
+          callback['{$request.body#/url}'].post.requestBody?.content['application/json'] as {
+            schema: { allOf: Json[] };
+          }
+        ).schema.allOf[0],
+    );
+    expect(new Set(delivered.map((schema) => JSON.stringify(schema)))).toEqual(
+      new Set([JSON.stringify({ $ref: '#/components/schemas/Event' })]),
+    );
+  });
+
+  it('gives every operation a stable operationId, unique and free of class names', () => {
+    const operations = Object.entries(document.paths).flatMap(([path, methods]) =>
+      Object.entries(methods).map(([method, operation]) => ({
+        route: `${method.toUpperCase()} ${path}`,
+        operation,
+      })),
+    );
+    const ids = Object.fromEntries(operations.map(({ route, operation }) => [route, operation.operationId]));
+    // Generated clients name their methods after these: renaming one breaks them.
+    expect(ids).toEqual({
+      'GET /webhooks': 'listWebhooks',
+      'POST /webhooks': 'createWebhook',
+      'GET /webhooks/{id}': 'getWebhook',
+      'PUT /webhooks/{id}': 'updateWebhook',
+      'DELETE /webhooks/{id}': 'deleteWebhook',
+      'POST /webhooks/{id}/ping': 'pingWebhook',
+      'POST /webhooks/{id}/secret': 'rotateSecret',
+      'GET /webhooks/{id}/deliveries': 'listDeliveries',
+      'GET /webhooks/{id}/deliveries/{attemptId}': 'getDelivery',
+      'POST /webhooks/{id}/deliveries/{deliveryId}/redeliver': 'redeliver',
+      'GET /webhooks/{id}/stats': 'getDeliveryStats',
+      'POST /webhooks/{id}/recover': 'recoverDeliveries',
+      'GET /webhooks/{id}/jwks': 'getWebhookJwks',
+      'DELETE /users/{userId}/data': 'eraseUserData',
+      'GET /events': 'listEvents',
+      'GET /events/{name}': 'getEvent',
+      'GET /health': 'getHealth',
+      'GET /metrics': 'getMetrics',
+      'POST /portal/sessions': 'createPortalSession',
+    });
+    const callbackIds = Object.values(document.paths['/webhooks'].post.callbacks ?? {}).map(
+      (callback) => callback['{$request.body#/url}'].post.operationId,
+    );
+    const all = [...Object.values(ids), ...callbackIds];
+    expect(all.filter((id) => !id || id.includes('Controller'))).toEqual([]);
+    expect(new Set(all).size).toBe(all.length);
+  });
+
+  it('documents the 401 of /metrics (METRICS_TOKEN) as an ErrorResponse, its header optional', () => {
+    const scrape = document.paths['/metrics'].get;
+    expect(Object.keys(scrape.responses).sort()).toEqual(['200', '401']);
+    expect(scrape.responses['401'].content?.['application/json']).toMatchObject({
+      schema: { $ref: '#/components/schemas/ErrorResponse' },
+      example: { code: 401, message: 'Access denied' },
+    });
+    expect(scrape.parameters).toEqual([
+      expect.objectContaining({ in: 'header', name: 'authorization', required: false }),
+    ]);
+  });
+
+  it('types every number as an integer (statuses, counts, milliseconds), ErrorResponse.code included', () => {
+    expect((document.components.schemas.ErrorResponse.properties as Record<string, Json>).code.type).toBe(
+      'integer',
+    );
+    const fractional = Object.entries(document.components.schemas).flatMap(([name, schema]) =>
+      Object.entries((schema.properties ?? {}) as Record<string, Json>)
+        .filter(
+          ([, field]) => field.type === 'number' || (field.items as Json | undefined)?.type === 'number',
+        )
+        .map(([field]) => `${name}.${field}`),
+    );
+    expect(fractional).toEqual([]);
   });
 
   it('types no field as a bare object (a `string | null` field reflects as Object)', () => {

@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { Client } from 'pg';
 import {
   builtEntry,
@@ -5,7 +7,6 @@ import {
   dropTestDatabase,
   freePort,
   startProcess,
-  TEST_JWT_SECRET,
   waitForOutput,
   waitUntil,
 } from '@app/testing';
@@ -39,18 +40,25 @@ function parse(output: string): LogLine[] {
     });
 }
 
+/** What a clean run must never print, JSON or not (Nest's own logger prints `WARN`). */
+const NOISE = /WARN|deferred|already released/;
+
+/** The development defaults line of `npm start` and `npm run demo` (README → Quick start). */
+const DEVELOPMENT_DEFAULTS =
+  /^development defaults: fixed JWT secret \(npm run token signs with it\), (Redis without appendonly, )?apiId not checked against a Core-API$/;
+
 /**
- * `npm start` as a user sees it at LOG_LEVEL=info: one line per process with its URLs, no
- * framework narration, and a Ctrl-C that prints no warning and exits 0, even with an outbox relay
- * pass in flight in each process (it waits on a table lock this test holds).
+ * `npm start` as a user sees it out of the box (no JWT key, no Core-API, the local Redis as it is)
+ * at LOG_LEVEL=info: the development defaults in one line, one line per process with its URLs,
+ * nothing else, and a Ctrl-C that prints no warning and exits 0, even with an outbox relay pass in
+ * flight in each process (it waits on a table lock this test holds).
  */
 describe('npm start: quiet start-up, clean Ctrl-C (e2e, built processes)', () => {
-  it('says where each process listens, then stops without a warning', async () => {
+  it('states the development defaults once, says where each process listens, then stops without a warning', async () => {
     const databaseUrl = await createTestDatabase();
     const [port, workerPort] = [await freePort(), await freePort()];
     const running = startProcess(builtEntry('start'), {
       DATABASE_URL: databaseUrl,
-      JWT_SECRET: TEST_JWT_SECRET,
       REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
       QUEUE_PREFIX: `${process.env.EVENT_API_TEST_QUEUE_PREFIX}-quiet`,
       HOST: '127.0.0.1',
@@ -67,20 +75,26 @@ describe('npm start: quiet start-up, clean Ctrl-C (e2e, built processes)', () =>
       await waitForOutput(running, /Event-API worker started/);
       const api = `http://127.0.0.1:${port}`;
       const worker = `http://127.0.0.1:${workerPort}`;
+      // Read before any request: each request is a line of its own.
+      const startup = parse(running.output());
+      expect(startup.filter((line) => FRAMEWORK_CONTEXTS.includes(line.context ?? ''))).toEqual([]);
+      expect(startup.filter((line) => line.level >= 40)).toEqual([]);
+      expect(running.output()).not.toMatch(NOISE);
+      expect(startup[0]).toMatchObject({
+        level: 30,
+        msg: expect.stringMatching(DEVELOPMENT_DEFAULTS) as unknown,
+      });
+      expect(
+        startup
+          .slice(1)
+          .map((line) => `${line.level} ${line.msg}`)
+          .sort(),
+      ).toEqual([
+        `30 Event-API listening on ${api} (docs ${api}/docs, health ${api}/health, metrics ${api}/metrics)`,
+        `30 Event-API worker started (health ${worker}/health, metrics ${worker}/metrics, concurrency 50)`,
+      ]);
       expect((await fetch(`${api}/docs`)).status).toBe(200);
       expect((await fetch(`${worker}/health`)).status).toBe(200);
-
-      const startup = parse(running.output());
-      expect(
-        startup.filter((line) => line.level === 30 && /^Event-API/.test(line.msg)).map((l) => l.msg),
-      ).toEqual(
-        expect.arrayContaining([
-          `Event-API listening on ${api} (docs ${api}/docs, health ${api}/health, metrics ${api}/metrics)`,
-          `Event-API worker started (health ${worker}/health, metrics ${worker}/metrics, concurrency 50)`,
-        ]),
-      );
-      expect(startup.filter((line) => FRAMEWORK_CONTEXTS.includes(line.context ?? ''))).toEqual([]);
-      expect(startup.filter((line) => line.level >= 50)).toEqual([]);
 
       await Promise.all([holder.connect(), watcher.connect()]);
       await holder.query('BEGIN');
@@ -101,6 +115,7 @@ describe('npm start: quiet start-up, clean Ctrl-C (e2e, built processes)', () =>
       running.child.kill('SIGINT');
       expect(await running.exited).toBe(0);
       expect(parse(running.output().slice(startedBefore)).filter((line) => line.level >= 40)).toEqual([]);
+      expect(running.output()).not.toMatch(NOISE);
     } finally {
       await holder.end().catch(() => undefined);
       await watcher.end().catch(() => undefined);
@@ -112,4 +127,81 @@ describe('npm start: quiet start-up, clean Ctrl-C (e2e, built processes)', () =>
       await dropTestDatabase(databaseUrl);
     }
   });
+
+  it('started directly (npm run start:api / start:worker), the processes keep their warnings', async () => {
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const redis = new Redis(redisUrl, { lazyConnect: true });
+    await redis.connect();
+    const appendonlyOff = /^aof_enabled:0\s*$/m.test(await redis.info('persistence'));
+    await redis.quit();
+    const databaseUrl = await createTestDatabase();
+    const env = {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: `${process.env.EVENT_API_TEST_QUEUE_PREFIX}-direct`,
+      HOST: '127.0.0.1',
+    };
+    const api = startProcess(builtEntry('api'), { ...env, PORT: String(await freePort()) });
+    const worker = startProcess(builtEntry('worker'), { ...env, WORKER_PORT: String(await freePort()) });
+    try {
+      await waitForOutput(api, /Event-API listening on/);
+      await waitForOutput(worker, /Event-API worker started/);
+      expect(parse(api.output())).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            level: 40,
+            msg: expect.stringMatching(/fixed DEVELOPMENT secret/) as unknown,
+          }),
+          expect.objectContaining({
+            level: 30,
+            msg: expect.stringMatching(/^apiId webhooks: NOT checked/) as unknown,
+          }),
+        ]),
+      );
+      expect(parse(worker.output()).filter((line) => /^Redis appendonly is off/.test(line.msg))).toEqual(
+        appendonlyOff ? [expect.objectContaining({ level: 40 })] : [],
+      );
+    } finally {
+      for (const running of [api, worker]) running.child.kill('SIGTERM');
+      await Promise.all([api.exited, worker.exited]);
+      await dropTestDatabase(databaseUrl);
+    }
+  });
+});
+
+/**
+ * `npm run demo` (its build step aside): the whole path, verified, with the development defaults in
+ * one line of its own and not one warning from the API or the worker it starts.
+ */
+describe('npm run demo: a clean run (e2e, built processes)', () => {
+  it('verifies both deliveries and prints no warning', async () => {
+    const databaseUrl = await createTestDatabase();
+    const running = startProcess(
+      require.resolve('tsx/cli'),
+      {
+        DATABASE_URL: databaseUrl,
+        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        QUEUE_PREFIX: `${process.env.EVENT_API_TEST_QUEUE_PREFIX}-demo`,
+      },
+      [join(__dirname, '..', '..', 'cli', 'src', 'demo.ts')],
+    );
+    try {
+      expect({ exit: await running.exited, output: running.output() }).toMatchObject({ exit: 0 });
+      const output = running.output();
+      expect(output.match(/^✔ signature verified with standardwebhooks: /gm)).toHaveLength(2);
+      expect(output.match(/^ {2}development defaults: .*$/gm)).toEqual([
+        expect.stringMatching(
+          /^ {2}development defaults: (Redis without appendonly, )?apiId not checked against a Core-API, receiver URLs on private networks allowed$/,
+        ) as unknown,
+      ]);
+      expect(output.split('\n').filter((line) => line.startsWith('{'))).toEqual([]);
+      expect(output).not.toMatch(NOISE);
+    } finally {
+      if (running.child.exitCode === null && running.child.signalCode === null) {
+        running.child.kill('SIGTERM');
+        await running.exited;
+      }
+      await dropTestDatabase(databaseUrl);
+    }
+  }, 90_000);
 });

@@ -31,6 +31,17 @@ describe('Process start-up (e2e, built processes)', () => {
     expect(lines[0]).toContain(variable);
   });
 
+  it.each(['api', 'worker'] as const)(
+    'a LOG_LEVEL pino does not take (verbose) stops the %s with the one configuration line',
+    async (app) => {
+      const running = startProcess(builtEntry(app), { LOG_LEVEL: 'verbose', JWT_SECRET: TEST_JWT_SECRET });
+      expect(await running.exited).toBe(1);
+      expect(running.output().trim().split('\n')).toEqual([
+        'Invalid configuration: LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"',
+      ]);
+    },
+  );
+
   it('refuses to start in production without a JWT key', async () => {
     const running = startProcess(builtEntry('worker'), { NODE_ENV: 'production' });
     expect(await running.exited).toBe(1);

@@ -3,7 +3,8 @@
  * mints a token, creates a webhook, publishes an event, and prints the delivery as received with
  * its signature verified by the independent `standardwebhooks` package. Then an operational event:
  * an endpoint that answers 503, and a second webhook told `webhook.failing` about it, shown as
- * received and as a Slack webhook gets it (README → Operational events).
+ * received and as a Slack webhook gets it (README → Operational events). Like npm start, it states the
+ * development defaults in one line and starts its processes with DEVELOPMENT_LAUNCH=true (README → Quick start).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer, IncomingHttpHeaders } from 'node:http';
@@ -12,10 +13,11 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { Webhook } from 'standardwebhooks';
-import { loadConfigOrExit, queueTarget } from '@app/config';
+import { loadConfig, loadConfigOrExit, queueTarget } from '@app/config';
 import { EventPublisher, PlatformEvent } from '@app/events';
 // The worker's own Slack rendering: what it sends to a hooks.slack.com URL.
 import { slackMessage } from '@app/slack';
+import { developmentDefaultsLine, developmentLaunchEnv, redisAppendonlyOff } from './development-defaults';
 
 const DIST = join(__dirname, '..', '..', '..', 'dist', 'apps');
 const BROKEN_PATH = '/webhooks/broken';
@@ -110,7 +112,12 @@ async function main(): Promise<void> {
     // Retries 200 ms apart, so the broken endpoint's 4th failure comes within a second.
     DELIVERY_RETRY_SCHEDULE: '200ms,200ms,200ms,200ms',
     LOG_LEVEL: 'warn',
+    ...developmentLaunchEnv(config),
   };
+  const defaults = config.production
+    ? null
+    : developmentDefaultsLine(loadConfig(env), await redisAppendonlyOff(config));
+  if (defaults !== null) process.stdout.write(`  ${defaults}\n`);
   for (const app of ['api', 'worker']) {
     children.push(
       spawn(process.execPath, [join(DIST, app, 'src', 'main.js')], {

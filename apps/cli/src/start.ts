@@ -1,9 +1,14 @@
 /**
  * npm start: runs the built API and worker together in one terminal. Ctrl-C (or SIGTERM) stops
  * both gracefully; if either exits on its own, the other is stopped too and the exit code kept.
+ * Outside production it states the development defaults in one line of its own and starts the
+ * processes with DEVELOPMENT_LAUNCH=true, which log their notices of them at debug (README → Quick start).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { loadConfigOrExit } from '@app/config';
+import { createLogger } from '@app/logging';
+import { developmentDefaultsLine, developmentLaunchEnv, redisAppendonlyOff } from './development-defaults';
 
 const DIST = join(__dirname, '..', '..');
 const SERVICES = [
@@ -21,8 +26,8 @@ function stopAll(signal: NodeJS.Signals): void {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
 }
 
-for (const service of SERVICES) {
-  const child = spawn(process.execPath, [service.entry], { stdio: 'inherit', env: process.env });
+function startService(service: (typeof SERVICES)[number], env: NodeJS.ProcessEnv): void {
+  const child = spawn(process.execPath, [service.entry], { stdio: 'inherit', env });
   child.on('exit', (code, signal) => {
     if (!stopping) {
       process.stderr.write(`${service.name} exited (${code ?? signal}); stopping the others\n`);
@@ -35,4 +40,17 @@ for (const service of SERVICES) {
   children.push(child);
 }
 
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stopAll(signal));
+async function main(): Promise<void> {
+  const config = loadConfigOrExit();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stopAll(signal));
+  if (!config.production) {
+    const line = developmentDefaultsLine(config, await redisAppendonlyOff(config));
+    if (line !== null) createLogger(config.logLevel, 'event-api-start').info(line);
+  }
+  // Ctrl-C while Redis was being asked: nothing to start.
+  if (stopping) process.exit(0);
+  const env = { ...process.env, ...developmentLaunchEnv(config) };
+  for (const service of SERVICES) startService(service, env);
+}
+
+void main();

@@ -21,10 +21,15 @@ function keyHolders(client: Redis | Cluster): Array<Redis> {
 
 /**
  * Before consuming anything: an evicting Redis may silently drop queued jobs, so anything but
- * `noeviction` is refused; no AOF only warns (the sweeper restores lost jobs from PostgreSQL).
- * On a cluster every node is checked.
+ * `noeviction` is refused; no AOF only warns (the sweeper restores lost jobs from PostgreSQL), or
+ * logs at debug under a development launcher, which has said so in its own line (README → Quick
+ * start). On a cluster every node is checked.
  */
-export async function assertRedisSuitable(target: RedisTarget, logger: Logger): Promise<void> {
+export async function assertRedisSuitable(
+  target: RedisTarget,
+  logger: Logger,
+  developmentLaunch = false,
+): Promise<void> {
   const client = createRedisClient(target, { lazyConnect: true, maxRetriesPerRequest: 1 });
   client.on('error', () => undefined);
   try {
@@ -38,9 +43,9 @@ export async function assertRedisSuitable(target: RedisTarget, logger: Logger): 
         );
       }
       if (infoField(await redis.info('persistence'), 'aof_enabled') === '0') {
-        logger.warn(
-          `Redis appendonly is off${where}: jobs are lost if Redis restarts; the sweeper re-enqueues them from PostgreSQL`,
-        );
+        const line = `Redis appendonly is off${where}: jobs are lost if Redis restarts; the sweeper re-enqueues them from PostgreSQL`;
+        if (developmentLaunch) logger.debug(line);
+        else logger.warn(line);
       }
     }
   } finally {

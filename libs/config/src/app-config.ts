@@ -93,6 +93,11 @@ export class AppConfig {
    */
   readonly apiIdCheck!: 'core-api' | 'unchecked' | 'refused';
   readonly logLevel!: string;
+  /**
+   * DEVELOPMENT_LAUNCH: started by `npm start` or `npm run demo`, which state the development defaults
+   * in one line of their own (README → Quick start); the process logs its notices of them at debug.
+   */
+  readonly developmentLaunch!: boolean;
   /** PORTAL_FRAME_ANCESTORS, PORTAL_SESSION_TTL, PUBLIC_BASE_URL (README → Portal). */
   readonly portal!: PortalConfig;
 }

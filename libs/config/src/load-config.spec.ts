@@ -377,3 +377,17 @@ describe('REDIS_CLUSTER', () => {
     },
   );
 });
+
+describe('DEVELOPMENT_LAUNCH (set by npm start and npm run demo)', () => {
+  it('is off by default and read as a boolean', () => {
+    expect(loadConfig({}).developmentLaunch).toBe(false);
+    expect(loadConfig({ DEVELOPMENT_LAUNCH: 'true' }).developmentLaunch).toBe(true);
+    expect(configError({ DEVELOPMENT_LAUNCH: 'yes please' }).message).toContain('DEVELOPMENT_LAUNCH');
+  });
+
+  it('is refused with NODE_ENV=production, so a deployment never quietens its warnings', () => {
+    expect(configError({ NODE_ENV: 'production', JWT_SECRET: 'x', DEVELOPMENT_LAUNCH: 'true' }).message).toBe(
+      'Invalid configuration: DEVELOPMENT_LAUNCH is for the development launchers (npm start, npm run demo), not with NODE_ENV=production',
+    );
+  });
+});

@@ -112,6 +112,22 @@ function parseJwt(reader: EnvReader, production: boolean): AppConfig['jwt'] {
  * Without a Core-API nobody can tell whether a caller may see an API, so subscribing to an API's
  * events by its id is an explicit choice in production (README → API → Entitlements).
  */
+/**
+ * The development launchers (`npm start`, `npm run demo`) set DEVELOPMENT_LAUNCH=true and state the
+ * development defaults once themselves; a production process never runs with it, so its warnings
+ * about them are never quietened.
+ */
+function parseDevelopmentLaunch(reader: EnvReader, production: boolean): boolean {
+  const developmentLaunch = reader.boolean('DEVELOPMENT_LAUNCH', false);
+  if (developmentLaunch && production) {
+    throw new ConfigError(
+      'DEVELOPMENT_LAUNCH',
+      'is for the development launchers (npm start, npm run demo), not with NODE_ENV=production',
+    );
+  }
+  return developmentLaunch;
+}
+
 function parseApiIdCheck(reader: EnvReader, production: boolean): 'core-api' | 'unchecked' | 'refused' {
   const unchecked = reader.boolean('ALLOW_UNCHECKED_API_IDS', !production);
   if (reader.raw('CORE_API_URL') !== undefined) return 'core-api';
@@ -188,6 +204,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     apiIdCheck: parseApiIdCheck(reader, production),
     authTokenUrl: reader.url('AUTH_API_TOKEN_URL', DEFAULT_AUTH_TOKEN_URL, ['https:', 'http:']) as string,
     logLevel: reader.oneOf('LOG_LEVEL', 'info', LOG_LEVELS),
+    developmentLaunch: parseDevelopmentLaunch(reader, production),
     portal: parsePortalConfig(reader),
   };
   return Object.assign(new AppConfig(), config);

@@ -98,8 +98,21 @@ describe('blockedRange', () => {
     expect(blockedRange(parsed(text))).not.toBeNull();
   });
 
-  it.each(['::8.8.8.8', '::808:808', '::93.184.216.34', '::'])('blocks %s as ::/96', (text) => {
-    expect(blockedRange(parsed(text))).toBe('ipv4Compatible');
+  it.each(['::8.8.8.8', '::808:808', '::93.184.216.34', '::7f00:1', '::127.0.0.1', '::10.0.0.1'])(
+    'blocks %s as ::/96',
+    (text) => {
+      expect(blockedRange(parsed(text))).toBe('ipv4Compatible');
+    },
+  );
+
+  it.each([
+    ['::1', 'loopback'],
+    ['[::1]', 'loopback'],
+    ['0:0:0:0:0:0:0:1', 'loopback'],
+    ['::', 'unspecified'],
+    ['::ffff:127.0.0.1', 'loopback'],
+  ])('names %s by its own range (%s), not ::/96', (text, range) => {
+    expect(blockedRange(parsed(text))).toBe(range);
   });
 
   const publicAddresses = ['93.184.216.34', '8.8.8.8', '1.1.1.1', '172.32.0.1', '100.128.0.1'];

@@ -25,12 +25,15 @@ export function parseAddress(text: string): ParsedAddress | undefined {
  * Only globally routable unicast is deliverable: loopback, private, link-local (cloud metadata),
  * CGNAT, multicast, unspecified, reserved, NAT64/6to4/Teredo (which embed other addresses) and
  * the deprecated IPv4-compatible `::/96` are all refused. Returns the refused range, or null.
+ * The named ranges come first, so `::1` is `loopback` and `::` `unspecified` although both lie in
+ * `::/96`; every other address of `::/96` is `ipv4Compatible`.
  */
 export function blockedRange(address: ParsedAddress): string | null {
+  const range = address.range();
+  if (range !== 'unicast') return range;
   if (address.kind() === 'ipv6') {
     const parts = (address as ipaddr.IPv6).parts;
     if (parts.slice(0, 6).every((part) => part === 0)) return 'ipv4Compatible';
   }
-  const range = address.range();
-  return range === 'unicast' ? null : range;
+  return null;
 }

@@ -90,28 +90,47 @@ export async function closeBullClient(bull: {
   }
 }
 
+/** connectWithin's rejection when the server took the connection but did not answer in time. */
+export class RedisNoAnswerError extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`no answer within ${timeoutMs / 1000} s`);
+  }
+}
+
 /**
  * Connects a lazily created client and resolves once it can take commands, or rejects after
- * `timeoutMs`. For a cluster `connect()` itself is not awaited: when the cluster reports
- * `cluster_state:fail` (a master down, still forming) ioredis retries with a new promise and the
- * first one never settles, which would hang start-up without a word.
+ * `timeoutMs`: a server that accepts the connection and never answers would otherwise hold
+ * `connect()` forever. The client is left as it is (it may still connect later); the caller
+ * decides whether to disconnect it. For a cluster `connect()` itself is not awaited: when the
+ * cluster reports `cluster_state:fail` (a master down, still forming) ioredis retries with a new
+ * promise and the first one never settles, which would hang start-up without a word.
  */
 export async function connectWithin(client: Redis | Cluster, timeoutMs: number): Promise<void> {
-  if (!(client instanceof Cluster)) {
-    await client.connect();
-    return;
-  }
   if (client.status === 'ready') return;
-  client.connect().catch(() => undefined);
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.off('ready', onReady);
-      reject(new Error(`Redis Cluster not ready within ${timeoutMs} ms (is cluster_state ok?)`));
-    }, timeoutMs);
-    const onReady = (): void => {
-      clearTimeout(timer);
-      resolve();
-    };
-    client.once('ready', onReady);
+  const connecting =
+    client instanceof Cluster
+      ? new Promise<void>((resolve) => {
+          client.connect().catch(() => undefined);
+          client.once('ready', () => resolve());
+        })
+      : client.connect();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(
+          client instanceof Cluster
+            ? new Error(`Redis Cluster not ready within ${timeoutMs} ms (is cluster_state ok?)`)
+            : new RedisNoAnswerError(timeoutMs),
+        ),
+      timeoutMs,
+    );
   });
+  // What connect() says after the deadline (`Connection is closed.` once the caller disconnects) is not news.
+  connecting.catch(() => undefined);
+  try {
+    await Promise.race([connecting, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

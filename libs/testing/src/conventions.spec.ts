@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join, normalize, sep } from 'node:path';
 import * as ts from 'typescript';
 
@@ -226,5 +227,50 @@ describe('test conventions', () => {
       'api',
       undefined,
     ]);
+  });
+});
+
+/** Every package the code imports is declared, so `npm ci` installs it and no hoisting accident hides it. */
+describe('package conventions', () => {
+  const SOURCES = /\.(ts|mts|cts|js|mjs|cjs)$/;
+  const files = [
+    ...['apps', 'libs', 'test'].flatMap((dir) =>
+      readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+        .filter((file) => SOURCES.test(file) && !file.split(/[\\/]/).includes('node_modules'))
+        .map((file) => join(dir, file)),
+    ),
+    'jest.config.ts',
+    'eslint.config.mjs',
+  ];
+  // What follows `from`, `import`, `require(` and `import(`: a package name, optionally with a path in it.
+  const SPECIFIER =
+    /(?:\bfrom\s+|\bimport\s+|\brequire\(\s*|\bimport\(\s*)(['"])((?:@[\w.-]+\/)?[\w.-]+(?:\/[\w./-]*)?)\1/g;
+  const packageOf = (specifier: string) =>
+    specifier
+      .split('/')
+      .slice(0, specifier.startsWith('@') ? 2 : 1)
+      .join('/');
+
+  it('imports only packages declared in package.json (dependencies or devDependencies), Node built-ins and @app/*', () => {
+    const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+    };
+    const declared = new Set([
+      ...Object.keys(manifest.dependencies),
+      ...Object.keys(manifest.devDependencies),
+    ]);
+    const undeclared = files.flatMap((file) =>
+      [...readFileSync(join(ROOT, file), 'utf8').matchAll(SPECIFIER)]
+        .map((match) => match[2])
+        .filter((specifier) => !specifier.startsWith('.') && !specifier.startsWith('@app/'))
+        .filter(
+          (specifier) => !specifier.startsWith('node:') && !builtinModules.includes(packageOf(specifier)),
+        )
+        .filter((specifier) => !declared.has(packageOf(specifier)))
+        .map((specifier) => `${file}: ${specifier}`),
+    );
+    expect(files.length).toBeGreaterThan(100);
+    expect(undeclared).toEqual([]);
   });
 });

@@ -10,7 +10,7 @@ export class FieldError {
 
 /** The body of every error response, whatever the status (README → API). */
 export class ErrorResponse {
-  @ApiProperty({ description: 'The HTTP status code', example: 401 })
+  @ApiProperty({ description: 'The HTTP status code', type: 'integer', example: 401 })
   code!: number;
 
   @ApiProperty({

@@ -33,6 +33,7 @@ export class DeliveriesController {
   @Get()
   @RequireScopes(Scope.Webhook, Scope.WebhookReadonly)
   @ApiOperation({
+    operationId: 'listDeliveries',
     summary: 'Gets the delivery log of a webhook',
     description:
       'Every delivery attempt (first attempts, retries, redeliveries, pings), newest first, one page at a time: pass `nextCursor` back as `cursor` until it is null. The filters combine with AND. Attempts are kept for DELIVERY_LOG_RETENTION (30 days). For tokens with only webhook.readonly, credential parts of the webhook URL are masked in `response` and `error`.',
@@ -67,6 +68,7 @@ export class DeliveriesController {
   @Get(':attemptId')
   @RequireScopes(Scope.Webhook, Scope.WebhookReadonly)
   @ApiOperation({
+    operationId: 'getDelivery',
     summary: 'Gets one attempt of the delivery log with its request',
     description:
       "The attempt as GET /webhooks/{id}/deliveries lists it, plus the request it sent: method, URL (credential parts masked), headers as sent (the values of the webhook's custom headers shown as `••••`, for every token) and body. `request.headers` and `request.url` are null for attempts made before requests were recorded;",
@@ -101,6 +103,7 @@ export class DeliveriesController {
   @HttpCode(202)
   @RequireScopes(Scope.Webhook)
   @ApiOperation({
+    operationId: 'redeliver',
     summary: 'Redelivers an event to a webhook',
     description:
       'Sends the event of a logged attempt again, now, as one extra attempt: the same body and the same `webhook-id` header (receivers deduplicate on it), signed afresh. A retry still scheduled for it is not affected. The new attempt appears in the delivery log.',

@@ -24,6 +24,7 @@ export class DeliveryStatsController {
   @Get()
   @RequireScopes(Scope.Webhook, Scope.WebhookReadonly)
   @ApiOperation({
+    operationId: 'getDeliveryStats',
     summary: 'Counts a webhook’s successful and failed delivery attempts per hour, for the last 24 hours',
     description:
       'From the delivery log (GET /webhooks/{id}/deliveries): 24 whole UTC hours, oldest first, the last being the current hour so far. Every attempt counts, retries and redeliveries included.',

@@ -34,8 +34,10 @@ export class CoreApiClient implements OnApplicationBootstrap {
         'apiId webhooks: refused with 403 (no CORE_API_URL in production; set CORE_API_URL, or ALLOW_UNCHECKED_API_IDS=true to accept them unchecked)',
     };
     const line = lines[this.config.apiIdCheck];
-    // Unchecked is the development default (info); chosen in production it is worth a warning.
+    // Unchecked is the development default (info, or debug when a development launcher has said so
+    // in its own line: README → Quick start); chosen in production it is worth a warning.
     if (this.config.apiIdCheck === 'unchecked' && this.config.production) this.logger.warn(line);
+    else if (this.config.apiIdCheck === 'unchecked' && this.config.developmentLaunch) this.logger.debug(line);
     else this.logger.log(line);
   }
 

@@ -45,6 +45,7 @@ export class ErasureController {
   })
   @RequireScopes(Scope.Webhook)
   @ApiOperation({
+    operationId: 'eraseUserData',
     summary: "Erases a user's or organization's data",
     description:
       "For data-protection requests. In one transaction: every webhook the user created (for itself or an organization) or that delivers its events, with all their deliveries (pending ones included: they are never sent), delivery attempts, the body of every stored event whose `ownerId` or `user.id` is the user and of every other event no other webhook needs (another owner's unfinished deliveries of an erased event are dropped), lifecycle events about them not sent yet, and the user's portal sessions and links. For an organization: every webhook delivering its events, whichever member created it. An erased event's id is kept until DELIVERY_LOG_RETENTION: publishing it again delivers nothing. No event is published about it. Answers what was removed; calling it again answers zeros.",

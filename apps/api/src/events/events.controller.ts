@@ -16,8 +16,11 @@ import { ErrorResponse } from '../common/error-response.dto';
 
 const API_CREATED = EVENT_CATALOG_ENTRIES[0];
 
-@ApiSchema({ name: 'EventCatalogEntry' })
-class EventCatalogEntryResponse {
+@ApiSchema({
+  name: 'EventType',
+  description: 'An event of the catalog: its name, its resource and the schema of its body',
+})
+class EventTypeResponse {
   @ApiProperty({ description: 'Event name', enum: EVENT_NAMES, example: 'api.created' })
   name!: string;
 
@@ -52,26 +55,30 @@ export class EventsController {
   @Get()
   @RequireScopes(Scope.Webhook, Scope.WebhookReadonly)
   @ApiOperation({
+    operationId: 'listEvents',
     summary: 'Lists the event catalog',
     description:
       'Every event the platform emits, with the JSON Schema of its body and an example. `webhook.ping` is sent only on request and cannot be subscribed to.',
   })
-  @ApiOkResponse({ type: [EventCatalogEntryResponse] })
-  list(): EventCatalogEntryResponse[] {
+  @ApiOkResponse({ type: [EventTypeResponse] })
+  list(): EventTypeResponse[] {
     return [...EVENT_CATALOG_ENTRIES];
   }
 
   @Get(':name')
   @RequireScopes(Scope.Webhook, Scope.WebhookReadonly)
-  @ApiOperation({ summary: 'One event of the catalog, with its JSON Schema and an example' })
+  @ApiOperation({
+    operationId: 'getEvent',
+    summary: 'One event of the catalog, with its JSON Schema and an example',
+  })
   @ApiParam({ name: 'name', description: 'Event name', example: 'api.created' })
-  @ApiOkResponse({ type: EventCatalogEntryResponse })
+  @ApiOkResponse({ type: EventTypeResponse })
   @ApiNotFoundResponse({
     description: 'No event of that name',
     type: ErrorResponse,
     example: { code: 404, message: 'Event not found' },
   })
-  get(@Param('name') name: string): EventCatalogEntryResponse {
+  get(@Param('name') name: string): EventTypeResponse {
     const entry = findEventCatalogEntry(name);
     if (!entry) throw new NotFoundException('Event not found');
     return entry;

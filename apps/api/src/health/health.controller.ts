@@ -14,7 +14,7 @@ export class HealthController {
   @Get()
   @Public()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Readiness: PostgreSQL and Redis reachable' })
+  @ApiOperation({ operationId: 'getHealth', summary: 'Readiness: PostgreSQL and Redis reachable' })
   @ApiOkResponse({
     description: 'PostgreSQL and Redis answer (a busy database counts: it answers)',
     type: HealthResponse,

@@ -1,9 +1,18 @@
 import { Controller, Get, Headers, NotFoundException, Res, UnauthorizedException } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import {
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiTags,
+  ApiUnauthorizedResponse,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AppConfig } from '@app/config';
 import { scrapeAllowed } from '@app/health';
 import { Public } from '../auth/auth.decorators';
+import { ErrorResponse } from '../common/error-response.dto';
 import { ApiMetrics } from './api-metrics';
 
 @ApiTags('Operations')
@@ -17,12 +26,29 @@ export class MetricsController {
   @Get()
   @Public()
   @ApiOperation({
+    operationId: 'getMetrics',
     summary: 'Prometheus metrics (text format); no user token',
     description:
       'event_api_http_requests_total{method,route,status}, event_api_http_request_duration_seconds{method,route}, and process metrics (event_api_process_*, event_api_nodejs_*). Collected at most once a second. With METRICS_TOKEN set, send it as `Authorization: Bearer <METRICS_TOKEN>` (else 401); with METRICS_PORT set, served on that port only (404 here).',
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({ description: 'Prometheus text exposition format 0.0.4', schema: { type: 'string' } })
+  @ApiUnauthorizedResponse({
+    description:
+      'METRICS_TOKEN is set and the request does not carry it as `Authorization: Bearer <METRICS_TOKEN>`',
+    // Its own media type: @ApiProduces names the 200's.
+    content: {
+      'application/json': {
+        schema: { $ref: getSchemaPath(ErrorResponse) },
+        example: { code: 401, message: 'Access denied' },
+      },
+    },
+  })
+  @ApiHeader({
+    name: 'authorization',
+    required: false,
+    description: '`Bearer <METRICS_TOKEN>`, needed only when METRICS_TOKEN is set',
+  })
   scrape(
     @Res({ passthrough: true }) response: Response,
     @Headers('authorization') authorization?: string,

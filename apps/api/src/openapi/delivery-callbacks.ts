@@ -2,7 +2,7 @@ import { getSchemaPath } from '@nestjs/swagger';
 import type { CallbacksObject, ParameterObject } from '@nestjs/swagger';
 import { EVENT_CATALOG, EventName, OPERATIONAL_EVENT_NAMES } from '@app/events';
 import { WebhookResponse } from '../webhooks/dto/webhook.response';
-import { EventNotificationSchema } from './event-notification.schema';
+import { EventSchema } from './event.schema';
 
 const header = (name: string, description: string, example: string, pattern?: string): ParameterObject => ({
   name,
@@ -202,7 +202,7 @@ export function deliveryCallbacks(): CallbacksObject {
               'application/json': {
                 schema: {
                   allOf: [
-                    { $ref: getSchemaPath(EventNotificationSchema) },
+                    { $ref: getSchemaPath(EventSchema) },
                     {
                       properties: {
                         name: { enum: [name] },

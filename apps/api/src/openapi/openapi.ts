@@ -10,7 +10,7 @@ import { AppConfig } from '@app/config';
 import { SCOPE_DESCRIPTIONS } from '../auth/scopes';
 import { RECOVER_EXAMPLE_NAME, RECOVER_EXAMPLE_PATH, recoverExample } from '../recover/recover-example';
 import { deliveryCallbacks } from './delivery-callbacks';
-import { EventNotificationSchema } from './event-notification.schema';
+import { EventSchema } from './event.schema';
 
 const DESCRIPTION = `With the Event-API you can manage your webhooks. The ApiTree APIs use webhooks for event
 notification: HTTP callbacks that receive notification messages for events, signed with the Standard Webhooks
@@ -44,7 +44,7 @@ function buildOpenApiDocument(app: INestApplication, authTokenUrl: string): Open
       'oauth2',
     )
     .build();
-  const document = SwaggerModule.createDocument(app, config, { extraModels: [EventNotificationSchema] });
+  const document = SwaggerModule.createDocument(app, config, { extraModels: [EventSchema] });
   document.paths['/webhooks'].post!.callbacks = deliveryCallbacks();
   return document;
 }

@@ -47,6 +47,7 @@ export class PortalController {
   @Post('sessions')
   @RequireScopes(Scope.Webhook, Scope.WebhookReadonly)
   @ApiOperation({
+    operationId: 'createPortalSession',
     summary: 'Mint a one-time link that signs a browser in to the portal',
     description:
       'For ApiTree’s dashboard: returns a link to hand to the signed-in user. Opening it (once, within 15 ' +

@@ -32,6 +32,7 @@ export class RecoverController {
   @HttpCode(202)
   @RequireScopes(Scope.Webhook)
   @ApiOperation({
+    operationId: 'recoverDeliveries',
     summary: 'Sends the failed deliveries of a time window again',
     description:
       `Every delivery of this webhook that ended failed (its retries used up) within [since, until) becomes pending again and is sent once more, the oldest first, through the normal delivery path: the webhook's rateLimit, its circuit and the fair scheduler apply, and at most ${RECOVER_PER_SECOND} a second are queued. ` +

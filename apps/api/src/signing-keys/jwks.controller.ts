@@ -25,6 +25,7 @@ export class JwksController {
   @Public()
   @Header('Cache-Control', `public, max-age=${JWKS_MAX_AGE_SECONDS}`)
   @ApiOperation({
+    operationId: 'getWebhookJwks',
     summary: 'Gets the public keys that sign the deliveries of a webhook (JWKS)',
     description: `Public (no token): receivers verify \`v1a,\` signatures (\`signing: ed25519\`) with these keys and hold no shared secret. Newest first; after POST /webhooks/{id}/secret the previous key stays listed (and keeps signing) for SECRET_ROTATION_OVERLAP. Cacheable for ${JWKS_MAX_AGE_SECONDS} s. Webhooks signed with HMAC have no public keys: 404, as for an unknown id.`,
   })

@@ -86,6 +86,7 @@ export class WebhooksController {
   @Get()
   @RequireScopes(Scope.Webhook, Scope.WebhookReadonly)
   @ApiOperation({
+    operationId: 'listWebhooks',
     summary: 'Gets all webhooks of the authenticated user',
     description: 'Newest first; the filters combine with AND.',
   })
@@ -106,6 +107,7 @@ export class WebhooksController {
   @Post()
   @RequireScopes(Scope.Webhook)
   @ApiOperation({
+    operationId: 'createWebhook',
     summary: 'Creates a webhook',
     description:
       'A user may own at most WEBHOOK_LIMIT_PER_USER (30) webhooks. The response carries the signing `secret`. Read-only fields in the body are ignored.',
@@ -140,7 +142,7 @@ export class WebhooksController {
 
   @Get(':id')
   @RequireScopes(Scope.Webhook, Scope.WebhookReadonly)
-  @ApiOperation({ summary: 'Gets a webhook' })
+  @ApiOperation({ operationId: 'getWebhook', summary: 'Gets a webhook' })
   @WebhookIdParam()
   @ApiOkResponse({ type: WebhookResponse })
   @WebhookNotFound()
@@ -158,6 +160,7 @@ export class WebhooksController {
   @Put(':id')
   @RequireScopes(Scope.Webhook)
   @ApiOperation({
+    operationId: 'updateWebhook',
     summary: 'Updates a webhook',
     description:
       'Updates the writable fields present (url, events, active, custom, apiId, userId, rateLimit, headers, filter); `null` clears custom, apiId, rateLimit, headers and filter. Read-only fields (a GET response sent back) are ignored; unknown fields are a 400. Setting active back to true clears the failure streak and disabledReason.',
@@ -186,7 +189,7 @@ export class WebhooksController {
   @Delete(':id')
   @HttpCode(204)
   @RequireScopes(Scope.Webhook)
-  @ApiOperation({ summary: 'Deletes a webhook' })
+  @ApiOperation({ operationId: 'deleteWebhook', summary: 'Deletes a webhook' })
   @WebhookIdParam()
   @ApiNoContentResponse({ description: 'Deleted' })
   @WebhookNotFound()
@@ -198,6 +201,7 @@ export class WebhooksController {
   @HttpCode(202)
   @RequireScopes(Scope.Webhook)
   @ApiOperation({
+    operationId: 'pingWebhook',
     summary: 'Pings a webhook',
     description:
       "Sends a `webhook.ping` event to this webhook alone, whatever it subscribes to: signed, retried and recorded like any delivery (see GET /webhooks/{id}/deliveries). The event's `resource` is the webhook without its secret, its URL masked as for webhook.readonly. Answers once the delivery is stored; it is sent asynchronously.",
@@ -217,6 +221,7 @@ export class WebhooksController {
   @HttpCode(200)
   @RequireScopes(Scope.Webhook)
   @ApiOperation({
+    operationId: 'rotateSecret',
     summary: 'Rotates the signing secret of a webhook',
     description:
       'Generates a new secret and returns it. For SECRET_ROTATION_OVERLAP (24h by default) deliveries carry signatures with both the new and the previous secret (space-separated in `webhook-signature`), so the receiver can switch at its own pace; rotating again within that time retires the older secret at once. GET responses show only the current secret. With `signing: ed25519` a new key pair instead: its public key is returned (`whpk_`), and both public keys are listed by GET /webhooks/{id}/jwks while both sign.',

@@ -9,11 +9,12 @@ export class DeliveryHourResponse {
   })
   hour!: string;
 
-  @ApiProperty({ description: 'Attempts answered with a 2xx in this hour', example: 42 })
+  @ApiProperty({ description: 'Attempts answered with a 2xx in this hour', type: 'integer', example: 42 })
   succeeded!: number;
 
   @ApiProperty({
     description: 'Attempts that failed in this hour (non-2xx, timeout, connection error, blocked)',
+    type: 'integer',
     example: 3,
   })
   failed!: number;

@@ -6,6 +6,7 @@ export class RecoverResponse {
   @ApiProperty({
     description:
       'How many failed deliveries of the window are now pending again (on a fifo webhook: back in its line), each to be sent once more; 0 when none is left (call again with the same window until it answers 0)',
+    type: 'integer',
     minimum: 0,
     example: 42,
   })

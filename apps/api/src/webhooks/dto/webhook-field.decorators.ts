@@ -71,7 +71,7 @@ function IsJsonText(): PropertyDecorator {
     });
 }
 
-@ApiSchema({ name: 'Event', description: 'An event subscribed to, by name' })
+@ApiSchema({ name: 'EventSubscription', description: 'An event subscribed to, by name' })
 export class EventRef {
   @ApiProperty({
     description: 'Event name from the event catalog (GET /events)',

@@ -17,11 +17,11 @@ class EventUserSchema {
 
 /** The body of every delivery (README → Receiving webhooks); only documented, never validated by the API. */
 @ApiSchema({
-  name: 'EventNotification',
+  name: 'Event',
   description:
     'The notification message POSTed to a webhook URL for an event; Slack incoming-webhook URLs (`https://hooks.slack.com/…`) get a Slack message (`{"text", "blocks"}`) summarising it instead',
 })
-export class EventNotificationSchema {
+export class EventSchema {
   @ApiProperty({
     description:
       'Event identifier, also the `webhook-id` header: the same on every retry and redelivery (deduplicate on it)',
