@@ -12,6 +12,7 @@ const LIB_DEPENDENCIES = {
   batching: [],
   config: [],
   health: [],
+  http: [],
   logging: ['netguard'],
   netguard: [],
   signing: [],
