@@ -2,6 +2,7 @@ import type { NextFunction, Request, Response } from 'express';
 import type { AppConfig } from '@app/config';
 import { carriesBody, leaveBodyUnread } from '@app/http';
 import type { Principal } from '../auth/principal';
+import { clipEchoes } from '../common/error-body';
 import { clearSessionCookie, isSameOrigin } from './portal-http';
 import { PortalSession, PortalSessions } from './portal-sessions.service';
 import { CSRF_HEADER, sameToken, sessionCookies } from './portal-tokens';
@@ -25,7 +26,8 @@ function refuseUnread(
   message: string,
 ): void {
   if (carriesBody(request)) leaveBodyUnread(request, response, graceMs);
-  response.status(code).json({ code, message });
+  // `Cannot POST <the path as sent>` echoes input: clipped like every error text.
+  response.status(code).json({ code, message: clipEchoes(message) });
 }
 
 /**
