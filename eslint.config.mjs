@@ -10,6 +10,7 @@ import tseslint from 'typescript-eslint';
  */
 const LIB_DEPENDENCIES = {
   batching: [],
+  budget: ['config', 'queue'],
   config: [],
   health: [],
   http: [],
