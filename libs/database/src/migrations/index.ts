@@ -12,6 +12,7 @@ import { FailureCount1765756800000 } from './1765756800000-FailureCount';
 import { RecoverFailedDeliveries1765843200000 } from './1765843200000-RecoverFailedDeliveries';
 import { PortalSessions1765929600000 } from './1765929600000-PortalSessions';
 import { AttemptRequests1766102400000 } from './1766102400000-AttemptRequests';
+import { DeliveryExhaustedOnce1766188800000 } from './1766188800000-DeliveryExhaustedOnce';
 
 /** Every migration, in order. Listed explicitly so builds and tests never depend on file globs. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   RecoverFailedDeliveries1765843200000,
   PortalSessions1765929600000,
   AttemptRequests1766102400000,
+  DeliveryExhaustedOnce1766188800000,
 ];
