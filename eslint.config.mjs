@@ -10,8 +10,10 @@ import tseslint from 'typescript-eslint';
  */
 const LIB_DEPENDENCIES = {
   batching: [],
+  budget: ['config', 'queue'],
   config: [],
   health: [],
+  http: [],
   logging: ['netguard'],
   netguard: [],
   signing: [],

@@ -109,7 +109,14 @@ describe('Worker database limits (e2e)', () => {
       `CREATE TRIGGER slow AFTER DELETE ON delivery_attempts FOR EACH STATEMENT EXECUTE FUNCTION slow_statement()`,
     );
     const store = worker.app.get(DeliveryStore);
-    const gone = { webhookId: disabling, deliveryId: first.id, statusCode: 410, error: null, response: '' };
+    const gone = {
+      webhookId: disabling,
+      deliveryId: first.id,
+      statusCode: 410,
+      error: null,
+      response: '',
+      ownerCaused: false,
+    };
 
     await admin.query('BEGIN');
     try {

@@ -172,6 +172,24 @@ describe('Envelopes from any publisher on the events queue (e2e)', () => {
     expect(JSON.parse(received.body)).toMatchObject({ id, name: 'plan.created', timestamp });
   });
 
+  it('as delivered: the timestamp in UTC with millisecond precision, numbers as IEEE-754 doubles', async () => {
+    // As another language's client writes the job data (README → Publishing events): written into the
+    // job hash while the job is delayed, then promoted.
+    const marker = randomUUID();
+    const data =
+      `{"name":"api.created","timestamp":"2024-01-02T05:30:00.123456789+05:30","user":{"id":"u-1"},` +
+      `"resourceType":"Api","resource":{"marker":"${marker}","tiny":1e-400,"negativeZero":-0,` +
+      `"big":9007199254740993,"fraction":0.1},"apiId":"${apiId}"}`;
+    const job = await queue.add('api.created', { placeholder: true }, { delay: 60_000 });
+    await (await queue.getBackend().client).hset(queue.toKey(job.id as string), { data });
+    await job.promote();
+    const received = await deliveryOf((r) => r.body.includes(marker), 'delivery');
+    expect(received.body).toContain('"timestamp":"2024-01-02T00:00:00.123Z"');
+    expect(received.body).toContain(
+      `"resource":{"marker":"${marker}","tiny":0,"negativeZero":0,"big":9007199254740992,"fraction":0.1}`,
+    );
+  });
+
   it('the same id published twice as raw jobs with that job id is delivered once', async () => {
     const id = `evt-${randomUUID()}`;
     const data = envelope({ id, name: 'user.created', resourceType: 'User' });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
-import { bearer, HttpReceiver, mintToken } from '@app/testing';
+import { SERVER_LIMITS } from '@app/http';
+import { bearer, HttpReceiver, mintToken, partialHeadersClient } from '@app/testing';
 import { HealthServer } from '../../apps/worker/src/health-server';
 import {
   createPipeline,
@@ -117,4 +118,14 @@ describe("the worker's /metrics with METRICS_TOKEN (e2e)", () => {
     const health = await request(url).get('/health');
     expect(health.status).not.toBe(401);
   });
+
+  it('the worker listener runs on the hardened server: a partial-headers client is cut off at the headers deadline', async () => {
+    const port = worker.app.get(HealthServer).port;
+    const { received, elapsedMs } = await partialHeadersClient(port, SERVER_LIMITS.headersTimeoutMs + 5_000);
+    expect(received).toMatch(/^HTTP\/1.1 408 /);
+    expect(received.endsWith('{"code":408,"message":"Request timed out"}')).toBe(true);
+    expect(elapsedMs).toBeLessThan(
+      SERVER_LIMITS.headersTimeoutMs + 2 * SERVER_LIMITS.checkIntervalMs + 1_000,
+    );
+  }, 20_000);
 });

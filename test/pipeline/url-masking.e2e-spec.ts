@@ -62,6 +62,20 @@ describe('Credential URLs in events and the delivery log (e2e)', () => {
     }
   });
 
+  it('webhook.created carries a Discord URL masked however it is spelled (www., %77, //, a trailing dot)', async () => {
+    const token = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_aBcDeFgHiJkLmNoPqRsTuVwXyZ01';
+    for (const url of [
+      `https://discord.com/api/%77ebhooks/123456789012345678/${token}`,
+      `https://www.discord.com/api/webhooks/123456789012345678/${token}`,
+      `https://Discord.com./api//webhooks/123456789012345678/${token}`,
+    ]) {
+      const hook = await create(url, ['plan.created']);
+      const { raw, event } = await lifecycle('webhook.created', hook.id);
+      expect(event.resource.url).toMatch(/\/••••yZ01$/);
+      expect(raw).not.toContain(token.slice(0, 16));
+    }
+  });
+
   it('a response echoing the secret path is masked for webhook.readonly, whole for managers', async () => {
     const hook = await create(`${receiver.url}/in?token=${HOOK_KEY}`, ['api.created']);
     await request(pipeline.api.http).post(`/webhooks/${hook.id}/ping`).set(manager).expect(202);

@@ -1,16 +1,11 @@
 import type { DynamicModule, INestApplication } from '@nestjs/common';
 import type { Logger } from 'pino';
-import type { Server } from 'node:http';
-import { authenticateBeforeBody } from './auth/authenticate-before-body';
-import { configureBodyParsing } from './common/body-parsing';
 import { AppConfig } from '@app/config';
+import { SERVER_LIMITS, ServerLimits } from '@app/http';
+import { authenticateBeforeBody } from './auth/authenticate-before-body';
+import { configureBodyParsing, leaveOtherBodiesUnread } from './common/body-parsing';
 import { ApiModule } from './api.module';
-import {
-  configureHttpServer,
-  HardenedExpressAdapter,
-  SERVER_LIMITS,
-  ServerLimits,
-} from './common/http-server';
+import { HardenedExpressAdapter } from './common/http-server';
 import { ApiMetrics } from './metrics/api-metrics';
 import { requestLogger } from './common/request-logger';
 import { setupOpenApi } from './openapi/openapi';
@@ -22,14 +17,16 @@ function configureApiApp(app: INestApplication, logger: Logger, limits: ServerLi
     disable(setting: string): void;
     set(setting: string, value: unknown): void;
   };
-  configureHttpServer(app.getHttpServer() as Server, limits);
+  const grace = limits.errorCloseGraceMs;
   express.disable('x-powered-by');
   express.set('query parser', 'simple');
   app.use(requestLogger(logger));
   app.use(app.get(ApiMetrics).middleware());
-  configurePortal(app);
-  app.use(authenticateBeforeBody());
-  configureBodyParsing(app);
+  // Bodies are read only for the operations that take one, and only once authenticated (README → Security).
+  app.use(leaveOtherBodiesUnread(grace));
+  configurePortal(app, grace);
+  app.use(authenticateBeforeBody(grace));
+  configureBodyParsing(app, grace);
   setupOpenApi(app);
   app.enableShutdownHooks();
 }

@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Server } from 'node:http';
 import request from 'supertest';
-import { bearer, mintToken } from '@app/testing';
+import { bearer, mintToken, waitUntil } from '@app/testing';
 import { createTestApi, TestApi } from './helpers/test-app';
 
 const ACCESS_DENIED = { code: 401, message: 'Access denied' };
@@ -86,5 +86,93 @@ describe('authentication before the body (e2e)', () => {
       .get('/health')
       .expect((response) => expect(response.status).not.toBe(401));
     await request(api.http).get('/metrics').expect(200);
+  });
+
+  it('a path that only starts like a public one (/health-x, /docs-x, /metrics-x) needs a token', async () => {
+    for (const path of ['/health-x', '/docs-x', '/metrics-x', '/healthz']) {
+      const response = await request(api.http)
+        .post(path)
+        .set('Content-Type', 'application/json')
+        .send('{bad')
+        .expect(401);
+      expect(response.body).toEqual(ACCESS_DENIED);
+    }
+  });
+});
+
+/**
+ * Only the operations that take a body read one (README → API → Requests and limits): any other
+ * request is answered as it would be without it, the body never read, the connection closed.
+ */
+describe('bodies of routes that take none are never read (e2e)', () => {
+  let api: TestApi;
+  let port: number;
+  const accepted: Socket[] = [];
+
+  beforeAll(async () => {
+    api = await createTestApi();
+    const server = api.app.getHttpServer() as Server;
+    server.on('connection', (socket: Socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    port = (server.address() as AddressInfo).port;
+  });
+  afterAll(() => api.close());
+
+  it.each(['/health', '/metrics', '/docs', '/openapi.json'])(
+    'POST %s with malformed JSON: its usual answer, not a parse error, and the connection closed',
+    async (path) => {
+      const response = await request(api.http)
+        .post(path)
+        .set('Content-Type', 'application/json')
+        .send('{bad');
+      expect(response.status).toBe(404);
+      expect(response.body).toEqual({ code: 404, message: `Cannot POST ${path}` });
+      expect(response.headers.connection).toBe('close');
+    },
+  );
+
+  it('GET /health with a body: answered as without one', async () => {
+    const response = await request(api.http)
+      .get('/health')
+      .set('Content-Type', 'application/json')
+      .send('{"deep":' + '['.repeat(10_000));
+    expect([200, 503]).toContain(response.status);
+    expect(response.body).toMatchObject({ checks: expect.any(Object) });
+  });
+
+  it('a route that takes no body (ping) with a valid token: its own answer, the body never parsed', async () => {
+    const response = await request(api.http)
+      .post('/webhooks/8c0c9d4e-3c1e-4d6e-9f3a-0b7f6f3c2a11/ping')
+      .set(bearer(mintToken()))
+      .set('Content-Type', 'application/json')
+      .send('{bad');
+    expect(response.status).toBe(404);
+    expect(response.body).toEqual({ code: 404, message: 'Webhook not found' });
+  });
+
+  it('a huge body to a public path is not read: answered at once, the socket destroyed', async () => {
+    const before = accepted.length;
+    const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    let received = '';
+    socket.on('error', () => undefined);
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /health HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000000000\r\n\r\n',
+    );
+    const chunk = Buffer.alloc(64 * 1024, 'a');
+    const pump = () => {
+      while (socket.writable && socket.write(chunk));
+    };
+    socket.on('drain', pump);
+    pump();
+    await waitUntil(async () => received.includes('\r\n\r\n{'), 5_000, 'the answer');
+    expect(received).toMatch(/^HTTP\/1.1 404 /);
+    expect(received.toLowerCase()).toContain('connection: close');
+    await waitUntil(async () => accepted[before].destroyed, 5_000, 'the socket destroyed');
+    socket.removeAllListeners('drain');
+    // The headers and what came with them: nowhere near the gigabyte announced.
+    expect(accepted[before].bytesRead).toBeLessThan(512 * 1024);
+    socket.destroy();
   });
 });

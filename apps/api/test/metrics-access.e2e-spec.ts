@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { SERVER_LIMITS } from '@app/http';
+import { partialHeadersClient } from '@app/testing';
 import { MetricsListener } from '../src/metrics/metrics-listener';
 import { createTestApi, TestApi } from './helpers/test-app';
 
@@ -68,6 +70,28 @@ describe('who may scrape /metrics (e2e)', () => {
     it('and nothing else', async () => {
       await request(metricsUrl).get('/webhooks').expect(404, { code: 404, message: 'Not Found' });
       await request(metricsUrl).post('/metrics').expect(404);
+    });
+
+    it('runs on the hardened server: a partial-headers client is cut off at the headers deadline', async () => {
+      const port = api.app.get(MetricsListener).port as number;
+      const { received, elapsedMs } = await partialHeadersClient(
+        port,
+        SERVER_LIMITS.headersTimeoutMs + 5_000,
+      );
+      expect(received).toMatch(/^HTTP\/1.1 408 /);
+      expect(received.endsWith('{"code":408,"message":"Request timed out"}')).toBe(true);
+      expect(elapsedMs).toBeLessThan(
+        SERVER_LIMITS.headersTimeoutMs + 2 * SERVER_LIMITS.checkIntervalMs + 1_000,
+      );
+    }, 20_000);
+
+    it('a body sent to it is never read: answered, the connection closed', async () => {
+      const response = await request(metricsUrl)
+        .post('/metrics')
+        .set('Content-Type', 'application/json')
+        .send('x'.repeat(50_000));
+      expect(response.status).toBe(404);
+      expect(response.headers.connection).toBe('close');
     });
   });
 

@@ -4,6 +4,7 @@ import request from 'supertest';
 import { EVENT_NAMES } from '@app/events';
 import { mintToken } from '@app/testing';
 import { createTestApi, TestApi } from './helpers/test-app';
+import { BODY_ROUTES } from '../src/common/body-parsing';
 
 // CommonJS without typings of its default export.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -234,6 +235,15 @@ describe('OpenAPI document: usable as it is (e2e)', () => {
       }
     }
     expect(wrong).toEqual([]);
+  });
+
+  it('documents a request body exactly where the API reads one (BODY_ROUTES)', () => {
+    const documented = Object.entries(document.paths).flatMap(([path, operations]) =>
+      Object.entries(operations)
+        .filter(([, operation]) => operation.requestBody !== undefined)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(documented.sort()).toEqual(BODY_ROUTES.map(({ method, path }) => `${method} ${path}`).sort());
   });
 
   it('lists 413 and 415 only where a request body is taken', () => {

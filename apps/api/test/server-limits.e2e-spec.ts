@@ -1,8 +1,8 @@
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { Server } from 'node:http';
-import { mintToken } from '@app/testing';
-import { SERVER_LIMITS } from '../src/common/http-server';
+import { mintToken, waitUntil } from '@app/testing';
+import { SERVER_LIMITS } from '@app/http';
 import { createTestApi, TestApi } from './helpers/test-app';
 
 /** README → Security: a client that trickles its headers is cut off at the headers deadline, holding nothing. */
@@ -41,9 +41,13 @@ describe('HTTP server limits (e2e)', () => {
     return socket;
   }
 
+  /** The server's side of every connection, to see how much of a request it read. */
+  const accepted: Socket[] = [];
+
   beforeAll(async () => {
     api = await createTestApi({}, limits);
     server = api.app.getHttpServer() as Server;
+    server.on('connection', (socket: Socket) => accepted.push(socket));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as AddressInfo).port;
   });
@@ -58,6 +62,7 @@ describe('HTTP server limits (e2e)', () => {
       maxHeaderBytes: 16 * 1024,
       socketIdleTimeoutMs: 30_000,
       errorCloseGraceMs: 1_000,
+      maxPipelinedRequests: 8,
     });
   });
 
@@ -120,6 +125,96 @@ describe('HTTP server limits (e2e)', () => {
         `GET /webhooks HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(limits.maxHeaderBytes + 10)}\r\n\r\n`,
       );
       await serverLetsGo(started, 2_000);
+      socket.destroy();
+    });
+  });
+
+  describe('a body over 100 KiB is refused without being read (413)', () => {
+    const LIMIT = 100 * 1024;
+    const head = (framing: string) =>
+      `POST /webhooks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${mintToken()}\r\n` +
+      `Content-Type: application/json\r\n${framing}\r\n`;
+
+    /** A client that keeps sending `chunk` while the socket takes it, until told to stop. */
+    function sender(chunk: Buffer) {
+      const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+      let received = '';
+      let sent = 0;
+      let stopped = false;
+      socket.on('error', () => undefined);
+      socket.on('data', (data: Buffer) => (received += data.toString('latin1')));
+      const pump = () => {
+        while (!stopped && socket.writable && socket.write(chunk)) sent += chunk.length;
+      };
+      socket.on('drain', pump);
+      return {
+        socket,
+        start: (first: string) => {
+          socket.write(first);
+          pump();
+        },
+        stop: () => (stopped = true),
+        received: () => received,
+        sent: () => sent,
+      };
+    }
+
+    it('a declared Content-Length over the limit: 413 at once, nothing read, the socket destroyed', async () => {
+      const before = accepted.length;
+      const client = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+      let received = '';
+      client.on('data', (data: Buffer) => (received += data.toString('latin1')));
+      await new Promise((resolve) => client.once('connect', resolve));
+      // 10 MB announced, 150 KB sent, the rest never: a drained body would wait for the request deadline.
+      client.write(head('Content-Length: 10000000\r\n') + '{"url":"' + 'a'.repeat(150 * 1024));
+      await waitUntil(async () => received.includes('\r\n\r\n{'), limits.requestTimeoutMs - 500, 'the 413');
+      expect(received).toMatch(/^HTTP\/1.1 413 /);
+      expect(received.toLowerCase()).toContain('connection: close');
+      expect(JSON.parse(received.slice(received.indexOf('\r\n\r\n') + 4))).toEqual({
+        code: 413,
+        message: 'Request body is larger than 100 KiB',
+      });
+      await serverLetsGo(Date.now(), limits.errorCloseGraceMs + 700);
+      // The headers, and at most what came with them before the API stopped reading.
+      expect(accepted[before].bytesRead).toBeLessThan(LIMIT);
+      client.destroy();
+    });
+
+    it('a chunked body is cut off the moment it passes the limit: 413, the rest never read', async () => {
+      const before = accepted.length;
+      const chunk = Buffer.from(`4000\r\n${'a'.repeat(0x4000)}\r\n`);
+      const client = sender(chunk);
+      await new Promise((resolve) => client.socket.once('connect', resolve));
+      client.start(head('Transfer-Encoding: chunked\r\n') + '4\r\n{"u"\r\n');
+      await waitUntil(async () => /^HTTP\/1.1 413 /.test(client.received()), 5_000, 'the 413');
+      expect(client.received().toLowerCase()).toContain('connection: close');
+      await serverLetsGo(Date.now(), limits.errorCloseGraceMs + 700);
+      client.stop();
+      // The client saw the 413 while it still had the rest to send; the API read about the limit.
+      expect(accepted[before].bytesRead).toBeLessThan(LIMIT + 256 * 1024);
+      client.socket.destroy();
+    });
+  });
+
+  describe('pipelining: what one connection can queue is bounded', () => {
+    it('300 requests pipelined in one write, answered asynchronously: the socket is destroyed at once', async () => {
+      const started = Date.now();
+      // GET /health answers after its probes: all 300 arrive before the first answer.
+      const socket = await stubbornClient('GET /health HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(300));
+      // Long before any deadline of the server's (the shortest here is the headers' 1 s).
+      const elapsed = await serverLetsGo(started, 900);
+      expect(elapsed).toBeLessThan(900);
+      socket.destroy();
+    });
+
+    it('a client that pipelines large answers and never reads them is let go within the request timeout', async () => {
+      // Built once: from now on it is answered at once, so the requests are answered as they arrive.
+      await fetch(`http://127.0.0.1:${port}/openapi.json`).then((response) => response.text());
+      const started = Date.now();
+      // 300 × the OpenAPI document (about 150 KB): far more than the kernel buffers between them hold.
+      const socket = await stubbornClient('GET /openapi.json HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(300));
+      // Generous (the answers take a moment to fill the buffers); without the bound it is twice the idle timeout (60 s).
+      await serverLetsGo(started, 2 * limits.requestTimeoutMs + 1_000);
       socket.destroy();
     });
   });

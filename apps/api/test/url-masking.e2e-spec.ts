@@ -76,3 +76,37 @@ describe('Credential URLs in API responses (e2e)', () => {
     expect(one.body.url).toBe(SLACK);
   });
 });
+
+/** The same rule however a hook URL is spelled: host case, a trailing dot, www., percent-escapes, `//`. */
+describe('Credential URLs spelled otherwise (e2e)', () => {
+  let api: TestApi;
+  const sub = `mask-spelled-${Math.random().toString(36).slice(2)}`;
+  const manager = bearer(mintToken({ sub, scope: 'webhook' }));
+  const viewer = bearer(mintToken({ sub, scope: 'webhook.readonly' }));
+  const TOKEN = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_aBcDeFgHiJkLmNoPqRsTuVwXyZ01';
+  const URLS = [
+    `https://discord.com/api/%77ebhooks/123456789012345678/${TOKEN}`,
+    `https://www.discord.com/api/webhooks/123456789012345678/${TOKEN}`,
+    `https://DISCORD.com./api//webhooks/123456789012345678/${TOKEN}`,
+    `https://canary.discordapp.com/api/v10/webhooks/123456789012345678/${TOKEN}`,
+  ];
+
+  beforeAll(async () => {
+    api = await createTestApi({ DELIVERY_ALLOW_PRIVATE_NETWORKS: 'true' });
+    for (const url of URLS) {
+      await request(api.http)
+        .post('/webhooks')
+        .set(manager)
+        .send({ url, events: [{ name: 'api.created' }] })
+        .expect(201);
+    }
+  });
+  afterAll(() => api.close());
+
+  it('webhook.readonly never sees the token', async () => {
+    const list = await request(api.http).get('/webhooks').set(viewer).expect(200);
+    expect(list.body).toHaveLength(URLS.length);
+    expect(list.text).not.toContain(TOKEN.slice(0, 16));
+    for (const webhook of list.body as Array<{ url: string }>) expect(webhook.url).toMatch(/••••yZ01$/);
+  });
+});

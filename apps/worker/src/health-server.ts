@@ -1,13 +1,17 @@
-import { createServer, Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { DatabaseProbe } from '@app/database';
+import { createHardenedServer } from '@app/http';
 import { runHealthChecks, scrapeAllowed } from '@app/health';
 import { WorkerMetrics } from './metrics/worker-metrics';
 import { RedisConnection } from './redis-connection';
 
-/** GET /health and GET /metrics on WORKER_PORT: the worker has no other HTTP surface, so plain node:http does. */
+/**
+ * GET /health and GET /metrics on WORKER_PORT: the worker has no other HTTP surface, so plain node:http
+ * does, on the product's hardened server (its limits, error shape and socket rules: README → Security).
+ */
 @Injectable()
 export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(HealthServer.name);
@@ -21,7 +25,7 @@ export class HealthServer implements OnApplicationBootstrap, OnApplicationShutdo
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.server = createServer((request, response) => {
+    this.server = createHardenedServer((request, response) => {
       const path = request.url?.split('?')[0];
       if (request.method === 'GET' && path === '/metrics') {
         if (!scrapeAllowed(request.headers.authorization, this.config.metricsToken)) {

@@ -6,6 +6,7 @@ import { OutboxRelay } from '@app/outbox';
 import { CircuitService } from './circuit/circuit.service';
 import { DeliveryProcessor } from './delivery/delivery.processor';
 import { DeliveryStore } from './delivery/delivery.store';
+import { OperationalCharges } from './operational/operational-charges';
 import { EventBodies } from './delivery/event-bodies';
 import { Throttle } from './delivery/throttle';
 import { FanOutProcessor } from './fan-out/fan-out.processor';
@@ -30,6 +31,7 @@ export class WorkerModule {
         WorkerMetrics,
         FanOutStore,
         FanOutProcessor,
+        OperationalCharges,
         DeliveryStore,
         EventBodies,
         CircuitService,

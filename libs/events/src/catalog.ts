@@ -48,7 +48,8 @@ export const EVENT_CATALOG = [
   {
     name: 'delivery.exhausted',
     resourceType: 'Delivery',
-    description: 'A delivery gave up: its last attempt failed and no retry is left.',
+    description:
+      'A delivery of a platform event gave up: its last attempt failed and no retry is left (once per delivery).',
   },
   {
     name: 'webhook.ping',
@@ -70,8 +71,7 @@ export const SUBSCRIBABLE_EVENT_NAMES: readonly EventName[] = EVENT_NAMES.filter
 
 /**
  * Operational events (README → Operational events): the service reporting on the owner's own
- * endpoints. A delivery of one of them never produces delivery.exhausted, so an endpoint that fails
- * them cannot feed itself an endless chain.
+ * endpoints.
  */
 export const OPERATIONAL_EVENT_NAMES: readonly EventName[] = [
   'webhook.failing',
@@ -80,6 +80,16 @@ export const OPERATIONAL_EVENT_NAMES: readonly EventName[] = [
   'webhook.resumed',
   'delivery.exhausted',
 ];
+
+/**
+ * The events the service emits itself rather than the platform's services: lifecycle, ping and
+ * operational ones. A delivery of one never publishes delivery.exhausted (an endpoint that fails them
+ * cannot feed itself an endless chain, nor a user's own actions buy notices), and what its attempts
+ * cause is charged to its owner (README → Operational events).
+ */
+export const SERVICE_EVENT_NAMES: readonly EventName[] = EVENT_NAMES.filter(
+  (name) => name.startsWith('webhook.') || OPERATIONAL_EVENT_NAMES.includes(name),
+);
 
 export function isEventName(value: unknown): value is EventName {
   return typeof value === 'string' && (EVENT_NAMES as readonly string[]).includes(value);

@@ -68,6 +68,32 @@ describe('validateEnvelope', () => {
       expect(check.ok && check.envelope.timestamp).toBe('2024-01-02T01:04:05.000Z');
     });
 
+    it('delivers timestamps in UTC with millisecond precision, as shown in README → Publishing events', () => {
+      for (const [timestamp, delivered] of [
+        ['2024-01-02T03:04:00.123456789Z', '2024-01-02T03:04:00.123Z'],
+        ['2024-01-02T05:30:00+05:30', '2024-01-02T00:00:00.000Z'],
+        ['2024-01-02T05:30:00.9999+05:30', '2024-01-02T00:00:00.999Z'],
+        ['2024-01-02T00:00Z', '2024-01-02T00:00:00.000Z'],
+      ]) {
+        const check = validateEnvelope(valid({ timestamp }));
+        expect({ timestamp, delivered: check.ok && check.envelope.timestamp }).toEqual({
+          timestamp,
+          delivered,
+        });
+      }
+    });
+
+    it('carries numbers as IEEE-754 doubles: underflow to 0, -0 as 0, integers beyond 2^53 rounded', () => {
+      // As a publisher in another language writes them; JSON.parse is what reads job data.
+      const resource = JSON.parse('{"tiny":1e-400,"negativeZero":-0,"big":9007199254740993,"fraction":0.1}');
+      const check = validateEnvelope(valid({ resource }));
+      if (!check.ok) throw new Error(check.reason);
+      const event = toPlatformEvent(check.envelope, 'evt-1', '2024-01-02T00:00:00.000Z');
+      expect(JSON.stringify(event.resource)).toBe(
+        '{"tiny":0,"negativeZero":0,"big":9007199254740992,"fraction":0.1}',
+      );
+    });
+
     it('keeps only the known fields, also inside user', () => {
       const check = validateEnvelope(
         valid({

@@ -163,3 +163,84 @@ describe('maskUrl on generated input', () => {
     );
   });
 });
+
+/** README → Security → Credential URLs: a hook URL is recognised however its host or path is spelled. */
+describe('maskUrl: spellings of a hook URL', () => {
+  const ID = '123456789012345678';
+  const TOKEN = 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789-_aBcDeFgHiJkLmNoPqRsTuVwXyZ01';
+
+  it.each([
+    [`https://discord.com/api/%77ebhooks/${ID}/${TOKEN}`, `https://discord.com/api/%77ebhooks/${M}yZ01`],
+    [`https://discord.com/api/WEBHOOKS/${ID}/${TOKEN}`, `https://discord.com/api/WEBHOOKS/${M}yZ01`],
+    [`https://www.discord.com/api/webhooks/${ID}/${TOKEN}`, `https://www.discord.com/api/webhooks/${M}yZ01`],
+    [`https://DISCORD.com./api/webhooks/${ID}/${TOKEN}`, `https://DISCORD.com./api/webhooks/${M}yZ01`],
+    [
+      `https://canary.discord.com/api//webhooks//${ID}/${TOKEN}`,
+      `https://canary.discord.com/api/webhooks/${M}yZ01`,
+    ],
+    [
+      `https://ptb.discordapp.com//api/v10/webhooks/${ID}/${TOKEN}`,
+      `https://ptb.discordapp.com/api/v10/webhooks/${M}yZ01`,
+    ],
+    [
+      `https://discord.com:443/api/webhooks/${ID}/${TOKEN}?wait=true`,
+      `https://discord.com:443/api/webhooks/${M}yZ01?wait=true`,
+    ],
+    // No marker found on a hook service's host: the whole path.
+    [`https://discord.com/api/webhooks%2F${ID}%2F${TOKEN}`, `https://discord.com/${M}yZ01`],
+    [
+      `https://discord.com/api/x/../webhooks/${ID}/${TOKEN}`,
+      `https://discord.com/api/x/../webhooks/${M}yZ01`,
+    ],
+    [
+      'https://www.hooks.slack.com/services/T1/B1/aBcDeFgHiJkLmNoPqRsTuVwX',
+      `https://www.hooks.slack.com/services/${M}uVwX`,
+    ],
+    [
+      'https://hooks.slack.com//services/T1/B1/aBcDeFgHiJkLmNoPqRsTuVwX',
+      `https://hooks.slack.com/services/${M}uVwX`,
+    ],
+    [
+      'https://hooks.slack.com/%73ervices/T1/B1/aBcDeFgHiJkLmNoPqRsTuVwX',
+      `https://hooks.slack.com/%73ervices/${M}uVwX`,
+    ],
+    [
+      'https://contoso.webhook.office.com/%77ebhookb2/a@b/IncomingWebhook/c/d',
+      `https://contoso.webhook.office.com/%77ebhookb2/${M}`,
+    ],
+    ['https://HOOKS.ZAPIER.COM./%68ooks/catch/1/abc/', `https://HOOKS.ZAPIER.COM./%68ooks/${M}`],
+    [
+      'https://maker.ifttt.com/trigger/door/with/K%45Y/abc123',
+      `https://maker.ifttt.com/trigger/door/with/K%45Y/${M}`,
+    ],
+    ['https://maker.ifttt.com/use/abc123', `https://maker.ifttt.com/${M}`],
+    ['https://hook.eu1.make.com//abcdefgh1234567890ijklmnop', `https://hook.eu1.make.com/${M}mnop`],
+  ])('%s → %s', (url, masked) => {
+    expect(maskUrl(url)).toBe(masked);
+    expect(maskUrl(masked)).toBe(masked);
+  });
+
+  it('never shows the token of a Discord URL, however host and path are spelled', () => {
+    const host = fc.constantFrom(
+      'discord.com',
+      'DISCORD.COM',
+      'discord.com.',
+      'www.discord.com',
+      'canary.discord.com',
+      'ptb.discord.com',
+      'discordapp.com',
+      'www.discordapp.com.',
+    );
+    const slashes = fc.integer({ min: 1, max: 3 }).map((n) => '/'.repeat(n));
+    const marker = fc.constantFrom('webhooks', 'WebHooks', '%77ebhooks', '%77%65%62hooks', 'webhook%73');
+    fc.assert(
+      fc.property(host, slashes, slashes, marker, fc.boolean(), (h, s1, s2, m, versioned) => {
+        const url = `https://${h}${s1}api${versioned ? '/v10' : ''}${s2}${m}/${ID}/${TOKEN}`;
+        const masked = maskUrl(url);
+        expect(masked).not.toContain(TOKEN);
+        expect(masked).not.toContain(TOKEN.slice(0, 16));
+        expect(maskUrlsInText(`posting to ${url} failed`)).not.toContain(TOKEN.slice(0, 16));
+      }),
+    );
+  });
+});

@@ -6,7 +6,9 @@
  *
  * - on the hosts of hook services whose URL path is the credential (CREDENTIAL_PATHS: Slack,
  *   Discord, Microsoft Teams / Office 365, Zapier, Make, IFTTT), the path after the service's marker
- *   segment (`/services/••••`, `/api/webhooks/••••`, `/webhookb2/••••` …);
+ *   segment (`/services/••••`, `/api/webhooks/••••`, `/webhookb2/••••` …), the host and the path
+ *   read as the service's server reads them (host case, a trailing dot, `www.`; the marker
+ *   percent-decoded, `//` ignored), and the whole path where no marker is found;
  * - the value of every query parameter whose name (case and `-`/`_`/`.` aside) contains `token`,
  *   `key`, `secret`, `sig`, `auth`, `pass`, `pwd` or `credential` (Google Chat's `key` and `token`,
  *   Azure's `sig`, `access_token`, `api_key` …);
@@ -79,29 +81,49 @@ function maskAuthority(authority: string, hidden: string[]): string {
   return `${userinfo.slice(0, colon + 1)}${hide(userinfo.slice(colon + 1), hidden)}${authority.slice(at)}`;
 }
 
-/** The segment after which the path is hidden, or -1 (segments[0] is the empty one before the first `/`). */
-function hookCut(segments: string[], hostname: string): number {
-  const service = CREDENTIAL_PATHS.find(({ host }) => host.test(hostname.toLowerCase()));
-  if (service === undefined) return -1;
-  if (service.after === 'root') return 0;
-  if (service.after === 'first') return segments.length > 1 ? 1 : -1;
-  const markers = service.after;
-  return segments.findIndex((segment, i) => i > 0 && markers.has(segment.toLowerCase()));
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
+/**
+ * The hook service at this host, matched as the host is reached: any case, a trailing dot and a
+ * leading `www.` aside.
+ */
+function serviceAt(hostname: string): (typeof CREDENTIAL_PATHS)[number] | undefined {
+  const host = hostname
+    .toLowerCase()
+    .replace(/\.+$/, '')
+    .replace(/^www\./, '');
+  return CREDENTIAL_PATHS.find((service) => service.host.test(host));
+}
+
+/**
+ * On a hook service's host, the path from its marker on, as the service's server reads the path:
+ * empty segments (`//`) ignored, the marker compared percent-decoded and in any case
+ * (`/api/%77ebhooks/`); where no marker is found, the whole path (such a host serves hooks only).
+ */
 function maskPath(path: string, hostname: string, hidden: string[]): string {
-  const segments = path.split('/');
-  const cut = hookCut(segments, hostname);
-  if (cut < 0) return path;
-  const shown = segments.slice(0, cut + 1).join('/');
-  const rest = segments
-    .slice(cut + 1)
-    .join('/')
-    .replace(/\/+$/, '');
-  if (rest === '') return shown;
-  // Each segment counts on its own too: a response may echo one of them.
-  if (!rest.startsWith(URL_MASK)) hidden.push(...rest.split('/').filter((segment) => segment !== ''));
-  return `${shown}/${hide(rest, hidden)}`;
+  const service = serviceAt(hostname);
+  if (service === undefined) return path;
+  const segments = path.split(/[/\\]/).filter((segment) => segment !== '');
+  let shown = 0;
+  if (service.after === 'first') shown = Math.min(1, segments.length);
+  else if (service.after !== 'root') {
+    const markers = service.after;
+    shown = segments.findIndex((segment) => markers.has(safeDecode(segment).toLowerCase())) + 1;
+  }
+  const rest = segments.slice(shown);
+  if (rest.length === 0) return path;
+  const joined = rest.join('/');
+  // Each segment counts on its own too, as written and decoded: a response may echo one of them.
+  if (!joined.startsWith(URL_MASK)) {
+    hidden.push(...rest, ...rest.map(safeDecode));
+  }
+  return `/${[...segments.slice(0, shown), hide(joined, hidden)].join('/')}`;
 }
 
 function parameterName(raw: string): string {

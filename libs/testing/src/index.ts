@@ -11,3 +11,4 @@ export * from './pg-tls-proxy';
 export * from './timed-receiver';
 export * from './raw-receiver';
 export * from './webhooks';
+export * from './slow-clients';

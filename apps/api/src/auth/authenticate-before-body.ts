@@ -1,18 +1,27 @@
 import { UnauthorizedException } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import passport from 'passport';
-import { carriesBody } from '../common/body-parsing';
+import { carriesBody, leaveBodyUnread } from '@app/http';
 import { toErrorBody } from '../common/error-body';
 import type { Principal } from './principal';
 import { logRefusal } from './token-refusal';
 
-/** Routes that need no token (health, metrics, docs): none of them reads a body. */
-const PUBLIC_PREFIXES = ['/health', '/metrics', '/docs'];
+/**
+ * Paths that need no bearer token, whole segments only (`/health-x` is not `/health`): health,
+ * metrics, the docs (Swagger UI and its assets, the OpenAPI document), an Ed25519 webhook's public
+ * keys, and the portal's pages (its API authenticated itself by then: portalApiMiddleware).
+ */
+const PUBLIC_PATHS = [
+  /^\/health\/?$/i,
+  /^\/metrics\/?$/i,
+  /^\/docs(\/.*)?$/i,
+  /^\/openapi\.(json|yaml)$/i,
+  /^\/webhooks\/[^/]+\/jwks\/?$/i,
+  /^\/portal(\/.*)?$/i,
+];
 
-function isPublicPath(path: string): boolean {
-  return PUBLIC_PREFIXES.some(
-    (prefix) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}-`),
-  );
+export function isPublicPath(path: string): boolean {
+  return PUBLIC_PATHS.some((pattern) => pattern.test(path));
 }
 
 /**
@@ -21,7 +30,7 @@ function isPublicPath(path: string): boolean {
  * a walk. The principal is kept on the request, so the global guard does not verify the token twice.
  * The refusal closes the connection rather than reading the unwanted body to its end.
  */
-export function authenticateBeforeBody() {
+export function authenticateBeforeBody(graceMs: number) {
   return (request: Request, response: Response, next: NextFunction): void => {
     // A portal request was authenticated by its session cookie just before (portalApiMiddleware).
     if (!carriesBody(request) || isPublicPath(request.path) || request.user !== undefined) {
@@ -34,7 +43,7 @@ export function authenticateBeforeBody() {
       (error: unknown, principal: Principal | false, info: unknown) => {
         if (error || !principal) {
           logRefusal(request, response, error, info);
-          response.setHeader('Connection', 'close');
+          leaveBodyUnread(request, response, graceMs);
           response.status(401).json(toErrorBody(new UnauthorizedException()));
           return;
         }

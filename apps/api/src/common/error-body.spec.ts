@@ -1,7 +1,15 @@
 import { BadRequestException, NotFoundException, UnauthorizedException } from '@nestjs/common';
 import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
-import { MAX_LISTED_ERRORS, RequestValidationException, toErrorBody } from './error-body';
+import {
+  clipEchoes,
+  MAX_ECHOED_CHARS,
+  MAX_ERROR_BYTES,
+  MAX_LISTED_ERRORS,
+  MAX_MESSAGE_CHARS,
+  RequestValidationException,
+  toErrorBody,
+} from './error-body';
 
 describe('toErrorBody', () => {
   it('never lets internals out of a 500', () => {
@@ -81,5 +89,55 @@ describe('toErrorBody', () => {
       code: 500,
       message: 'Internal server error',
     });
+  });
+});
+
+describe('error text that echoes input', () => {
+  it('cuts every echoed name or value at 64 characters with …, in the field and in each message', () => {
+    const name = 'k'.repeat(100_000);
+    const body = toErrorBody(
+      new RequestValidationException([{ field: name, message: `property ${name} should not exist` }]),
+    );
+    const clipped = `${'k'.repeat(MAX_ECHOED_CHARS)}…`;
+    expect(body).toEqual({
+      code: 400,
+      message: `property ${clipped} should not exist`,
+      errors: [{ field: clipped, message: `property ${clipped} should not exist` }],
+    });
+  });
+
+  it('cuts each name of a path, never half of a surrogate pair', () => {
+    expect(clipEchoes(`headers.${'h'.repeat(65)} is wrong`)).toBe(`headers.${'h'.repeat(64)}… is wrong`);
+    expect(clipEchoes(`${'a'.repeat(MAX_ECHOED_CHARS - 1)}😀tail`)).toBe(
+      `${'a'.repeat(MAX_ECHOED_CHARS - 1)}…`,
+    );
+  });
+
+  it('caps the top-level message and keeps how many more there were', () => {
+    const errors = Array.from({ length: 500 }, (_, i) => ({
+      field: `f${i}`,
+      message: `f${i} ${'must be something else entirely '.repeat(10)}`,
+    }));
+    const body = toErrorBody(new RequestValidationException(errors));
+    expect(body.message.length).toBeLessThanOrEqual(MAX_MESSAGE_CHARS + 20);
+    expect(body.message).toMatch(/…; and 480 more$/);
+  });
+
+  it('leaves listed errors off until the answer fits in MAX_ERROR_BYTES, whatever the characters', () => {
+    const wide = '\u4e00'.repeat(MAX_ECHOED_CHARS);
+    const errors = Array.from({ length: 40 }, (_, i) => ({
+      field: `${wide}${i}`,
+      message: `${wide} ${wide} ${wide} must be ${wide} ${i}`,
+    }));
+    const body = toErrorBody(new RequestValidationException(errors));
+    expect(Buffer.byteLength(JSON.stringify(body))).toBeLessThanOrEqual(MAX_ERROR_BYTES);
+    const listed = body.errors?.length ?? 0;
+    expect(listed).toBeGreaterThan(0);
+    expect(body.message).toMatch(new RegExp(`; and ${40 - listed} more$`));
+  });
+
+  it('clips the message of any HTTP exception (a 404 echoing the path)', () => {
+    const body = toErrorBody(new NotFoundException(`Cannot GET /${'p'.repeat(16_000)}`));
+    expect(body.message).toBe(`Cannot GET /${'p'.repeat(MAX_ECHOED_CHARS - 1)}…`);
   });
 });

@@ -12,17 +12,66 @@ export interface ErrorBody {
 export const MAX_LISTED_ERRORS = 20;
 
 /**
+ * What error text echoes of the input (a field or header name, a value) is cut to this many characters,
+ * then `…`: any run of text without a space or a dot longer than this (no name of ours is that long).
+ */
+export const MAX_ECHOED_CHARS = 64;
+/** A listed field error's `field` (a path of such names). */
+export const MAX_FIELD_CHARS = 128;
+/** One listed field error's message. */
+const MAX_FIELD_MESSAGE_CHARS = 200;
+/** The top-level message, before `; and N more`. */
+export const MAX_MESSAGE_CHARS = 1_000;
+/** A whole error answer, as JSON: whatever the input, listed errors are left off until it fits. */
+export const MAX_ERROR_BYTES = 8 * 1024;
+
+/** The first `max` characters of `text` (never half of a surrogate pair) and `…`, or `text` if it is no longer. */
+function cut(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const end = /[\uD800-\uDBFF]/.test(text[max - 1]) ? max - 1 : max;
+  return `${text.slice(0, end)}…`;
+}
+
+const ECHOED_RUN = new RegExp(`[^\\s.]{${MAX_ECHOED_CHARS + 1},}`, 'g');
+
+/**
+ * Error text as answered (README → API → Requests and limits): every run without a space or a dot
+ * longer than MAX_ECHOED_CHARS (only input is that long) cut with `…`, the whole at most `max`
+ * characters.
+ */
+export function clipEchoes(text: string, max = MAX_MESSAGE_CHARS): string {
+  return cut(
+    text.replace(ECHOED_RUN, (run) => cut(run, MAX_ECHOED_CHARS)),
+    max,
+  );
+}
+
+function summary(listed: readonly FieldError[], total: number): string {
+  const message = clipEchoes(listed.map((error) => error.message).join('; ') || 'Invalid request');
+  const more = total - listed.length;
+  return more > 0 ? `${message}; and ${more} more` : message;
+}
+
+/**
  * Thrown by the ValidationPipe's exceptionFactory; carries per-field messages, the first
- * MAX_LISTED_ERRORS of them, and its message says how many more there were.
+ * MAX_LISTED_ERRORS of them with their echoes of the input clipped (clipEchoes), fewer when they would
+ * not fit in MAX_ERROR_BYTES; its message says how many more there were.
  */
 export class RequestValidationException extends HttpException {
   readonly fieldErrors: FieldError[];
 
   constructor(fieldErrors: FieldError[]) {
-    const listed = fieldErrors.slice(0, MAX_LISTED_ERRORS);
-    const more = fieldErrors.length - listed.length;
-    const message = listed.map((error) => error.message).join('; ') || 'Invalid request';
-    super(more > 0 ? `${message}; and ${more} more` : message, HttpStatus.BAD_REQUEST);
+    let listed = fieldErrors.slice(0, MAX_LISTED_ERRORS).map((error) => ({
+      field: clipEchoes(error.field, MAX_FIELD_CHARS),
+      message: clipEchoes(error.message, MAX_FIELD_MESSAGE_CHARS),
+    }));
+    let message = summary(listed, fieldErrors.length);
+    const size = () => Buffer.byteLength(JSON.stringify({ code: 400, message, errors: listed }));
+    while (listed.length > 1 && size() > MAX_ERROR_BYTES) {
+      listed = listed.slice(0, -1);
+      message = summary(listed, fieldErrors.length);
+    }
+    super(message, HttpStatus.BAD_REQUEST);
     this.fieldErrors = listed;
   }
 }
@@ -76,7 +125,8 @@ export function toErrorBody(exception: unknown): ErrorBody {
   if (databaseUnavailable(exception)) return { code: 503, message: 'Database unavailable, try again later' };
   if (exception instanceof HttpException) {
     const code = exception.getStatus();
-    return { code, message: FIXED_MESSAGES[code] ?? messageOf(exception) };
+    // `Cannot POST /<the path as sent>` and the like: what echoes input is clipped here too.
+    return { code, message: FIXED_MESSAGES[code] ?? clipEchoes(messageOf(exception)) };
   }
   if (exception !== null && typeof exception === 'object') {
     const body = fromHttpError(exception);

@@ -1,8 +1,9 @@
-import { createServer, Server, ServerResponse } from 'node:http';
+import type { Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { scrapeAllowed } from '@app/health';
+import { createHardenedServer } from '@app/http';
 import { ApiMetrics } from './api-metrics';
 
 function answer(response: ServerResponse, code: number, message: string): void {
@@ -12,7 +13,8 @@ function answer(response: ServerResponse, code: number, message: string): void {
 
 /**
  * With METRICS_PORT set, /metrics is served on a listener of its own (plain node:http, nothing else
- * on it), so it can be kept off the public network and a scrape flood never queues behind the API.
+ * on it), so it can be kept off the public network and a scrape flood never queues behind the API. It
+ * is the product's hardened server, like every listener (limits, error shape, sockets: README → Security).
  */
 @Injectable()
 export class MetricsListener implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -31,7 +33,7 @@ export class MetricsListener implements OnApplicationBootstrap, OnApplicationShu
 
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.metricsPort === undefined) return;
-    const server = createServer((request, response) => {
+    const server = createHardenedServer((request, response) => {
       if (request.method !== 'GET' || request.url?.split('?')[0] !== '/metrics') {
         answer(response, 404, 'Not Found');
         return;
@@ -48,8 +50,6 @@ export class MetricsListener implements OnApplicationBootstrap, OnApplicationShu
         () => answer(response, 503, 'Metrics unavailable'),
       );
     });
-    server.headersTimeout = 10_000;
-    server.requestTimeout = 10_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject).listen(this.config.metricsPort, this.config.host, resolve);
     });

@@ -11,10 +11,10 @@ import { PortalSessions } from './portal-sessions.service';
  * session-cookie authentication of the portal API, and the pages' static files (bundled in the build, never
  * fetched from elsewhere). The page shell itself (`/portal/`) is PortalController's: it needs a session.
  */
-export function configurePortal(app: INestApplication): void {
+export function configurePortal(app: INestApplication, graceMs: number): void {
   const config = app.get(AppConfig);
   app.use(portalHeaders(config));
-  app.use(portalApiMiddleware(config, app.get(PortalSessions)));
+  app.use(portalApiMiddleware(config, app.get(PortalSessions), graceMs));
   const assets = express.static(PORTAL_ASSETS, {
     index: false,
     dotfiles: 'ignore',

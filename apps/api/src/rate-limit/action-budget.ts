@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { AppConfig } from '@app/config';
 import type { WebhookEntity } from '@app/database';
 import type { Principal } from '../auth/principal';
-import { WindowBudget } from './window-budget';
+import { ACTION_BUDGET, NO_WEBHOOK, OWN_SUBSCRIBERS_SQL, WindowBudget } from '@app/budget';
 
 /** A 429 that tells when to retry (the exception filter writes `Retry-After`). */
 export class TooManyDeliveriesException extends HttpException {
@@ -26,7 +26,7 @@ export class TooManyDeliveriesException extends HttpException {
 @Injectable()
 export class ActionBudget extends WindowBudget {
   constructor(@Inject(AppConfig) config: AppConfig) {
-    super(config, config.actionDeliveryLimit, 'action-budget');
+    super(config, config.actionDeliveryLimit, ACTION_BUDGET);
   }
 
   /** Takes `deliveries` from the user's budget, or refuses the action with 429. */
@@ -74,12 +74,12 @@ export class ActionBudget extends WindowBudget {
     changed?: Pick<WebhookEntity, 'id' | 'userId' | 'apiId' | 'active' | 'events'>,
   ): Promise<number> {
     if (!this.enabled) return 0;
-    const [row] = await manager.query<Array<{ n: number }>>(
-      `SELECT count(*)::int AS n FROM webhooks
-        WHERE user_id = $1 AND api_id IS NULL AND active AND events @> ARRAY[$2]::text[] AND id <> $3::uuid`,
+    const [row] = await manager.query<Array<{ n: number }>>(OWN_SUBSCRIBERS_SQL, [
+      principal.id,
+      event,
       // A webhook being created has no id yet: the nil UUID matches none.
-      [principal.id, event, changed?.id || '00000000-0000-0000-0000-000000000000'],
-    );
+      changed?.id || NO_WEBHOOK,
+    ]);
     const self =
       changed !== undefined &&
       changed.userId === principal.id &&

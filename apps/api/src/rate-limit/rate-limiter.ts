@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '@app/config';
-import { WindowBudget } from './window-budget';
+import { WindowBudget } from '@app/budget';
 
-export type { RateLimitDecision } from './window-budget';
+export type { RateLimitDecision } from '@app/budget';
 
 /** RATE_LIMIT: requests per user per window, under `QUEUE_PREFIX:rate-limit:<sub>` (see WindowBudget). */
 @Injectable()

@@ -4,7 +4,7 @@ import { openQueue, QueueName, redisOptionsFromUrl, TypedQueue } from '@app/queu
 import { createLogger } from '@app/logging';
 import { createTestApp, freePort, TestApp, testConfig } from '@app/testing';
 import { apiApplication } from '../../src/app.setup';
-import { SERVER_LIMITS, ServerLimits } from '../../src/common/http-server';
+import { SERVER_LIMITS, ServerLimits } from '@app/http';
 
 export interface TestApi extends TestApp {
   config: AppConfig;

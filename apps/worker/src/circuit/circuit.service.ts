@@ -7,6 +7,7 @@ import { liftStatementTimeout } from '@app/database';
 import { OutboxRelay } from '@app/outbox';
 import { SecretBox } from '@app/signing';
 import { whileHoldingLock } from '../maintenance/advisory-lock';
+import { OperationalCharges } from '../operational/operational-charges';
 import { recordWebhookChanges, rowsOf } from '../operational/operational-events';
 import { WorkerQueues } from '../worker-queues';
 import {
@@ -52,6 +53,7 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
     private readonly queues: WorkerQueues,
     private readonly secretBox: SecretBox,
     private readonly outbox: OutboxRelay,
+    private readonly charges: OperationalCharges,
   ) {
     // As long as a claim: a probe lost with its worker is replaced once its claim has expired.
     this.probeLeaseMs = 2 * config.delivery.timeoutMs + 5_000;
@@ -72,11 +74,15 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
     await this.periodic.stop();
   }
 
-  /** Opens a closed circuit, or reopens it after `failedProbe` failed. True when this call did. */
+  /**
+   * Opens a closed circuit, or reopens it after `failedProbe` failed. True when this call did.
+   * `ownerCaused`: the attempt that opened it was its owner's (webhook.paused is then charged to them).
+   */
   async open(
     webhookId: string,
     change: { until: Date; pauseCount: number },
     failedProbe: string | null,
+    ownerCaused = false,
   ): Promise<boolean> {
     // A circuit reopened after its probe failed is the same pause: webhook.paused is sent when it opens.
     const notify = failedProbe === null;
@@ -88,7 +94,7 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
         failedProbe,
       ]);
       if (rows.length === 0) return false;
-      if (notify) await this.recordChange(manager, webhookId, 'webhook.paused');
+      if (notify) await this.recordChange(manager, webhookId, 'webhook.paused', ownerCaused);
       return true;
     });
     if (!opened) return false;
@@ -99,12 +105,12 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
     return true;
   }
 
-  /** Closes the circuit and puts its parked deliveries back on the queue. */
-  async close(webhookId: string): Promise<void> {
+  /** Closes the circuit and puts its parked deliveries back on the queue (`ownerCaused`: as for open). */
+  async close(webhookId: string, ownerCaused = false): Promise<void> {
     const closed = await this.dataSource.transaction(async (manager) => {
       const rows = await manager.query<unknown[]>(CLOSE_CIRCUIT_SQL, [webhookId]);
       if (rows.length === 0) return false;
-      await this.recordChange(manager, webhookId, 'webhook.resumed');
+      await this.recordChange(manager, webhookId, 'webhook.resumed', ownerCaused);
       return true;
     });
     if (!closed) return;
@@ -118,8 +124,14 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
     manager: EntityManager,
     webhookId: string,
     name: 'webhook.paused' | 'webhook.resumed',
+    charged: boolean,
   ): Promise<void> {
-    await recordWebhookChanges(rowsOf(manager), this.secretBox, [{ webhookId, name }]);
+    await recordWebhookChanges(
+      rowsOf(manager),
+      this.secretBox,
+      [{ webhookId, name, charged }],
+      this.charges.charge,
+    );
   }
 
   /** Persists this worker's view of the endpoint's speed when it changes (the API shows it). */
@@ -183,7 +195,9 @@ export class CircuitService implements OnApplicationBootstrap, BeforeApplication
         ]);
         if (rows.length === 0) return undefined;
         // Nothing was parked: the circuit closed.
-        if (rows[0].probeDeliveryId === null) await this.recordChange(manager, webhook.id, 'webhook.resumed');
+        if (rows[0].probeDeliveryId === null) {
+          await this.recordChange(manager, webhook.id, 'webhook.resumed', false);
+        }
         return rows[0].probeDeliveryId;
       });
       if (probe === undefined) continue;

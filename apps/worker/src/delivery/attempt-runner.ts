@@ -14,7 +14,7 @@ import { AttemptResult, EndpointScheduler } from './endpoint-scheduler';
 import { EventBodies } from './event-bodies';
 import { HttpSender } from './http-sender';
 import { recordedRequest } from './recorded-request';
-import { afterAttempt, AttemptDecision, LifecycleRules, outcomeKind } from './lifecycle';
+import { afterAttempt, AttemptDecision, causedByOwner, LifecycleRules, outcomeKind } from './lifecycle';
 
 export interface AttemptMade extends AttemptResult {
   /** When the next scheduled attempt is due, if there is one to remind the queue of. */
@@ -155,6 +155,7 @@ export class AttemptRunner {
       manual,
       url: delivery.url,
       request: recordedRequest(delivery.url, request, delivery.headers, event.body),
+      ownerCaused: causedByOwner({ eventName: event.name, manual, recovered: delivery.recovered }),
     };
     const recorded = await this.record(record);
     // The delivery is gone (its webhook was deleted meanwhile): nothing else to decide on.
@@ -163,7 +164,7 @@ export class AttemptRunner {
       exists &&
       decision.disable !== null &&
       (await this.store.disableWebhook(record, decision.disable, delivery.failingSince));
-    if (exists && decision.circuit) await this.applyCircuit(delivery, decision);
+    if (exists && decision.circuit) await this.applyCircuit(delivery, decision, record.ownerCaused);
     // A fifo delivery that succeeded or failed for good lets the next one in its line go.
     if (
       exists &&
@@ -200,16 +201,20 @@ export class AttemptRunner {
   }
 
   /** Circuit changes are persisted best-effort: the next attempt's decision repeats a lost one. */
-  private async applyCircuit(delivery: ClaimedDelivery, decision: AttemptDecision): Promise<void> {
+  private async applyCircuit(
+    delivery: ClaimedDelivery,
+    decision: AttemptDecision,
+    ownerCaused: boolean,
+  ): Promise<void> {
     const change = decision.circuit;
     try {
       if (change?.action === 'open') {
         const failedProbe = delivery.paused ? delivery.deliveryId : null;
         this.scheduler.setPaused(delivery.webhookId, true);
-        await this.circuit.open(delivery.webhookId, change, failedProbe);
+        await this.circuit.open(delivery.webhookId, change, failedProbe, ownerCaused);
       } else if (change?.action === 'close') {
         this.scheduler.setPaused(delivery.webhookId, false);
-        await this.circuit.close(delivery.webhookId);
+        await this.circuit.close(delivery.webhookId, ownerCaused);
       }
     } catch (error) {
       this.logger.warn(`circuit of webhook ${delivery.webhookId} not updated: ${(error as Error).message}`);

@@ -36,7 +36,8 @@ export const CLAIM_SQL = prepared(
    WHERE d.id = t.id AND w.id = d.webhook_id
      AND d.status || '' = 'pending' AND d.next_attempt_at <= now() + interval '1 second'
      AND (d.locked_until IS NULL OR d.locked_until < now())
-  RETURNING d.id AS "deliveryId", d.attempts, d.event_id AS "eventId", ${ENDPOINT_STATE}, ${EVENT_ERASED})
+  RETURNING d.id AS "deliveryId", d.attempts, d.event_id AS "eventId",
+            d.exhausted_at IS NOT NULL AS recovered, ${ENDPOINT_STATE}, ${EVENT_ERASED})
   SELECT * FROM claimed`,
 );
 
@@ -69,7 +70,8 @@ export const DELIVERY_STATE_SQL = prepared(
   'delivery_state',
   `
   SELECT d.id AS "deliveryId", d.status, d.attempts, d.next_attempt_at AS "nextAttemptAt",
-         d.locked_until AS "lockedUntil", d.event_id AS "eventId", ${ENDPOINT_STATE}, ${EVENT_ERASED}
+         d.locked_until AS "lockedUntil", d.event_id AS "eventId",
+         d.exhausted_at IS NOT NULL AS recovered, ${ENDPOINT_STATE}, ${EVENT_ERASED}
     FROM deliveries d JOIN webhooks w ON w.id = d.webhook_id
    WHERE d.id = $1`,
 );

@@ -15,6 +15,7 @@ import {
 import { SecretBox } from '@app/signing';
 import { recordWebhookEvent, StoredWebhookEventSource, SYSTEM_USER } from '@app/outbox';
 import { toStorableText } from '@app/text';
+import { OperationalCharges } from '../operational/operational-charges';
 import {
   AttemptOutcome,
   FAILING_AFTER_ATTEMPTS,
@@ -49,6 +50,8 @@ export interface ClaimedDelivery extends EndpointState {
   ordering: WebhookOrdering;
   /** Its event was erased (README → API → Erasure): dropped, never sent. */
   eventErased: boolean;
+  /** It ended failed once and was recovered since (deliveries.exhausted_at is set). */
+  recovered: boolean;
 }
 
 /** A row as the database returns it: custom headers still as stored (sealed, or JSON text). */
@@ -91,6 +94,8 @@ export interface AttemptRecord {
   url: string;
   /** What the delivery log shows of the request sent. */
   request: RecordedRequest;
+  /** The webhook's owner caused this attempt (lifecycle.ts causedByOwner): what it causes is charged to them. */
+  ownerCaused: boolean;
 }
 
 export interface SetAside {
@@ -107,7 +112,9 @@ export interface RecordedAttempt {
   operational?: number;
 }
 
-type RecordRow = Omit<AttemptOutcome, 'webhookId' | 'deliveryId'> & { attempt: number | null };
+type RecordRow = Omit<AttemptOutcome, 'webhookId' | 'deliveryId' | 'ownerCaused'> & {
+  attempt: number | null;
+};
 
 /** The delivery pipeline's SQL; every hot statement works on a whole batch of rows. */
 @Injectable()
@@ -124,6 +131,7 @@ export class DeliveryStore {
     @InjectDataSource() private readonly dataSource: DataSource,
     config: AppConfig,
     private readonly secretBox: SecretBox,
+    private readonly charges: OperationalCharges,
   ) {
     this.sql = new PreparedStatements(dataSource);
     this.lockTimeoutMs = config.databaseTimeouts.worker.statementMs;
@@ -197,8 +205,10 @@ export class DeliveryStore {
           ...row,
           webhookId: records[index].webhookId,
           deliveryId: records[index].deliveryId,
+          ownerCaused: records[index].ownerCaused,
         })),
         this.logger,
+        this.charges.charge,
       );
       return rows.map((row, index) => ({
         attempt: row.attempt,
@@ -239,7 +249,10 @@ export class DeliveryStore {
    * disabled it now.
    */
   async disableWebhook(
-    record: Pick<AttemptRecord, 'webhookId' | 'deliveryId' | 'statusCode' | 'error' | 'response'>,
+    record: Pick<
+      AttemptRecord,
+      'webhookId' | 'deliveryId' | 'statusCode' | 'error' | 'response' | 'ownerCaused'
+    >,
     reason: DisabledReason,
     failingSince: Date | null,
   ): Promise<boolean> {
@@ -268,14 +281,24 @@ export class DeliveryStore {
         error: record.error === null ? null : toStorableText(record.error),
         at: new Date(),
       });
+      // Caused by its owner (a ping answered 410, say): sent only as far as their budget covers it.
+      const sent =
+        !record.ownerCaused ||
+        (await this.charges.charge(rowsOf(manager), {
+          name: 'webhook.disabled',
+          ownerId: webhook.ownerId,
+          webhookId: webhook.id,
+        }));
       // The event shows header names only; the values are opened for nothing else.
       const headers = this.headersOf(storedHeaders);
-      await recordWebhookEvent(
-        manager,
-        'webhook.disabled',
-        { ...webhook, headers, lastDelivery },
-        SYSTEM_USER,
-      );
+      if (sent) {
+        await recordWebhookEvent(
+          manager,
+          'webhook.disabled',
+          { ...webhook, headers, lastDelivery },
+          SYSTEM_USER,
+        );
+      }
       return true;
     });
   }

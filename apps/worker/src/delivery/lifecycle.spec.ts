@@ -4,6 +4,7 @@ import {
   AttemptContext,
   AttemptOutcome,
   beforeAttempt,
+  causedByOwner,
   cooldownMs,
   EndpointState,
   LifecycleRules,
@@ -302,5 +303,33 @@ describe('afterAttempt: the circuit', () => {
       RULES,
     );
     expect(decision).toMatchObject({ status: 'pending', nextAttemptAt: at(SCHEDULE[1]) });
+  });
+});
+
+describe('causedByOwner', () => {
+  it('is the owner for the service’s own events, redeliveries and recovered deliveries; the platform otherwise', () => {
+    const of = (eventName: string, manual = false, recovered = false) =>
+      causedByOwner({ eventName, manual, recovered });
+    for (const name of [
+      'webhook.ping',
+      'webhook.created',
+      'webhook.updated',
+      'webhook.deleted',
+      'webhook.disabled',
+    ]) {
+      expect({ name, owner: of(name) }).toEqual({ name, owner: true });
+    }
+    for (const name of [
+      'webhook.failing',
+      'webhook.recovered',
+      'webhook.paused',
+      'webhook.resumed',
+      'delivery.exhausted',
+    ]) {
+      expect({ name, owner: of(name) }).toEqual({ name, owner: true });
+    }
+    expect(of('api.created')).toBe(false);
+    expect(of('api.created', true)).toBe(true);
+    expect(of('release.released', false, true)).toBe(true);
   });
 });

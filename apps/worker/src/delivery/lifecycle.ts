@@ -1,4 +1,5 @@
 import type { DeliveryStatus, DisabledReason } from '@app/database';
+import { SERVICE_EVENT_NAMES } from '@app/events';
 import { isBlockedByPolicy } from '@app/netguard';
 import { isInvalidResponse } from './response-errors';
 import { RETRY_AFTER_STATUSES } from './retry-after';
@@ -8,6 +9,22 @@ import { RETRY_AFTER_STATUSES } from './retry-after';
  * outcome, or a claimed delivery's circumstances, into what happens next. Pure: the processor
  * executes the decisions and the SQL only persists them.
  */
+
+/**
+ * An attempt its webhook's owner caused, not the platform (README → API → Rate limits): a delivery of
+ * an event the service emits itself (a ping, a `webhook.*` lifecycle or operational event), a
+ * redelivery, or an attempt of a recovered delivery. The operational events such an attempt causes
+ * (failing, recovered, paused, resumed, disabled) are charged to the owner's ACTION_DELIVERY_LIMIT and
+ * not sent when it cannot cover them; delivery.exhausted it never causes (a delivery publishes it once,
+ * for a platform event only).
+ */
+export function causedByOwner(attempt: { eventName: string; manual: boolean; recovered: boolean }): boolean {
+  return (
+    attempt.manual ||
+    attempt.recovered ||
+    (SERVICE_EVENT_NAMES as readonly string[]).includes(attempt.eventName)
+  );
+}
 
 /** How a delivery attempt ended, for `event_api_deliveries_total{outcome}`. */
 export type DeliveryOutcome = 'success' | 'failed_will_retry' | 'failed_final' | 'dropped' | 'blocked';

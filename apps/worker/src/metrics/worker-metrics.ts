@@ -69,6 +69,12 @@ export class WorkerMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly operationalSuppressed = new Counter({
+    name: 'event_api_operational_events_suppressed_total',
+    help: "Operational events caused by their owner's own actions (pings, redeliveries, recovers, the service's own events) not sent because the owner's ACTION_DELIVERY_LIMIT could not cover them, by event",
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
   readonly sweeperReenqueued = new Counter({
     name: 'event_api_sweeper_reenqueued_total',
     help: 'Due deliveries the sweeper found without a live job and enqueued again',

@@ -1,6 +1,6 @@
 import type { Logger } from '@nestjs/common';
 import { attachLastDeliveries, openHeaders } from '@app/database';
-import { OPERATIONAL_EVENT_NAMES } from '@app/events';
+import { EventName, SERVICE_EVENT_NAMES } from '@app/events';
 import {
   deliveryExhaustedEnvelope,
   ExhaustedDeliverySource,
@@ -31,19 +31,36 @@ export interface WebhookOperationalChange {
   webhookId: string;
   name: WebhookOperationalEvent;
   details?: FailureDetails;
+  /** Caused by an attempt of its owner's (lifecycle.ts causedByOwner): sent only if `charge` allows it. */
+  charged?: boolean;
 }
+
+/** An operational event its owner caused, for the owner's action budget. */
+export interface OperationalCharge {
+  name: EventName;
+  ownerId: string;
+  webhookId: string;
+}
+
+/**
+ * Takes what the event will cost (one delivery per webhook that receives it) from the owner's
+ * ACTION_DELIVERY_LIMIT; false when the budget cannot cover it: the event is not sent (OperationalCharges).
+ */
+export type ChargeOperational = (db: TransactionRows, event: OperationalCharge) => Promise<boolean>;
 
 /** $1 webhook ids. */
 const WEBHOOK_SOURCES_SQL = `SELECT ${webhookEventColumns('w')} FROM webhooks w WHERE w.id = ANY($1::uuid[])`;
 
 /**
  * webhook.* operational events of these changes, the webhook as the transaction sees it (its last
- * attempt included). A webhook deleted meanwhile gets none: its owner was told by webhook.deleted.
+ * attempt included). A webhook deleted meanwhile gets none: its owner was told by webhook.deleted. A
+ * change its owner caused is sent only as far as `charge` allows.
  */
 export async function recordWebhookChanges(
   db: TransactionRows,
   secretBox: SecretBox,
   changes: readonly WebhookOperationalChange[],
+  charge?: ChargeOperational,
 ): Promise<number> {
   if (changes.length === 0) return 0;
   const ids = [...new Set(changes.map((change) => change.webhookId))];
@@ -58,10 +75,14 @@ export async function recordWebhookChanges(
       { ...webhook, headers: headerNames(secretBox, storedHeaders) },
     ]),
   );
-  const envelopes = changes.flatMap((change) => {
+  const envelopes = [];
+  for (const change of changes) {
     const webhook = byId.get(change.webhookId);
-    return webhook ? [webhookOperationalEnvelope(change.name, webhook, change.details)] : [];
-  });
+    if (!webhook) continue;
+    const charged = { name: change.name, ownerId: webhook.ownerId, webhookId: webhook.id };
+    if (change.charged && charge && !(await charge(db, charged))) continue;
+    envelopes.push(webhookOperationalEnvelope(change.name, webhook, change.details));
+  }
   await recordOutboxEnvelopes(db, envelopes);
   return envelopes.length;
 }
@@ -80,20 +101,26 @@ function headerNames(secretBox: SecretBox, stored: string | null): Record<string
 }
 
 /**
- * $1 delivery ids, $2 the operational event names. The deliveries that ended failed, with what
- * delivery.exhausted shows; none for a delivery of an operational event (no feedback loop).
+ * $1 delivery ids, $2 the service's own event names. Marks the deliveries that ended failed as
+ * exhausted, once in their life (a recovered delivery that fails again keeps its mark), and returns
+ * what delivery.exhausted shows of those marked now whose event is a platform event: none for a ping,
+ * a lifecycle or an operational event (no feedback loop, and a user's own actions buy no notices).
  */
 const EXHAUSTED_SQL = `
+  WITH marked AS (
+    UPDATE deliveries SET exhausted_at = now()
+     WHERE id = ANY($1::uuid[]) AND status = 'failed' AND exhausted_at IS NULL
+    RETURNING id, webhook_id, event_id, attempts, created_at, updated_at)
   SELECT d.id AS "deliveryId", d.webhook_id AS "webhookId", w.url, w.owner_id AS "ownerId",
          d.event_id AS "eventId", e.name AS "eventName", d.attempts, d.created_at AS "createdAt",
          d.updated_at AS "updatedAt", a.status_code AS "statusCode", a.response, a.error, a.created_at AS "attemptAt"
-    FROM deliveries d
+    FROM marked d
     JOIN webhooks w ON w.id = d.webhook_id
     JOIN events e ON e.id = d.event_id
     LEFT JOIN LATERAL (
       SELECT status_code, response, error, created_at FROM delivery_attempts
        WHERE delivery_id = d.id ORDER BY attempt DESC LIMIT 1) a ON true
-   WHERE d.id = ANY($1::uuid[]) AND d.status = 'failed' AND e.name <> ALL($2::text[])`;
+   WHERE e.name <> ALL($2::text[])`;
 
 type ExhaustedRow = Omit<ExhaustedDeliverySource, 'lastAttempt'> & {
   statusCode: number | null;
@@ -104,11 +131,12 @@ type ExhaustedRow = Omit<ExhaustedDeliverySource, 'lastAttempt'> & {
 
 /**
  * delivery.exhausted for deliveries that the caller's transaction has just ended `failed`: the one
- * place it is published (README → Operational events). Returns how many were written.
+ * place it is published (README → Operational events), once per delivery, for platform events only.
+ * Returns how many were written.
  */
 export async function recordExhausted(db: TransactionRows, deliveryIds: readonly string[]): Promise<number> {
   if (deliveryIds.length === 0) return 0;
-  const rows = await db.query<ExhaustedRow>(EXHAUSTED_SQL, [deliveryIds, OPERATIONAL_EVENT_NAMES]);
+  const rows = await db.query<ExhaustedRow>(EXHAUSTED_SQL, [deliveryIds, SERVICE_EVENT_NAMES]);
   const envelopes = rows.map(({ statusCode, response, error, attemptAt, ...delivery }) =>
     deliveryExhaustedEnvelope({
       ...delivery,
@@ -131,6 +159,8 @@ export interface AttemptOutcome {
   exhausted: boolean;
   /** When the run of failures began (the one that ended, for recovered). */
   failingSince: Date;
+  /** The webhook's owner caused the attempt (lifecycle.ts causedByOwner). */
+  ownerCaused: boolean;
 }
 
 /**
@@ -143,14 +173,24 @@ export async function recordAttemptEvents(
   secretBox: SecretBox,
   outcomes: readonly AttemptOutcome[],
   logger: Pick<Logger, 'error'>,
+  charge: ChargeOperational,
 ): Promise<number> {
   const changes: WebhookOperationalChange[] = [];
   const exhausted: string[] = [];
-  for (const { webhookId, deliveryId, failing, recovered, failingSince, ...outcome } of outcomes) {
-    if (recovered) changes.push({ webhookId, name: 'webhook.recovered', details: { failingSince } });
+  for (const {
+    webhookId,
+    deliveryId,
+    failing,
+    recovered,
+    failingSince,
+    ownerCaused,
+    ...outcome
+  } of outcomes) {
+    const charged = ownerCaused;
+    if (recovered) changes.push({ webhookId, name: 'webhook.recovered', details: { failingSince }, charged });
     if (failing) {
       const details = { consecutiveFailures: FAILING_AFTER_ATTEMPTS, failingSince };
-      changes.push({ webhookId, name: 'webhook.failing', details });
+      changes.push({ webhookId, name: 'webhook.failing', details, charged });
     }
     if (outcome.exhausted) exhausted.push(deliveryId);
   }
@@ -158,7 +198,7 @@ export async function recordAttemptEvents(
   await db.query('SAVEPOINT operational_events', []);
   try {
     const written =
-      (await recordWebhookChanges(db, secretBox, changes)) + (await recordExhausted(db, exhausted));
+      (await recordWebhookChanges(db, secretBox, changes, charge)) + (await recordExhausted(db, exhausted));
     await db.query('RELEASE SAVEPOINT operational_events', []);
     return written;
   } catch (error) {

@@ -80,6 +80,13 @@ export class DeliveryEntity {
   @Column({ name: 'fifo_seq', type: 'bigint', nullable: true })
   fifoSeq!: string | null;
 
+  /**
+   * When it first ended failed; kept when it is recovered: delivery.exhausted is published once, and a
+   * recovered delivery's attempts are known as caused by its owner (README → Operational events).
+   */
+  @Column({ name: 'exhausted_at', type: 'timestamptz', nullable: true })
+  exhaustedAt!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

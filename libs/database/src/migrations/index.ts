@@ -13,6 +13,7 @@ import { RecoverFailedDeliveries1765843200000 } from './1765843200000-RecoverFai
 import { PortalSessions1765929600000 } from './1765929600000-PortalSessions';
 import { AttemptRequests1766102400000 } from './1766102400000-AttemptRequests';
 import { ErasureByOwner1766188800000 } from './1766188800000-ErasureByOwner';
+import { DeliveryExhaustedOnce1766275200000 } from './1766275200000-DeliveryExhaustedOnce';
 
 /** Every migration, in order. Listed explicitly so builds and tests never depend on file globs. */
 export const MIGRATIONS = [
@@ -31,4 +32,5 @@ export const MIGRATIONS = [
   PortalSessions1765929600000,
   AttemptRequests1766102400000,
   ErasureByOwner1766188800000,
+  DeliveryExhaustedOnce1766275200000,
 ];

@@ -1,0 +1,63 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { ACTION_BUDGET, NO_WEBHOOK, OWN_SUBSCRIBERS_SQL, WindowBudget } from '@app/budget';
+import { AppConfig } from '@app/config';
+import { WorkerMetrics } from '../metrics/worker-metrics';
+import type { OperationalCharge, TransactionRows } from './operational-events';
+
+/** Owners whose last suppression was logged, remembered at most this many at once. */
+const LOGGED_OWNERS = 10_000;
+
+/**
+ * The operational events a webhook's owner caused (lifecycle.ts causedByOwner: their pings,
+ * redeliveries, recovered deliveries, and deliveries of the service's own events) cost their
+ * ACTION_DELIVERY_LIMIT like the actions themselves: one delivery per webhook that receives the event,
+ * counted in the key the API counts (README → API → Rate limits). What the budget cannot cover is not
+ * sent: counted in `event_api_operational_events_suppressed_total{event}`, one warning line per
+ * owner per window.
+ */
+@Injectable()
+export class OperationalCharges implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('OperationalEvents');
+  private readonly budget: WindowBudget;
+  private readonly loggedAt = new Map<string, number>();
+
+  constructor(
+    config: AppConfig,
+    private readonly metrics: WorkerMetrics,
+  ) {
+    this.budget = new WindowBudget(config, config.actionDeliveryLimit, ACTION_BUDGET);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.budget.onApplicationBootstrap();
+  }
+
+  onApplicationShutdown(): void {
+    this.budget.onApplicationShutdown();
+  }
+
+  /** True when the event is to be sent (ChargeOperational). */
+  readonly charge = async (db: TransactionRows, event: OperationalCharge): Promise<boolean> => {
+    if (!this.budget.enabled) return true;
+    const [row] = await db.query<{ n: number }>(OWN_SUBSCRIBERS_SQL, [event.ownerId, event.name, NO_WEBHOOK]);
+    if (!row || row.n === 0) return true;
+    const decision = await this.budget.consume(event.ownerId, row.n);
+    if (decision.allowed) return true;
+    this.metrics.operationalSuppressed.inc({ event: event.name });
+    this.logOnce(event, decision.limit, decision.windowSeconds);
+    return false;
+  };
+
+  private logOnce(event: OperationalCharge, limit: number, windowSeconds: number): void {
+    const now = Date.now();
+    const last = this.loggedAt.get(event.ownerId);
+    if (last !== undefined && now - last < windowSeconds * 1000) return;
+    if (this.loggedAt.size >= LOGGED_OWNERS) this.loggedAt.clear();
+    this.loggedAt.set(event.ownerId, now);
+    this.logger.warn(
+      `operational events suppressed for owner ${event.ownerId}: the deliveries their own actions caused ` +
+        `used up ACTION_DELIVERY_LIMIT (${limit} per ${windowSeconds} s); ${event.name} of webhook ` +
+        `${event.webhookId} and others this window not sent (event_api_operational_events_suppressed_total)`,
+    );
+  }
+}

@@ -1,0 +1,2 @@
+export * from './action-budget';
+export * from './window-budget';

@@ -1,0 +1,3 @@
+export * from './hardened-server';
+export * from './server-limits';
+export * from './unread-body';
