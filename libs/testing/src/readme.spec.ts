@@ -176,4 +176,15 @@ describe('README', () => {
     );
     expect([...new Set(named)].filter((path) => !existsSync(join(ROOT, path)))).toEqual([]);
   });
+
+  it('docs/testing.md names every test file', () => {
+    const guide = readFileSync(join(ROOT, 'docs', 'testing.md'), 'utf8');
+    const tests = ['apps', 'libs', 'test'].flatMap((dir) =>
+      readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+        .filter((file) => /\.(spec|e2e-spec|rel-spec)\.ts$/.test(file) && !file.includes('node_modules'))
+        .map((file) => join(dir, file).split('\\').join('/')),
+    );
+    expect(tests.length).toBeGreaterThan(100);
+    expect(tests.filter((file) => !guide.includes(`\`${file}\``))).toEqual([]);
+  });
 });
