@@ -1,6 +1,13 @@
 import { createPublicKey, verify } from 'node:crypto';
 import request from 'supertest';
-import { bearer, createWebhook, HttpReceiver, mintToken, ReceivedRequest, verifyDelivery } from '@app/testing';
+import {
+  bearer,
+  createWebhook,
+  HttpReceiver,
+  mintToken,
+  ReceivedRequest,
+  verifyDelivery,
+} from '@app/testing';
 import { createPipeline, ownerEvent, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
 interface Jwk {
