@@ -64,26 +64,41 @@ describe('Database schema (e2e)', () => {
   });
 });
 
-describe('Migration UnprovenEndpoints (e2e)', () => {
-  let databaseUrl: string;
-  let dataSource: DataSource;
+/**
+ * A database of the describe block's own, migrated to the latest migration, for tests that undo
+ * migrations to try one of them on rows written as before it.
+ */
+function ownMigratedDatabase(): { readonly dataSource: DataSource } {
+  let databaseUrl = '';
+  let dataSource: DataSource | undefined;
   beforeAll(async () => {
     databaseUrl = await createTestDatabase();
     dataSource = new DataSource(buildDataSourceOptions({ databaseUrl, poolSize: 2 }));
     await dataSource.initialize();
   });
   afterAll(async () => {
-    await dataSource.destroy();
+    await dataSource?.destroy();
     await dropTestDatabase(databaseUrl);
   });
+  return {
+    get dataSource(): DataSource {
+      if (!dataSource) throw new Error('the database is set up in beforeAll');
+      return dataSource;
+    },
+  };
+}
+
+describe('Migration UnprovenEndpoints (e2e)', () => {
+  const database = ownMigratedDatabase();
 
   it('counts webhooks that have succeeded before as proven, so their schedules stay whole', async () => {
     // Back to just before it: the migrations after it are undone first.
     const index = MIGRATIONS.findIndex((migration) => migration.name === 'UnprovenEndpoints1765324800000');
-    for (let undo = MIGRATIONS.length - index; undo > 0; undo -= 1) await dataSource.undoLastMigration();
+    for (let undo = MIGRATIONS.length - index; undo > 0; undo -= 1)
+      await database.dataSource.undoLastMigration();
     const webhook = async (name: string, lastDelivery: object | null) =>
       (
-        await dataSource.query<Array<{ id: string }>>(
+        await database.dataSource.query<Array<{ id: string }>>(
           `INSERT INTO webhooks (owner_id, user_id, url, events, secret, last_delivery)
            VALUES ('m', 'm', $1, ARRAY['api.created'], 's', $2) RETURNING id`,
           [`https://${name}.example/`, lastDelivery],
@@ -91,15 +106,16 @@ describe('Migration UnprovenEndpoints (e2e)', () => {
       )[0].id;
     const attempts = async (webhookId: string, successes: boolean[]) => {
       const eventId = `backfill-${webhookId}`;
-      await dataSource.query(`INSERT INTO events (id, name, body) VALUES ($1, 'api.created', '{}')`, [
-        eventId,
-      ]);
-      const [{ id }] = await dataSource.query<Array<{ id: string }>>(
+      await database.dataSource.query(
+        `INSERT INTO events (id, name, body) VALUES ($1, 'api.created', '{}')`,
+        [eventId],
+      );
+      const [{ id }] = await database.dataSource.query<Array<{ id: string }>>(
         'INSERT INTO deliveries (event_id, webhook_id) VALUES ($1, $2) RETURNING id',
         [eventId, webhookId],
       );
       for (const [index, success] of successes.entries()) {
-        await dataSource.query(
+        await database.dataSource.query(
           `INSERT INTO delivery_attempts (id, delivery_id, webhook_id, event_id, event_name, attempt, success,
                                           response, duration_ms, created_at)
            VALUES (gen_random_uuid(), $1, $2, $3, 'api.created', $4, $5, '', 1, $6)`,
@@ -115,8 +131,8 @@ describe('Migration UnprovenEndpoints (e2e)', () => {
     const failedBeforePurge = await webhook('purged-failed', { success: false, statusCode: 500 });
     const untried = await webhook('new', null);
 
-    await dataSource.runMigrations();
-    const rows = await dataSource.query<Array<{ id: string; first_success_at: Date | null }>>(
+    await database.dataSource.runMigrations();
+    const rows = await database.dataSource.query<Array<{ id: string; first_success_at: Date | null }>>(
       'SELECT id, first_success_at FROM webhooks',
     );
     const proven = new Map(rows.map((row) => [row.id, row.first_success_at]));
@@ -127,21 +143,12 @@ describe('Migration UnprovenEndpoints (e2e)', () => {
 });
 
 describe('Migration ErasureByOwner (e2e)', () => {
-  let databaseUrl: string;
-  let dataSource: DataSource;
-  beforeAll(async () => {
-    databaseUrl = await createTestDatabase();
-    dataSource = new DataSource(buildDataSourceOptions({ databaseUrl, poolSize: 2 }));
-    await dataSource.initialize();
-  });
-  afterAll(async () => {
-    await dataSource.destroy();
-    await dropTestDatabase(databaseUrl);
-  });
+  const database = ownMigratedDatabase();
 
   it("fills in each stored event's ownerId and user.id from its body, whatever the body holds", async () => {
     const index = MIGRATIONS.findIndex((migration) => migration.name === 'ErasureByOwner1766188800000');
-    for (let undo = MIGRATIONS.length - index; undo > 0; undo -= 1) await dataSource.undoLastMigration();
+    for (let undo = MIGRATIONS.length - index; undo > 0; undo -= 1)
+      await database.dataSource.undoLastMigration();
     // Bodies as the fan-out writes them (JSON.stringify of the Event, fixed key order).
     const body = (event: Record<string, unknown>) =>
       JSON.stringify({ id: 'x', name: 'api.created', timestamp: '2026-01-02T03:04:05.000Z', ...event });
@@ -167,15 +174,15 @@ describe('Migration ErasureByOwner (e2e)', () => {
       ['other', '{}'],
     ];
     for (const [id, text] of rows) {
-      await dataSource.query(`INSERT INTO events (id, name, body) VALUES ($1, 'api.created', $2)`, [
+      await database.dataSource.query(`INSERT INTO events (id, name, body) VALUES ($1, 'api.created', $2)`, [
         id,
         text,
       ]);
     }
-    await dataSource.runMigrations();
-    const filled = await dataSource.query<Array<{ id: string; owner: string | null; user: string | null }>>(
-      'SELECT id, owner_id AS owner, user_id AS user FROM events ORDER BY id',
-    );
+    await database.dataSource.runMigrations();
+    const filled = await database.dataSource.query<
+      Array<{ id: string; owner: string | null; user: string | null }>
+    >('SELECT id, owner_id AS owner, user_id AS user FROM events ORDER BY id');
     expect(filled).toEqual([
       { id: 'api', owner: null, user: 'u2' },
       { id: 'nul', owner: 'o3', user: 'u3' },

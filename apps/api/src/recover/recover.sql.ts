@@ -2,25 +2,31 @@
 const NOT_ERASED = `NOT EXISTS (SELECT 1 FROM events x WHERE x.id = deliveries.event_id AND x.erased_at IS NOT NULL)`;
 
 /**
+ * $1 webhook id, $2 since, $3 until, $4 how many at most: the webhook's deliveries that ended failed
+ * within [since, until) (`updated_at`: when the last attempt ended) and whose event was not erased,
+ * oldest first, locked; a row another transaction holds is skipped (a concurrent recover takes it).
+ */
+function pickFailed(columns: string): string {
+  return `
+    SELECT ${columns} FROM deliveries
+     WHERE webhook_id = $1 AND status = 'failed'
+       AND updated_at >= $2::timestamptz AND updated_at < $3::timestamptz
+       AND ${NOT_ERASED}
+     ORDER BY updated_at, id LIMIT $4::int
+       FOR UPDATE SKIP LOCKED`;
+}
+
+/**
  * $1 webhook id, $2 since, $3 until, $4 how many at most, $5 how many become due per second.
- * The webhook's deliveries that ended failed within [since, until) (`updated_at`: when the last
- * attempt ended), oldest first, pending again: due in waves of $5 a second, so a large recovery
+ * The picked deliveries (pickFailed) pending again: due in waves of $5 a second, so a large recovery
  * enters the shared queue at that pace, and the sweeper (which only looks at due rows) restores
- * lost jobs at the same pace. A row another transaction holds is skipped: a concurrent recover of
- * the same window takes it, never both. Their attempt counters stay: the new attempts are numbered
+ * lost jobs at the same pace. Their attempt counters stay: the new attempts are numbered
  * after the old ones in the log, and the retry schedule goes on from where it ended. For a webhook
  * without ordering (a fifo webhook's: RECOVER_TO_LINE_SQL); run under the webhook row's lock.
  * IDX_deliveries_failed is the index this reads.
  */
 export const RECOVER_SQL = `
-  WITH picked AS (
-    SELECT id, updated_at FROM deliveries
-     WHERE webhook_id = $1 AND status = 'failed'
-       AND updated_at >= $2::timestamptz AND updated_at < $3::timestamptz
-       AND ${NOT_ERASED}
-     ORDER BY updated_at, id LIMIT $4::int
-       FOR UPDATE SKIP LOCKED
-  ), numbered AS (
+  WITH picked AS (${pickFailed('id, updated_at')}), numbered AS (
     SELECT id, (row_number() OVER (ORDER BY updated_at, id) - 1) / $5::int AS wave FROM picked
   ), recovered AS (
     UPDATE deliveries d
@@ -48,14 +54,7 @@ const EVENT_TIMESTAMP = String.raw`substring(e.body from '^\{"id":"(?:[^"\\]|\\.
  * every change of a line. IDX_deliveries_failed is the index this reads; events by primary key.
  */
 export const RECOVER_TO_LINE_SQL = `
-  WITH picked AS (
-    SELECT id, event_id, created_at, published_at, fifo_seq FROM deliveries
-     WHERE webhook_id = $1 AND status = 'failed'
-       AND updated_at >= $2::timestamptz AND updated_at < $3::timestamptz
-       AND ${NOT_ERASED}
-     ORDER BY updated_at, id LIMIT $4::int
-       FOR UPDATE SKIP LOCKED
-  ), placed AS (
+  WITH picked AS (${pickFailed('id, event_id, created_at, published_at, fifo_seq')}), placed AS (
     SELECT p.id, p.created_at, p.fifo_seq,
            COALESCE(p.published_at, (SELECT ${EVENT_TIMESTAMP} FROM events e WHERE e.id = p.event_id),
                     p.created_at) AS published_at
