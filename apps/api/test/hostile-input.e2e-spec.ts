@@ -91,6 +91,44 @@ describe('Hostile input at every edge (e2e)', () => {
     });
   });
 
+  describe('a query parameter a route does not take is a 400, as an unknown body field is', () => {
+    const id = '00000000-0000-4000-8000-000000000000';
+    it.each([
+      ['GET', '/events?x=1'],
+      ['GET', '/events/api.created?expand=all'],
+      ['GET', `/webhooks/${id}?fields=secret`],
+      ['GET', `/webhooks/${id}/stats?hours=48`],
+      ['POST', `/webhooks/${id}/ping?force=true`],
+      ['POST', `/webhooks/${id}/secret?overlap=0`],
+      ['DELETE', `/webhooks/${id}?cascade=1`],
+      ['DELETE', `/users/${sub}/data?dryRun=true`],
+      ['GET', '/health?verbose=1'],
+    ])('%s %s', async (method, path) => {
+      const key = new URL(path, 'http://x').searchParams.keys().next().value as string;
+      const response = await request(api.http)
+        [method.toLowerCase() as 'get' | 'post' | 'delete'](path)
+        .set(auth)
+        .expect(400);
+      expect(response.body).toMatchObject({ code: 400, errors: [{ field: key }] });
+      expect(response.body.message).toBe(`${key} should not exist`);
+    });
+
+    it("the portal's page is a page: a query string on its address is not refused", async () => {
+      const response = await request(api.http).get('/portal/?from=dashboard');
+      expect(response.status).not.toBe(400);
+      expect(response.headers['content-type']).toMatch(/text\/html/);
+    });
+
+    it('a route that takes a query still refuses only what it does not declare', async () => {
+      await request(api.http).get('/webhooks?eventName=api.created').set(auth).expect(200);
+      const response = await request(api.http)
+        .get('/webhooks?eventName=api.created&x=1')
+        .set(auth)
+        .expect(400);
+      expect(response.body.errors).toEqual([{ field: 'x', message: 'x should not exist' }]);
+    });
+  });
+
   describe('URL rules', () => {
     it.each([
       'https://@example.com/',

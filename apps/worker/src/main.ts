@@ -12,8 +12,12 @@ async function bootstrap(): Promise<void> {
   const logger = createLogger(config.logLevel, 'event-api-worker');
   await assertRedisSuitable(queueTarget(config), logger, config.developmentLaunch);
   // Either way a PostgreSQL that cannot be used stops start-up with one line saying why.
-  if (config.dbMigrateOnStart) await prepareDatabase(config.databaseUrl);
-  else await assertDatabaseReachable(config.databaseUrl);
+  if (config.dbMigrateOnStart) {
+    const applied = await prepareDatabase(config.databaseUrl);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'applied migrations');
+  } else {
+    await assertDatabaseReachable(config.databaseUrl);
+  }
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
     logger: new PinoNestLogger(logger),
   });

@@ -21,6 +21,11 @@ describe('databaseConnectionProblem: one line with where, why and what to change
       'Cannot reach PostgreSQL at postgres://app:••••@db.internal:5432/event_api (DATABASE_URL): connect ECONNREFUSED 10.0.0.5:5432. Start PostgreSQL there, or set DATABASE_URL to where it runs',
     ],
     [
+      'a server that never answers',
+      new Error('timeout expired'),
+      'Cannot reach PostgreSQL at postgres://app:••••@db.internal:5432/event_api (DATABASE_URL): no answer within 10 s. Start PostgreSQL there, or set DATABASE_URL to where it runs',
+    ],
+    [
       'a wrong password',
       pgError('28P01', 'password authentication failed for user "app"'),
       'PostgreSQL at postgres://app:••••@db.internal:5432/event_api (DATABASE_URL) refused the login: password authentication failed for user "app". Check the user name and password in DATABASE_URL (and the server\'s pg_hba.conf)',

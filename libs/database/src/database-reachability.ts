@@ -16,7 +16,11 @@ export function databaseNameOf(databaseUrl: string): string {
  */
 export function databaseConnectionProblem(databaseUrl: string, error: unknown): string {
   const where = `PostgreSQL at ${maskUrl(databaseUrl)} (DATABASE_URL)`;
-  const reason = (error instanceof Error ? error.message : String(error)).replace(/\.+$/, '');
+  const said = (error instanceof Error ? error.message : String(error)).replace(/\.+$/, '');
+  // node-postgres words a connect timeout as "timeout expired" or "…due to connection timeout".
+  const reason = /timeout expired|connection timeout/i.test(said)
+    ? `no answer within ${CONNECT_TIMEOUT_MS / 1000} s`
+    : said;
   if (error instanceof DatabaseError) {
     if (error.code === PG_INVALID_CATALOG_NAME) {
       return `${where}: database "${databaseNameOf(databaseUrl)}" does not exist. Create it, or set DB_MIGRATE_ON_START=true to have it created`;

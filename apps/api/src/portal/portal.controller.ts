@@ -4,6 +4,7 @@ import {
   Get,
   HttpCode,
   Post,
+  Query,
   Req,
   Res,
   UnauthorizedException,
@@ -21,6 +22,7 @@ import { ErrorResponse } from '../common/error-response.dto';
 import { PortalLinkResponse, PortalSessionResponse } from './dto/portal-link.response';
 import type { PortalRequest } from './portal-api.middleware';
 import { clearSessionCookie, portalOrigin, sendPage, setSessionCookie } from './portal-http';
+import { AcceptsAnyQuery } from '../common/query-without-parameters.interceptor';
 import { PortalRoute } from './portal.decorators';
 import { PortalSessions } from './portal-sessions.service';
 import { isWellFormedToken, sessionCookies } from './portal-tokens';
@@ -87,8 +89,11 @@ export class PortalController {
 
   @Get('login')
   @PortalRoute('open')
-  async login(@Req() request: Request, @Res() response: Response): Promise<void> {
-    const token = request.query.token;
+  async login(
+    @Query('token') token: unknown,
+    @Req() request: Request,
+    @Res() response: Response,
+  ): Promise<void> {
     const opened = isWellFormedToken(token)
       ? await this.sessions.openSession(token)
       : { refused: 'unknown' as const };
@@ -133,6 +138,7 @@ export class PortalController {
    */
   @Get()
   @PortalRoute('open')
+  @AcceptsAnyQuery()
   async index(@Req() request: Request, @Res() response: Response): Promise<void> {
     if (!request.path.endsWith('/')) {
       response.redirect(301, '/portal/');
