@@ -28,8 +28,9 @@ interface Document extends Json {
 }
 
 /**
- * An OpenAPI 3.0 schema as the JSON Schema it means: `nullable` adds null (also to an enum, and to
- * the `allOf: [$ref]` idiom of a nullable reference); references point into `components`.
+ * An OpenAPI 3.0.3 schema as the JSON Schema it means, read strictly: `nullable` adds null only to a
+ * `type` stated beside it (an `enum` must list null itself, a reference is never null by it);
+ * references point into `components`.
  */
 function asJsonSchema(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(asJsonSchema);
@@ -42,14 +43,7 @@ function asJsonSchema(node: unknown): unknown {
     schema.$ref = schema.$ref.replace('#/components/schemas/', 'components#/$defs/');
   if (schema.nullable !== true) return schema;
   delete schema.nullable;
-  if (Array.isArray(schema.allOf)) {
-    schema.anyOf = [...(schema.allOf as unknown[]), { type: 'null' }];
-    delete schema.allOf;
-    delete schema.type;
-  } else if (typeof schema.type === 'string') {
-    schema.type = [schema.type, 'null'];
-  }
-  if (Array.isArray(schema.enum)) schema.enum = [...(schema.enum as unknown[]), null];
+  if (typeof schema.type === 'string') schema.type = [schema.type, 'null'];
   return schema;
 }
 

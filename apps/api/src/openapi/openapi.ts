@@ -46,7 +46,31 @@ function buildOpenApiDocument(app: INestApplication, authTokenUrl: string): Open
     .build();
   const document = SwaggerModule.createDocument(app, config, { extraModels: [EventSchema] });
   document.paths['/webhooks'].post!.callbacks = deliveryCallbacks();
-  return document;
+  return strictlyNullable(document);
+}
+
+type SchemaNode = Record<string, unknown>;
+
+/**
+ * OpenAPI 3.0.3 lets `nullable` add null only to a `type` stated beside it, and an `enum` must list
+ * null itself: the generator's `nullable` on a reference (`type: object, allOf: [$ref]`) or an enum would read as
+ * "never null" to a strict validator, and generated clients would refuse real answers. Each such
+ * schema is rewritten to say null where the API sends it.
+ */
+function strictlyNullable<T>(node: T): T {
+  if (Array.isArray(node)) return node.map(strictlyNullable) as T;
+  if (node === null || typeof node !== 'object') return node;
+  const schema: SchemaNode = {};
+  for (const [key, value] of Object.entries(node as SchemaNode)) {
+    schema[key] = key === 'example' || key === 'examples' ? value : strictlyNullable(value);
+  }
+  if (schema.nullable !== true) return schema as T;
+  if (Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];
+  if (Array.isArray(schema.allOf)) {
+    const { allOf, nullable: _nullable, type: _type, ...rest } = schema;
+    return { ...rest, anyOf: [...allOf, { type: 'object', nullable: true, enum: [null] }] } as T;
+  }
+  return schema as T;
 }
 
 /**
