@@ -65,9 +65,10 @@ function strictlyNullable<T>(node: T): T {
     schema[key] = key === 'example' || key === 'examples' ? value : strictlyNullable(value);
   }
   if (schema.nullable !== true) return schema as T;
-  if (Array.isArray(schema.enum) && !schema.enum.includes(null)) schema.enum = [...schema.enum, null];
-  if (Array.isArray(schema.allOf)) {
-    const { allOf, nullable: _nullable, type: _type, ...rest } = schema;
+  const { enum: values, allOf } = schema as { enum?: unknown[]; allOf?: unknown[] };
+  if (values && !values.includes(null)) schema.enum = [...values, null];
+  if (allOf) {
+    const { nullable: _nullable, type: _type, allOf: _allOf, ...rest } = schema;
     return { ...rest, anyOf: [...allOf, { type: 'object', nullable: true, enum: [null] }] } as T;
   }
   return schema as T;
