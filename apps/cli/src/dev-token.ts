@@ -17,7 +17,9 @@ export function signDevToken(config: AppConfig, claims: DevTokenClaims, ttlMs: n
     );
   }
   if (config.jwt.usingDevelopmentSecret) {
-    process.stderr.write('warning: no JWT_SECRET set, signing with the fixed development secret\n');
+    process.stderr.write(
+      '(JWT_SECRET is not set: signed with the development secret, which the API accepts when it runs without one)\n',
+    );
   }
   const payload: Record<string, unknown> = {
     sub: claims.sub,
