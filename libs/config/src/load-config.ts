@@ -109,10 +109,6 @@ function parseJwt(reader: EnvReader, production: boolean): AppConfig['jwt'] {
 }
 
 /**
- * Without a Core-API nobody can tell whether a caller may see an API, so subscribing to an API's
- * events by its id is an explicit choice in production (README → API → Entitlements).
- */
-/**
  * The development launchers (`npm start`, `npm run demo`) set DEVELOPMENT_LAUNCH=true and state the
  * development defaults once themselves; a production process never runs with it, so its warnings
  * about them are never quietened.
@@ -128,6 +124,10 @@ function parseDevelopmentLaunch(reader: EnvReader, production: boolean): boolean
   return developmentLaunch;
 }
 
+/**
+ * Without a Core-API nobody can tell whether a caller may see an API, so subscribing to an API's
+ * events by its id is an explicit choice in production (README → API → Entitlements).
+ */
 function parseApiIdCheck(reader: EnvReader, production: boolean): 'core-api' | 'unchecked' | 'refused' {
   const unchecked = reader.boolean('ALLOW_UNCHECKED_API_IDS', !production);
   if (reader.raw('CORE_API_URL') !== undefined) return 'core-api';
