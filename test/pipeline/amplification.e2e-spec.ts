@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { Redis } from 'ioredis';
+import { ACTION_BUDGET, WindowBudget } from '@app/budget';
 import { bearer, createWebhook, CreatedWebhook, HttpReceiver, mintToken } from '@app/testing';
 import { WorkerMetrics } from '../../apps/worker/src/metrics/worker-metrics';
 import {
@@ -114,6 +116,48 @@ describe("Amplification: operational events caused by a user's own actions (e2e)
     expect(Object.values(sent).reduce((sum, n) => sum + n, 0)).toBeLessThanOrEqual(BUDGET);
     expect((await suppressed('webhook.recovered')) - suppressedBefore).toBe(1);
   }, 60_000);
+
+  it('webhook.disabled is published even with the budget spent (SPEC §9), and still counted', async () => {
+    const sub = `amp-gone-${Math.random().toString(36).slice(2)}`;
+    const auth = bearer(mintToken({ sub }));
+    const target = await createWebhook(pipeline.api.http, auth, { url: `${receiver.url}/target` });
+    const watcher = await createWebhook(pipeline.api.http, auth, {
+      url: `${receiver.url}/watch-disabled`,
+      events: ['webhook.disabled'],
+    });
+    answerOf = () => 410;
+    const config = pipeline.api.config;
+    const budget = new WindowBudget(config, config.actionDeliveryLimit, ACTION_BUDGET);
+    await budget.onApplicationBootstrap();
+    try {
+      // All but the ping's own delivery spent: the ping is accepted, nothing is left after it.
+      await budget.consume(sub, BUDGET - 1);
+      const suppressedBefore = await suppressed('webhook.disabled');
+      await request(pipeline.api.http).post(`/webhooks/${target.id}/ping`).set(auth).expect(202);
+      await waitUntil(
+        async () => (await deliveriesOf(sub))['webhook.disabled'] === 1,
+        10_000,
+        'webhook.disabled',
+      );
+      await waitForQuiet(pipeline.dataSource, pipeline.api.config);
+      const [row] = await pipeline.dataSource.query<Array<{ status: string; attempts: number }>>(
+        `SELECT d.status, d.attempts FROM deliveries d JOIN events e ON e.id = d.event_id
+          WHERE d.webhook_id = $1 AND e.name = 'webhook.disabled'`,
+        [watcher.id],
+      );
+      expect(row).toEqual({ status: 'succeeded', attempts: 1 });
+      expect((await suppressed('webhook.disabled')) - suppressedBefore).toBe(0);
+      // Counted all the same: the ping's delivery and the event's one on top of what was spent.
+      const redis = new Redis(config.redisUrl);
+      try {
+        expect(await redis.get(`${config.queuePrefix}:${ACTION_BUDGET}:${sub}`)).toBe(String(BUDGET + 1));
+      } finally {
+        redis.disconnect();
+      }
+    } finally {
+      budget.onApplicationShutdown();
+    }
+  }, 30_000);
 
   it('a ping never publishes delivery.exhausted, however it ends', async () => {
     const o = await owner('exhausted');

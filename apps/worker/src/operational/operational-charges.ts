@@ -38,15 +38,32 @@ export class OperationalCharges implements OnApplicationBootstrap, OnApplication
 
   /** True when the event is to be sent (ChargeOperational). */
   readonly charge = async (db: TransactionRows, event: OperationalCharge): Promise<boolean> => {
-    if (!this.budget.enabled) return true;
-    const [row] = await db.query<{ n: number }>(OWN_SUBSCRIBERS_SQL, [event.ownerId, event.name, NO_WEBHOOK]);
-    if (!row || row.n === 0) return true;
-    const decision = await this.budget.consume(event.ownerId, row.n);
+    const deliveries = await this.cost(db, event);
+    if (deliveries === 0) return true;
+    const decision = await this.budget.consume(event.ownerId, deliveries);
     if (decision.allowed) return true;
     this.metrics.operationalSuppressed.inc({ event: event.name });
     this.logOnce(event, decision.limit, decision.windowSeconds);
     return false;
   };
+
+  /**
+   * What the event will cost its owner: one delivery per webhook of theirs that receives it (0
+   * without a budget). For an event sent whatever the budget says, counted with `record`.
+   */
+  async cost(db: TransactionRows, event: Pick<OperationalCharge, 'name' | 'ownerId'>): Promise<number> {
+    if (!this.budget.enabled) return 0;
+    const [row] = await db.query<{ n: number }>(OWN_SUBSCRIBERS_SQL, [event.ownerId, event.name, NO_WEBHOOK]);
+    return row?.n ?? 0;
+  }
+
+  /**
+   * Counts `deliveries` against the owner's budget without ever refusing them: webhook.disabled is
+   * published whatever the budget says (SPEC §9: README → API → Rate limits), like the API's delete.
+   */
+  async record(ownerId: string, deliveries: number): Promise<void> {
+    if (deliveries > 0) await this.budget.add(ownerId, deliveries);
+  }
 
   private logOnce(event: OperationalCharge, limit: number, windowSeconds: number): void {
     const now = Date.now();
