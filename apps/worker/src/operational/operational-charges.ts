@@ -1,5 +1,11 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { ACTION_BUDGET, NO_WEBHOOK, OWN_SUBSCRIBERS_SQL, WindowBudget } from '@app/budget';
+import {
+  ACTION_BUDGET,
+  BUDGET_REDIS_TIMEOUT_MS,
+  NO_WEBHOOK,
+  OWN_SUBSCRIBERS_SQL,
+  WindowBudget,
+} from '@app/budget';
 import { AppConfig } from '@app/config';
 import { WorkerMetrics } from '../metrics/worker-metrics';
 import type { OperationalCharge, TransactionRows } from './operational-events';
@@ -14,18 +20,29 @@ const LOGGED_OWNERS = 10_000;
  * counted in the key the API counts (README → API → Rate limits). What the budget cannot cover is not
  * sent: counted in `event_api_operational_events_suppressed_total{event}`, one warning line per
  * owner per window.
+ *
+ * A charge is taken in the transaction that writes the event, which holds its webhook's row lock (the
+ * event must be written with the change it reports, or not at all; whether it is written depends on
+ * the charge). So Redis gets BUDGET_REDIS_TIMEOUT_MS, after which this worker's in-memory count decides
+ * (README → Security, amplification): neither refusing (the owner would silently lose notices of real
+ * changes whenever Redis is slow) nor waving everything through (the bound would go exactly when Redis
+ * is unwell), the limit then holds per worker, as it does for the API. Each such charge counts in
+ * `event_api_operational_budget_fallbacks_total`, with one warning line per window.
  */
 @Injectable()
 export class OperationalCharges implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('OperationalEvents');
   private readonly budget: WindowBudget;
   private readonly loggedAt = new Map<string, number>();
+  private fallbackLoggedAt?: number;
 
   constructor(
     config: AppConfig,
     private readonly metrics: WorkerMetrics,
   ) {
-    this.budget = new WindowBudget(config, config.actionDeliveryLimit, ACTION_BUDGET);
+    this.budget = new WindowBudget(config, config.actionDeliveryLimit, ACTION_BUDGET, (error) =>
+      this.fellBack(error),
+    );
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -63,6 +80,23 @@ export class OperationalCharges implements OnApplicationBootstrap, OnApplication
    */
   async record(ownerId: string, deliveries: number): Promise<void> {
     if (deliveries > 0) await this.budget.add(ownerId, deliveries);
+  }
+
+  private fellBack(error: Error): void {
+    this.metrics.operationalBudgetFallbacks.inc();
+    const now = Date.now();
+    if (
+      this.fallbackLoggedAt !== undefined &&
+      now - this.fallbackLoggedAt < this.budget.windowSeconds * 1000
+    ) {
+      return;
+    }
+    this.fallbackLoggedAt = now;
+    this.logger.warn(
+      `ACTION_DELIVERY_LIMIT counted in this worker's memory: Redis failed or did not answer within ` +
+        `${BUDGET_REDIS_TIMEOUT_MS} ms (${error.message}); the limit holds per worker until it answers ` +
+        `(event_api_operational_budget_fallbacks_total)`,
+    );
   }
 
   private logOnce(event: OperationalCharge, limit: number, windowSeconds: number): void {
