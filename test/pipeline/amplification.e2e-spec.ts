@@ -1,5 +1,7 @@
 import request from 'supertest';
-import { bearer, createWebhook, CreatedWebhook, HttpReceiver, mintToken } from '@app/testing';
+import { Redis } from 'ioredis';
+import { ACTION_BUDGET, WindowBudget } from '@app/budget';
+import { bearer, createWebhook, CreatedWebhook, HttpReceiver, mintToken, PrivateRedis } from '@app/testing';
 import { WorkerMetrics } from '../../apps/worker/src/metrics/worker-metrics';
 import {
   createPipeline,
@@ -115,6 +117,48 @@ describe("Amplification: operational events caused by a user's own actions (e2e)
     expect((await suppressed('webhook.recovered')) - suppressedBefore).toBe(1);
   }, 60_000);
 
+  it('webhook.disabled is published even with the budget spent (SPEC §9), and still counted', async () => {
+    const sub = `amp-gone-${Math.random().toString(36).slice(2)}`;
+    const auth = bearer(mintToken({ sub }));
+    const target = await createWebhook(pipeline.api.http, auth, { url: `${receiver.url}/target` });
+    const watcher = await createWebhook(pipeline.api.http, auth, {
+      url: `${receiver.url}/watch-disabled`,
+      events: ['webhook.disabled'],
+    });
+    answerOf = () => 410;
+    const config = pipeline.api.config;
+    const budget = new WindowBudget(config, config.actionDeliveryLimit, ACTION_BUDGET);
+    await budget.onApplicationBootstrap();
+    try {
+      // All but the ping's own delivery spent: the ping is accepted, nothing is left after it.
+      await budget.consume(sub, BUDGET - 1);
+      const suppressedBefore = await suppressed('webhook.disabled');
+      await request(pipeline.api.http).post(`/webhooks/${target.id}/ping`).set(auth).expect(202);
+      await waitUntil(
+        async () => (await deliveriesOf(sub))['webhook.disabled'] === 1,
+        10_000,
+        'webhook.disabled',
+      );
+      await waitForQuiet(pipeline.dataSource, pipeline.api.config);
+      const [row] = await pipeline.dataSource.query<Array<{ status: string; attempts: number }>>(
+        `SELECT d.status, d.attempts FROM deliveries d JOIN events e ON e.id = d.event_id
+          WHERE d.webhook_id = $1 AND e.name = 'webhook.disabled'`,
+        [watcher.id],
+      );
+      expect(row).toEqual({ status: 'succeeded', attempts: 1 });
+      expect((await suppressed('webhook.disabled')) - suppressedBefore).toBe(0);
+      // Counted all the same: the ping's delivery and the event's one on top of what was spent.
+      const redis = new Redis(config.redisUrl);
+      try {
+        expect(await redis.get(`${config.queuePrefix}:${ACTION_BUDGET}:${sub}`)).toBe(String(BUDGET + 1));
+      } finally {
+        redis.disconnect();
+      }
+    } finally {
+      budget.onApplicationShutdown();
+    }
+  }, 30_000);
+
   it('a ping never publishes delivery.exhausted, however it ends', async () => {
     const o = await owner('exhausted');
     for (let ping = 1; ping <= 3; ping += 1) {
@@ -155,4 +199,105 @@ describe("Amplification: operational events caused by a user's own actions (e2e)
     expect(delivery).toEqual({ status: 'failed', attempts: 2 });
     expect(await deliveriesOf(o.sub)).toEqual({ 'api.created': 1, 'delivery.exhausted': WATCHERS });
   }, 30_000);
+});
+
+/**
+ * README → Security (amplification): the worker charges an owner's operational events in the
+ * transaction that records the attempt, holding its webhook's row lock; a Redis that takes the
+ * connection and never answers must not hold that lock (and the recording) for ever.
+ */
+describe('Amplification: the budget when Redis hangs (e2e, a private Redis paused)', () => {
+  let redis: PrivateRedis;
+  let pipeline: Pipeline;
+  let attempts = 0;
+  let held: (() => void) | undefined;
+  let heldArrived: () => void = () => undefined;
+  const receiver = new HttpReceiver((incoming, response) => {
+    if (incoming.url !== '/target') {
+      response.end();
+      return;
+    }
+    attempts += 1;
+    const answer = () => {
+      response.statusCode = 500;
+      response.end();
+    };
+    // The 4th failure in a row sends webhook.failing: held until the test has paused Redis.
+    if (attempts === 4) {
+      held = answer;
+      heldArrived();
+    } else answer();
+  });
+
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    await receiver.start();
+    pipeline = await createPipeline(
+      pipelineEnv('amplification-hang', {
+        REDIS_URL: redis.url,
+        ACTION_DELIVERY_LIMIT: `${BUDGET}/10m`,
+        DELIVERY_UNPROVEN_RETRY_WINDOW: '0',
+        DELIVERY_RETRY_SCHEDULE: '1h',
+      }),
+    );
+  });
+  afterAll(async () => {
+    redis.resume();
+    await pipeline.close();
+    await receiver.stop();
+    await redis.dispose();
+  });
+
+  it('an attempt whose operational event is charged is recorded at once while Redis answers nothing', async () => {
+    const sub = `amp-hang-${Math.random().toString(36).slice(2)}`;
+    const auth = bearer(mintToken({ sub }));
+    const target = await createWebhook(pipeline.api.http, auth, { url: `${receiver.url}/target` });
+    const watcher = await createWebhook(pipeline.api.http, auth, {
+      url: `${receiver.url}/watch-failing`,
+      events: ['webhook.failing'],
+    });
+    const recorded = async () => {
+      const [row] = await pipeline.dataSource.query<Array<{ n: number }>>(
+        `SELECT count(*)::int AS n FROM delivery_attempts WHERE webhook_id = $1`,
+        [target.id],
+      );
+      return row.n;
+    };
+    for (let ping = 1; ping <= 3; ping += 1) {
+      await request(pipeline.api.http).post(`/webhooks/${target.id}/ping`).set(auth).expect(202);
+      await waitUntil(async () => (await recorded()) === ping, 10_000, `attempt ${ping} recorded`);
+    }
+    const arrived = new Promise<void>((resolve) => (heldArrived = resolve));
+    await request(pipeline.api.http).post(`/webhooks/${target.id}/ping`).set(auth).expect(202);
+    await arrived;
+    const fallbacks = pipeline.worker.app.get(WorkerMetrics).operationalBudgetFallbacks;
+    const fallbacksBefore = (await fallbacks.get()).values[0]?.value ?? 0;
+    redis.pause();
+    try {
+      const started = Date.now();
+      held?.();
+      await waitUntil(async () => (await recorded()) === 4, 3_000, 'the 4th attempt recorded');
+      // The charge waited at most its timeout (500 ms), then the worker's own count answered.
+      expect(Date.now() - started).toBeLessThan(2_000);
+      const [outbox] = await pipeline.dataSource.query<Array<{ n: number }>>(
+        `SELECT count(*)::int AS n FROM event_outbox WHERE envelope->>'name' = 'webhook.failing'`,
+      );
+      expect(outbox.n).toBe(1);
+      expect(((await fallbacks.get()).values[0]?.value ?? 0) - fallbacksBefore).toBeGreaterThanOrEqual(1);
+    } finally {
+      redis.resume();
+    }
+    // Redis back: the event goes out as usual.
+    await waitUntil(
+      async () => {
+        const [row] = await pipeline.dataSource.query<Array<{ n: number }>>(
+          `SELECT count(*)::int AS n FROM deliveries WHERE webhook_id = $1 AND status = 'succeeded'`,
+          [watcher.id],
+        );
+        return row.n === 1;
+      },
+      10_000,
+      'webhook.failing delivered',
+    );
+  }, 40_000);
 });

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import {
@@ -11,6 +12,8 @@ import {
   TEST_JWT_SECRET,
   waitForOutput,
 } from '@app/testing';
+import { loadConfig } from '@app/config';
+import { redisAppendonlyOff } from '../../apps/cli/src/development-defaults';
 import { HealthServer } from '../../apps/worker/src/health-server';
 import { createPipeline, createPipelineApi, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
@@ -121,6 +124,24 @@ describe('Redis Cluster (e2e, three local masters)', () => {
     } finally {
       worker.child.kill('SIGTERM');
       await worker.exited;
+    }
+  });
+
+  it("the launchers' probe reads every node, as the worker does: one without AOF is said every time", async () => {
+    const appendonly = (ports: number[], value: 'yes' | 'no') => {
+      for (const port of ports)
+        execFileSync('redis-cli', ['-p', String(port), 'config', 'set', 'appendonly', value]);
+    };
+    const ports = cluster.nodes.map((node) => node.port);
+    const config = loadConfig(env);
+    try {
+      appendonly(ports.slice(1), 'yes');
+      // One node in three asked at random would say so a third of the time.
+      for (let probe = 0; probe < 6; probe += 1) expect(await redisAppendonlyOff(config)).toBe(true);
+      appendonly(ports, 'yes');
+      expect(await redisAppendonlyOff(config)).toBe(false);
+    } finally {
+      appendonly(ports, 'no');
     }
   });
 

@@ -59,8 +59,13 @@ describe('authentication before the body (e2e)', () => {
     expect(bodyOf(raw)).toEqual(ACCESS_DENIED);
   });
 
-  it('unknown paths with a body are refused the same way', async () => {
+  it('authentication first, then as without the body: an unknown path is 401 without a token, 404 with one', async () => {
+    // README → API → Requests and limits: the order the rule states, the body never awaited either way.
     expect(await headOnly('/no-such-route')).toMatch(/^HTTP\/1.1 401 /);
+    const raw = await headOnly('/no-such-route', `Bearer ${mintToken()}`);
+    expect(raw).toMatch(/^HTTP\/1.1 404 /);
+    expect(raw.toLowerCase()).toContain('connection: close');
+    expect(bodyOf(raw)).toEqual({ code: 404, message: 'Cannot POST /no-such-route' });
   });
 
   it('a deep body without a token is 401, not a parse error', async () => {

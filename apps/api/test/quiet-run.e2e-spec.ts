@@ -24,6 +24,7 @@ interface LogLine {
   level: number;
   msg: string;
   context?: string;
+  name?: string;
 }
 
 /** Every line parsed; a line that is not JSON (a stack trace, a stray print) counts as an error. */
@@ -124,6 +125,102 @@ describe('npm start: quiet start-up, clean Ctrl-C (e2e, built processes)', () =>
         running.child.kill('SIGTERM');
         await running.exited;
       }
+      await dropTestDatabase(databaseUrl);
+    }
+  });
+
+  it('LOG_LEVEL=warn npm start: the development defaults line still prints, at warn, and nothing else does', async () => {
+    const databaseUrl = await createTestDatabase();
+    const [port, workerPort] = [await freePort(), await freePort()];
+    const running = startProcess(builtEntry('start'), {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: `${process.env.EVENT_API_TEST_QUEUE_PREFIX}-quiet-warn`,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      WORKER_PORT: String(workerPort),
+      LOG_LEVEL: 'warn',
+    });
+    try {
+      // Nothing at info to wait for: both up once both answer their health.
+      await waitUntil(
+        async () => {
+          const up = await Promise.all(
+            [`http://127.0.0.1:${port}/health`, `http://127.0.0.1:${workerPort}/health`].map((url) =>
+              fetch(url).then(
+                (response) => response.ok,
+                () => false,
+              ),
+            ),
+          );
+          return up.every(Boolean);
+        },
+        20_000,
+        'the API and the worker up',
+      );
+      // The processes log the fixed JWT secret at debug: this line is the one place it is said.
+      expect(parse(running.output())).toEqual([
+        expect.objectContaining({
+          level: 40,
+          name: 'event-api-start',
+          msg: expect.stringMatching(DEVELOPMENT_DEFAULTS) as unknown,
+        }),
+      ]);
+      running.child.kill('SIGINT');
+      expect(await running.exited).toBe(0);
+      expect(parse(running.output())).toHaveLength(1);
+    } finally {
+      if (running.child.exitCode === null && running.child.signalCode === null) {
+        running.child.kill('SIGTERM');
+        await running.exited;
+      }
+      await dropTestDatabase(databaseUrl);
+    }
+  });
+
+  it('under a launcher, each process demotes only the notices DEVELOPMENT_LAUNCH names', async () => {
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const redis = new Redis(redisUrl, { lazyConnect: true });
+    await redis.connect();
+    const appendonlyOff = /^aof_enabled:0\s*$/m.test(await redis.info('persistence'));
+    await redis.quit();
+    const databaseUrl = await createTestDatabase();
+    const env = {
+      DATABASE_URL: databaseUrl,
+      REDIS_URL: redisUrl,
+      QUEUE_PREFIX: `${process.env.EVENT_API_TEST_QUEUE_PREFIX}-notices`,
+      HOST: '127.0.0.1',
+    };
+    // A launcher that stated apiId only, and one that could not check appendonly.
+    const api = startProcess(builtEntry('api'), {
+      ...env,
+      PORT: String(await freePort()),
+      DEVELOPMENT_LAUNCH: 'apiId',
+    });
+    const worker = startProcess(builtEntry('worker'), {
+      ...env,
+      WORKER_PORT: String(await freePort()),
+      DEVELOPMENT_LAUNCH: 'jwt,apiId',
+    });
+    try {
+      await waitForOutput(api, /Event-API listening on/);
+      await waitForOutput(worker, /Event-API worker started/);
+      const apiLines = parse(api.output());
+      expect(apiLines).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({
+            level: 40,
+            msg: expect.stringMatching(/fixed DEVELOPMENT secret/) as unknown,
+          }),
+        ]),
+      );
+      expect(apiLines.filter((line) => /^apiId webhooks: NOT checked/.test(line.msg))).toEqual([]);
+      expect(parse(worker.output()).filter((line) => /^Redis appendonly is off/.test(line.msg))).toEqual(
+        appendonlyOff ? [expect.objectContaining({ level: 40 })] : [],
+      );
+    } finally {
+      for (const running of [api, worker]) running.child.kill('SIGTERM');
+      await Promise.all([api.exited, worker.exited]);
       await dropTestDatabase(databaseUrl);
     }
   });

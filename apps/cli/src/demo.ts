@@ -4,7 +4,8 @@
  * its signature verified by the independent `standardwebhooks` package. Then an operational event:
  * an endpoint that answers 503, and a second webhook told `webhook.failing` about it, shown as
  * received and as a Slack webhook gets it (README → Operational events). Like npm start, it states the
- * development defaults in one line and starts its processes with DEVELOPMENT_LAUNCH=true (README → Quick start).
+ * development defaults in one line and starts its processes with DEVELOPMENT_LAUNCH naming the notices
+ * that line states (README → Quick start).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer, IncomingHttpHeaders } from 'node:http';
@@ -17,7 +18,7 @@ import { loadConfig, loadConfigOrExit, queueTarget } from '@app/config';
 import { EventPublisher, PlatformEvent } from '@app/events';
 // The worker's own Slack rendering: what it sends to a hooks.slack.com URL.
 import { slackMessage } from '@app/slack';
-import { developmentDefaultsLine, developmentLaunchEnv, redisAppendonlyOff } from './development-defaults';
+import { developmentLaunch, redisAppendonlyOff } from './development-defaults';
 
 const DIST = join(__dirname, '..', '..', '..', 'dist', 'apps');
 const BROKEN_PATH = '/webhooks/broken';
@@ -112,12 +113,13 @@ async function main(): Promise<void> {
     // Retries 200 ms apart, so the broken endpoint's 4th failure comes within a second.
     DELIVERY_RETRY_SCHEDULE: '200ms,200ms,200ms,200ms',
     LOG_LEVEL: 'warn',
-    ...developmentLaunchEnv(config),
   };
-  const defaults = config.production
-    ? null
-    : developmentDefaultsLine(loadConfig(env), await redisAppendonlyOff(config));
-  if (defaults !== null) process.stdout.write(`  ${defaults}\n`);
+  // What the processes will run with (their own JWT secret, say), stated once: printed whatever LOG_LEVEL is.
+  const launch = config.production
+    ? developmentLaunch(config, undefined)
+    : developmentLaunch(loadConfig(env), await redisAppendonlyOff(config));
+  Object.assign(env, launch.env);
+  if (launch.line !== null) process.stdout.write(`  ${launch.line}\n`);
   for (const app of ['api', 'worker']) {
     children.push(
       spawn(process.execPath, [join(DIST, app, 'src', 'main.js')], {

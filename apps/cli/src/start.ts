@@ -1,14 +1,14 @@
 /**
  * npm start: runs the built API and worker together in one terminal. Ctrl-C (or SIGTERM) stops
  * both gracefully; if either exits on its own, the other is stopped too and the exit code kept.
- * Outside production it states the development defaults in one line of its own and starts the
- * processes with DEVELOPMENT_LAUNCH=true, which log their notices of them at debug (README → Quick start).
+ * Outside production it states the development defaults in one line of its own, printed whatever
+ * LOG_LEVEL is, and starts the processes with DEVELOPMENT_LAUNCH naming the notices that line states,
+ * which they then log at debug (README → Quick start).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { loadConfigOrExit } from '@app/config';
-import { createLogger } from '@app/logging';
-import { developmentDefaultsLine, developmentLaunchEnv, redisAppendonlyOff } from './development-defaults';
+import { developmentLaunch, printDevelopmentDefaults, redisAppendonlyOff } from './development-defaults';
 
 const DIST = join(__dirname, '..', '..');
 const SERVICES = [
@@ -43,13 +43,13 @@ function startService(service: (typeof SERVICES)[number], env: NodeJS.ProcessEnv
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => stopAll(signal));
-  if (!config.production) {
-    const line = developmentDefaultsLine(config, await redisAppendonlyOff(config));
-    if (line !== null) createLogger(config.logLevel, 'event-api-start').info(line);
-  }
+  const launch = config.production
+    ? developmentLaunch(config, undefined)
+    : developmentLaunch(config, await redisAppendonlyOff(config));
+  if (launch.line !== null) printDevelopmentDefaults(config.logLevel, launch.line);
   // Ctrl-C while Redis was being asked: nothing to start.
   if (stopping) process.exit(0);
-  const env = { ...process.env, ...developmentLaunchEnv(config) };
+  const env = { ...process.env, ...launch.env };
   for (const service of SERVICES) startService(service, env);
 }
 

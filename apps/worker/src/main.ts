@@ -10,7 +10,7 @@ import { WorkerModule } from './worker.module';
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
   const logger = createLogger(config.logLevel, 'event-api-worker');
-  await assertRedisSuitable(queueTarget(config), logger, config.developmentLaunch);
+  await assertRedisSuitable(queueTarget(config), logger, config.developmentLaunch.includes('appendonly'));
   // Either way a PostgreSQL that cannot be used stops start-up with one line saying why.
   if (config.dbMigrateOnStart) {
     const applied = await prepareDatabase(config.databaseUrl);

@@ -22,13 +22,13 @@ function keyHolders(client: Redis | Cluster): Array<Redis> {
 /**
  * Before consuming anything: an evicting Redis may silently drop queued jobs, so anything but
  * `noeviction` is refused; no AOF only warns (the sweeper restores lost jobs from PostgreSQL), or
- * logs at debug under a development launcher, which has said so in its own line (README → Quick
- * start). On a cluster every node is checked.
+ * logs at debug when a development launcher has said so in its own line (`appendonlyStated`:
+ * DEVELOPMENT_LAUNCH names `appendonly`, README → Quick start). On a cluster every node is checked.
  */
 export async function assertRedisSuitable(
   target: RedisTarget,
   logger: Logger,
-  developmentLaunch = false,
+  appendonlyStated = false,
 ): Promise<void> {
   const client = createRedisClient(target, { lazyConnect: true, maxRetriesPerRequest: 1 });
   client.on('error', () => undefined);
@@ -44,7 +44,7 @@ export async function assertRedisSuitable(
       }
       if (infoField(await redis.info('persistence'), 'aof_enabled') === '0') {
         const line = `Redis appendonly is off${where}: jobs are lost if Redis restarts; the sweeper re-enqueues them from PostgreSQL`;
-        if (developmentLaunch) logger.debug(line);
+        if (appendonlyStated) logger.debug(line);
         else logger.warn(line);
       }
     }

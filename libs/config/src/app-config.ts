@@ -48,6 +48,13 @@ export interface RateLimitConfig {
 }
 
 /**
+ * The development defaults a process has a notice of, by the name DEVELOPMENT_LAUNCH lists them:
+ * the fixed JWT secret (`jwt`), `apiId` not checked (`apiId`), Redis without AOF (`appendonly`).
+ */
+export const DEVELOPMENT_NOTICES = ['jwt', 'apiId', 'appendonly'] as const;
+export type DevelopmentNotice = (typeof DEVELOPMENT_NOTICES)[number];
+
+/**
  * The whole configuration, parsed and validated once at start-up (see `loadConfig`).
  * Injected by class token; nothing else reads `process.env`.
  */
@@ -94,10 +101,11 @@ export class AppConfig {
   readonly apiIdCheck!: 'core-api' | 'unchecked' | 'refused';
   readonly logLevel!: string;
   /**
-   * DEVELOPMENT_LAUNCH: started by `npm start` or `npm run demo`, which state the development defaults
-   * in one line of their own (README → Quick start); the process logs its notices of them at debug.
+   * DEVELOPMENT_LAUNCH: the notices a development launcher (`npm start`, `npm run demo`) has stated
+   * in its own line (README → Quick start); the process logs those, and only those, at debug. Empty
+   * when started directly.
    */
-  readonly developmentLaunch!: boolean;
+  readonly developmentLaunch!: readonly DevelopmentNotice[];
   /** PORTAL_FRAME_ANCESTORS, PORTAL_SESSION_TTL, PUBLIC_BASE_URL (README → Portal). */
   readonly portal!: PortalConfig;
 }

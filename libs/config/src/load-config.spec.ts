@@ -379,14 +379,29 @@ describe('REDIS_CLUSTER', () => {
 });
 
 describe('DEVELOPMENT_LAUNCH (set by npm start and npm run demo)', () => {
-  it('is off by default and read as a boolean', () => {
-    expect(loadConfig({}).developmentLaunch).toBe(false);
-    expect(loadConfig({ DEVELOPMENT_LAUNCH: 'true' }).developmentLaunch).toBe(true);
-    expect(configError({ DEVELOPMENT_LAUNCH: 'yes please' }).message).toContain('DEVELOPMENT_LAUNCH');
+  it('is empty by default and lists exactly the notices the launcher stated', () => {
+    expect(loadConfig({}).developmentLaunch).toEqual([]);
+    expect(loadConfig({ DEVELOPMENT_LAUNCH: 'jwt,apiId,appendonly' }).developmentLaunch).toEqual([
+      'jwt',
+      'apiId',
+      'appendonly',
+    ]);
+    // A launcher that could not check appendonly does not name it: the worker keeps its warning.
+    expect(loadConfig({ DEVELOPMENT_LAUNCH: 'jwt, apiid' }).developmentLaunch).toEqual(['jwt', 'apiId']);
+  });
+
+  it('refuses anything else, the old blanket "true" included', () => {
+    for (const value of ['true', 'yes please', 'jwt,everything']) {
+      expect(configError({ DEVELOPMENT_LAUNCH: value }).message).toBe(
+        `Invalid configuration: DEVELOPMENT_LAUNCH must list the notices a launcher stated, of jwt, apiId, appendonly (comma-separated), got "${value}"`,
+      );
+    }
   });
 
   it('is refused with NODE_ENV=production, so a deployment never quietens its warnings', () => {
-    expect(configError({ NODE_ENV: 'production', JWT_SECRET: 'x', DEVELOPMENT_LAUNCH: 'true' }).message).toBe(
+    expect(
+      configError({ NODE_ENV: 'production', JWT_SECRET: 'x', DEVELOPMENT_LAUNCH: 'apiId' }).message,
+    ).toBe(
       'Invalid configuration: DEVELOPMENT_LAUNCH is for the development launchers (npm start, npm run demo), not with NODE_ENV=production',
     );
   });

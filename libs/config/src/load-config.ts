@@ -1,5 +1,5 @@
 import { createPublicKey } from 'node:crypto';
-import { AppConfig, RateLimitConfig } from './app-config';
+import { AppConfig, DEVELOPMENT_NOTICES, DevelopmentNotice, RateLimitConfig } from './app-config';
 import { databasePoolSize, parseDatabaseTimeouts, parseDatabaseUrl } from './database-config';
 import { parseDuration } from './duration';
 import { ConfigError, Env, EnvReader } from './env-reader';
@@ -109,25 +109,37 @@ function parseJwt(reader: EnvReader, production: boolean): AppConfig['jwt'] {
 }
 
 /**
- * Without a Core-API nobody can tell whether a caller may see an API, so subscribing to an API's
- * events by its id is an explicit choice in production (README → API → Entitlements).
+ * The development launchers (`npm start`, `npm run demo`) set DEVELOPMENT_LAUNCH to the notices they
+ * have stated in their own line (`jwt,apiId,appendonly`, or fewer): the process demotes those only. A
+ * production process never runs with it, so its warnings about them are never quietened.
  */
-/**
- * The development launchers (`npm start`, `npm run demo`) set DEVELOPMENT_LAUNCH=true and state the
- * development defaults once themselves; a production process never runs with it, so its warnings
- * about them are never quietened.
- */
-function parseDevelopmentLaunch(reader: EnvReader, production: boolean): boolean {
-  const developmentLaunch = reader.boolean('DEVELOPMENT_LAUNCH', false);
-  if (developmentLaunch && production) {
+function parseDevelopmentLaunch(reader: EnvReader, production: boolean): DevelopmentNotice[] {
+  const text = reader.raw('DEVELOPMENT_LAUNCH');
+  if (text === undefined) return [];
+  const notices: DevelopmentNotice[] = [];
+  for (const part of text.split(',').map((item) => item.trim())) {
+    const notice = DEVELOPMENT_NOTICES.find((known) => known.toLowerCase() === part.toLowerCase());
+    if (notice === undefined) {
+      throw new ConfigError(
+        'DEVELOPMENT_LAUNCH',
+        `must list the notices a launcher stated, of ${DEVELOPMENT_NOTICES.join(', ')} (comma-separated), got "${text}"`,
+      );
+    }
+    if (!notices.includes(notice)) notices.push(notice);
+  }
+  if (production) {
     throw new ConfigError(
       'DEVELOPMENT_LAUNCH',
       'is for the development launchers (npm start, npm run demo), not with NODE_ENV=production',
     );
   }
-  return developmentLaunch;
+  return notices;
 }
 
+/**
+ * Without a Core-API nobody can tell whether a caller may see an API, so subscribing to an API's
+ * events by its id is an explicit choice in production (README → API → Entitlements).
+ */
 function parseApiIdCheck(reader: EnvReader, production: boolean): 'core-api' | 'unchecked' | 'refused' {
   const unchecked = reader.boolean('ALLOW_UNCHECKED_API_IDS', !production);
   if (reader.raw('CORE_API_URL') !== undefined) return 'core-api';

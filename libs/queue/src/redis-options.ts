@@ -107,11 +107,13 @@ export class RedisNoAnswerError extends Error {
  */
 export async function connectWithin(client: Redis | Cluster, timeoutMs: number): Promise<void> {
   if (client.status === 'ready') return;
+  let ready: (() => void) | undefined;
   const connecting =
     client instanceof Cluster
       ? new Promise<void>((resolve) => {
+          ready = () => resolve();
           client.connect().catch(() => undefined);
-          client.once('ready', () => resolve());
+          client.once('ready', ready);
         })
       : client.connect();
   let timer: NodeJS.Timeout | undefined;
@@ -132,5 +134,7 @@ export async function connectWithin(client: Redis | Cluster, timeoutMs: number):
     await Promise.race([connecting, deadline]);
   } finally {
     clearTimeout(timer);
+    // Past the deadline nobody waits for it: a client retried often must not gather listeners.
+    if (ready) client.off('ready', ready);
   }
 }

@@ -84,6 +84,18 @@ export class PrivateRedis {
     await exited;
   }
 
+  /**
+   * Freezes this child (SIGSTOP): its connections stay open and nothing is answered, as a Redis that
+   * hangs. `resume()` (SIGCONT) answers everything that waited; `stop()` works on a frozen one too.
+   */
+  pause(): void {
+    if (this.running) process.kill(this.running.child.pid as number, 'SIGSTOP');
+  }
+
+  resume(): void {
+    if (this.running) process.kill(this.running.child.pid as number, 'SIGCONT');
+  }
+
   /** Stops the server for good and removes its working directory. */
   async dispose(): Promise<void> {
     await this.stop();

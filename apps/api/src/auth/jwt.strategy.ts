@@ -100,7 +100,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         'No JWT_SECRET, JWT_PUBLIC_KEY or JWT_JWKS_URI set: accepting tokens signed with the fixed ' +
         'DEVELOPMENT secret. Never run like this in production.';
       // A development launcher has said so already, in its own line (README → Quick start).
-      if (config.developmentLaunch) new Logger('Auth').debug(line);
+      if (config.developmentLaunch.includes('jwt')) new Logger('Auth').debug(line);
       else new Logger('Auth').warn(line);
     }
   }

@@ -37,8 +37,9 @@ export class CoreApiClient implements OnApplicationBootstrap {
     // Unchecked is the development default (info, or debug when a development launcher has said so
     // in its own line: README → Quick start); chosen in production it is worth a warning.
     if (this.config.apiIdCheck === 'unchecked' && this.config.production) this.logger.warn(line);
-    else if (this.config.apiIdCheck === 'unchecked' && this.config.developmentLaunch) this.logger.debug(line);
-    else this.logger.log(line);
+    else if (this.config.apiIdCheck === 'unchecked' && this.config.developmentLaunch.includes('apiId')) {
+      this.logger.debug(line);
+    } else this.logger.log(line);
   }
 
   async assertApiAccessible(apiId: string, token: string): Promise<void> {

@@ -256,7 +256,7 @@ export class DeliveryStore {
     reason: DisabledReason,
     failingSince: Date | null,
   ): Promise<boolean> {
-    return this.dataSource.transaction(async (manager) => {
+    const disabled = await this.dataSource.transaction(async (manager) => {
       // Dropping the backlog takes as long as it is large: were it cut off, the webhook would
       // never be disabled.
       await liftStatementTimeout(manager, this.lockTimeoutMs);
@@ -265,7 +265,7 @@ export class DeliveryStore {
         reason,
         reason === 'gone' ? null : failingSince,
       ]);
-      if (!disabled) return false;
+      if (!disabled) return undefined;
       const { storedHeaders, ...webhook } = disabled;
       const failed = await manager.query<Array<{ id: string }>>(FAIL_DELIVERY_SQL, [record.deliveryId]);
       await manager.query(DROP_OTHER_DELIVERIES_SQL, [record.webhookId]);
@@ -281,26 +281,24 @@ export class DeliveryStore {
         error: record.error === null ? null : toStorableText(record.error),
         at: new Date(),
       });
-      // Caused by its owner (a ping answered 410, say): sent only as far as their budget covers it.
-      const sent =
-        !record.ownerCaused ||
-        (await this.charges.charge(rowsOf(manager), {
-          name: 'webhook.disabled',
-          ownerId: webhook.ownerId,
-          webhookId: webhook.id,
-        }));
+      // Always published (SPEC §9). Caused by its owner (a ping answered 410, say), its deliveries
+      // count against their budget, never refused, once the row locks are let go (README → API → Rate limits).
+      const owed = record.ownerCaused
+        ? await this.charges.cost(rowsOf(manager), { name: 'webhook.disabled', ownerId: webhook.ownerId })
+        : 0;
       // The event shows header names only; the values are opened for nothing else.
       const headers = this.headersOf(storedHeaders);
-      if (sent) {
-        await recordWebhookEvent(
-          manager,
-          'webhook.disabled',
-          { ...webhook, headers, lastDelivery },
-          SYSTEM_USER,
-        );
-      }
-      return true;
+      await recordWebhookEvent(
+        manager,
+        'webhook.disabled',
+        { ...webhook, headers, lastDelivery },
+        SYSTEM_USER,
+      );
+      return { ownerId: webhook.ownerId, owed };
     });
+    if (!disabled) return false;
+    await this.charges.record(disabled.ownerId, disabled.owed);
+    return true;
   }
 }
 

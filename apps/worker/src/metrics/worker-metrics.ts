@@ -75,6 +75,11 @@ export class WorkerMetrics {
     labelNames: ['event'] as const,
     registers: [this.registry],
   });
+  readonly operationalBudgetFallbacks = new Counter({
+    name: 'event_api_operational_budget_fallbacks_total',
+    help: "Charges of operational events to their owner's ACTION_DELIVERY_LIMIT counted in this worker's memory because Redis failed or did not answer within 500 ms",
+    registers: [this.registry],
+  });
   readonly sweeperReenqueued = new Counter({
     name: 'event_api_sweeper_reenqueued_total',
     help: 'Due deliveries the sweeper found without a live job and enqueued again',
