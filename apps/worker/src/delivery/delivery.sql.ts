@@ -14,7 +14,7 @@ const ENDPOINT_STATE = `w.id AS "webhookId", w.url, w.active, w.failing_since AS
   w.first_success_at IS NOT NULL AS "hasSucceeded",
   w.paused_until IS NOT NULL AS paused, w.pause_count AS "pauseCount", w.probe_delivery_id AS "probeDeliveryId",
   w.ordering,
-  ${SECRETS} AS secrets, w.headers`;
+  ${SECRETS} AS secrets, w.headers AS "storedHeaders"`;
 
 /** Whether the delivery's event was erased (README → API → Erasure): then it is dropped, never sent. */
 const EVENT_ERASED = `EXISTS (SELECT 1 FROM events e WHERE e.id = d.event_id AND e.erased_at IS NOT NULL) AS "eventErased"`;

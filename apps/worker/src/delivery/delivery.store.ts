@@ -12,7 +12,7 @@ import {
   PreparedStatements,
   PreparedTransaction,
 } from '@app/database';
-import { SecretBox } from '@app/signing';
+import { SecretBox, withoutReservedHeaders } from '@app/signing';
 import { recordWebhookEvent, StoredWebhookEventSource, SYSTEM_USER } from '@app/outbox';
 import { toStorableText } from '@app/text';
 import { OperationalCharges } from '../operational/operational-charges';
@@ -44,7 +44,7 @@ export interface ClaimedDelivery extends EndpointState {
   webhookId: string;
   url: string;
   secrets: string[];
-  /** The webhook's custom headers, opened; null: none. */
+  /** The webhook's custom headers as sent: opened, reserved names left out; null: none. */
   headers: Record<string, string> | null;
   /** `fifo`: a delivery that ends moves the webhook's line on (README → Ordered delivery). */
   ordering: WebhookOrdering;
@@ -54,12 +54,18 @@ export interface ClaimedDelivery extends EndpointState {
   recovered: boolean;
 }
 
-/** A row as the database returns it: custom headers still as stored (sealed, or JSON text). */
-type StoredRow<T> = Omit<T, 'headers'> & { headers: string | null };
+/**
+ * A row as the database returns it: the custom headers still as stored (sealed, or JSON text), as
+ * `storedHeaders` (the name webhookEventColumns gives the sealed value too).
+ */
+type StoredRow<T> = Omit<T, 'headers'> & { storedHeaders: string | null };
 /** The same row with its headers opened. */
 type OpenedRow<T> = Omit<T, 'headers'> & { headers: Record<string, string> | null };
 
-/** Opened secrets and header maps kept per worker (sealed values differ on every write, so no stale hits). */
+/**
+ * Opened secrets and sendable header maps kept per worker (sealed values differ on every write, so
+ * no stale hits).
+ */
 const OPENED_CACHE_SIZE = 10_000;
 
 /** Where a delivery stands, for a job that could not claim it, or a manual redelivery. */
@@ -122,7 +128,7 @@ export class DeliveryStore {
   private readonly logger = new Logger('DeliveryStore');
   private readonly sql: PreparedStatements;
   private readonly openedSecrets = new Map<string, string>();
-  private readonly openedHeaders = new Map<string, Record<string, string>>();
+  private readonly sendableHeaders = new Map<string, Record<string, string>>();
 
   /** Lock waits of the statements whose running time grows with a webhook's backlog. */
   private readonly lockTimeoutMs: number;
@@ -139,19 +145,23 @@ export class DeliveryStore {
 
   /**
    * Secrets and custom headers as stored (sealed when SECRETS_ENCRYPTION_KEY is set) → as sent;
-   * each stored value is opened once, not once per delivery.
+   * each stored value is opened, and its headers with reserved names left out (README → API →
+   * Webhook fields), once, not once per delivery.
    */
   private opened<T extends ClaimedDelivery>(row: StoredRow<T>): OpenedRow<T> {
     row.secrets = row.secrets.map((stored) =>
       cached(this.openedSecrets, stored, () => this.secretBox.open(stored)),
     );
-    const fields: Omit<T, 'headers'> = row;
-    return { ...fields, headers: this.headersOf(row.headers) };
+    const { storedHeaders, ...fields } = row;
+    // The rest of the row is T without its headers (TypeScript cannot follow Omit through the rest).
+    return { ...(fields as unknown as Omit<T, 'headers'>), headers: this.sendableHeadersOf(storedHeaders) };
   }
 
-  private headersOf(stored: string | null): Record<string, string> | null {
+  private sendableHeadersOf(stored: string | null): Record<string, string> | null {
     if (stored === null) return null;
-    return cached(this.openedHeaders, stored, () => openHeaders(this.secretBox, stored));
+    return cached(this.sendableHeaders, stored, () =>
+      withoutReservedHeaders(openHeaders(this.secretBox, stored)),
+    );
   }
 
   /**
@@ -289,8 +299,9 @@ export class DeliveryStore {
           ownerId: webhook.ownerId,
           webhookId: webhook.id,
         }));
-      // The event shows header names only; the values are opened for nothing else.
-      const headers = this.headersOf(storedHeaders);
+      // The event shows the names as GET does (reserved ones stored before included); the values
+      // are opened for nothing else.
+      const headers = storedHeaders === null ? null : openHeaders(this.secretBox, storedHeaders);
       if (sent) {
         await recordWebhookEvent(
           manager,
