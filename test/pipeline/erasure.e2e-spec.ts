@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LoggerService } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import request from 'supertest';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { queueTarget } from '@app/config';
 import { EventEnvelope, EventPublisher } from '@app/events';
@@ -18,6 +19,7 @@ import {
   TestContext,
   testConfig,
 } from '@app/testing';
+import { AttemptRecord, DeliveryStore } from '../../apps/worker/src/delivery/delivery.store';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import {
   createPipeline,
@@ -375,4 +377,174 @@ describe('Erasure of stored event bodies (e2e)', () => {
       .expect(200);
     expect(log.body.items.length).toBeGreaterThanOrEqual(2);
   }, 30_000);
+});
+
+/**
+ * README → API → Erasure → Deliveries in flight: an erasure that drops another owner's delivery while
+ * its attempt is under way. The attempt ends after the erasure has committed; its record keeps the
+ * delivery dropped (no retry, no delivery.exhausted) and stores no body of the erased event.
+ */
+describe("Erasure while another owner's attempt is in flight (e2e)", () => {
+  let pipeline: Pipeline;
+  let release: (() => void) | undefined;
+  const receiver = new HttpReceiver((received, response) => {
+    if (received.url !== '/held') {
+      response.end('OK');
+      return;
+    }
+    // The first attempt fails at once; the second (the last of the schedule) is held until released.
+    const fail = () => {
+      response.statusCode = 500;
+      response.end('down');
+    };
+    if (receiver.requests.filter((r) => r.url === '/held').length === 1) fail();
+    else release = fail;
+  });
+
+  beforeAll(async () => {
+    await receiver.start();
+    pipeline = await createPipeline(
+      pipelineEnv('erasure-in-flight', {
+        DELIVERY_RETRY_SCHEDULE: '200ms',
+        DELIVERY_TIMEOUT: '10s',
+        DELIVERY_CIRCUIT_THRESHOLD: '1000',
+      }),
+    );
+  });
+  afterAll(async () => {
+    release?.();
+    await pipeline.close();
+    await receiver.stop();
+  });
+
+  it('the attempt ends after the erasure: the delivery stays dropped, nothing of the body is stored, no delivery.exhausted', async () => {
+    const gina = `gina-${randomUUID()}`;
+    const hank = `hank-${randomUUID()}`;
+    const hankAuth = bearer(mintToken({ sub: hank }));
+    const marker = `private-${randomUUID()}`;
+    const held = await createWebhook(pipeline.api.http, hankAuth, { url: `${receiver.url}/held` });
+    await createWebhook(pipeline.api.http, hankAuth, {
+      url: `${receiver.url}/watch`,
+      events: ['delivery.exhausted'],
+    });
+    // Gina acted (user.id); the event is Hank's (ownerId).
+    const [eventId] = await pipeline.publisher.publishBulk([
+      { ...ownerEvent(hank), user: { id: gina }, resource: { owner: hank, note: marker } },
+    ]);
+    await waitUntil(() => Promise.resolve(release), 10_000, 'the last attempt held by the receiver');
+
+    const erased = await request(pipeline.api.http)
+      .delete(`/users/${gina}/data`)
+      .set(bearer(mintToken({ sub: gina })))
+      .expect(200);
+    expect(erased.body).toMatchObject({ events: 1, droppedDeliveries: 1 });
+    release?.();
+
+    const [delivery] = await pipeline.dataSource.query<Array<{ id: string }>>(
+      'SELECT id FROM deliveries WHERE webhook_id = $1 AND event_id = $2',
+      [held.id, eventId],
+    );
+    // The attempt's record: made, numbered, without a body.
+    await waitUntil(
+      async () =>
+        (
+          await pipeline.dataSource.query<Array<{ n: number }>>(
+            'SELECT count(*)::int AS n FROM delivery_attempts WHERE delivery_id = $1',
+            [delivery.id],
+          )
+        )[0].n === 2,
+      10_000,
+      'the held attempt recorded',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitForQuiet(pipeline.dataSource, pipeline.api.config);
+
+    const [state] = await pipeline.dataSource.query<
+      Array<{ status: string; attempts: number; exhausted: boolean }>
+    >('SELECT status, attempts, exhausted_at IS NOT NULL AS exhausted FROM deliveries WHERE id = $1', [
+      delivery.id,
+    ]);
+    expect(state).toEqual({ status: 'dropped', attempts: 2, exhausted: false });
+    const attempts = await pipeline.dataSource.query<Array<{ attempt: number; body: string | null }>>(
+      'SELECT attempt, request_body AS body FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt',
+      [delivery.id],
+    );
+    expect(attempts).toEqual([
+      { attempt: 1, body: null },
+      { attempt: 2, body: null },
+    ]);
+    const [found] = await pipeline.dataSource.query<Array<{ n: number }>>(
+      `SELECT ((SELECT count(*) FROM events e WHERE e::text LIKE '%' || $1 || '%')
+            + (SELECT count(*) FROM event_outbox o WHERE o::text LIKE '%' || $1 || '%')
+            + (SELECT count(*) FROM delivery_attempts a WHERE a::text LIKE '%' || $1 || '%'))::int AS n`,
+      [marker],
+    );
+    expect(found.n).toBe(0);
+    const [exhausted] = await pipeline.dataSource.query<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM events WHERE name = 'delivery.exhausted' AND strpos(body, $1) > 0`,
+      [delivery.id],
+    );
+    expect(exhausted.n).toBe(0);
+    expect(receiver.requests.filter((r) => r.url === '/watch')).toEqual([]);
+    expect(receiver.requests.filter((r) => r.url === '/held')).toHaveLength(2);
+  }, 30_000);
+
+  it('a rendering recorded after the erasure committed, by an attempt that began before it, is not stored', async () => {
+    const gina = `gina-${randomUUID()}`;
+    const hank = `hank-${randomUUID()}`;
+    const hankAuth = bearer(mintToken({ sub: hank }));
+    const hook = await createWebhook(pipeline.api.http, hankAuth, { url: `${receiver.url}/ok` });
+    const [eventId] = await pipeline.publisher.publishBulk([{ ...ownerEvent(hank), user: { id: gina } }]);
+    const delivery = await waitUntil(async () => {
+      const [row] = await pipeline.dataSource.query<Array<{ id: string; status: string }>>(
+        'SELECT id, status FROM deliveries WHERE webhook_id = $1 AND event_id = $2',
+        [hook.id, eventId],
+      );
+      return row?.status === 'succeeded' ? row : undefined;
+    });
+    const rendering = `{"text":"rendered for ${gina}"}`;
+    const store = pipeline.worker.app.get(DeliveryStore);
+    const record: AttemptRecord = {
+      attemptId: randomUUID(),
+      deliveryId: delivery.id,
+      webhookId: hook.id,
+      eventId,
+      eventName: 'api.created',
+      success: true,
+      statusCode: 200,
+      response: 'ok',
+      error: null,
+      durationMs: 5,
+      manual: true,
+      url: `${receiver.url}/ok`,
+      request: { url: `${receiver.url}/ok`, headers: {}, body: rendering },
+      ownerCaused: true,
+    };
+
+    // An erasure under way: it holds the event row (as LOCK_EVENTS_SQL does) and has emptied it.
+    const erasure = new Client({ connectionString: pipeline.api.config.databaseUrl });
+    await erasure.connect();
+    try {
+      await erasure.query('BEGIN');
+      await erasure.query('SELECT id FROM events WHERE id = $1 FOR UPDATE', [eventId]);
+      await erasure.query(
+        `UPDATE events SET body = '', owner_id = NULL, user_id = NULL, fingerprint = NULL, erased_at = now() WHERE id = $1`,
+        [eventId],
+      );
+      let recorded = false;
+      const recording = store.recordAttempts([record]).then(() => (recorded = true));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The record waits for the erasure (the event row's lock) rather than store the rendering first.
+      expect(recorded).toBe(false);
+      await erasure.query('COMMIT');
+      await recording;
+    } finally {
+      await erasure.end();
+    }
+    const [row] = await pipeline.dataSource.query<Array<{ body: string | null }>>(
+      'SELECT request_body AS body FROM delivery_attempts WHERE id = $1',
+      [record.attemptId],
+    );
+    expect(row).toEqual({ body: null });
+  });
 });

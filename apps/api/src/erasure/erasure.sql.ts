@@ -14,7 +14,8 @@
  * WEBHOOK_LIMIT_PER_USER per user, so the scan stays short. A worker recording an attempt locks the
  * delivery and then, when the failure streak changes, the webhook: meeting an erasure the other way
  * round, PostgreSQL ends one of the two after deadlock_timeout — the erasure answers 503 (retry), or
- * the worker's batch is run again row by row and finds the delivery gone.
+ * the worker's batch is run again row by row and finds the delivery gone. So with a record that
+ * stores a Slack rendering, which locks its event row first (RECORD_ATTEMPTS_SQL).
  */
 export const LOCK_WEBHOOKS_SQL = `
   SELECT id FROM webhooks WHERE owner_id = $1 OR user_id = $1 ORDER BY id FOR UPDATE`;

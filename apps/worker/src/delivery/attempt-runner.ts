@@ -160,16 +160,19 @@ export class AttemptRunner {
     const recorded = await this.record(record);
     // The delivery is gone (its webhook was deleted meanwhile): nothing else to decide on.
     const exists = recorded.attempt !== null;
+    // Dropped while the attempt was under way (an erasure, or its webhook disabled): it stays dropped,
+    // and nothing reminds the queue of a retry.
+    const dropped = recorded.deliveryStatus === 'dropped';
     const disabled =
       exists &&
       decision.disable !== null &&
       (await this.store.disableWebhook(record, decision.disable, delivery.failingSince));
     if (exists && decision.circuit) await this.applyCircuit(delivery, decision, record.ownerCaused);
-    // A fifo delivery that succeeded or failed for good lets the next one in its line go.
+    // A fifo delivery that succeeded, failed for good or was dropped lets the next one in its line go.
     if (
       exists &&
       delivery.ordering === 'fifo' &&
-      (decision.status === 'succeeded' || decision.status === 'failed')
+      (dropped || decision.status === 'succeeded' || decision.status === 'failed')
     ) {
       await this.fifo.advance([delivery.webhookId], this.handOff);
     }
@@ -196,7 +199,7 @@ export class AttemptRunner {
     return {
       durationMs: result.durationMs,
       kind: decision.kind,
-      retryAt: disabled || !exists ? undefined : decision.nextAttemptAt,
+      retryAt: disabled || !exists || dropped ? undefined : decision.nextAttemptAt,
     };
   }
 

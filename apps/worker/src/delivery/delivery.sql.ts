@@ -85,7 +85,15 @@ export const DELIVERY_STATE_SQL = prepared(
  *
  * - attempts counts every attempt, so the row's number is unique even when a manual redelivery
  *   races a scheduled attempt; a manual one leaves locked_until (the scheduled attempt's lease) and
- *   the schedule alone, and nothing moves a succeeded delivery back to pending.
+ *   the schedule alone. A finished delivery keeps its status: nothing moves a succeeded one back to
+ *   pending, nor a dropped one (an erasure or a disabling dropped it while the attempt was under way,
+ *   README → API → Erasure): it stays dropped, is not retried and publishes no delivery.exhausted.
+ * - `rendered`: an attempt that sent a body of its own (a Slack rendering) stores it only while its
+ *   event is not erased. The event row is read under a key-share lock, which an erasure's lock of it
+ *   (FOR UPDATE) either waits for (its later statements then see this attempt row and clear its body)
+ *   or makes this statement wait for (it then reads erased_at as the erasure left it). MATERIALIZED
+ *   and joined by the delivery update, so the event rows are locked before the deliveries, in the
+ *   erasure's order. Empty, and so no lookup, for attempts that sent the event's own body.
  * - the last attempt of the batch per webhook decides its streak; rows are locked in id order so
  *   two batches never deadlock on two webhooks.
  * - a success sets first_success_at once (it lifts the short schedule of unproven endpoints), and
@@ -107,23 +115,29 @@ export const RECORD_ATTEMPTS_SQL = prepared(
       WITH ORDINALITY AS i(attempt_id, delivery_id, webhook_id, event_id, event_name, success, status_code,
                            response, error, duration_ms, status, next_attempt_at, manual, url,
                            request_url, request_headers, request_body, ord)
+  ), rendered AS MATERIALIZED (
+    SELECT e.id, e.erased_at IS NOT NULL AS erased FROM events e
+     WHERE e.id IN (SELECT event_id FROM input WHERE request_body IS NOT NULL)
+       FOR KEY SHARE OF e
   ), delivery AS (
     UPDATE deliveries d
        SET attempts = d.attempts + 1,
-           status = CASE WHEN d.status = 'succeeded' THEN d.status ELSE COALESCE(i.status, d.status) END,
+           status = CASE WHEN d.status IN ('succeeded', 'dropped') THEN d.status
+                         ELSE COALESCE(i.status, d.status) END,
            next_attempt_at = CASE WHEN i.manual THEN d.next_attempt_at
                                   ELSE COALESCE(i.next_attempt_at, d.next_attempt_at) END,
            locked_until = CASE WHEN i.manual THEN d.locked_until END,
            updated_at = now()
-      FROM input i
+      FROM input i LEFT JOIN rendered r ON r.id = i.event_id
      WHERE d.id = i.delivery_id
-    RETURNING d.id, d.attempts, d.status
+    RETURNING d.id, d.attempts, d.status, COALESCE(r.erased, false) AS erased
   ), attempt AS (
     INSERT INTO delivery_attempts
       (id, delivery_id, webhook_id, event_id, event_name, attempt, success, status_code, response, error, duration_ms,
        request_url, request_headers, request_body)
     SELECT i.attempt_id, i.delivery_id, i.webhook_id, i.event_id, i.event_name, d.attempts, i.success,
-           i.status_code, i.response, i.error, i.duration_ms, i.request_url, i.request_headers, i.request_body
+           i.status_code, i.response, i.error, i.duration_ms, i.request_url, i.request_headers,
+           CASE WHEN NOT d.erased THEN i.request_body END
       FROM input i JOIN delivery d ON d.id = i.delivery_id
   ), streak AS (
     SELECT DISTINCT ON (i.webhook_id) i.webhook_id, i.success, i.ord
@@ -160,7 +174,7 @@ export const RECORD_ATTEMPTS_SQL = prepared(
              ELSE w.first_success_at END
       FROM changed c WHERE w.id = c.id
   )
-  SELECT d.attempts AS attempt,
+  SELECT d.attempts AS attempt, d.status AS "deliveryStatus",
          COALESCE(i.status = 'failed' AND d.status = 'failed', false) AS exhausted,
          COALESCE(c.failures_after >= $15::int AND (c.succeeded OR c.failures_before < $15::int), false) AS failing,
          COALESCE(c.succeeded AND c.failures_before >= $15::int, false) AS recovered,

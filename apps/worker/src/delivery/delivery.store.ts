@@ -114,12 +114,18 @@ export interface SetAside {
 export interface RecordedAttempt {
   /** The attempt number given to the row; null when the delivery is gone (webhook deleted). */
   attempt: number | null;
+  /**
+   * The delivery's status after the record; null when it is gone. A delivery dropped while the
+   * attempt was under way stays dropped, whatever the attempt's outcome.
+   */
+  deliveryStatus: DeliveryStatus | null;
   /** Operational events this record wrote to the outbox (the relay is to be kicked). */
   operational?: number;
 }
 
 type RecordRow = Omit<AttemptOutcome, 'webhookId' | 'deliveryId' | 'ownerCaused'> & {
   attempt: number | null;
+  deliveryStatus: DeliveryStatus | null;
 };
 
 /** The delivery pipeline's SQL; every hot statement works on a whole batch of rows. */
@@ -222,6 +228,7 @@ export class DeliveryStore {
       );
       return rows.map((row, index) => ({
         attempt: row.attempt,
+        deliveryStatus: row.deliveryStatus,
         // Reported once per batch: whoever made the attempt kicks the relay.
         ...(index === 0 && operational > 0 ? { operational } : {}),
       }));
