@@ -94,6 +94,9 @@ export const DELIVERY_STATE_SQL = prepared(
  *   or makes this statement wait for (it then reads erased_at as the erasure left it). MATERIALIZED
  *   and joined by the delivery update, so the event rows are locked before the deliveries, in the
  *   erasure's order. Empty, and so no lookup, for attempts that sent the event's own body.
+ * - exhausted_at is set here, once in a delivery's life, when the new status is failed: with the
+ *   status, so no later error (the operational events' savepoint) can leave a failed delivery
+ *   unmarked and let a later failure publish delivery.exhausted again (README → Operational events).
  * - the last attempt of the batch per webhook decides its streak; rows are locked in id order so
  *   two batches never deadlock on two webhooks.
  * - a success sets first_success_at once (it lifts the short schedule of unproven endpoints), and
@@ -103,7 +106,9 @@ export const DELIVERY_STATE_SQL = prepared(
  *   $15 failures and its first success after them, never by a failure beyond them. Per webhook, the
  *   batch's failures after its last success count; one row per webhook (its last attempt's) reports
  *   `failing` (the count reached $15 now) and `recovered` (a success ended a count at $15).
- * - `exhausted`: this attempt ended its delivery failed (README → Operational events).
+ * - `exhausted`: this attempt ended its delivery failed and marked it now (exhausted_at = now(), the
+ *   transaction's start; a mark by any other transaction carries its own): delivery.exhausted is to
+ *   be published for it (README → Operational events).
  */
 export const RECORD_ATTEMPTS_SQL = prepared(
   'delivery_record_attempts',
@@ -124,13 +129,17 @@ export const RECORD_ATTEMPTS_SQL = prepared(
        SET attempts = d.attempts + 1,
            status = CASE WHEN d.status IN ('succeeded', 'dropped') THEN d.status
                          ELSE COALESCE(i.status, d.status) END,
+           exhausted_at = COALESCE(d.exhausted_at,
+                                   CASE WHEN d.status NOT IN ('succeeded', 'dropped') AND i.status = 'failed'
+                                        THEN now() END),
            next_attempt_at = CASE WHEN i.manual THEN d.next_attempt_at
                                   ELSE COALESCE(i.next_attempt_at, d.next_attempt_at) END,
            locked_until = CASE WHEN i.manual THEN d.locked_until END,
            updated_at = now()
       FROM input i LEFT JOIN rendered r ON r.id = i.event_id
      WHERE d.id = i.delivery_id
-    RETURNING d.id, d.attempts, d.status, COALESCE(r.erased, false) AS erased
+    RETURNING d.id, d.attempts, d.status, COALESCE(r.erased, false) AS erased,
+              COALESCE(d.status = 'failed' AND d.exhausted_at = now(), false) AS exhausted
   ), attempt AS (
     INSERT INTO delivery_attempts
       (id, delivery_id, webhook_id, event_id, event_name, attempt, success, status_code, response, error, duration_ms,
@@ -174,8 +183,7 @@ export const RECORD_ATTEMPTS_SQL = prepared(
              ELSE w.first_success_at END
       FROM changed c WHERE w.id = c.id
   )
-  SELECT d.attempts AS attempt, d.status AS "deliveryStatus",
-         COALESCE(i.status = 'failed' AND d.status = 'failed', false) AS exhausted,
+  SELECT d.attempts AS attempt, d.status AS "deliveryStatus", COALESCE(d.exhausted, false) AS exhausted,
          COALESCE(c.failures_after >= $15::int AND (c.succeeded OR c.failures_before < $15::int), false) AS failing,
          COALESCE(c.succeeded AND c.failures_before >= $15::int, false) AS recovered,
          COALESCE(c.failing_since_before, now()) AS "failingSince"
@@ -202,13 +210,18 @@ export const DISABLE_WEBHOOK_SQL = `
   RETURNING ${webhookEventColumns('w')})
   SELECT * FROM disabled`;
 
-/** $1 the delivery whose attempt disabled its webhook: failed, unless it already ended. Returns it then. */
+/**
+ * $1 the delivery whose attempt disabled its webhook: failed, unless it already ended, and marked
+ * exhausted once in its life (as RECORD_ATTEMPTS_SQL marks it). Returns it when this marked it:
+ * delivery.exhausted is to be published for it.
+ */
 export const FAIL_DELIVERY_SQL = `
   WITH failed AS (
-  UPDATE deliveries SET status = 'failed', locked_until = NULL, updated_at = now()
+  UPDATE deliveries
+     SET status = 'failed', locked_until = NULL, updated_at = now(), exhausted_at = COALESCE(exhausted_at, now())
    WHERE id = $1 AND status IN ('pending', 'paused')
-  RETURNING id)
-  SELECT id FROM failed`;
+  RETURNING id, exhausted_at = now() AS marked)
+  SELECT id FROM failed WHERE marked`;
 
 /** $1 webhook id: the rest of a disabled webhook's backlog is dropped. */
 export const DROP_OTHER_DELIVERIES_SQL = `
