@@ -19,6 +19,7 @@ import {
   TestContext,
   testConfig,
 } from '@app/testing';
+import { DeliveryProcessor } from '../../apps/worker/src/delivery/delivery.processor';
 import { AttemptRecord, DeliveryStore } from '../../apps/worker/src/delivery/delivery.store';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import {
@@ -546,5 +547,167 @@ describe("Erasure while another owner's attempt is in flight (e2e)", () => {
       [record.attemptId],
     );
     expect(row).toEqual({ body: null });
+  });
+});
+
+/**
+ * README → API → Erasure: the claim does not look at events, so nothing may add a delivery of an
+ * erased event to send after the erasure (fan-out and recover read the event row under a key-share
+ * lock, which the erasure's FOR UPDATE orders), and a delivery claimed just before the erasure
+ * committed finds no body and sends nothing, an empty body least of all. The erasure is played by
+ * hand here, so that it can be held open.
+ */
+describe('Erasure racing fan-out, recover and a claim (e2e)', () => {
+  let pipeline: Pipeline;
+  const receiver = new HttpReceiver((received, response) => {
+    response.statusCode = received.url.startsWith('/down') ? 500 : 200;
+    response.end();
+  });
+
+  beforeAll(async () => {
+    await receiver.start();
+    pipeline = await createPipeline(
+      pipelineEnv('erasure-races', {
+        DELIVERY_RETRY_SCHEDULE: '100ms',
+        DELIVERY_CIRCUIT_THRESHOLD: '1000',
+        // Only what a test queues is attempted: rows written here by hand stay as they are.
+        DELIVERY_SWEEP_INTERVAL: '1h',
+      }),
+    );
+  });
+  afterAll(async () => {
+    await pipeline.close();
+    await receiver.stop();
+  });
+
+  const person = () => {
+    const sub = `racer-${randomUUID()}`;
+    return { sub, auth: bearer(mintToken({ sub })) };
+  };
+  const to = (path: string) => receiver.requests.filter((r) => r.url === path);
+  const deliveriesOf = (webhookId: string) =>
+    pipeline.dataSource.query<Array<{ id: string; status: string }>>(
+      'SELECT id, status FROM deliveries WHERE webhook_id = $1',
+      [webhookId],
+    );
+
+  /** An erasure of `eventId` under way: its row locked and emptied, committed by `commit`. */
+  async function erasureUnderWay(eventId: string): Promise<{ commit(): Promise<void> }> {
+    const client = new Client({ connectionString: pipeline.api.config.databaseUrl });
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query('SELECT id FROM events WHERE id = $1 FOR UPDATE', [eventId]);
+    await client.query(
+      `UPDATE events SET body = '', owner_id = NULL, user_id = NULL, fingerprint = NULL, erased_at = now() WHERE id = $1`,
+      [eventId],
+    );
+    await client.query(
+      `UPDATE deliveries SET status = 'dropped', locked_until = NULL
+        WHERE event_id = $1 AND status IN ('pending', 'paused', 'queued')`,
+      [eventId],
+    );
+    return {
+      commit: async () => {
+        await client.query('COMMIT');
+        await client.end();
+      },
+    };
+  }
+
+  it('a re-publish fanned out while the erasure holds the event adds no delivery to a webhook made since', async () => {
+    const hank = person();
+    const first = await createWebhook(pipeline.api.http, hank.auth, { url: `${receiver.url}/first` });
+    const envelope = { ...ownerEvent(hank.sub), user: { id: `gina-${randomUUID()}` } };
+    const eventId = await pipeline.publisher.publish(envelope);
+    await waitUntil(async () => (await deliveriesOf(first.id))[0]?.status === 'succeeded');
+    const later = await createWebhook(pipeline.api.http, hank.auth, { url: `${receiver.url}/later` });
+
+    // The same event again (a publisher's retry once its first job is no longer kept): it would go
+    // to the webhook made since.
+    const events = eventsQueue(pipeline.api.config);
+    try {
+      await events.remove(eventId);
+    } finally {
+      await events.close();
+    }
+    const erasure = await erasureUnderWay(eventId);
+    await pipeline.publisher.publish({ ...envelope, id: eventId });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await erasure.commit();
+    await waitForQuiet(pipeline.dataSource, pipeline.api.config);
+
+    expect(await deliveriesOf(later.id)).toEqual([]);
+    expect(to('/later')).toEqual([]);
+  });
+
+  it('a recover while the erasure holds the event recovers nothing of it', async () => {
+    const hank = person();
+    const down = await createWebhook(pipeline.api.http, hank.auth, { url: `${receiver.url}/down-recover` });
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const eventId = await pipeline.publisher.publish({
+      ...ownerEvent(hank.sub),
+      user: { id: `gina-${randomUUID()}` },
+    });
+    await waitUntil(async () => (await deliveriesOf(down.id))[0]?.status === 'failed', 10_000, 'failed');
+    const sent = to('/down-recover').length;
+
+    const erasure = await erasureUnderWay(eventId);
+    const recovering = request(pipeline.api.http)
+      .post(`/webhooks/${down.id}/recover`)
+      .set(hank.auth)
+      .send({ since })
+      .then((response) => response);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await erasure.commit();
+    const recovered = await recovering;
+    expect([recovered.status, recovered.body]).toEqual([202, { deliveries: 0 }]);
+    await waitForQuiet(pipeline.dataSource, pipeline.api.config);
+    expect((await deliveriesOf(down.id)).map((row) => row.status)).toEqual(['failed']);
+    expect(to('/down-recover')).toHaveLength(sent);
+  });
+
+  it('a delivery claimed before the erasure committed, its body asked for after: nothing sent, no empty body', async () => {
+    const hank = person();
+    const hook = await createWebhook(pipeline.api.http, hank.auth, { url: `${receiver.url}/claimed` });
+    // A pending delivery of an event this worker never fanned out (so it has no copy of its body).
+    const eventId = `claimed-${randomUUID()}`;
+    await pipeline.dataSource.query(
+      `INSERT INTO events (id, name, body, owner_id, user_id) VALUES ($1, 'api.created', $2, $3, $3)`,
+      [eventId, JSON.stringify({ id: eventId, name: 'api.created', note: 'private' }), hank.sub],
+    );
+    const [{ id: deliveryId }] = await pipeline.dataSource.query<Array<{ id: string }>>(
+      `INSERT INTO deliveries (event_id, webhook_id, status) VALUES ($1, $2, 'pending') RETURNING id`,
+      [eventId, hook.id],
+    );
+    const [claimed] = await pipeline.worker.app.get(DeliveryStore).claim([deliveryId], 30_000);
+    expect(claimed).toMatchObject({ deliveryId });
+
+    await (await erasureUnderWay(eventId)).commit();
+    const processor = pipeline.worker.app.get(DeliveryProcessor);
+    // What the processor does next with its claim: the attempt.
+    const made = await processor['runner'].attempt(claimed!, false);
+    expect(made).toBeUndefined();
+    expect(to('/claimed')).toEqual([]);
+  });
+
+  it('a claimed delivery whose event has no body to send is dropped, not left pending for the sweeper', async () => {
+    const hank = person();
+    const hook = await createWebhook(pipeline.api.http, hank.auth, { url: `${receiver.url}/bodiless` });
+    // Erased, yet pending: a row no erasure made (one drops them all), as a fault could leave it.
+    const eventId = `bodiless-${randomUUID()}`;
+    await pipeline.dataSource.query(
+      `INSERT INTO events (id, name, body, erased_at) VALUES ($1, 'api.created', '', now())`,
+      [eventId],
+    );
+    const [{ id: deliveryId }] = await pipeline.dataSource.query<Array<{ id: string }>>(
+      `INSERT INTO deliveries (event_id, webhook_id, status) VALUES ($1, $2, 'pending') RETURNING id`,
+      [eventId, hook.id],
+    );
+    const queued = pipeline.worker.app
+      .get(DeliveryProcessor)
+      .takeFirstAttempts([{ deliveryId, webhookId: hook.id }]);
+    expect(queued).toEqual([]);
+    await waitUntil(async () => (await deliveriesOf(hook.id))[0]?.status === 'dropped', 5_000, 'dropped');
+    expect(to('/bodiless')).toEqual([]);
   });
 });

@@ -107,11 +107,12 @@ export class AttemptRunner {
 
   /**
    * One signed attempt of a claimed delivery (or a manual one), decided by the lifecycle and
-   * recorded; the circuit and disabling are applied. Undefined when the event is gone (retention).
+   * recorded; the circuit and disabling are applied. Undefined, and nothing sent, when the event has
+   * no body to send: gone (retention) or erased (README → API → Erasure); the caller drops a claimed
+   * delivery then.
    */
   async attempt(delivery: ClaimedDelivery, manual: boolean): Promise<AttemptMade | undefined> {
     const event = await this.events.get(delivery.eventId);
-    // The event row goes only with its deliveries (retention): nothing left to send.
     if (!event) return undefined;
     const attemptId = randomUUID();
     const request = buildDeliveryRequest({

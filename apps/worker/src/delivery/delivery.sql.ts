@@ -16,12 +16,21 @@ const ENDPOINT_STATE = `w.id AS "webhookId", w.url, w.active, w.failing_since AS
   w.ordering,
   ${SECRETS} AS secrets, w.headers AS "storedHeaders"`;
 
-/** Whether the delivery's event was erased (README → API → Erasure): then it is dropped, never sent. */
+/**
+ * Whether the delivery's event was erased (README → API → Erasure): then it is dropped, never sent.
+ * For a manual redelivery only (DELIVERY_STATE_SQL), which may ask for a delivery that ended before
+ * the erasure. The claim needs no such check: an erasure drops every unfinished delivery of the
+ * events it erases while it holds their rows, fan-out adds none to an erased event (it reads the row
+ * under a key-share lock), a recover skips them, and a dropped delivery stays dropped; so no delivery
+ * of an erased event can be claimed once the erasure has committed. One claimed before finds no body
+ * (EVENT_BODIES_SQL) and is dropped.
+ */
 const EVENT_ERASED = `EXISTS (SELECT 1 FROM events e WHERE e.id = d.event_id AND e.erased_at IS NOT NULL) AS "eventErased"`;
 
 /**
  * $1 delivery ids, $2 claim length in ms. Claims due, pending deliveries with their webhook's state;
  * what happens next (attempt, drop, park) is the lifecycle's call (lifecycle.ts beforeAttempt).
+ * Events are not read here (EVENT_ERASED says why).
  * `status || ''` keeps the planner off the partial due index (its predicate can no longer be
  * proven), which it would otherwise pick when stale statistics make the pending backlog look tiny,
  * and then read the whole backlog once per claim.
@@ -37,7 +46,7 @@ export const CLAIM_SQL = prepared(
      AND d.status || '' = 'pending' AND d.next_attempt_at <= now() + interval '1 second'
      AND (d.locked_until IS NULL OR d.locked_until < now())
   RETURNING d.id AS "deliveryId", d.attempts, d.event_id AS "eventId",
-            d.exhausted_at IS NOT NULL AS recovered, ${ENDPOINT_STATE}, ${EVENT_ERASED})
+            d.exhausted_at IS NOT NULL AS recovered, ${ENDPOINT_STATE})
   SELECT * FROM claimed`,
 );
 
@@ -59,13 +68,17 @@ export const SET_ASIDE_SQL = prepared(
   SELECT count(*)::int AS n FROM updated`,
 );
 
-/** $1 event ids. */
+/**
+ * $1 event ids: the bodies to send, by primary key. An erased event has none (its body is empty,
+ * and an empty body is never signed or sent): a delivery claimed just before its erasure committed
+ * finds none and is dropped.
+ */
 export const EVENT_BODIES_SQL = prepared(
   'delivery_event_bodies',
-  `SELECT id, name, body FROM events WHERE id = ANY($1::text[])`,
+  `SELECT id, name, body FROM events WHERE id = ANY($1::text[]) AND erased_at IS NULL`,
 );
 
-/** $1 delivery id. */
+/** $1 delivery id; the erasure check is here (EVENT_ERASED). */
 export const DELIVERY_STATE_SQL = prepared(
   'delivery_state',
   `
@@ -122,7 +135,7 @@ export const RECORD_ATTEMPTS_SQL = prepared(
                            request_url, request_headers, request_body, ord)
   ), rendered AS MATERIALIZED (
     SELECT e.id, e.erased_at IS NOT NULL AS erased FROM events e
-     WHERE e.id IN (SELECT event_id FROM input WHERE request_body IS NOT NULL)
+     WHERE e.id = ANY(ARRAY(SELECT event_id FROM input WHERE request_body IS NOT NULL))
        FOR KEY SHARE OF e
   ), delivery AS (
     UPDATE deliveries d

@@ -48,8 +48,6 @@ export interface ClaimedDelivery extends EndpointState {
   headers: Record<string, string> | null;
   /** `fifo`: a delivery that ends moves the webhook's line on (README → Ordered delivery). */
   ordering: WebhookOrdering;
-  /** Its event was erased (README → API → Erasure): dropped, never sent. */
-  eventErased: boolean;
   /** It ended failed once and was recovered since (deliveries.exhausted_at is set). */
   recovered: boolean;
 }
@@ -73,6 +71,11 @@ export interface DeliveryState extends ClaimedDelivery {
   status: DeliveryStatus;
   nextAttemptAt: Date;
   lockedUntil: Date | null;
+  /**
+   * Its event was erased (README → API → Erasure): a manual redelivery is dropped, never sent. (A
+   * claim needs no such check: delivery.sql.ts EVENT_ERASED.)
+   */
+  eventErased: boolean;
 }
 
 export interface StoredEvent {
@@ -193,6 +196,7 @@ export class DeliveryStore {
     ]);
   }
 
+  /** The bodies to send; none for an event gone (retention) or erased. */
   async eventBodies(eventIds: readonly string[]): Promise<Map<string, StoredEvent>> {
     const rows = await this.sql.query<StoredEvent & { id: string }>(EVENT_BODIES_SQL, [eventIds]);
     return new Map(rows.map((row) => [row.id, { name: row.name, body: row.body }]));
