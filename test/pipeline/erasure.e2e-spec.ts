@@ -337,6 +337,26 @@ describe('Erasure of stored event bodies (e2e)', () => {
     }
   }, 30_000);
 
+  it('fan-out keeps user.id beside the body only where it is not the owner: the owner finds the rest', async () => {
+    const ivy = person('ivy');
+    const jay = person('jay');
+    const own = await pipeline.publisher.publish(ownerEvent(ivy.sub));
+    const caused = await pipeline.publisher.publish({ ...ownerEvent(ivy.sub), user: { id: jay.sub } });
+    const stored = await waitUntil(async () => {
+      const rows = await pipeline.dataSource.query<Array<{ id: string; owner: string; user: string | null }>>(
+        'SELECT id, owner_id AS owner, user_id AS user FROM events WHERE id = ANY($1)',
+        [[own, caused]],
+      );
+      return rows.length === 2 ? new Map(rows.map((row) => [row.id, row])) : undefined;
+    });
+    expect(stored.get(own)).toMatchObject({ owner: ivy.sub, user: null });
+    expect(stored.get(caused)).toMatchObject({ owner: ivy.sub, user: jay.sub });
+    // Each is erased with whoever it names.
+    expect((await erase(jay)).body).toMatchObject({ events: 1 });
+    expect((await erase(ivy)).body).toMatchObject({ events: 1 });
+    expect((await tombstones([own, caused])).map((row) => row.erased)).toEqual([true, true]);
+  });
+
   it("another owner's delivery of an event the user caused, still retrying, is dropped and never sent again", async () => {
     const gina = person('gina');
     const hank = person('hank');

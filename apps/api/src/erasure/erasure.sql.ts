@@ -39,7 +39,8 @@ export const DELETE_DELIVERIES_SQL = `
 /**
  * $1 event ids (those the erased deliveries referred to), $2 user id. Locks the events an erasure may
  * erase: those ids, and every event whose envelope had `ownerId` or `user.id` = the user
- * (IDX_events_owner, IDX_events_user; the ids by primary key). Events are shared by id between
+ * (IDX_events_owner, IDX_events_user, the latter holding only events whose actor is not their owner:
+ * the others are found by owner; the ids by primary key). Events are shared by id between
  * fan-outs (an API's event goes to every subscriber): a fan-out, a recover or an attempt record
  * storing a rendering reads an existing event row under a key-share lock, so locking them here
  * waits out any of those under way (the next statement, with a fresh snapshot, sees what they

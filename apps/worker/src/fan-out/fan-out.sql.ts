@@ -3,7 +3,8 @@ import { prepared } from '@app/database';
 /*
  * Fan-out of a batch of events in one statement (README → Fan-out). $1 event ids, $2 names, $3 bodies,
  * $4 fingerprints, $5 apiIds (uuid or null), $6 ownerIds, $7 bodies to filter on (null: $3),
- * $8 timestamps, $9 user ids (who acted). One row per event:
+ * $8 timestamps, $9 user ids (who acted, where not the owner: FanOutStore actorOtherThanOwner). One
+ * row per event:
  * - state: `new` (recorded now), `same` (recorded before with this content: a re-run),
  *   `duplicate` (recorded before with other content: nothing is delivered), `erased` (recorded
  *   before, its body since erased: nothing is delivered, README → API → Erasure), `raced` (another
