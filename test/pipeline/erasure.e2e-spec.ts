@@ -401,7 +401,7 @@ describe('Erasure of stored event bodies (e2e)', () => {
 });
 
 /**
- * README → API → Erasure → Deliveries in flight: an erasure that drops another owner's delivery while
+ * README → API → Erasure (Deliveries in flight): an erasure that drops another owner's delivery while
  * its attempt is under way. The attempt ends after the erasure has committed; its record keeps the
  * delivery dropped (no retry, no delivery.exhausted) and stores no body of the erased event.
  */

@@ -457,7 +457,7 @@ describe('Operational events: a delivery failed by the disabling of its webhook 
 });
 
 /**
- * README → Operational events → No feedback loops: exhausted_at is set by the statement that ends the
+ * README → Operational events (No feedback loops): exhausted_at is set by the statement that ends the
  * delivery failed, not under the operational events' savepoint. When writing delivery.exhausted fails
  * (here a trigger refuses it), the mark stays: a recover that fails again publishes none.
  */
