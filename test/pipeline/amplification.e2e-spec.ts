@@ -117,7 +117,7 @@ describe("Amplification: operational events caused by a user's own actions (e2e)
     expect((await suppressed('webhook.recovered')) - suppressedBefore).toBe(1);
   }, 60_000);
 
-  it('webhook.disabled is published even with the budget spent (SPEC §9), and still counted', async () => {
+  it('webhook.disabled is published even with the budget spent (the system always says it disabled a webhook), and still counted', async () => {
     const sub = `amp-gone-${Math.random().toString(36).slice(2)}`;
     const auth = bearer(mintToken({ sub }));
     const target = await createWebhook(pipeline.api.http, auth, { url: `${receiver.url}/target` });

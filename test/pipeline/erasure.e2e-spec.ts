@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LoggerService } from '@nestjs/common';
 import { Queue } from 'bullmq';
 import request from 'supertest';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { queueTarget } from '@app/config';
 import { EventEnvelope, EventPublisher } from '@app/events';
@@ -18,6 +19,8 @@ import {
   TestContext,
   testConfig,
 } from '@app/testing';
+import { DeliveryProcessor } from '../../apps/worker/src/delivery/delivery.processor';
+import { AttemptRecord, DeliveryStore } from '../../apps/worker/src/delivery/delivery.store';
 import { WorkerModule } from '../../apps/worker/src/worker.module';
 import {
   createPipeline,
@@ -334,6 +337,26 @@ describe('Erasure of stored event bodies (e2e)', () => {
     }
   }, 30_000);
 
+  it('fan-out keeps user.id beside the body only where it is not the owner: the owner finds the rest', async () => {
+    const ivy = person('ivy');
+    const jay = person('jay');
+    const own = await pipeline.publisher.publish(ownerEvent(ivy.sub));
+    const caused = await pipeline.publisher.publish({ ...ownerEvent(ivy.sub), user: { id: jay.sub } });
+    const stored = await waitUntil(async () => {
+      const rows = await pipeline.dataSource.query<Array<{ id: string; owner: string; user: string | null }>>(
+        'SELECT id, owner_id AS owner, user_id AS user FROM events WHERE id = ANY($1)',
+        [[own, caused]],
+      );
+      return rows.length === 2 ? new Map(rows.map((row) => [row.id, row])) : undefined;
+    });
+    expect(stored.get(own)).toMatchObject({ owner: ivy.sub, user: null });
+    expect(stored.get(caused)).toMatchObject({ owner: ivy.sub, user: jay.sub });
+    // Each is erased with whoever it names.
+    expect((await erase(jay)).body).toMatchObject({ events: 1 });
+    expect((await erase(ivy)).body).toMatchObject({ events: 1 });
+    expect((await tombstones([own, caused])).map((row) => row.erased)).toEqual([true, true]);
+  });
+
   it("another owner's delivery of an event the user caused, still retrying, is dropped and never sent again", async () => {
     const gina = person('gina');
     const hank = person('hank');
@@ -375,4 +398,336 @@ describe('Erasure of stored event bodies (e2e)', () => {
       .expect(200);
     expect(log.body.items.length).toBeGreaterThanOrEqual(2);
   }, 30_000);
+});
+
+/**
+ * README → API → Erasure (Deliveries in flight): an erasure that drops another owner's delivery while
+ * its attempt is under way. The attempt ends after the erasure has committed; its record keeps the
+ * delivery dropped (no retry, no delivery.exhausted) and stores no body of the erased event.
+ */
+describe("Erasure while another owner's attempt is in flight (e2e)", () => {
+  let pipeline: Pipeline;
+  let release: (() => void) | undefined;
+  const receiver = new HttpReceiver((received, response) => {
+    if (received.url !== '/held') {
+      response.end('OK');
+      return;
+    }
+    // The first attempt fails at once; the second (the last of the schedule) is held until released.
+    const fail = () => {
+      response.statusCode = 500;
+      response.end('down');
+    };
+    if (receiver.requests.filter((r) => r.url === '/held').length === 1) fail();
+    else release = fail;
+  });
+
+  beforeAll(async () => {
+    await receiver.start();
+    pipeline = await createPipeline(
+      pipelineEnv('erasure-in-flight', {
+        DELIVERY_RETRY_SCHEDULE: '200ms',
+        DELIVERY_TIMEOUT: '10s',
+        DELIVERY_CIRCUIT_THRESHOLD: '1000',
+      }),
+    );
+  });
+  afterAll(async () => {
+    release?.();
+    await pipeline.close();
+    await receiver.stop();
+  });
+
+  it('the attempt ends after the erasure: the delivery stays dropped, nothing of the body is stored, no delivery.exhausted', async () => {
+    const gina = `gina-${randomUUID()}`;
+    const hank = `hank-${randomUUID()}`;
+    const hankAuth = bearer(mintToken({ sub: hank }));
+    const marker = `private-${randomUUID()}`;
+    const held = await createWebhook(pipeline.api.http, hankAuth, { url: `${receiver.url}/held` });
+    await createWebhook(pipeline.api.http, hankAuth, {
+      url: `${receiver.url}/watch`,
+      events: ['delivery.exhausted'],
+    });
+    // Gina acted (user.id); the event is Hank's (ownerId).
+    const [eventId] = await pipeline.publisher.publishBulk([
+      { ...ownerEvent(hank), user: { id: gina }, resource: { owner: hank, note: marker } },
+    ]);
+    await waitUntil(() => Promise.resolve(release), 10_000, 'the last attempt held by the receiver');
+
+    const erased = await request(pipeline.api.http)
+      .delete(`/users/${gina}/data`)
+      .set(bearer(mintToken({ sub: gina })))
+      .expect(200);
+    expect(erased.body).toMatchObject({ events: 1, droppedDeliveries: 1 });
+    release?.();
+
+    const [delivery] = await pipeline.dataSource.query<Array<{ id: string }>>(
+      'SELECT id FROM deliveries WHERE webhook_id = $1 AND event_id = $2',
+      [held.id, eventId],
+    );
+    // The attempt's record: made, numbered, without a body.
+    await waitUntil(
+      async () =>
+        (
+          await pipeline.dataSource.query<Array<{ n: number }>>(
+            'SELECT count(*)::int AS n FROM delivery_attempts WHERE delivery_id = $1',
+            [delivery.id],
+          )
+        )[0].n === 2,
+      10_000,
+      'the held attempt recorded',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitForQuiet(pipeline.dataSource, pipeline.api.config);
+
+    const [state] = await pipeline.dataSource.query<
+      Array<{ status: string; attempts: number; exhausted: boolean }>
+    >('SELECT status, attempts, exhausted_at IS NOT NULL AS exhausted FROM deliveries WHERE id = $1', [
+      delivery.id,
+    ]);
+    expect(state).toEqual({ status: 'dropped', attempts: 2, exhausted: false });
+    const attempts = await pipeline.dataSource.query<Array<{ attempt: number; body: string | null }>>(
+      'SELECT attempt, request_body AS body FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt',
+      [delivery.id],
+    );
+    expect(attempts).toEqual([
+      { attempt: 1, body: null },
+      { attempt: 2, body: null },
+    ]);
+    const [found] = await pipeline.dataSource.query<Array<{ n: number }>>(
+      `SELECT ((SELECT count(*) FROM events e WHERE e::text LIKE '%' || $1 || '%')
+            + (SELECT count(*) FROM event_outbox o WHERE o::text LIKE '%' || $1 || '%')
+            + (SELECT count(*) FROM delivery_attempts a WHERE a::text LIKE '%' || $1 || '%'))::int AS n`,
+      [marker],
+    );
+    expect(found.n).toBe(0);
+    const [exhausted] = await pipeline.dataSource.query<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM events WHERE name = 'delivery.exhausted' AND strpos(body, $1) > 0`,
+      [delivery.id],
+    );
+    expect(exhausted.n).toBe(0);
+    expect(receiver.requests.filter((r) => r.url === '/watch')).toEqual([]);
+    expect(receiver.requests.filter((r) => r.url === '/held')).toHaveLength(2);
+  }, 30_000);
+
+  it('a rendering recorded after the erasure committed, by an attempt that began before it, is not stored', async () => {
+    const gina = `gina-${randomUUID()}`;
+    const hank = `hank-${randomUUID()}`;
+    const hankAuth = bearer(mintToken({ sub: hank }));
+    const hook = await createWebhook(pipeline.api.http, hankAuth, { url: `${receiver.url}/ok` });
+    const [eventId] = await pipeline.publisher.publishBulk([{ ...ownerEvent(hank), user: { id: gina } }]);
+    const delivery = await waitUntil(async () => {
+      const [row] = await pipeline.dataSource.query<Array<{ id: string; status: string }>>(
+        'SELECT id, status FROM deliveries WHERE webhook_id = $1 AND event_id = $2',
+        [hook.id, eventId],
+      );
+      return row?.status === 'succeeded' ? row : undefined;
+    });
+    const rendering = `{"text":"rendered for ${gina}"}`;
+    const store = pipeline.worker.app.get(DeliveryStore);
+    const record: AttemptRecord = {
+      attemptId: randomUUID(),
+      deliveryId: delivery.id,
+      webhookId: hook.id,
+      eventId,
+      eventName: 'api.created',
+      success: true,
+      statusCode: 200,
+      response: 'ok',
+      error: null,
+      durationMs: 5,
+      manual: true,
+      url: `${receiver.url}/ok`,
+      request: { url: `${receiver.url}/ok`, headers: {}, body: rendering },
+      ownerCaused: true,
+    };
+
+    // An erasure under way: it holds the event row (as LOCK_EVENTS_SQL does) and has emptied it.
+    const erasure = new Client({ connectionString: pipeline.api.config.databaseUrl });
+    await erasure.connect();
+    try {
+      await erasure.query('BEGIN');
+      await erasure.query('SELECT id FROM events WHERE id = $1 FOR UPDATE', [eventId]);
+      await erasure.query(
+        `UPDATE events SET body = '', owner_id = NULL, user_id = NULL, fingerprint = NULL, erased_at = now() WHERE id = $1`,
+        [eventId],
+      );
+      let recorded = false;
+      const recording = store.recordAttempts([record]).then(() => (recorded = true));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      // The record waits for the erasure (the event row's lock) rather than store the rendering first.
+      expect(recorded).toBe(false);
+      await erasure.query('COMMIT');
+      await recording;
+    } finally {
+      await erasure.end();
+    }
+    const [row] = await pipeline.dataSource.query<Array<{ body: string | null }>>(
+      'SELECT request_body AS body FROM delivery_attempts WHERE id = $1',
+      [record.attemptId],
+    );
+    expect(row).toEqual({ body: null });
+  });
+});
+
+/**
+ * README → API → Erasure: the claim does not look at events, so nothing may add a delivery of an
+ * erased event to send after the erasure (fan-out and recover read the event row under a key-share
+ * lock, which the erasure's FOR UPDATE orders), and a delivery claimed just before the erasure
+ * committed finds no body and sends nothing, an empty body least of all. The erasure is played by
+ * hand here, so that it can be held open.
+ */
+describe('Erasure racing fan-out, recover and a claim (e2e)', () => {
+  let pipeline: Pipeline;
+  const receiver = new HttpReceiver((received, response) => {
+    response.statusCode = received.url.startsWith('/down') ? 500 : 200;
+    response.end();
+  });
+
+  beforeAll(async () => {
+    await receiver.start();
+    pipeline = await createPipeline(
+      pipelineEnv('erasure-races', {
+        DELIVERY_RETRY_SCHEDULE: '100ms',
+        DELIVERY_CIRCUIT_THRESHOLD: '1000',
+        // Only what a test queues is attempted: rows written here by hand stay as they are.
+        DELIVERY_SWEEP_INTERVAL: '1h',
+      }),
+    );
+  });
+  afterAll(async () => {
+    await pipeline.close();
+    await receiver.stop();
+  });
+
+  const person = () => {
+    const sub = `racer-${randomUUID()}`;
+    return { sub, auth: bearer(mintToken({ sub })) };
+  };
+  const to = (path: string) => receiver.requests.filter((r) => r.url === path);
+  const deliveriesOf = (webhookId: string) =>
+    pipeline.dataSource.query<Array<{ id: string; status: string }>>(
+      'SELECT id, status FROM deliveries WHERE webhook_id = $1',
+      [webhookId],
+    );
+
+  /** An erasure of `eventId` under way: its row locked and emptied, committed by `commit`. */
+  async function erasureUnderWay(eventId: string): Promise<{ commit(): Promise<void> }> {
+    const client = new Client({ connectionString: pipeline.api.config.databaseUrl });
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query('SELECT id FROM events WHERE id = $1 FOR UPDATE', [eventId]);
+    await client.query(
+      `UPDATE events SET body = '', owner_id = NULL, user_id = NULL, fingerprint = NULL, erased_at = now() WHERE id = $1`,
+      [eventId],
+    );
+    await client.query(
+      `UPDATE deliveries SET status = 'dropped', locked_until = NULL
+        WHERE event_id = $1 AND status IN ('pending', 'paused', 'queued')`,
+      [eventId],
+    );
+    return {
+      commit: async () => {
+        await client.query('COMMIT');
+        await client.end();
+      },
+    };
+  }
+
+  it('a re-publish fanned out while the erasure holds the event adds no delivery to a webhook made since', async () => {
+    const hank = person();
+    const first = await createWebhook(pipeline.api.http, hank.auth, { url: `${receiver.url}/first` });
+    const envelope = { ...ownerEvent(hank.sub), user: { id: `gina-${randomUUID()}` } };
+    const eventId = await pipeline.publisher.publish(envelope);
+    await waitUntil(async () => (await deliveriesOf(first.id))[0]?.status === 'succeeded');
+    const later = await createWebhook(pipeline.api.http, hank.auth, { url: `${receiver.url}/later` });
+
+    // The same event again (a publisher's retry once its first job is no longer kept): it would go
+    // to the webhook made since.
+    const events = eventsQueue(pipeline.api.config);
+    try {
+      await events.remove(eventId);
+    } finally {
+      await events.close();
+    }
+    const erasure = await erasureUnderWay(eventId);
+    await pipeline.publisher.publish({ ...envelope, id: eventId });
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await erasure.commit();
+    await waitForQuiet(pipeline.dataSource, pipeline.api.config);
+
+    expect(await deliveriesOf(later.id)).toEqual([]);
+    expect(to('/later')).toEqual([]);
+  });
+
+  it('a recover while the erasure holds the event recovers nothing of it', async () => {
+    const hank = person();
+    const down = await createWebhook(pipeline.api.http, hank.auth, { url: `${receiver.url}/down-recover` });
+    const since = new Date(Date.now() - 1_000).toISOString();
+    const eventId = await pipeline.publisher.publish({
+      ...ownerEvent(hank.sub),
+      user: { id: `gina-${randomUUID()}` },
+    });
+    await waitUntil(async () => (await deliveriesOf(down.id))[0]?.status === 'failed', 10_000, 'failed');
+    const sent = to('/down-recover').length;
+
+    const erasure = await erasureUnderWay(eventId);
+    const recovering = request(pipeline.api.http)
+      .post(`/webhooks/${down.id}/recover`)
+      .set(hank.auth)
+      .send({ since })
+      .then((response) => response);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await erasure.commit();
+    const recovered = await recovering;
+    expect([recovered.status, recovered.body]).toEqual([202, { deliveries: 0 }]);
+    await waitForQuiet(pipeline.dataSource, pipeline.api.config);
+    expect((await deliveriesOf(down.id)).map((row) => row.status)).toEqual(['failed']);
+    expect(to('/down-recover')).toHaveLength(sent);
+  });
+
+  it('a delivery claimed before the erasure committed, its body asked for after: nothing sent, no empty body', async () => {
+    const hank = person();
+    const hook = await createWebhook(pipeline.api.http, hank.auth, { url: `${receiver.url}/claimed` });
+    // A pending delivery of an event this worker never fanned out (so it has no copy of its body).
+    const eventId = `claimed-${randomUUID()}`;
+    await pipeline.dataSource.query(
+      `INSERT INTO events (id, name, body, owner_id, user_id) VALUES ($1, 'api.created', $2, $3, $3)`,
+      [eventId, JSON.stringify({ id: eventId, name: 'api.created', note: 'private' }), hank.sub],
+    );
+    const [{ id: deliveryId }] = await pipeline.dataSource.query<Array<{ id: string }>>(
+      `INSERT INTO deliveries (event_id, webhook_id, status) VALUES ($1, $2, 'pending') RETURNING id`,
+      [eventId, hook.id],
+    );
+    const [claimed] = await pipeline.worker.app.get(DeliveryStore).claim([deliveryId], 30_000);
+    expect(claimed).toMatchObject({ deliveryId });
+
+    await (await erasureUnderWay(eventId)).commit();
+    const processor = pipeline.worker.app.get(DeliveryProcessor);
+    // What the processor does next with its claim: the attempt.
+    const made = await processor['runner'].attempt(claimed!, false);
+    expect(made).toBeUndefined();
+    expect(to('/claimed')).toEqual([]);
+  });
+
+  it('a claimed delivery whose event has no body to send is dropped, not left pending for the sweeper', async () => {
+    const hank = person();
+    const hook = await createWebhook(pipeline.api.http, hank.auth, { url: `${receiver.url}/bodiless` });
+    // Erased, yet pending: a row no erasure made (one drops them all), as a fault could leave it.
+    const eventId = `bodiless-${randomUUID()}`;
+    await pipeline.dataSource.query(
+      `INSERT INTO events (id, name, body, erased_at) VALUES ($1, 'api.created', '', now())`,
+      [eventId],
+    );
+    const [{ id: deliveryId }] = await pipeline.dataSource.query<Array<{ id: string }>>(
+      `INSERT INTO deliveries (event_id, webhook_id, status) VALUES ($1, $2, 'pending') RETURNING id`,
+      [eventId, hook.id],
+    );
+    const queued = pipeline.worker.app
+      .get(DeliveryProcessor)
+      .takeFirstAttempts([{ deliveryId, webhookId: hook.id }]);
+    expect(queued).toEqual([]);
+    await waitUntil(async () => (await deliveriesOf(hook.id))[0]?.status === 'dropped', 5_000, 'dropped');
+    expect(to('/bodiless')).toEqual([]);
+  });
 });

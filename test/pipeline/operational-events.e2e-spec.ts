@@ -455,3 +455,88 @@ describe('Operational events: a delivery failed by the disabling of its webhook 
     });
   }, 30_000);
 });
+
+/**
+ * README → Operational events (No feedback loops): exhausted_at is set by the statement that ends the
+ * delivery failed, not under the operational events' savepoint. When writing delivery.exhausted fails
+ * (here a trigger refuses it), the mark stays: a recover that fails again publishes none.
+ */
+describe('Operational events: delivery.exhausted when its writing fails (e2e)', () => {
+  let pipeline: Pipeline;
+  const receiver = new HttpReceiver((incoming, response) => {
+    response.statusCode = incoming.url === '/down' ? 500 : 200;
+    response.end();
+  });
+
+  beforeAll(async () => {
+    await receiver.start();
+    pipeline = await createPipeline(
+      pipelineEnv('operational-exhausted-once', { DELIVERY_RETRY_SCHEDULE: '100ms' }),
+    );
+  });
+  afterAll(async () => {
+    await receiver.stop();
+    await pipeline.close();
+  });
+
+  it('keeps exhausted_at set when the operational events roll back; no delivery.exhausted after a recover fails again', async () => {
+    const sub = `ops-once-${Math.random().toString(36).slice(2)}`;
+    const auth = bearer(mintToken({ sub }));
+    await createWebhook(pipeline.api.http, auth, {
+      url: `${receiver.url}/watch`,
+      events: ['delivery.exhausted'],
+    });
+    const down = await createWebhook(pipeline.api.http, auth, { url: `${receiver.url}/down` });
+    const db = pipeline.dataSource;
+    await db.query(`
+      CREATE FUNCTION refuse_delivery_exhausted() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.envelope->>'name' = 'delivery.exhausted' THEN RAISE EXCEPTION 'refused by the test'; END IF;
+        RETURN NEW;
+      END $$`);
+    await db.query(`CREATE TRIGGER refuse_delivery_exhausted BEFORE INSERT ON event_outbox
+                    FOR EACH ROW EXECUTE FUNCTION refuse_delivery_exhausted()`);
+    const since = new Date(Date.now() - 1_000).toISOString();
+    await pipeline.publisher.publish(ownerEvent(sub));
+    const state = async () =>
+      (
+        await db.query<Array<{ status: string; attempts: number; exhaustedAt: Date | null }>>(
+          'SELECT status, attempts, exhausted_at AS "exhaustedAt" FROM deliveries WHERE webhook_id = $1',
+          [down.id],
+        )
+      )[0];
+    const failed = await waitUntil(
+      async () => {
+        const current = await state();
+        return current?.status === 'failed' ? current : undefined;
+      },
+      10_000,
+      'the delivery failed',
+    );
+    // The savepoint rolled the event back; the mark made with the status stayed.
+    expect(failed.exhaustedAt).toEqual(expect.any(Date));
+    await db.query('DROP TRIGGER refuse_delivery_exhausted ON event_outbox');
+    await db.query('DROP FUNCTION refuse_delivery_exhausted()');
+
+    await request(pipeline.api.http)
+      .post(`/webhooks/${down.id}/recover`)
+      .set(auth)
+      .send({ since })
+      .expect(202, { deliveries: 1 });
+    await waitUntil(
+      async () => {
+        const current = await state();
+        return current.status === 'failed' && current.attempts > failed.attempts;
+      },
+      10_000,
+      'the recovered delivery failed again',
+    );
+    await waitForQuiet(db, pipeline.api.config);
+    expect((await state()).exhaustedAt).toEqual(failed.exhaustedAt);
+    const [published] = await db.query<Array<{ n: number }>>(
+      `SELECT count(*)::int AS n FROM events WHERE name = 'delivery.exhausted'`,
+    );
+    expect(published.n).toBe(0);
+    expect(receiver.requests.filter((r) => r.url === '/watch')).toEqual([]);
+  }, 30_000);
+});

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { resealSecrets } from '@app/database';
 import { encryptionKeyId, SecretBox } from '@app/signing';
 import { bearer, HttpReceiver, mintToken, verifyDelivery } from '@app/testing';
+import { DeliveryStore } from '../../apps/worker/src/delivery/delivery.store';
 import { createPipeline, Pipeline, pipelineEnv, waitUntil } from './helpers/pipeline';
 
 const key = randomBytes(32);
@@ -94,6 +95,44 @@ describe('Custom headers through the pipeline (e2e)', () => {
     expect(second.headers.authorization).toBeUndefined();
     expect(second.headers['x-team']).toBeUndefined();
     expect(verifyDelivery(webhook.secret, second)).toMatchObject({ name: 'api.created' });
+  });
+
+  it('leaves out a header stored before its name was reserved, once where the stored value is opened', async () => {
+    const created = await request(pipeline.api.http)
+      .post('/webhooks')
+      .set(auth)
+      .send({
+        url: `${receiver.url}/reserved`,
+        apiId,
+        events: [{ name: 'api.created' }],
+        headers: { 'X-Key': 'kept' },
+      })
+      .expect(201);
+    const webhook = created.body as { id: string; secret: string };
+    // As a row written before Content-Encoding and X-ApiTree were reserved holds them.
+    const sealed = new SecretBox(key).seal(
+      JSON.stringify({ 'X-Key': 'kept', 'Content-Encoding': 'gzip', 'X-ApiTree': 'old' }),
+    );
+    await pipeline.dataSource.query('UPDATE webhooks SET headers = $2 WHERE id = $1', [webhook.id, sealed]);
+
+    const eventId = await publish();
+    const received = await waitUntil(() =>
+      Promise.resolve(
+        receiver.requests.find((r) => r.url === '/reserved' && r.headers['webhook-id'] === eventId),
+      ),
+    );
+    expect(received.headers['x-key']).toBe('kept');
+    expect(received.headers['content-encoding']).toBeUndefined();
+    expect(received.headers['x-apitree']).toBeUndefined();
+    expect(verifyDelivery(webhook.secret, received)).toMatchObject({ name: 'api.created' });
+
+    // The worker's opened copy holds the headers as sent: nothing is left to filter per request.
+    const [delivery] = await pipeline.dataSource.query<Array<{ id: string }>>(
+      'SELECT id FROM deliveries WHERE webhook_id = $1',
+      [webhook.id],
+    );
+    const state = await pipeline.worker.app.get(DeliveryStore).find(delivery.id);
+    expect(state?.headers).toEqual({ 'X-Key': 'kept' });
   });
 
   it('secrets:reencrypt reseals them under a new key', async () => {

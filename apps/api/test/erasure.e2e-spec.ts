@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import {
@@ -248,6 +249,45 @@ describe('Erasure (e2e)', () => {
       .expect(202, { deliveries: 0 });
 
     expect((await erase(alice.sub, alice.auth).expect(200)).body).toEqual({ ...ZEROS, userId: alice.sub });
+  });
+
+  it('a redelivery reads the attempt and whether its event was erased in one statement', async () => {
+    const bob = user();
+    const bobs = await createWebhook(api.http, bob.auth);
+    const [kept, erased] = [randomUUID(), randomUUID()];
+    await seed(db, bobs.id, [
+      { eventId: kept, status: 'succeeded', attempts: 1 },
+      { eventId: erased, status: 'succeeded', attempts: 1 },
+    ]);
+    await db.query(`UPDATE events SET body = '', erased_at = now() WHERE id = $1`, [erased]);
+    const attemptOf = async (eventId: string) =>
+      (
+        await db.query<Array<{ id: string }>>('SELECT id FROM delivery_attempts WHERE event_id = $1', [
+          eventId,
+        ])
+      )[0].id;
+    const [keptAttempt, erasedAttempt] = [await attemptOf(kept), await attemptOf(erased)];
+    // Every statement the API sends meanwhile (the driver's own calls, passed through), by its text.
+    const sent = jest.spyOn(Client.prototype, 'query');
+    const reading = () =>
+      sent.mock.calls
+        .map(([query]) => (typeof query === 'string' ? query : ((query as { text?: string }).text ?? '')))
+        .filter((text) => /\b(FROM|JOIN)\s+"?(delivery_attempts|events)\b/i.test(text));
+    try {
+      await request(api.http)
+        .post(`/webhooks/${bobs.id}/deliveries/${erasedAttempt}/redeliver`)
+        .set(bob.auth)
+        .expect(409);
+      expect(reading()).toHaveLength(1);
+      sent.mockClear();
+      await request(api.http)
+        .post(`/webhooks/${bobs.id}/deliveries/${keptAttempt}/redeliver`)
+        .set(bob.auth)
+        .expect(202);
+      expect(reading()).toHaveLength(1);
+    } finally {
+      sent.mockRestore();
+    }
   });
 
   it("erases the user's portal sessions and links, and no one else's", async () => {

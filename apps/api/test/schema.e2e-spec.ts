@@ -1,5 +1,7 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
-import { buildDataSourceOptions, MIGRATIONS } from '@app/database';
+import { buildDataSourceOptions, MIGRATIONS, prepareDatabase } from '@app/database';
 import { createTestDatabase, dropTestDatabase } from '@app/testing';
 
 describe('Database schema (e2e)', () => {
@@ -68,7 +70,7 @@ describe('Database schema (e2e)', () => {
  * A database of the describe block's own, migrated to the latest migration, for tests that undo
  * migrations to try one of them on rows written as before it.
  */
-function ownMigratedDatabase(): { readonly dataSource: DataSource } {
+function ownMigratedDatabase(): { readonly dataSource: DataSource; readonly url: string } {
   let databaseUrl = '';
   let dataSource: DataSource | undefined;
   beforeAll(async () => {
@@ -84,6 +86,9 @@ function ownMigratedDatabase(): { readonly dataSource: DataSource } {
     get dataSource(): DataSource {
       if (!dataSource) throw new Error('the database is set up in beforeAll');
       return dataSource;
+    },
+    get url(): string {
+      return databaseUrl;
     },
   };
 }
@@ -131,7 +136,8 @@ describe('Migration UnprovenEndpoints (e2e)', () => {
     const failedBeforePurge = await webhook('purged-failed', { success: false, statusCode: 500 });
     const untried = await webhook('new', null);
 
-    await database.dataSource.runMigrations();
+    // As prepareDatabase runs them: each in its own transaction, unless it runs without one.
+    await database.dataSource.runMigrations({ transaction: 'each' });
     const rows = await database.dataSource.query<Array<{ id: string; first_success_at: Date | null }>>(
       'SELECT id, first_success_at FROM webhooks',
     );
@@ -144,11 +150,14 @@ describe('Migration UnprovenEndpoints (e2e)', () => {
 
 describe('Migration ErasureByOwner (e2e)', () => {
   const database = ownMigratedDatabase();
-
-  it("fills in each stored event's ownerId and user.id from its body, whatever the body holds", async () => {
+  const backToBefore = async () => {
     const index = MIGRATIONS.findIndex((migration) => migration.name === 'ErasureByOwner1766188800000');
     for (let undo = MIGRATIONS.length - index; undo > 0; undo -= 1)
       await database.dataSource.undoLastMigration();
+  };
+
+  it("fills in each stored event's ownerId, and user.id where it is not the owner, from its body, whatever the body holds", async () => {
+    await backToBefore();
     // Bodies as the fan-out writes them (JSON.stringify of the Event, fixed key order).
     const body = (event: Record<string, unknown>) =>
       JSON.stringify({ id: 'x', name: 'api.created', timestamp: '2026-01-02T03:04:05.000Z', ...event });
@@ -171,6 +180,8 @@ describe('Migration ErasureByOwner (e2e)', () => {
         'nul',
         body({ user: { id: 'u3' }, resourceType: 'Api', resource: { text: 'a\u0000b' }, ownerId: 'o3' }),
       ],
+      // The owner acted: found by its owner, no user_id (no entry in IDX_events_user).
+      ['self', body({ user: { id: 'o4' }, resourceType: 'Api', resource: {}, ownerId: 'o4' })],
       ['other', '{}'],
     ];
     for (const [id, text] of rows) {
@@ -179,7 +190,7 @@ describe('Migration ErasureByOwner (e2e)', () => {
         text,
       ]);
     }
-    await database.dataSource.runMigrations();
+    await database.dataSource.runMigrations({ transaction: 'each' });
     const filled = await database.dataSource.query<
       Array<{ id: string; owner: string | null; user: string | null }>
     >('SELECT id, owner_id AS owner, user_id AS user FROM events ORDER BY id');
@@ -188,6 +199,83 @@ describe('Migration ErasureByOwner (e2e)', () => {
       { id: 'nul', owner: 'o3', user: 'u3' },
       { id: 'other', owner: null, user: null },
       { id: 'owned', owner: 'o\\1', user: 'u"1' },
+      { id: 'self', owner: 'o4', user: null },
     ]);
   });
+
+  it('runs online: events stay writable and readable throughout, every row of a large table is filled in', async () => {
+    await backToBefore();
+    const ROWS = 50_000;
+    await database.dataSource.query(
+      `INSERT INTO events (id, name, body)
+       SELECT 'bulk-' || g, 'api.created',
+              '{"id":"bulk-' || g || '","name":"api.created","timestamp":"2026-01-02T03:04:05.000Z","user":{"id":"u' ||
+              (g % 7) || '"},"resourceType":"Api","resource":{"n":' || g || '},"ownerId":"u' || (g % 5) || '"}'
+         FROM generate_series(1, $1::int) g`,
+      [ROWS],
+    );
+    // A fan-out and a delivery meanwhile: each insert and read may wait 500 ms at most for a lock (in
+    // one transaction, the backfill of 50,000 rows holds the table for over a second).
+    const probe = new Client({ connectionString: database.url });
+    await probe.connect();
+    await probe.query(`SET lock_timeout = '500ms'`);
+    let migrating = true;
+    let rounds = 0;
+    const probing = (async () => {
+      while (migrating) {
+        await probe.query(`INSERT INTO events (id, name, body) VALUES ($1, 'api.created', '{}')`, [
+          `probe-${rounds}`,
+        ]);
+        await probe.query(`SELECT body FROM events WHERE id = 'bulk-1'`);
+        rounds += 1;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    })();
+    try {
+      await database.dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      migrating = false;
+      await probing.finally(() => probe.end());
+    }
+    expect(rounds).toBeGreaterThan(5);
+    const [counts] = await database.dataSource.query<Array<Record<string, number>>>(
+      `SELECT count(*) FILTER (WHERE owner_id IS NOT NULL)::int AS owners,
+              count(*) FILTER (WHERE user_id IS NOT NULL)::int AS others,
+              count(*) FILTER (WHERE user_id IS NULL AND owner_id IS NOT NULL)::int AS own
+         FROM events WHERE id LIKE 'bulk-%'`,
+    );
+    // u(g % 7) acted for u(g % 5): the same id when g % 35 < 5.
+    const own = Array.from({ length: ROWS }, (_, i) => i + 1).filter((g) => g % 7 === g % 5).length;
+    expect(counts).toEqual({ owners: ROWS, others: ROWS - own, own });
+    const indexes = await database.dataSource.query<Array<{ name: string; valid: boolean }>>(
+      `SELECT c.relname AS name, i.indisvalid AS valid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+        WHERE c.relname IN ('IDX_events_owner', 'IDX_events_user', 'IDX_portal_sessions_user', 'IDX_portal_links_user')
+        ORDER BY c.relname`,
+    );
+    expect(indexes).toEqual(
+      ['IDX_events_owner', 'IDX_events_user', 'IDX_portal_links_user', 'IDX_portal_sessions_user'].map(
+        (name) => ({ name, valid: true }),
+      ),
+    );
+  }, 60_000);
+});
+
+describe('Migrating a fresh database from several processes at once (e2e)', () => {
+  it('every one finishes: those waiting for the lock hold no snapshot a concurrent index build waits for', async () => {
+    const url = new URL(process.env.EVENT_API_TEST_DATABASE_URL as string);
+    url.pathname = `/event_api_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+    try {
+      const started = Date.now();
+      const applied = await Promise.race([
+        Promise.all([1, 2, 3].map(() => prepareDatabase(url.toString()))),
+        new Promise<never>((_, reject) =>
+          setTimeout(() => reject(new Error('the migrations did not finish within 20 s')), 20_000),
+        ),
+      ]);
+      expect(applied.map((names) => names.length).sort((a, b) => b - a)).toEqual([MIGRATIONS.length, 0, 0]);
+      expect(Date.now() - started).toBeLessThan(20_000);
+    } finally {
+      await dropTestDatabase(url.toString());
+    }
+  }, 30_000);
 });

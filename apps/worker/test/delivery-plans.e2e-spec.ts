@@ -1,7 +1,12 @@
 import { Client } from 'pg';
 import { WAKE_NEXT_SQL } from '@app/database';
 import { createTestDatabase, dropTestDatabase } from '@app/testing';
-import { CLAIM_SQL, DELIVERY_STATE_SQL, RECORD_ATTEMPTS_SQL } from '../src/delivery/delivery.sql';
+import {
+  CLAIM_SQL,
+  DELIVERY_STATE_SQL,
+  EVENT_BODIES_SQL,
+  RECORD_ATTEMPTS_SQL,
+} from '../src/delivery/delivery.sql';
 import { RELEASE_PARKED_SQL, STRANDED_SQL } from '../src/circuit/circuit.sql';
 import { FAN_OUT_SQL } from '../src/fan-out/fan-out.sql';
 import { DUE_DELIVERIES_SQL } from '../src/maintenance/sweeper';
@@ -75,7 +80,8 @@ describe('Hot-path plans stay put (e2e)', () => {
 
   const ids = () => `ARRAY[${sampleIds.map((id) => `'${id}'`).join(',')}]::uuid[]`;
   const texts = (value: string) => `ARRAY[${sampleIds.map(() => value).join(',')}]`;
-  const recordArgs = () =>
+  /** $18: the bodies recorded (null: the event's own, as for most attempts; else a Slack rendering). */
+  const recordArgs = (bodies = 'NULL') =>
     [
       ids(),
       ids(),
@@ -94,7 +100,7 @@ describe('Hot-path plans stay put (e2e)', () => {
       '4',
       `${texts(`'https://x.example/'`)}::text[]`,
       `${texts(`'{}'`)}::jsonb[]`,
-      `${texts('NULL')}::text[]`,
+      `${texts(bodies)}::text[]`,
     ].join(', ');
 
   describe.each(['stale', 'fresh'] as const)('with %s statistics', (statistics) => {
@@ -103,18 +109,31 @@ describe('Hot-path plans stay put (e2e)', () => {
     });
 
     it.each(['generic', 'custom'] as const)(
-      'claim: by primary key, never the due index (%s plan)',
+      'claim: by primary key, never the due index, and no event read (%s plan)',
       async (mode) => {
         const used = await plan(CLAIM_SQL.text, `${ids()}, 30000`, mode);
         expect(used.some((a) => a.includes('deliveries PK_deliveries'))).toBe(true);
         expect(used.join('\n')).not.toMatch(/IDX_deliveries_due|Seq Scan deliveries/);
+        // Whether the event was erased is not the claim's question (delivery.sql.ts EVENT_ERASED).
+        expect(used.join('\n')).not.toMatch(/ events /);
       },
     );
 
+    it.each(['generic', 'custom'] as const)('event bodies: by primary key (%s plan)', async (mode) => {
+      const used = await plan(EVENT_BODIES_SQL.text, `ARRAY['plan-1', 'plan-2']::text[]`, mode);
+      expect(used.some((a) => a.includes('PK_events'))).toBe(true);
+      expect(used.join('\n')).not.toMatch(/Seq Scan events/);
+    });
+
     it.each(['generic', 'custom'] as const)('record: by primary key (%s plan)', async (mode) => {
-      const used = await plan(RECORD_ATTEMPTS_SQL.text, recordArgs(), mode);
-      expect(used.some((a) => a.includes('deliveries PK_deliveries'))).toBe(true);
-      expect(used.join('\n')).not.toMatch(/IDX_deliveries_due|Seq Scan deliveries/);
+      for (const bodies of ['NULL', `'{"text":"rendered"}'`]) {
+        const used = await plan(RECORD_ATTEMPTS_SQL.text, recordArgs(bodies), mode);
+        expect(used.some((a) => a.includes('deliveries PK_deliveries'))).toBe(true);
+        expect([bodies, used.join('\n')]).not.toEqual([
+          bodies,
+          expect.stringMatching(/IDX_deliveries_due|Seq Scan (deliveries|events)/),
+        ]);
+      }
     });
 
     it.each(['generic', 'custom'] as const)('delivery state: by primary key (%s plan)', async (mode) => {

@@ -40,12 +40,27 @@ async function ensureDatabaseExists(databaseUrl: string): Promise<void> {
   }
 }
 
-/** Applies pending migrations, one process at a time (session advisory lock on one connection). */
+/** How often a process waiting for another's migration asks for the lock again. */
+const MIGRATION_LOCK_POLL_MS = 200;
+
+/**
+ * Applies pending migrations, one process at a time (session advisory lock on one connection). The
+ * lock is asked for again and again rather than waited for: a session waiting in pg_advisory_lock
+ * keeps the snapshot of its statement, and a migration's CREATE INDEX CONCURRENTLY waits for every
+ * older snapshot in the database, so the migrating process would wait for the waiting ones and they
+ * for it, for ever (PostgreSQL sees no deadlock: the lock is held by another of its connections).
+ */
 async function runMigrations(dataSource: DataSource): Promise<string[]> {
   const runner = dataSource.createQueryRunner();
   await runner.connect();
   try {
-    await runner.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    for (;;) {
+      const [{ locked }] = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+        MIGRATION_LOCK,
+      ])) as Array<{ locked: boolean }>;
+      if (locked) break;
+      await new Promise((resolve) => setTimeout(resolve, MIGRATION_LOCK_POLL_MS));
+    }
     const applied = await dataSource.runMigrations({ transaction: 'each' });
     return applied.map((migration) => migration.name);
   } finally {

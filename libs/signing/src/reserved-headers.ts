@@ -32,3 +32,15 @@ export function isReservedHeaderName(name: string): boolean {
   const lower = name.toLowerCase();
   return RESERVED_NAMES.has(lower) || RESERVED_PREFIXES.some((prefix) => lower.startsWith(prefix));
 }
+
+/**
+ * The custom headers a delivery sends: those of `headers` whose names are not reserved (one stored
+ * before its name was reserved, a `Content-Encoding` say, is left out). The map itself when none is.
+ */
+export function withoutReservedHeaders(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const names = Object.keys(headers);
+  if (!names.some(isReservedHeaderName)) return { ...headers };
+  return Object.fromEntries(
+    names.filter((name) => !isReservedHeaderName(name)).map((name) => [name, headers[name]]),
+  );
+}

@@ -187,4 +187,20 @@ describe('README', () => {
     expect(tests.length).toBeGreaterThan(100);
     expect(tests.filter((file) => !guide.includes(`\`${file}\``))).toEqual([]);
   });
+
+  it('points at no document outside the repository (no "SPEC", no "the seed")', () => {
+    const docs = readdirSync(join(ROOT, 'docs'))
+      .filter((file) => file.endsWith('.md'))
+      .map((file) => join('docs', file));
+    const self = join('libs', 'testing', 'src', 'readme.spec.ts');
+    const texts = [...codeFiles().filter((file) => file !== self), ...docs, 'README.md'];
+    const outside = texts.flatMap((file) =>
+      readFileSync(join(ROOT, file), 'utf8')
+        .split('\n')
+        .flatMap((line, index) =>
+          /\bSPEC\b/.test(line) || /\bthe seed\b/i.test(line) ? [`${file}:${index + 1}`] : [],
+        ),
+    );
+    expect(outside).toEqual([]);
+  });
 });

@@ -32,6 +32,21 @@ export interface DeliveryAttemptPage {
   url: string;
 }
 
+/**
+ * $1 attempt id, $2 webhook id: what a redelivery needs of the attempt, and whether its event was
+ * erased, in one statement (attempt and event by primary key).
+ */
+const REDELIVERED_ATTEMPT_SQL = `
+  SELECT a.delivery_id AS "deliveryId", a.event_id AS "eventId", e.erased_at IS NOT NULL AS "eventErased"
+    FROM delivery_attempts a LEFT JOIN events e ON e.id = a.event_id
+   WHERE a.id = $1 AND a.webhook_id = $2`;
+
+interface RedeliveredAttempt {
+  deliveryId: string;
+  eventId: string;
+  eventErased: boolean;
+}
+
 /** The attempt log of a webhook, and redelivery of what it lists. */
 @Injectable()
 export class DeliveriesService {
@@ -125,13 +140,14 @@ export class DeliveriesService {
   async redeliver(principal: Principal, webhookId: string, attemptId: string): Promise<QueuedDelivery> {
     const manager = this.dataSource.manager;
     const webhook = await findOwnedWebhook(manager, principal, webhookId);
-    const attempt = isUuid(attemptId)
-      ? await manager.findOne(DeliveryAttemptEntity, { where: { id: attemptId, webhookId: webhook.id } })
-      : null;
+    const [attempt] = isUuid(attemptId)
+      ? await manager.query<RedeliveredAttempt[]>(REDELIVERED_ATTEMPT_SQL, [attemptId, webhook.id])
+      : [];
     if (!attempt) throw new NotFoundException('Delivery not found');
     await this.entitlements.assertMayManage(principal, webhook);
     assertWebhookActive(webhook, 'redeliver');
-    await this.assertNotErased(attempt.eventId);
+    // An erased event is never sent again (README → API → Erasure); the worker drops it too.
+    if (attempt.eventErased) throw new ConflictException(EVENT_ERASED_MESSAGE);
     await this.budget.charge(principal, 1);
     try {
       await this.deliveryQueue.enqueueRedelivery(attempt.deliveryId, webhook.id);
@@ -140,15 +156,6 @@ export class DeliveriesService {
       throw new ServiceUnavailableException('Delivery queue unavailable, try again later');
     }
     return { eventId: attempt.eventId, deliveryId: attempt.deliveryId };
-  }
-
-  /** An erased event is never sent again (README → API → Erasure); the worker drops it too. */
-  private async assertNotErased(eventId: string): Promise<void> {
-    const [row] = await this.dataSource.query<Array<{ erased: boolean }>>(
-      'SELECT erased_at IS NOT NULL AS erased FROM events WHERE id = $1',
-      [eventId],
-    );
-    if (row?.erased) throw new ConflictException(EVENT_ERASED_MESSAGE);
   }
 }
 

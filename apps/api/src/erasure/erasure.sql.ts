@@ -14,7 +14,8 @@
  * WEBHOOK_LIMIT_PER_USER per user, so the scan stays short. A worker recording an attempt locks the
  * delivery and then, when the failure streak changes, the webhook: meeting an erasure the other way
  * round, PostgreSQL ends one of the two after deadlock_timeout — the erasure answers 503 (retry), or
- * the worker's batch is run again row by row and finds the delivery gone.
+ * the worker's batch is run again row by row and finds the delivery gone. So with a record that
+ * stores a Slack rendering, which locks its event row first (RECORD_ATTEMPTS_SQL).
  */
 export const LOCK_WEBHOOKS_SQL = `
   SELECT id FROM webhooks WHERE owner_id = $1 OR user_id = $1 ORDER BY id FOR UPDATE`;
@@ -38,10 +39,13 @@ export const DELETE_DELIVERIES_SQL = `
 /**
  * $1 event ids (those the erased deliveries referred to), $2 user id. Locks the events an erasure may
  * erase: those ids, and every event whose envelope had `ownerId` or `user.id` = the user
- * (IDX_events_owner, IDX_events_user; the ids by primary key). Events are shared by id between
- * fan-outs (an API's event goes to every subscriber): locking them waits out any fan-out adding a
- * delivery for one right now, so the next statement, with a fresh snapshot, sees it. An event erased
- * before is left alone (its owner and user are null by then). Returns their ids.
+ * (IDX_events_owner, IDX_events_user, the latter holding only events whose actor is not their owner:
+ * the others are found by owner; the ids by primary key). Events are shared by id between
+ * fan-outs (an API's event goes to every subscriber): a fan-out, a recover or an attempt record
+ * storing a rendering reads an existing event row under a key-share lock, so locking them here
+ * waits out any of those under way (the next statement, with a fresh snapshot, sees what they
+ * wrote), and those that come later wait for this transaction and then find the event erased. An
+ * event erased before is left alone (its owner and user are null by then). Returns their ids.
  */
 export const LOCK_EVENTS_SQL = `
   WITH locked AS (
@@ -56,7 +60,8 @@ export const LOCK_EVENTS_SQL = `
  * erased_at; the body empty, owner, user and fingerprint null), so that a re-publish of the id
  * delivers nothing (the fan-out answers `erased`); retention removes it like any event. Another
  * owner's deliveries of such an event that are not finished are dropped (an erased body is never
- * sent: the worker drops one it claims all the same), and the Slack renderings recorded with their
+ * sent: `dropped` is final, and since nothing can add one afterwards, the worker's claim does not
+ * look at events), and the Slack renderings recorded with their
  * attempts go (by UQ_deliveries_event_webhook, then IDX_delivery_attempts_delivery); their other
  * history stays (a data-modifying CTE runs whether or not it is read). Returns how many events were
  * erased and deliveries dropped.

@@ -1,19 +1,20 @@
-/** The delivery's event was not erased (README → API → Erasure): an erased one is never sent again. */
-const NOT_ERASED = `NOT EXISTS (SELECT 1 FROM events x WHERE x.id = deliveries.event_id AND x.erased_at IS NOT NULL)`;
-
 /**
  * $1 webhook id, $2 since, $3 until, $4 how many at most: the webhook's deliveries that ended failed
- * within [since, until) (`updated_at`: when the last attempt ended) and whose event was not erased,
- * oldest first, locked; a row another transaction holds is skipped (a concurrent recover takes it).
+ * within [since, until) (`updated_at`: when the last attempt ended) and whose event was not erased
+ * (README → API → Erasure: an erased one is never sent again), oldest first, locked; a delivery row
+ * another transaction holds is skipped (a concurrent recover takes it). The event row is joined by
+ * primary key and key-share locked: an erasure holds the rows it erases FOR UPDATE, so a recover
+ * either waits for it and then sees the event erased (and skips the delivery), or makes it wait, and
+ * the erasure then drops the deliveries this made pending; never a pending delivery of an erased event.
  */
-function pickFailed(columns: string): string {
+function pickFailed(columns: readonly string[]): string {
   return `
-    SELECT ${columns} FROM deliveries
-     WHERE webhook_id = $1 AND status = 'failed'
-       AND updated_at >= $2::timestamptz AND updated_at < $3::timestamptz
-       AND ${NOT_ERASED}
-     ORDER BY updated_at, id LIMIT $4::int
-       FOR UPDATE SKIP LOCKED`;
+    SELECT ${columns.map((column) => `deliveries.${column}`).join(', ')} FROM deliveries
+      JOIN events e ON e.id = deliveries.event_id AND e.erased_at IS NULL
+     WHERE deliveries.webhook_id = $1 AND deliveries.status = 'failed'
+       AND deliveries.updated_at >= $2::timestamptz AND deliveries.updated_at < $3::timestamptz
+     ORDER BY deliveries.updated_at, deliveries.id LIMIT $4::int
+       FOR UPDATE OF deliveries SKIP LOCKED FOR KEY SHARE OF e`;
 }
 
 /**
@@ -26,7 +27,7 @@ function pickFailed(columns: string): string {
  * IDX_deliveries_failed is the index this reads.
  */
 export const RECOVER_SQL = `
-  WITH picked AS (${pickFailed('id, updated_at')}), numbered AS (
+  WITH picked AS (${pickFailed(['id', 'updated_at'])}), numbered AS (
     SELECT id, (row_number() OVER (ORDER BY updated_at, id) - 1) / $5::int AS wave FROM picked
   ), recovered AS (
     UPDATE deliveries d
@@ -54,7 +55,7 @@ const EVENT_TIMESTAMP = String.raw`substring(e.body from '^\{"id":"(?:[^"\\]|\\.
  * every change of a line. IDX_deliveries_failed is the index this reads; events by primary key.
  */
 export const RECOVER_TO_LINE_SQL = `
-  WITH picked AS (${pickFailed('id, event_id, created_at, published_at, fifo_seq')}), placed AS (
+  WITH picked AS (${pickFailed(['id', 'event_id', 'created_at', 'published_at', 'fifo_seq'])}), placed AS (
     SELECT p.id, p.created_at, p.fifo_seq,
            COALESCE(p.published_at, (SELECT ${EVENT_TIMESTAMP} FROM events e WHERE e.id = p.event_id),
                     p.created_at) AS published_at

@@ -107,11 +107,12 @@ export class AttemptRunner {
 
   /**
    * One signed attempt of a claimed delivery (or a manual one), decided by the lifecycle and
-   * recorded; the circuit and disabling are applied. Undefined when the event is gone (retention).
+   * recorded; the circuit and disabling are applied. Undefined, and nothing sent, when the event has
+   * no body to send: gone (retention) or erased (README → API → Erasure); the caller drops a claimed
+   * delivery then.
    */
   async attempt(delivery: ClaimedDelivery, manual: boolean): Promise<AttemptMade | undefined> {
     const event = await this.events.get(delivery.eventId);
-    // The event row goes only with its deliveries (retention): nothing left to send.
     if (!event) return undefined;
     const attemptId = randomUUID();
     const request = buildDeliveryRequest({
@@ -160,16 +161,19 @@ export class AttemptRunner {
     const recorded = await this.record(record);
     // The delivery is gone (its webhook was deleted meanwhile): nothing else to decide on.
     const exists = recorded.attempt !== null;
+    // Dropped while the attempt was under way (an erasure, or its webhook disabled): it stays dropped,
+    // and nothing reminds the queue of a retry.
+    const dropped = recorded.deliveryStatus === 'dropped';
     const disabled =
       exists &&
       decision.disable !== null &&
       (await this.store.disableWebhook(record, decision.disable, delivery.failingSince));
     if (exists && decision.circuit) await this.applyCircuit(delivery, decision, record.ownerCaused);
-    // A fifo delivery that succeeded or failed for good lets the next one in its line go.
+    // A fifo delivery that succeeded, failed for good or was dropped lets the next one in its line go.
     if (
       exists &&
       delivery.ordering === 'fifo' &&
-      (decision.status === 'succeeded' || decision.status === 'failed')
+      (dropped || decision.status === 'succeeded' || decision.status === 'failed')
     ) {
       await this.fifo.advance([delivery.webhookId], this.handOff);
     }
@@ -196,7 +200,7 @@ export class AttemptRunner {
     return {
       durationMs: result.durationMs,
       kind: decision.kind,
-      retryAt: disabled || !exists ? undefined : decision.nextAttemptAt,
+      retryAt: disabled || !exists || dropped ? undefined : decision.nextAttemptAt,
     };
   }
 

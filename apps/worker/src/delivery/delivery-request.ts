@@ -1,5 +1,5 @@
 import type { PlatformEvent } from '@app/events';
-import { isReservedHeaderName, signatureHeader } from '@app/signing';
+import { signatureHeader } from '@app/signing';
 import { isSlackWebhookUrl, slackMessage } from '@app/slack';
 
 export const USER_AGENT = 'ApiTree-Webhooks/2.0';
@@ -21,7 +21,10 @@ export function buildDeliveryRequest(input: {
   eventBody: string;
   attemptId: string;
   secrets: readonly string[];
-  /** The webhook's custom headers (README → Receiving webhooks → The request). */
+  /**
+   * The webhook's custom headers as sent (README → Receiving webhooks → The request): reserved names
+   * are already left out where the stored headers are opened (DeliveryStore), once per stored value.
+   */
   headers?: Readonly<Record<string, string>> | null;
   nowSeconds?: number;
 }): DeliveryRequest {
@@ -33,7 +36,7 @@ export function buildDeliveryRequest(input: {
     body,
     headers: {
       // Ours come after, so they win; the API refuses custom headers with reserved names anyway.
-      ...sendableHeaders(input.headers),
+      ...input.headers,
       'content-type': 'application/json',
       'user-agent': USER_AGENT,
       'webhook-id': input.eventId,
@@ -43,19 +46,4 @@ export function buildDeliveryRequest(input: {
       'x-apitree-delivery': input.attemptId,
     },
   };
-}
-
-/**
- * The custom headers without reserved names (README → API → Webhook fields): one stored before its
- * name was reserved (a `Content-Encoding`, say) is not sent.
- */
-function sendableHeaders(
-  headers: Readonly<Record<string, string>> | null | undefined,
-): Readonly<Record<string, string>> | null | undefined {
-  if (!headers) return headers;
-  const names = Object.keys(headers);
-  if (!names.some(isReservedHeaderName)) return headers;
-  return Object.fromEntries(
-    names.filter((name) => !isReservedHeaderName(name)).map((name) => [name, headers[name]]),
-  );
 }

@@ -203,7 +203,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
         await this.queues.deliveries.enqueue([delivery]);
         return;
       }
-      made = await this.runner.attempt(claimed, false);
+      made = await this.attemptClaimed(claimed);
       if (made?.retryAt) {
         await this.queues.deliveries.enqueue([{ ...delivery, delayMs: made.retryAt.getTime() - Date.now() }]);
       }
@@ -243,7 +243,7 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
         return { delayTo: slotAt };
       }
     }
-    const made = await this.runner.attempt(claimed, false);
+    const made = await this.attemptClaimed(claimed);
     // PostgreSQL already holds next_attempt_at; the delayed job is only the reminder.
     return { made, delayTo: made?.retryAt };
   }
@@ -269,6 +269,17 @@ export class DeliveryProcessor implements OnApplicationBootstrap, BeforeApplicat
     this.metrics.deferred.inc({ reason: 'throttled' });
     await job.updateData({ ...job.data, throttleSlotFor: attemptsBefore });
     return new Date(Date.now() + waitMs);
+  }
+
+  /**
+   * The scheduled attempt of a claimed delivery. Its event without a body to send (erased since the
+   * claim, README → API → Erasure; or gone): dropped, so that the sweeper does not queue it again
+   * and again.
+   */
+  private async attemptClaimed(claimed: ClaimedDelivery): Promise<AttemptMade | undefined> {
+    const made = await this.runner.attempt(claimed, false);
+    if (!made) await this.dropOrPark(claimed, 'drop');
+    return made;
   }
 
   /** The lifecycle's call for a delivery it will not attempt: dropped, or parked while paused. */

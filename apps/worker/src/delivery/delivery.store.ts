@@ -12,7 +12,7 @@ import {
   PreparedStatements,
   PreparedTransaction,
 } from '@app/database';
-import { SecretBox } from '@app/signing';
+import { SecretBox, withoutReservedHeaders } from '@app/signing';
 import { recordWebhookEvent, StoredWebhookEventSource, SYSTEM_USER } from '@app/outbox';
 import { toStorableText } from '@app/text';
 import { OperationalCharges } from '../operational/operational-charges';
@@ -44,22 +44,26 @@ export interface ClaimedDelivery extends EndpointState {
   webhookId: string;
   url: string;
   secrets: string[];
-  /** The webhook's custom headers, opened; null: none. */
+  /** The webhook's custom headers as sent: opened, reserved names left out; null: none. */
   headers: Record<string, string> | null;
   /** `fifo`: a delivery that ends moves the webhook's line on (README → Ordered delivery). */
   ordering: WebhookOrdering;
-  /** Its event was erased (README → API → Erasure): dropped, never sent. */
-  eventErased: boolean;
   /** It ended failed once and was recovered since (deliveries.exhausted_at is set). */
   recovered: boolean;
 }
 
-/** A row as the database returns it: custom headers still as stored (sealed, or JSON text). */
-type StoredRow<T> = Omit<T, 'headers'> & { headers: string | null };
+/**
+ * A row as the database returns it: the custom headers still as stored (sealed, or JSON text), as
+ * `storedHeaders` (the name webhookEventColumns gives the sealed value too).
+ */
+type StoredRow<T> = Omit<T, 'headers'> & { storedHeaders: string | null };
 /** The same row with its headers opened. */
 type OpenedRow<T> = Omit<T, 'headers'> & { headers: Record<string, string> | null };
 
-/** Opened secrets and header maps kept per worker (sealed values differ on every write, so no stale hits). */
+/**
+ * Opened secrets and sendable header maps kept per worker (sealed values differ on every write, so
+ * no stale hits).
+ */
 const OPENED_CACHE_SIZE = 10_000;
 
 /** Where a delivery stands, for a job that could not claim it, or a manual redelivery. */
@@ -67,6 +71,11 @@ export interface DeliveryState extends ClaimedDelivery {
   status: DeliveryStatus;
   nextAttemptAt: Date;
   lockedUntil: Date | null;
+  /**
+   * Its event was erased (README → API → Erasure): a manual redelivery is dropped, never sent. (A
+   * claim needs no such check: delivery.sql.ts EVENT_ERASED.)
+   */
+  eventErased: boolean;
 }
 
 export interface StoredEvent {
@@ -108,12 +117,18 @@ export interface SetAside {
 export interface RecordedAttempt {
   /** The attempt number given to the row; null when the delivery is gone (webhook deleted). */
   attempt: number | null;
+  /**
+   * The delivery's status after the record; null when it is gone. A delivery dropped while the
+   * attempt was under way stays dropped, whatever the attempt's outcome.
+   */
+  deliveryStatus: DeliveryStatus | null;
   /** Operational events this record wrote to the outbox (the relay is to be kicked). */
   operational?: number;
 }
 
 type RecordRow = Omit<AttemptOutcome, 'webhookId' | 'deliveryId' | 'ownerCaused'> & {
   attempt: number | null;
+  deliveryStatus: DeliveryStatus | null;
 };
 
 /** The delivery pipeline's SQL; every hot statement works on a whole batch of rows. */
@@ -122,7 +137,7 @@ export class DeliveryStore {
   private readonly logger = new Logger('DeliveryStore');
   private readonly sql: PreparedStatements;
   private readonly openedSecrets = new Map<string, string>();
-  private readonly openedHeaders = new Map<string, Record<string, string>>();
+  private readonly sendableHeaders = new Map<string, Record<string, string>>();
 
   /** Lock waits of the statements whose running time grows with a webhook's backlog. */
   private readonly lockTimeoutMs: number;
@@ -139,19 +154,23 @@ export class DeliveryStore {
 
   /**
    * Secrets and custom headers as stored (sealed when SECRETS_ENCRYPTION_KEY is set) → as sent;
-   * each stored value is opened once, not once per delivery.
+   * each stored value is opened, and its headers with reserved names left out (README → API →
+   * Webhook fields), once, not once per delivery.
    */
   private opened<T extends ClaimedDelivery>(row: StoredRow<T>): OpenedRow<T> {
     row.secrets = row.secrets.map((stored) =>
       cached(this.openedSecrets, stored, () => this.secretBox.open(stored)),
     );
-    const fields: Omit<T, 'headers'> = row;
-    return { ...fields, headers: this.headersOf(row.headers) };
+    const { storedHeaders, ...fields } = row;
+    // The rest of the row is T without its headers (TypeScript cannot follow Omit through the rest).
+    return { ...(fields as unknown as Omit<T, 'headers'>), headers: this.sendableHeadersOf(storedHeaders) };
   }
 
-  private headersOf(stored: string | null): Record<string, string> | null {
+  private sendableHeadersOf(stored: string | null): Record<string, string> | null {
     if (stored === null) return null;
-    return cached(this.openedHeaders, stored, () => openHeaders(this.secretBox, stored));
+    return cached(this.sendableHeaders, stored, () =>
+      withoutReservedHeaders(openHeaders(this.secretBox, stored)),
+    );
   }
 
   /**
@@ -177,6 +196,7 @@ export class DeliveryStore {
     ]);
   }
 
+  /** The bodies to send; none for an event gone (retention) or erased. */
   async eventBodies(eventIds: readonly string[]): Promise<Map<string, StoredEvent>> {
     const rows = await this.sql.query<StoredEvent & { id: string }>(EVENT_BODIES_SQL, [eventIds]);
     return new Map(rows.map((row) => [row.id, { name: row.name, body: row.body }]));
@@ -212,6 +232,7 @@ export class DeliveryStore {
       );
       return rows.map((row, index) => ({
         attempt: row.attempt,
+        deliveryStatus: row.deliveryStatus,
         // Reported once per batch: whoever made the attempt kicks the relay.
         ...(index === 0 && operational > 0 ? { operational } : {}),
       }));
@@ -281,13 +302,15 @@ export class DeliveryStore {
         error: record.error === null ? null : toStorableText(record.error),
         at: new Date(),
       });
-      // Always published (SPEC §9). Caused by its owner (a ping answered 410, say), its deliveries
-      // count against their budget, never refused, once the row locks are let go (README → API → Rate limits).
+      // Whenever the system disables a webhook it says so (README → Lifecycle events). Caused by its
+      // owner (a ping answered 410, say), its deliveries count against their budget, never refused,
+      // once the row locks are let go (README → API → Rate limits).
       const owed = record.ownerCaused
         ? await this.charges.cost(rowsOf(manager), { name: 'webhook.disabled', ownerId: webhook.ownerId })
         : 0;
-      // The event shows header names only; the values are opened for nothing else.
-      const headers = this.headersOf(storedHeaders);
+      // The event shows the names as GET does (reserved ones stored before included); the values
+      // are opened for nothing else.
+      const headers = storedHeaders === null ? null : openHeaders(this.secretBox, storedHeaders);
       await recordWebhookEvent(
         manager,
         'webhook.disabled',

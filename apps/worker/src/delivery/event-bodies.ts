@@ -8,9 +8,18 @@ const CACHE_CHARACTERS = 8 * 1024 * 1024;
 /**
  * Event bodies by event id, read from PostgreSQL once per event rather than once per delivery:
  * fan-out remembers what it just wrote, and misses are loaded in batches. An event's body never
- * changes once written (a re-used id with other content is refused), so nothing goes stale; an
- * erasure empties it, but a delivery of an erased event is dropped at its claim, before its body is
- * asked for (README → API → Erasure).
+ * changes once written (a re-used id with other content is refused), so nothing goes stale, but for
+ * an erasure, which empties it (README → API → Erasure). The erasure runs in the API, so this cache
+ * never learns of it; it need not, because a body is asked for only by an attempt of a claimed
+ * delivery (or a manual redelivery, which checks erased_at first, DELIVERY_STATE_SQL):
+ * - claimed after the erasure committed: impossible for an erased event. The erasure drops every
+ *   unfinished delivery of it while holding its row, fan-out adds none to it afterwards (it reads
+ *   the row under a key-share lock), a recover skips it, and `dropped` is final (delivery.sql.ts
+ *   EVENT_ERASED).
+ * - claimed before: the attempt is under way, like one already sent when the erasure commits. A
+ *   cached body may go out this once; a body loaded now does not exist (EVENT_BODIES_SQL skips erased
+ *   events), so the delivery is dropped (get answers undefined) and nothing, an empty body least of
+ *   all, is signed or sent.
  */
 @Injectable()
 export class EventBodies implements OnApplicationShutdown {
@@ -30,6 +39,7 @@ export class EventBodies implements OnApplicationShutdown {
     });
   }
 
+  /** Undefined when the event is gone (retention) or erased. */
   async get(eventId: string): Promise<StoredEvent | undefined> {
     const cached = this.cache.get(eventId);
     if (cached) return cached;

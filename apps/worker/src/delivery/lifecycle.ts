@@ -143,8 +143,9 @@ export interface EndpointState {
 export type Admission = 'attempt' | 'throttle' | 'drop' | 'park';
 
 /**
- * Deleted or deactivated meanwhile, or its event erased (README → API → Erasure; a body cached by a
- * worker must not go out either): dropped, a manual redelivery too. Paused: parked until the circuit
+ * Deleted or deactivated meanwhile, or, for a manual redelivery (which reads the delivery's state,
+ * DeliveryState.eventErased), its event erased (README → API → Erasure; a body cached by a worker must
+ * not go out either): dropped, a manual redelivery too. Paused: parked until the circuit
  * closes, except the probe and a user's manual redelivery. A webhook with a rateLimit takes a throttle
  * slot first (`throttle`: unless this attempt already holds one), and waits for it uncounted.
  * Otherwise the attempt is made.

@@ -3,7 +3,8 @@ import { prepared } from '@app/database';
 /*
  * Fan-out of a batch of events in one statement (README → Fan-out). $1 event ids, $2 names, $3 bodies,
  * $4 fingerprints, $5 apiIds (uuid or null), $6 ownerIds, $7 bodies to filter on (null: $3),
- * $8 timestamps, $9 user ids (who acted). One row per event:
+ * $8 timestamps, $9 user ids (who acted, where not the owner: FanOutStore actorOtherThanOwner). One
+ * row per event:
  * - state: `new` (recorded now), `same` (recorded before with this content: a re-run),
  *   `duplicate` (recorded before with other content: nothing is delivered), `erased` (recorded
  *   before, its body since erased: nothing is delivered, README → API → Erasure), `raced` (another
@@ -13,6 +14,10 @@ import { prepared } from '@app/database';
  * for an endpoint that is down (README → Fair delivery). A fifo webhook's deliveries are `queued` in
  * publish order (timestamp, then fifo_seq in input order) and woken one at a time (README → Ordered
  * delivery); queuedWebhooks names those webhooks, and a re-run never hands a fifo head over early.
+ * An event recorded before is read under a key-share lock (only those: a new row is not there to
+ * lock): an erasure holds the rows it erases FOR UPDATE, so this waits for it and then reads the row
+ * as the erasure left it (`erased`), or the erasure waits for this and then drops the deliveries
+ * added; never a delivery added to an event already erased (README → API → Erasure).
  * Rows from before fingerprints existed count as the same event. A re-run finds its deliveries by
  * event id (`status || ''` keeps the planner from mixing in the sweeper's due index).
  * Matching: active, subscribed, and the event's API — or, for webhooks without apiId, its owner;
@@ -38,6 +43,7 @@ export const FAN_OUT_SQL = prepared(
            (e.erased_at IS NULL AND (e.fingerprint IS NULL OR e.fingerprint = i.fingerprint)) AS same
       FROM events e JOIN input i ON i.id = e.id
      WHERE e.id = ANY($1::text[])
+       FOR KEY SHARE OF e
   ), accepted AS (
     SELECT i.* FROM input i
      WHERE i.id IN (SELECT id FROM inserted) OR i.id IN (SELECT id FROM existing WHERE same)

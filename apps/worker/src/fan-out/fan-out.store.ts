@@ -38,6 +38,16 @@ function eventFingerprint(envelope: EventEnvelope): string {
     .digest('base64');
 }
 
+/**
+ * What events.user_id keeps (README → API → Erasure): the envelope's `user.id` where it is not its
+ * `ownerId` (someone acted for the owner: an organization's member, a publisher). An event the owner
+ * caused is found by its owner_id already, so it takes no entry in IDX_events_user, which stays as
+ * small as what only it can find.
+ */
+export function actorOtherThanOwner(envelope: Pick<EventEnvelope, 'user' | 'ownerId'>): string | null {
+  return envelope.user.id === envelope.ownerId ? null : envelope.user.id;
+}
+
 /** Fan-out's SQL: the event rows and one delivery row per matching webhook, before any enqueue. */
 @Injectable()
 export class FanOutStore {
@@ -92,7 +102,7 @@ export class FanOutStore {
       rows.map(({ event }) => event.envelope.ownerId ?? null),
       rows.map(({ event }) => matchBody(event.body)),
       rows.map(({ event }) => event.timestamp),
-      rows.map(({ event }) => event.envelope.user.id),
+      rows.map(({ event }) => actorOtherThanOwner(event.envelope)),
     ]);
     return new Map(
       result.map((row) => [

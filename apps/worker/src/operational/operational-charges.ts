@@ -76,7 +76,7 @@ export class OperationalCharges implements OnApplicationBootstrap, OnApplication
 
   /**
    * Counts `deliveries` against the owner's budget without ever refusing them: webhook.disabled is
-   * published whatever the budget says (SPEC §9: README → API → Rate limits), like the API's delete.
+   * published whatever the budget says (README → API → Rate limits), like the API's delete.
    */
   async record(ownerId: string, deliveries: number): Promise<void> {
     if (deliveries > 0) await this.budget.add(ownerId, deliveries);

@@ -101,26 +101,24 @@ function headerNames(secretBox: SecretBox, stored: string | null): Record<string
 }
 
 /**
- * $1 delivery ids, $2 the service's own event names. Marks the deliveries that ended failed as
- * exhausted, once in their life (a recovered delivery that fails again keeps its mark), and returns
- * what delivery.exhausted shows of those marked now whose event is a platform event: none for a ping,
- * a lifecycle or an operational event (no feedback loop, and a user's own actions buy no notices).
+ * $1 delivery ids, $2 the service's own event names. What delivery.exhausted shows of deliveries
+ * that the caller's statement has just ended failed and marked exhausted (RECORD_ATTEMPTS_SQL,
+ * FAIL_DELIVERY_SQL set exhausted_at with the status, once in a delivery's life), for those whose
+ * event is a platform event: none for a ping, a lifecycle or an operational event (no feedback loop,
+ * and a user's own actions buy no notices). Only reads: should writing the events fail, the mark
+ * stays, and the delivery never publishes delivery.exhausted twice.
  */
 const EXHAUSTED_SQL = `
-  WITH marked AS (
-    UPDATE deliveries SET exhausted_at = now()
-     WHERE id = ANY($1::uuid[]) AND status = 'failed' AND exhausted_at IS NULL
-    RETURNING id, webhook_id, event_id, attempts, created_at, updated_at)
   SELECT d.id AS "deliveryId", d.webhook_id AS "webhookId", w.url, w.owner_id AS "ownerId",
          d.event_id AS "eventId", e.name AS "eventName", d.attempts, d.created_at AS "createdAt",
          d.updated_at AS "updatedAt", a.status_code AS "statusCode", a.response, a.error, a.created_at AS "attemptAt"
-    FROM marked d
+    FROM deliveries d
     JOIN webhooks w ON w.id = d.webhook_id
     JOIN events e ON e.id = d.event_id
     LEFT JOIN LATERAL (
       SELECT status_code, response, error, created_at FROM delivery_attempts
        WHERE delivery_id = d.id ORDER BY attempt DESC LIMIT 1) a ON true
-   WHERE e.name <> ALL($2::text[])`;
+   WHERE d.id = ANY($1::uuid[]) AND e.name <> ALL($2::text[])`;
 
 type ExhaustedRow = Omit<ExhaustedDeliverySource, 'lastAttempt'> & {
   statusCode: number | null;
@@ -130,9 +128,9 @@ type ExhaustedRow = Omit<ExhaustedDeliverySource, 'lastAttempt'> & {
 };
 
 /**
- * delivery.exhausted for deliveries that the caller's transaction has just ended `failed`: the one
- * place it is published (README → Operational events), once per delivery, for platform events only.
- * Returns how many were written.
+ * delivery.exhausted for deliveries that the caller's transaction has just ended `failed` and marked
+ * exhausted: the one place it is published (README → Operational events), once per delivery, for
+ * platform events only. Returns how many were written.
  */
 export async function recordExhausted(db: TransactionRows, deliveryIds: readonly string[]): Promise<number> {
   if (deliveryIds.length === 0) return 0;
@@ -155,7 +153,7 @@ export interface AttemptOutcome {
   failing: boolean;
   /** A success ended a count at FAILING_AFTER_ATTEMPTS. */
   recovered: boolean;
-  /** The attempt ended its delivery failed. */
+  /** The attempt ended its delivery failed, marking it exhausted (once in its life). */
   exhausted: boolean;
   /** When the run of failures began (the one that ended, for recovered). */
   failingSince: Date;

@@ -3,7 +3,8 @@ import { Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm'
 /** A published event as received by fan-out; `body` is the exact JSON that is delivered and signed. */
 @Entity({ name: 'events' })
 @Index('IDX_events_created', ['createdAt'])
-// A user's events, for an erasure (README → API → Erasure).
+// A user's events, for an erasure (README → API → Erasure): those it owns, and those it caused for
+// another owner (user_id is null where the actor is the owner, so that index stays small).
 @Index('IDX_events_owner', ['ownerId'], { where: `"owner_id" IS NOT NULL` })
 @Index('IDX_events_user', ['userId'], { where: `"user_id" IS NOT NULL` })
 export class EventEntity {
@@ -25,7 +26,10 @@ export class EventEntity {
   @Column({ name: 'owner_id', type: 'text', nullable: true })
   ownerId!: string | null;
 
-  /** The envelope's `user.id` (who acted); null once erased. */
+  /**
+   * The envelope's `user.id` (who acted) where it is not its `ownerId`: an event its owner caused is
+   * found by owner_id, so IDX_events_user holds only what it alone finds. Null once erased.
+   */
   @Column({ name: 'user_id', type: 'text', nullable: true })
   userId!: string | null;
 
