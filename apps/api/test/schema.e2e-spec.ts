@@ -190,6 +190,21 @@ describe('Migration ErasureByOwner (e2e)', () => {
         text,
       ]);
     }
+    // The service's own event names no user who acted: `system` is kept for none of them.
+    await database.dataSource.query(
+      `INSERT INTO events (id, name, body) VALUES ('service', 'webhook.failing', $1)`,
+      [
+        JSON.stringify({
+          id: 'service',
+          name: 'webhook.failing',
+          timestamp: '2026-01-02T03:04:05.000Z',
+          user: { id: 'system', nickname: 'ApiTree' },
+          resourceType: 'Webhook',
+          resource: {},
+          ownerId: 'o5',
+        }),
+      ],
+    );
     await database.dataSource.runMigrations({ transaction: 'each' });
     const filled = await database.dataSource.query<
       Array<{ id: string; owner: string | null; user: string | null }>
@@ -200,6 +215,7 @@ describe('Migration ErasureByOwner (e2e)', () => {
       { id: 'other', owner: null, user: null },
       { id: 'owned', owner: 'o\\1', user: 'u"1' },
       { id: 'self', owner: 'o4', user: null },
+      { id: 'service', owner: 'o5', user: null },
     ]);
   });
 

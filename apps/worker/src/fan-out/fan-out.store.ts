@@ -3,7 +3,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { PreparedStatements } from '@app/database';
-import type { EventEnvelope } from '@app/events';
+import { EventEnvelope, SERVICE_EVENT_NAMES } from '@app/events';
+import { SYSTEM_USER } from '@app/outbox';
 import type { DeliveryToSend } from '@app/queue';
 import { UUID_PATTERN } from '@app/text';
 import { FAN_OUT_SQL } from './fan-out.sql';
@@ -42,10 +43,16 @@ function eventFingerprint(envelope: EventEnvelope): string {
  * What events.user_id keeps (README → API → Erasure): the envelope's `user.id` where it is not its
  * `ownerId` (someone acted for the owner: an organization's member, a publisher). An event the owner
  * caused is found by its owner_id already, so it takes no entry in IDX_events_user, which stays as
- * small as what only it can find.
+ * small as what only it can find. The service's own events (an auto-disable, an operational event)
+ * name SYSTEM_USER as who acted: no user did, so none is kept, and erasing a user whose id happens
+ * to be `system` erases none of them.
  */
-export function actorOtherThanOwner(envelope: Pick<EventEnvelope, 'user' | 'ownerId'>): string | null {
-  return envelope.user.id === envelope.ownerId ? null : envelope.user.id;
+export function actorOtherThanOwner(
+  envelope: Pick<EventEnvelope, 'name' | 'user' | 'ownerId'>,
+): string | null {
+  if (envelope.user.id === envelope.ownerId) return null;
+  if (envelope.user.id === SYSTEM_USER.id && SERVICE_EVENT_NAMES.includes(envelope.name)) return null;
+  return envelope.user.id;
 }
 
 /** Fan-out's SQL: the event rows and one delivery row per matching webhook, before any enqueue. */

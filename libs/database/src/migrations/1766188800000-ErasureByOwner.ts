@@ -1,30 +1,30 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
+import { addColumnsOnline, createIndexConcurrently } from './online-migration';
 
 /** Rows filled in per statement (and per transaction) by the backfill. */
 const BACKFILL_BATCH = 5_000;
-
-/** How long the column change may wait for its lock before it lets go and tries again. */
-const ALTER_LOCK_TIMEOUT = '2s';
-const ALTER_TRIES = 30;
 
 /**
  * Fills in the next batch after $1 (by primary key, $2 rows): `owner_id` and `user_id` read from
  * the body with anchored patterns (the delivered Event has a fixed key order, `user` fourth,
  * `ownerId` last), never by parsing the body as jsonb (which refuses some bodies, README → Payload
- * filters); a body of another shape gives null. `user_id` only where it is not the owner, as
- * fan-out writes it. Returns the batch's last id (null: none left).
+ * filters); a body of another shape gives null. `user_id` only where it is not the owner, and
+ * never the `system` of the service's own events, as fan-out writes it. Returns the batch's last id (null: none left).
  */
 const BACKFILL_SQL = String.raw`
   WITH batch AS (
     SELECT id FROM "events" WHERE id > $1 ORDER BY id LIMIT $2
   ), parsed AS (
-    SELECT e.id,
+    SELECT e.id, e.name,
            (substring(e."body" from ',"ownerId":("(?:[^"\\]|\\.)*")\}$'))::jsonb #>> '{}' AS owner_id,
            (substring(e."body" from '^\{"id":"(?:[^"\\]|\\.)*","name":"[^"]*","timestamp":"[^"]*","user":\{"id":("(?:[^"\\]|\\.)*")'))::jsonb #>> '{}' AS user_id
       FROM "events" e JOIN batch b ON b.id = e.id
      WHERE e."erased_at" IS NULL
   ), filled AS (
-    UPDATE "events" e SET "owner_id" = p.owner_id, "user_id" = NULLIF(p.user_id, p.owner_id)
+    UPDATE "events" e
+       SET "owner_id" = p.owner_id,
+           "user_id" = CASE WHEN p.user_id = 'system' AND (p.name LIKE 'webhook.%' OR p.name LIKE 'delivery.%')
+                            THEN NULL ELSE NULLIF(p.user_id, p.owner_id) END
       FROM parsed p
      WHERE e.id = p.id AND (p.owner_id IS NOT NULL OR p.user_id IS NOT NULL)
   )
@@ -52,7 +52,7 @@ export class ErasureByOwner1766188800000 implements MigrationInterface {
   transaction = false;
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await addColumns(
+    await addColumnsOnline(
       queryRunner,
       `ALTER TABLE "events" ADD COLUMN IF NOT EXISTS "owner_id" text, ADD COLUMN IF NOT EXISTS "user_id" text,
          ADD COLUMN IF NOT EXISTS "erased_at" TIMESTAMP WITH TIME ZONE`,
@@ -92,37 +92,4 @@ export class ErasureByOwner1766188800000 implements MigrationInterface {
          DROP COLUMN IF EXISTS "owner_id"`,
     );
   }
-}
-
-/** The column change, waiting at most ALTER_LOCK_TIMEOUT for its lock each time it asks. */
-async function addColumns(queryRunner: QueryRunner, sql: string): Promise<void> {
-  for (let tries = 1; ; tries++) {
-    try {
-      await queryRunner.query(`SET lock_timeout = '${ALTER_LOCK_TIMEOUT}'`);
-      await queryRunner.query(sql);
-      return;
-    } catch (error) {
-      // 55P03 lock_not_available: a long transaction holds the table; let the queue behind us go.
-      if ((error as { code?: string }).code !== '55P03' || tries >= ALTER_TRIES) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-    } finally {
-      await queryRunner.query('RESET lock_timeout');
-    }
-  }
-}
-
-/** CREATE INDEX CONCURRENTLY `name` `definition`, unless a valid one is there already. */
-async function createIndexConcurrently(
-  queryRunner: QueryRunner,
-  name: string,
-  definition: string,
-): Promise<void> {
-  const [existing] = (await queryRunner.query(
-    `SELECT i.indisvalid AS valid FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid
-      WHERE c.relname = $1 AND c.relnamespace = 'public'::regnamespace`,
-    [name],
-  )) as Array<{ valid: boolean }>;
-  if (existing?.valid) return;
-  if (existing) await queryRunner.query(`DROP INDEX CONCURRENTLY "public"."${name}"`);
-  await queryRunner.query(`CREATE INDEX CONCURRENTLY "${name}" ${definition}`);
 }
