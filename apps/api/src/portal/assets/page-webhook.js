@@ -4,7 +4,7 @@ import { clear, codeBlock, fill, h, notice, prettyJson, time } from './dom.js';
 import { attemptLog } from './attempts.js';
 import { renderChart } from './chart.js';
 import { recoverForm } from './recover.js';
-import { secretPanel } from './secret.js';
+import { jwksUrl, secretPanel } from './secret.js';
 import { lastDelivery, stateBadges, stateExplanation } from './status.js';
 
 export async function renderWebhook(main, id) {
@@ -52,7 +52,7 @@ export async function renderWebhook(main, id) {
   loadChart(webhook.id, chartBody);
   const pending = currentSession()?.pendingSecret;
   if (pending?.webhookId === webhook.id) {
-    flash.append(secretPanel(pending.secret, pending.intro));
+    flash.append(secretPanel(pending.secret, webhook.id, pending.change));
     delete currentSession().pendingSecret;
   }
 }
@@ -102,7 +102,7 @@ function actions(webhook, flash, log) {
         return;
       try {
         const { secret } = await api.rotateSecret(webhook.id);
-        clear(flash).append(secretPanel(secret, 'The secret was rotated. The new signing secret:'));
+        clear(flash).append(secretPanel(secret, webhook.id, 'rotated'));
       } catch (error) {
         report('error', `Rotation failed: ${error.message}`);
       }
@@ -174,7 +174,14 @@ function details(webhook) {
         webhook.apiId ? [' · API ', h('code', null, webhook.apiId)] : ' · all APIs',
       ),
       fact('Rate limit', webhook.rateLimit ? `${webhook.rateLimit} deliveries per second` : 'None'),
-      fact('Signing', webhook.signing === 'ed25519' ? 'Ed25519' : 'HMAC-SHA256'),
+      webhook.signing === 'ed25519'
+        ? fact(
+            'Signing',
+            h('span', null, 'Ed25519'),
+            ' · ',
+            h('a', { href: jwksUrl(webhook.id), target: '_blank', rel: 'noopener' }, 'public keys (JWKS)'),
+          )
+        : fact('Signing', 'HMAC-SHA256'),
       fact('Ordering', webhook.ordering === 'fifo' ? 'FIFO, one at a time' : 'None (concurrent)'),
       fact(
         'Custom headers',
