@@ -45,13 +45,17 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
   let pipeline: Pipeline;
   const sub = `portal-actions-${Date.now()}`;
   const auth = bearer(mintToken({ sub, nickname: 'jdoe' }));
-  /** Paths answered 500 (the endpoint is down); event ids whose first request is answered 503. */
+  /**
+   * Paths answered 500 (the endpoint is down) or 410 (it is gone); event ids whose first request is
+   * answered 503.
+   */
   const failing = new Set<string>();
+  const gone = new Set<string>();
   const failOnce = new Set<string>();
   const receiver = new HttpReceiver((received, response) => {
     const eventId = String(received.headers['webhook-id']);
-    const down = failing.has(received.url) || failOnce.delete(eventId);
-    response.statusCode = down ? (failing.has(received.url) ? 500 : 503) : 200;
+    const down = failing.has(received.url) || gone.has(received.url) || failOnce.delete(eventId);
+    response.statusCode = !down ? 200 : gone.has(received.url) ? 410 : failing.has(received.url) ? 500 : 503;
     response.setHeader('content-type', 'application/json');
     response.end(down ? '{"error":"unavailable"}' : '{"received":true}');
   });
@@ -185,16 +189,30 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
     const failed = await attempts(flaky.id);
     failing.delete('/hooks/flaky');
 
+    // Active, its last attempt failed: failing, in the list and on its page.
+    await page.goto(`${harness.origin}/portal/#/webhooks`);
+    const listed = page.getByRole('row').filter({ has: page.getByRole('link', { name: flaky.url }) });
+    await listed.waitFor();
+    expect(await listed.locator('.badges .badge').allTextContents()).toEqual(['Active', 'Failing']);
     await openWebhook(page, flaky);
     await page
       .locator('tr.attempt')
       .nth(failed.length - 1)
       .waitFor();
+    const header = page.locator('.page-header');
+    expect(await header.locator('.badges .badge').allTextContents()).toEqual(['Active', 'Failing']);
+    await page.getByText('The last delivery attempt failed (500)').waitFor();
     await page.getByRole('button', { name: 'Recover failed' }).click();
     await page.getByLabel('Failed in').selectOption('1');
     await page.getByRole('button', { name: 'Send them again' }).click();
     await page.getByText('2 deliveries are being sent again; their attempts appear in the log.').waitFor();
-    await page.getByText('2 new attempts: 2 delivered, 0 failed.').waitFor({ timeout: 20_000 });
+    const made = page.locator('.log-status .notice');
+    await made.getByText('2 new attempts: 2 delivered, 0 failed.').waitFor({ timeout: 20_000 });
+    await expect(made.getAttribute('class')).resolves.toContain('notice-success');
+    // The header follows the attempts: no longer failing.
+    await header.locator('.badges .badge').getByText('Failing').waitFor({ state: 'detached' });
+    expect(await header.locator('.badges .badge').allTextContents()).toEqual(['Active']);
+    expect(await page.getByText('The last delivery attempt failed').count()).toBe(0);
     const known = new Set(failed.map((attempt) => attempt.id));
     const highlighted = await page
       .locator('tr.attempt-new')
@@ -207,6 +225,52 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
     // The page's last delivery follows.
     await page.locator('.fact').filter({ hasText: 'Last delivery' }).getByText('OK 200').waitFor();
     await screenshot(page, 'recover');
+  });
+
+  it('recovers into a 410: the whole page follows the webhook switching itself off', async () => {
+    const goneHook = await createWebhook(pipeline.api.http, auth, {
+      url: `${receiver.url}/hooks/gone`,
+      events: ['api.created'],
+    });
+    gone.add('/hooks/gone');
+    await request(pipeline.api.http).post(`/webhooks/${goneHook.id}/ping`).set(auth).expect(202);
+    const reason = async () =>
+      (await request(pipeline.api.http).get(`/webhooks/${goneHook.id}`).set(auth).expect(200)).body as {
+        active: boolean;
+        disabledReason: string | null;
+      };
+    await waitUntil(async () => (await reason()).disabledReason === 'gone', 20_000, 'the 410 to disable it');
+    // Switched on again, while its URL still answers 410.
+    await request(pipeline.api.http)
+      .put(`/webhooks/${goneHook.id}`)
+      .set(auth)
+      .send({ active: true })
+      .expect(200);
+
+    await openWebhook(page, goneHook);
+    await page.locator('tr.attempt').first().waitFor();
+    const header = page.locator('.page-header');
+    expect(await header.locator('.badges .badge').allTextContents()).toEqual(['Active', 'Failing']);
+    await page.getByRole('button', { name: 'Recover failed' }).click();
+    await page.getByLabel('Failed in').selectOption('1');
+    await page.getByRole('button', { name: 'Send them again' }).click();
+    await page.getByText('1 delivery is being sent again; its attempt appears in the log.').waitFor();
+    // A failed attempt is shown, and announced, as a failure.
+    const made = page.locator('.log-status .notice');
+    await made.getByText('New attempt: failed (410).').waitFor({ timeout: 20_000 });
+    await expect(made.getAttribute('class')).resolves.toContain('notice-error');
+    await expect(made.getAttribute('role')).resolves.toBe('alert');
+    expect(await reason()).toEqual(expect.objectContaining({ active: false, disabledReason: 'gone' }));
+    // Header, buttons, state notice and details: all from the API's answer after the attempt.
+    await header.locator('.badges .badge').getByText('Disabled (gone)').waitFor();
+    expect(await header.locator('.badges .badge').allTextContents()).toEqual(['Disabled (gone)']);
+    await page.getByText('Disabled: its URL answered 410 Gone. Nothing is delivered until').waitFor();
+    expect(await page.getByRole('button', { name: 'Recover failed' }).isVisible()).toBe(false);
+    expect(await page.getByLabel('Failed in').count()).toBe(0);
+    await page.locator('.fact').filter({ hasText: 'Last delivery' }).getByText('Failed 410').waitFor();
+    await screenshot(page, 'recover-gone');
+    expect(await accessibilityViolations(page)).toEqual([]);
+    gone.delete('/hooks/gone');
   });
 
   it('shows a paused webhook and one the system disabled, with why', async () => {

@@ -225,7 +225,11 @@ export function attemptLog(webhook, { onChange } = {}) {
           state.highlight = new Set(fresh.keys());
           await load();
           if (fresh.size === 0) return;
-          clear(status).append(notice('success', freshSummary([...fresh.values()])));
+          const made = [...fresh.values()];
+          // A failure among them is a failure: styled and announced (role alert) as one.
+          clear(status).append(
+            notice(made.every((item) => item.success) ? 'success' : 'error', freshSummary(made)),
+          );
           onChange?.();
         };
         const deadline = Date.now() + 20_000;

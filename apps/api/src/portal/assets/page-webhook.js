@@ -11,18 +11,32 @@ export async function renderWebhook(main, id) {
   const webhook = await api.getWebhook(id);
   const flash = h('div', { class: 'flash', 'aria-live': 'polite' });
   const chartBody = h('div', null, h('p', { class: 'loading' }, 'Loading…'));
+  // The parts that show the webhook's state: refilled from the API after an action's attempts arrive
+  // (an attempt can change it: a 410 switches the webhook off, README → Portal → What you can do in it).
+  const badges = h('div', null, stateBadges(webhook));
+  const explanationBox = h('div');
   let detailsCard = details(webhook);
-  // New attempts change the chart and the last delivery.
+  const log = attemptLog(webhook, { onChange: () => void refresh() });
+  const bar = canWrite() ? actions(webhook, flash, log) : null;
+  const showState = (current) => {
+    fill(badges, stateBadges(current));
+    const explanation = stateExplanation(current);
+    fill(explanationBox, explanation ? notice(current.active ? 'warning' : 'error', explanation) : null);
+    bar?.update(current);
+  };
+  let refreshes = 0;
   const refresh = async () => {
+    const mine = ++refreshes;
     loadChart(webhook.id, chartBody);
     const fresh = await api.getWebhook(webhook.id).catch(() => null);
-    if (!fresh) return;
+    // Only the newest answer is shown: a recover's attempts arrive one after another.
+    if (!fresh || mine !== refreshes) return;
+    showState(fresh);
     const next = details(fresh);
     detailsCard.replaceWith(next);
     detailsCard = next;
   };
-  const log = attemptLog(webhook, { onChange: () => void refresh() });
-  const explanation = stateExplanation(webhook);
+  showState(webhook);
 
   fill(
     main,
@@ -30,15 +44,10 @@ export async function renderWebhook(main, id) {
     h(
       'div',
       { class: 'page-header' },
-      h(
-        'div',
-        { class: 'title-block' },
-        h('h1', { class: 'webhook-url' }, webhook.url),
-        stateBadges(webhook),
-      ),
-      canWrite() ? actions(webhook, flash, log) : null,
+      h('div', { class: 'title-block' }, h('h1', { class: 'webhook-url' }, webhook.url), badges),
+      bar?.element,
     ),
-    explanation ? notice(webhook.active ? 'warning' : 'error', explanation) : null,
+    explanationBox,
     flash,
     detailsCard,
     h(
@@ -108,24 +117,23 @@ function actions(webhook, flash, log) {
       }
     }),
   ];
-  if (webhook.active) {
-    // Recover answers 409 for an inactive webhook (nothing is delivered to it): offered on active ones only.
-    const open = h('button', { type: 'button', class: 'btn', 'aria-expanded': 'false' }, 'Recover failed');
-    let form = null;
-    const close = () => {
-      form?.remove();
-      form = null;
-      open.setAttribute('aria-expanded', 'false');
-    };
-    open.addEventListener('click', () => {
-      if (form) return close();
-      form = recoverForm(webhook, { onDone: close, log });
-      flash.after(form);
-      open.setAttribute('aria-expanded', 'true');
-      form.querySelector('select').focus();
-    });
-    buttons.push(open);
-  }
+  // Recover answers 409 for an inactive webhook (nothing is delivered to it): offered on active ones only,
+  // and taken away when an attempt switches the webhook off.
+  const open = h('button', { type: 'button', class: 'btn', 'aria-expanded': 'false' }, 'Recover failed');
+  let form = null;
+  const close = () => {
+    form?.remove();
+    form = null;
+    open.setAttribute('aria-expanded', 'false');
+  };
+  open.addEventListener('click', () => {
+    if (form) return close();
+    form = recoverForm(webhook, { onDone: close, log });
+    flash.after(form);
+    open.setAttribute('aria-expanded', 'true');
+    form.querySelector('select').focus();
+  });
+  buttons.push(open);
   buttons.push(
     actionButton(
       'Delete',
@@ -142,7 +150,17 @@ function actions(webhook, flash, log) {
       'btn-danger',
     ),
   );
-  return h('div', { class: 'actions-bar', role: 'group', 'aria-label': 'Webhook actions' }, ...buttons);
+  return {
+    element: h('div', { class: 'actions-bar', role: 'group', 'aria-label': 'Webhook actions' }, ...buttons),
+    update(current) {
+      open.hidden = !current.active;
+      if (current.active || !form) return;
+      // Its result stays readable in the log and the state notice; focus must not stay in a removed form.
+      const focused = form.contains(document.activeElement);
+      close();
+      if (focused) document.getElementById('main')?.focus({ preventScroll: true });
+    },
+  };
 }
 
 function fact(term, ...value) {
