@@ -60,6 +60,8 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
     response.end(down ? '{"error":"unavailable"}' : '{"received":true}');
   });
   let hook: CreatedWebhook;
+  /** The README screenshot's webhook: a day of attempts. */
+  let readme: CreatedWebhook;
   let context: BrowserContext;
   let page: Page;
 
@@ -357,7 +359,7 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
   });
 
   it("writes the README's screenshot: a webhook with a day of attempts, one opened", async () => {
-    const readme = await createWebhook(pipeline.api.http, auth, {
+    readme = await createWebhook(pipeline.api.http, auth, {
       url: `${receiver.url}/webhooks/apitree`,
       events: ['api.created', 'release.released', 'release.deprecated'],
       custom: '{"team":"platform"}',
@@ -386,12 +388,90 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
     await view.locator('tr.attempt').nth(19).waitFor();
     await view.locator('tr.attempt').first().getByRole('button', { name: 'Details' }).click();
     await view.getByRole('rowheader', { name: 'webhook-signature' }).waitFor();
+    await expectEvenHourTicks(view);
     await view.mouse.move(0, 0);
     // Down to the log's fourth row: the opened attempt and a few after it.
     await screenshot(view, 'readme-webhook', { until: view.locator('tr.attempt').nth(3) });
     await readmeContext.close();
   });
+
+  it('fits a 390 px wide phone: nothing wider than the screen, the top bar wrapped, the chart legible', async () => {
+    const viewport = { width: 390, height: 844 };
+    const [phone, view] = await harness.newPage(viewport);
+    const fits = async () => {
+      expect(await view.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(viewport.width);
+      // The top bar is at the page's top: where a phone's user finds it after scrolling up.
+      await view.evaluate('window.scrollTo(0, 0)');
+      const signOut = await view.getByRole('button', { name: 'Sign out' }).boundingBox();
+      expect(signOut).not.toBeNull();
+      const box = signOut as { x: number; y: number; width: number; height: number };
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
+      expect(box.y + box.height).toBeLessThanOrEqual(viewport.height);
+      expect(await view.getByText('Can manage').isVisible()).toBe(true);
+    };
+    await view.goto(await harness.portalLink(sub));
+    await view.getByRole('link', { name: readme.url }).waitFor();
+    await fits();
+    await screenshot(view, 'mobile-webhooks');
+    expect(await accessibilityViolations(view)).toEqual([]);
+
+    await openWebhook(view, readme);
+    await view.locator('tr.attempt').nth(19).waitFor();
+    await view.getByText(/\d+ succeeded/).waitFor();
+    await fits();
+    // The chart's hour labels: text of a readable size, apart from each other, inside the picture.
+    const labels = await view
+      .locator('svg.chart text')
+      .evaluateAll((texts) =>
+        texts
+          .map((text) => text.getBoundingClientRect())
+          .map(({ left, right, top, height }) => ({ left, right, top, height })),
+      );
+    const hoursAxis = labels.filter((label) => label.top === Math.max(...labels.map((each) => each.top)));
+    expect(hoursAxis.length).toBeGreaterThanOrEqual(3);
+    const picture = (await view.locator('svg.chart').boundingBox()) as { x: number; width: number };
+    await expectEvenHourTicks(view);
+    hoursAxis.forEach((label, index) => {
+      expect(label.height).toBeGreaterThanOrEqual(10);
+      expect(label.left).toBeGreaterThanOrEqual(picture.x);
+      expect(label.right).toBeLessThanOrEqual(picture.x + picture.width + 0.5);
+      if (index > 0) expect(label.left).toBeGreaterThan(hoursAxis[index - 1].right);
+    });
+    await screenshot(view, 'mobile-webhook-top', false);
+    await view.locator('tr.attempt').first().getByRole('button', { name: 'Details' }).click();
+    await view.getByRole('rowheader', { name: 'webhook-signature' }).waitFor();
+    await fits();
+    await screenshot(view, 'mobile-webhook');
+    expect(await accessibilityViolations(view)).toEqual([]);
+
+    await view.getByRole('link', { name: 'Event catalog' }).click();
+    await view.getByRole('heading', { name: 'Event catalog' }).waitFor();
+    await fits();
+    await screenshot(view, 'mobile-events', false);
+    await phone.close();
+  });
 });
+
+/** The chart's hour labels (the bottom row of its text) are the same number of hours apart. */
+async function expectEvenHourTicks(view: Page): Promise<void> {
+  const texts = await view
+    .locator('svg.chart text[text-anchor]')
+    .evaluateAll((nodes) =>
+      nodes.map((node) => ({ text: node.textContent ?? '', y: Number(node.getAttribute('y')) })),
+    );
+  const bottom = Math.max(...texts.map((text) => text.y));
+  const hours = texts
+    .filter((text) => text.y === bottom)
+    .map(({ text }) => {
+      const [, hour, , half] = /^(\d{1,2}):(\d{2})\s*([AP]M)?$/.exec(text.trim()) ?? [];
+      expect(hour).toBeDefined();
+      return (Number(hour) % (half ? 12 : 24)) + (half === 'PM' ? 12 : 0);
+    });
+  expect(hours.length).toBeGreaterThanOrEqual(3);
+  const gaps = hours.slice(1).map((hour, index) => (hour - hours[index] + 24) % 24);
+  expect(new Set(gaps).size).toBe(1);
+}
 
 /** 23 hours of earlier attempts, mostly successful, written straight into the log (no request recorded). */
 async function seedHistory(pipeline: Pipeline, webhookId: string): Promise<void> {

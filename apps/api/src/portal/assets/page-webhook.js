@@ -10,7 +10,7 @@ import { lastDelivery, stateBadges, stateExplanation } from './status.js';
 export async function renderWebhook(main, id) {
   const webhook = await api.getWebhook(id);
   const flash = h('div', { class: 'flash', 'aria-live': 'polite' });
-  const chartBody = h('div', null, h('p', { class: 'loading' }, 'Loading…'));
+  const chart = chartArea(webhook.id);
   // The parts that show the webhook's state: refilled from the API after an action's attempts arrive
   // (an attempt can change it: a 410 switches the webhook off, README → Portal → What you can do in it).
   const badges = h('div', null, stateBadges(webhook));
@@ -27,7 +27,7 @@ export async function renderWebhook(main, id) {
   let refreshes = 0;
   const refresh = async () => {
     const mine = ++refreshes;
-    loadChart(webhook.id, chartBody);
+    chart.load();
     const fresh = await api.getWebhook(webhook.id).catch(() => null);
     // Only the newest answer is shown: a recover's attempts arrive one after another.
     if (!fresh || mine !== refreshes) return;
@@ -54,11 +54,11 @@ export async function renderWebhook(main, id) {
       'section',
       { class: 'card', 'aria-labelledby': 'chart-title' },
       h('div', { class: 'card-header' }, h('h2', { id: 'chart-title' }, 'Last 24 hours')),
-      chartBody,
+      chart.element,
     ),
     log.element,
   );
-  loadChart(webhook.id, chartBody);
+  chart.load();
   const pending = currentSession()?.pendingSecret;
   if (pending?.webhookId === webhook.id) {
     flash.append(secretPanel(pending.secret, webhook.id, pending.change));
@@ -66,13 +66,45 @@ export async function renderWebhook(main, id) {
   }
 }
 
-async function loadChart(id, container) {
-  try {
-    const stats = await api.stats(id);
-    clear(container).append(renderChart(stats));
-  } catch (error) {
-    clear(container).append(notice('error', `The chart could not be loaded: ${error.message}`));
-  }
+/** The chart, drawn at the width it is shown at (so its labels stay readable) and again when that changes. */
+function chartArea(id) {
+  const element = h('div', { class: 'chart-area' }, h('p', { class: 'loading' }, 'Loading…'));
+  let stats = null;
+  let drawn = null;
+  let drawnWidth = 0;
+  const draw = () => {
+    drawnWidth = element.clientWidth;
+    const next = renderChart(stats, drawnWidth);
+    if (drawn) {
+      // Its parts, not the figure: the table's <details> stays open or closed as the user left it.
+      drawn.querySelector('svg').replaceWith(next.querySelector('svg'));
+      drawn.querySelector('.chart-legend').replaceWith(next.querySelector('.chart-legend'));
+      drawn.querySelector('.chart-table table').replaceWith(next.querySelector('.chart-table table'));
+    } else {
+      clear(element).append(next);
+      drawn = next;
+    }
+  };
+  new ResizeObserver(() => {
+    if (drawn && element.isConnected && Math.abs(element.clientWidth - drawnWidth) >= 8) draw();
+  }).observe(element);
+  let loads = 0;
+  return {
+    element,
+    async load() {
+      const mine = ++loads;
+      try {
+        const fresh = await api.stats(id);
+        if (mine !== loads) return;
+        stats = fresh;
+        draw();
+      } catch (error) {
+        if (mine !== loads) return;
+        drawn = null;
+        clear(element).append(notice('error', `The chart could not be loaded: ${error.message}`));
+      }
+    },
+  };
 }
 
 function actionButton(label, handler, kind = '') {
