@@ -347,7 +347,8 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
     await page.goto(`${harness.origin}/portal/#/webhooks`);
     await page.getByRole('link', { name: hook.url }).waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('heading', { name: 'Your session has ended' }).waitFor();
+    await page.getByRole('heading', { name: 'Not signed in' }).waitFor();
+    const signedOut = await page.locator('main').innerText();
     expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
     expect(await page.getByRole('navigation', { name: 'Portal' }).isVisible()).toBe(false);
     expect(await context.cookies()).toEqual([]);
@@ -356,6 +357,8 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
     const again = await page.goto(`${harness.origin}/portal/`);
     expect(again?.status()).toBe(401);
     await page.getByRole('heading', { name: 'Not signed in' }).waitFor();
+    // The server's page for the same situation says it in the same words.
+    expect(await page.locator('main').innerText()).toBe(signedOut);
   });
 
   it("writes the README's screenshot: a webhook with a day of attempts, one opened", async () => {

@@ -309,9 +309,17 @@ describeBrowser('the portal in a browser', () => {
     await page.getByRole('link', { name: 'Event catalog' }).click();
     await page.getByRole('heading', { name: 'Event catalog' }).waitFor();
     expect(await page.locator('section.event').count()).toBe(EVENT_CATALOG.length);
-    const example = await page.locator('section.event pre').first().textContent();
-    expect(example?.length).toBeGreaterThan(20);
+    // Examples start closed; a click opens one.
+    expect(await page.locator('section.event details.example').count()).toBe(EVENT_CATALOG.length);
+    expect(await page.locator('section.event details.example[open]').count()).toBe(0);
+    const first = page.locator('section.event').first();
+    expect(await first.locator('pre').isVisible()).toBe(false);
     await screenshot(page, 'events');
+    await first.getByText('Example payload').click();
+    await first.locator('pre').waitFor();
+    const example = await first.locator('pre').textContent();
+    expect(example?.length).toBeGreaterThan(20);
+    await screenshot(page, 'events-example', { until: first });
     expect(await accessibilityViolations(page)).toEqual([]);
   });
 
