@@ -45,17 +45,23 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
   let pipeline: Pipeline;
   const sub = `portal-actions-${Date.now()}`;
   const auth = bearer(mintToken({ sub, nickname: 'jdoe' }));
-  /** Paths answered 500 (the endpoint is down); event ids whose first request is answered 503. */
+  /**
+   * Paths answered 500 (the endpoint is down) or 410 (it is gone); event ids whose first request is
+   * answered 503.
+   */
   const failing = new Set<string>();
+  const gone = new Set<string>();
   const failOnce = new Set<string>();
   const receiver = new HttpReceiver((received, response) => {
     const eventId = String(received.headers['webhook-id']);
-    const down = failing.has(received.url) || failOnce.delete(eventId);
-    response.statusCode = down ? (failing.has(received.url) ? 500 : 503) : 200;
+    const down = failing.has(received.url) || gone.has(received.url) || failOnce.delete(eventId);
+    response.statusCode = !down ? 200 : gone.has(received.url) ? 410 : failing.has(received.url) ? 500 : 503;
     response.setHeader('content-type', 'application/json');
     response.end(down ? '{"error":"unavailable"}' : '{"received":true}');
   });
   let hook: CreatedWebhook;
+  /** The README screenshot's webhook: a day of attempts. */
+  let readme: CreatedWebhook;
   let context: BrowserContext;
   let page: Page;
 
@@ -185,16 +191,30 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
     const failed = await attempts(flaky.id);
     failing.delete('/hooks/flaky');
 
+    // Active, its last attempt failed: failing, in the list and on its page.
+    await page.goto(`${harness.origin}/portal/#/webhooks`);
+    const listed = page.getByRole('row').filter({ has: page.getByRole('link', { name: flaky.url }) });
+    await listed.waitFor();
+    expect(await listed.locator('.badges .badge').allTextContents()).toEqual(['Active', 'Failing']);
     await openWebhook(page, flaky);
     await page
       .locator('tr.attempt')
       .nth(failed.length - 1)
       .waitFor();
+    const header = page.locator('.page-header');
+    expect(await header.locator('.badges .badge').allTextContents()).toEqual(['Active', 'Failing']);
+    await page.getByText('The last delivery attempt failed (500)').waitFor();
     await page.getByRole('button', { name: 'Recover failed' }).click();
     await page.getByLabel('Failed in').selectOption('1');
     await page.getByRole('button', { name: 'Send them again' }).click();
     await page.getByText('2 deliveries are being sent again; their attempts appear in the log.').waitFor();
-    await page.getByText('2 new attempts: 2 delivered, 0 failed.').waitFor({ timeout: 20_000 });
+    const made = page.locator('.log-status .notice');
+    await made.getByText('2 new attempts: 2 delivered, 0 failed.').waitFor({ timeout: 20_000 });
+    await expect(made.getAttribute('class')).resolves.toContain('notice-success');
+    // The header follows the attempts: no longer failing.
+    await header.locator('.badges .badge').getByText('Failing').waitFor({ state: 'detached' });
+    expect(await header.locator('.badges .badge').allTextContents()).toEqual(['Active']);
+    expect(await page.getByText('The last delivery attempt failed').count()).toBe(0);
     const known = new Set(failed.map((attempt) => attempt.id));
     const highlighted = await page
       .locator('tr.attempt-new')
@@ -207,6 +227,52 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
     // The page's last delivery follows.
     await page.locator('.fact').filter({ hasText: 'Last delivery' }).getByText('OK 200').waitFor();
     await screenshot(page, 'recover');
+  });
+
+  it('recovers into a 410: the whole page follows the webhook switching itself off', async () => {
+    const goneHook = await createWebhook(pipeline.api.http, auth, {
+      url: `${receiver.url}/hooks/gone`,
+      events: ['api.created'],
+    });
+    gone.add('/hooks/gone');
+    await request(pipeline.api.http).post(`/webhooks/${goneHook.id}/ping`).set(auth).expect(202);
+    const reason = async () =>
+      (await request(pipeline.api.http).get(`/webhooks/${goneHook.id}`).set(auth).expect(200)).body as {
+        active: boolean;
+        disabledReason: string | null;
+      };
+    await waitUntil(async () => (await reason()).disabledReason === 'gone', 20_000, 'the 410 to disable it');
+    // Switched on again, while its URL still answers 410.
+    await request(pipeline.api.http)
+      .put(`/webhooks/${goneHook.id}`)
+      .set(auth)
+      .send({ active: true })
+      .expect(200);
+
+    await openWebhook(page, goneHook);
+    await page.locator('tr.attempt').first().waitFor();
+    const header = page.locator('.page-header');
+    expect(await header.locator('.badges .badge').allTextContents()).toEqual(['Active', 'Failing']);
+    await page.getByRole('button', { name: 'Recover failed' }).click();
+    await page.getByLabel('Failed in').selectOption('1');
+    await page.getByRole('button', { name: 'Send them again' }).click();
+    await page.getByText('1 delivery is being sent again; its attempt appears in the log.').waitFor();
+    // A failed attempt is shown, and announced, as a failure.
+    const made = page.locator('.log-status .notice');
+    await made.getByText('New attempt: failed (410).').waitFor({ timeout: 20_000 });
+    await expect(made.getAttribute('class')).resolves.toContain('notice-error');
+    await expect(made.getAttribute('role')).resolves.toBe('alert');
+    expect(await reason()).toEqual(expect.objectContaining({ active: false, disabledReason: 'gone' }));
+    // Header, buttons, state notice and details: all from the API's answer after the attempt.
+    await header.locator('.badges .badge').getByText('Disabled (gone)').waitFor();
+    expect(await header.locator('.badges .badge').allTextContents()).toEqual(['Disabled (gone)']);
+    await page.getByText('Disabled: its URL answered 410 Gone. Nothing is delivered until').waitFor();
+    expect(await page.getByRole('button', { name: 'Recover failed' }).isVisible()).toBe(false);
+    expect(await page.getByLabel('Failed in').count()).toBe(0);
+    await page.locator('.fact').filter({ hasText: 'Last delivery' }).getByText('Failed 410').waitFor();
+    await screenshot(page, 'recover-gone');
+    expect(await accessibilityViolations(page)).toEqual([]);
+    gone.delete('/hooks/gone');
   });
 
   it('shows a paused webhook and one the system disabled, with why', async () => {
@@ -281,7 +347,8 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
     await page.goto(`${harness.origin}/portal/#/webhooks`);
     await page.getByRole('link', { name: hook.url }).waitFor();
     await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('heading', { name: 'Your session has ended' }).waitFor();
+    await page.getByRole('heading', { name: 'Not signed in' }).waitFor();
+    const signedOut = await page.locator('main').innerText();
     expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(0);
     expect(await page.getByRole('navigation', { name: 'Portal' }).isVisible()).toBe(false);
     expect(await context.cookies()).toEqual([]);
@@ -290,10 +357,12 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
     const again = await page.goto(`${harness.origin}/portal/`);
     expect(again?.status()).toBe(401);
     await page.getByRole('heading', { name: 'Not signed in' }).waitFor();
+    // The server's page for the same situation says it in the same words.
+    expect(await page.locator('main').innerText()).toBe(signedOut);
   });
 
   it("writes the README's screenshot: a webhook with a day of attempts, one opened", async () => {
-    const readme = await createWebhook(pipeline.api.http, auth, {
+    readme = await createWebhook(pipeline.api.http, auth, {
       url: `${receiver.url}/webhooks/apitree`,
       events: ['api.created', 'release.released', 'release.deprecated'],
       custom: '{"team":"platform"}',
@@ -322,12 +391,90 @@ describeBrowser('the portal in a browser: actions, paging, states, signing out',
     await view.locator('tr.attempt').nth(19).waitFor();
     await view.locator('tr.attempt').first().getByRole('button', { name: 'Details' }).click();
     await view.getByRole('rowheader', { name: 'webhook-signature' }).waitFor();
+    await expectEvenHourTicks(view);
     await view.mouse.move(0, 0);
     // Down to the log's fourth row: the opened attempt and a few after it.
     await screenshot(view, 'readme-webhook', { until: view.locator('tr.attempt').nth(3) });
     await readmeContext.close();
   });
+
+  it('fits a 390 px wide phone: nothing wider than the screen, the top bar wrapped, the chart legible', async () => {
+    const viewport = { width: 390, height: 844 };
+    const [phone, view] = await harness.newPage(viewport);
+    const fits = async () => {
+      expect(await view.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(viewport.width);
+      // The top bar is at the page's top: where a phone's user finds it after scrolling up.
+      await view.evaluate('window.scrollTo(0, 0)');
+      const signOut = await view.getByRole('button', { name: 'Sign out' }).boundingBox();
+      expect(signOut).not.toBeNull();
+      const box = signOut as { x: number; y: number; width: number; height: number };
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(viewport.width);
+      expect(box.y + box.height).toBeLessThanOrEqual(viewport.height);
+      expect(await view.getByText('Can manage').isVisible()).toBe(true);
+    };
+    await view.goto(await harness.portalLink(sub));
+    await view.getByRole('link', { name: readme.url }).waitFor();
+    await fits();
+    await screenshot(view, 'mobile-webhooks');
+    expect(await accessibilityViolations(view)).toEqual([]);
+
+    await openWebhook(view, readme);
+    await view.locator('tr.attempt').nth(19).waitFor();
+    await view.getByText(/\d+ succeeded/).waitFor();
+    await fits();
+    // The chart's hour labels: text of a readable size, apart from each other, inside the picture.
+    const labels = await view
+      .locator('svg.chart text')
+      .evaluateAll((texts) =>
+        texts
+          .map((text) => text.getBoundingClientRect())
+          .map(({ left, right, top, height }) => ({ left, right, top, height })),
+      );
+    const hoursAxis = labels.filter((label) => label.top === Math.max(...labels.map((each) => each.top)));
+    expect(hoursAxis.length).toBeGreaterThanOrEqual(3);
+    const picture = (await view.locator('svg.chart').boundingBox()) as { x: number; width: number };
+    await expectEvenHourTicks(view);
+    hoursAxis.forEach((label, index) => {
+      expect(label.height).toBeGreaterThanOrEqual(10);
+      expect(label.left).toBeGreaterThanOrEqual(picture.x);
+      expect(label.right).toBeLessThanOrEqual(picture.x + picture.width + 0.5);
+      if (index > 0) expect(label.left).toBeGreaterThan(hoursAxis[index - 1].right);
+    });
+    await screenshot(view, 'mobile-webhook-top', false);
+    await view.locator('tr.attempt').first().getByRole('button', { name: 'Details' }).click();
+    await view.getByRole('rowheader', { name: 'webhook-signature' }).waitFor();
+    await fits();
+    await screenshot(view, 'mobile-webhook');
+    expect(await accessibilityViolations(view)).toEqual([]);
+
+    await view.getByRole('link', { name: 'Event catalog' }).click();
+    await view.getByRole('heading', { name: 'Event catalog' }).waitFor();
+    await fits();
+    await screenshot(view, 'mobile-events', false);
+    await phone.close();
+  });
 });
+
+/** The chart's hour labels (the bottom row of its text) are the same number of hours apart. */
+async function expectEvenHourTicks(view: Page): Promise<void> {
+  const texts = await view
+    .locator('svg.chart text[text-anchor]')
+    .evaluateAll((nodes) =>
+      nodes.map((node) => ({ text: node.textContent ?? '', y: Number(node.getAttribute('y')) })),
+    );
+  const bottom = Math.max(...texts.map((text) => text.y));
+  const hours = texts
+    .filter((text) => text.y === bottom)
+    .map(({ text }) => {
+      const [, hour, , half] = /^(\d{1,2}):(\d{2})\s*([AP]M)?$/.exec(text.trim()) ?? [];
+      expect(hour).toBeDefined();
+      return (Number(hour) % (half ? 12 : 24)) + (half === 'PM' ? 12 : 0);
+    });
+  expect(hours.length).toBeGreaterThanOrEqual(3);
+  const gaps = hours.slice(1).map((hour, index) => (hour - hours[index] + 24) % 24);
+  expect(new Set(gaps).size).toBe(1);
+}
 
 /** 23 hours of earlier attempts, mostly successful, written straight into the log (no request recorded). */
 async function seedHistory(pipeline: Pipeline, webhookId: string): Promise<void> {

@@ -281,7 +281,23 @@ describeBrowser('the portal in a browser', () => {
     await page.getByLabel('Ordering').selectOption('fifo');
     await page.getByRole('button', { name: 'Save changes' }).click();
     await page.getByText('5 deliveries per second').waitFor();
-    expect(await page.locator('[data-secret]').textContent()).toMatch(/^whpk_/);
+    // The whpk_ value is the public key (README → Verifying Ed25519 signatures): said so, with the JWKS
+    // URL receivers can fetch it from, and no warning about a secret shown once.
+    const publicKey = (await page.locator('[data-public-key]').textContent()) ?? '';
+    expect(publicKey).toMatch(/^whpk_/);
+    expect(await page.locator('[data-secret]').count()).toBe(0);
+    const panel = page.locator('.secret-panel');
+    expect(await panel.textContent()).toContain('The new public key:');
+    expect(await panel.textContent()).toContain('This is the public key, not a secret');
+    expect(await panel.textContent()).not.toMatch(/signing secret|only this once/);
+    const editedId = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
+    const jwks = `${origin}/webhooks/${editedId}/jwks`;
+    expect(await panel.locator('[data-jwks-url]').textContent()).toBe(jwks);
+    const served = (await (await fetch(jwks)).json()) as { keys: Array<{ x: string }> };
+    expect(served.keys[0].x).toBe(
+      Buffer.from(publicKey.slice('whpk_'.length), 'base64').toString('base64url'),
+    );
+    await screenshot(page, 'signing-switched', { until: page.locator('.secret-panel') });
     await page.getByText('Ed25519', { exact: true }).waitFor();
     await page.getByText('FIFO, one at a time').waitFor();
     expect(await page.locator('pre.code').filter({ hasText: 'visibility' }).textContent()).toContain(
@@ -293,9 +309,17 @@ describeBrowser('the portal in a browser', () => {
     await page.getByRole('link', { name: 'Event catalog' }).click();
     await page.getByRole('heading', { name: 'Event catalog' }).waitFor();
     expect(await page.locator('section.event').count()).toBe(EVENT_CATALOG.length);
-    const example = await page.locator('section.event pre').first().textContent();
-    expect(example?.length).toBeGreaterThan(20);
+    // Examples start closed; a click opens one.
+    expect(await page.locator('section.event details.example').count()).toBe(EVENT_CATALOG.length);
+    expect(await page.locator('section.event details.example[open]').count()).toBe(0);
+    const first = page.locator('section.event').first();
+    expect(await first.locator('pre').isVisible()).toBe(false);
     await screenshot(page, 'events');
+    await first.getByText('Example payload').click();
+    await first.locator('pre').waitFor();
+    const example = await first.locator('pre').textContent();
+    expect(example?.length).toBeGreaterThan(20);
+    await screenshot(page, 'events-example', { until: first });
     expect(await accessibilityViolations(page)).toEqual([]);
   });
 

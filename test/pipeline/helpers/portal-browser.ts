@@ -93,8 +93,8 @@ export interface PortalHarness {
   pageErrors: string[];
   /** A one-time link for `sub`, minted as ApiTree's dashboard does. */
   portalLink(sub: string, scope?: string): Promise<string>;
-  /** A fresh browser context (no cookies) and a page in it. */
-  newPage(): Promise<[BrowserContext, Page]>;
+  /** A fresh browser context (no cookies) and a page in it, 1280×800 unless `viewport` says otherwise. */
+  newPage(viewport?: { width: number; height: number }): Promise<[BrowserContext, Page]>;
   close(): Promise<void>;
 }
 
@@ -120,8 +120,8 @@ export async function startPortalHarness(name: string): Promise<PortalHarness> {
       if (response.status !== 201) throw new Error(`POST /portal/sessions answered ${response.status}`);
       return ((await response.json()) as { url: string }).url;
     },
-    async newPage() {
-      const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    async newPage(viewport = { width: 1280, height: 800 }) {
+      const context = await browser.newContext({ viewport });
       // Fail within a test's time with playwright's own message (what it waited for), not jest's timeout.
       context.setDefaultTimeout(10_000);
       const page = await context.newPage();

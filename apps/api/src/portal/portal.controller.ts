@@ -29,6 +29,7 @@ import { isWellFormedToken, sessionCookies } from './portal-tokens';
 
 export const PORTAL_ASSETS = join(__dirname, 'assets');
 
+// The signed-out page in app.js says the same (its showSignedOut).
 const OPEN_A_LINK = 'Open the portal from ApiTree’s dashboard: it gives you a link that signs you in.';
 
 const LINK_REFUSALS = {

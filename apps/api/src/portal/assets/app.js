@@ -56,9 +56,10 @@ function showSignedOut() {
   clear(document.getElementById('session'));
   // Nothing behind the links works without a session.
   document.querySelector('.topbar nav').hidden = true;
+  // The same words as the server's 401 page for /portal/ without a session (portal.controller.ts).
   clear(main).append(
-    h('h1', null, 'Your session has ended'),
-    h('p', null, 'Open a new portal link from the application that sent you here.'),
+    h('h1', null, 'Not signed in'),
+    h('p', null, 'Open the portal from ApiTree’s dashboard: it gives you a link that signs you in.'),
   );
 }
 

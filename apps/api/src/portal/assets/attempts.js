@@ -118,8 +118,8 @@ export function attemptLog(webhook, { onChange } = {}) {
     for (const attempt of items) {
       const detailRow = h(
         'tr',
-        { class: 'attempt-detail', hidden: true },
-        h('td', { colspan: 6 }, attemptDetail(attempt)),
+        { class: 'attempt-detail', role: 'row', hidden: true },
+        h('td', { role: 'cell', colspan: 6 }, attemptDetail(attempt)),
       );
       const toggle = h(
         'button',
@@ -137,22 +137,23 @@ export function attemptLog(webhook, { onChange } = {}) {
         toggle.setAttribute('aria-expanded', String(!detailRow.hidden));
         toggle.textContent = detailRow.hidden ? 'Details' : 'Hide';
       });
-      const actions = h('td', { class: 'actions' }, toggle);
+      const actions = h('td', { class: 'actions', role: 'cell' }, toggle);
       if (canWrite()) actions.append(redeliverButton(attempt));
       rows.push(
         h(
           'tr',
           {
             class: ['attempt', state.highlight.has(attempt.id) && 'attempt-new'],
+            role: 'row',
             'data-attempt-id': attempt.id,
           },
-          h('td', { class: 'nowrap' }, time(attempt.timestamp)),
-          h('td', null, h('code', null, attempt.eventName)),
-          h('td', null, attemptBadge(attempt.success, attempt.statusCode)),
-          h('td', { class: 'num' }, `#${attempt.attempt}`),
+          h('td', { class: 'nowrap', role: 'cell' }, time(attempt.timestamp)),
+          h('td', { role: 'cell' }, h('code', null, attempt.eventName)),
+          h('td', { role: 'cell' }, attemptBadge(attempt.success, attempt.statusCode)),
+          h('td', { class: 'num', role: 'cell' }, `#${attempt.attempt}`),
           h(
             'td',
-            { class: 'num' },
+            { class: 'num', role: 'cell' },
             attempt.durationMs === null || attempt.durationMs === undefined
               ? '—'
               : `${attempt.durationMs} ms`,
@@ -165,22 +166,24 @@ export function attemptLog(webhook, { onChange } = {}) {
     return h(
       'div',
       { class: 'table-wrap' },
+      // On a narrow screen each attempt's cells flow onto wrapped lines (app.css, .table-flowing); the
+      // explicit roles keep it a table for screen readers once its parts are displayed as blocks.
       h(
         'table',
-        { class: 'table attempts' },
+        { class: 'table attempts table-flowing', role: 'table' },
         h('caption', { class: 'sr-only' }, 'Delivery attempts, newest first'),
         h(
           'thead',
-          null,
+          { role: 'rowgroup' },
           h(
             'tr',
-            null,
+            { role: 'row' },
             ...['Time', 'Event', 'Result', 'Attempt', 'Duration', 'Actions'].map((title) =>
-              h('th', { scope: 'col' }, title),
+              h('th', { scope: 'col', role: 'columnheader' }, title),
             ),
           ),
         ),
-        h('tbody', null, ...rows),
+        h('tbody', { role: 'rowgroup' }, ...rows),
       ),
     );
   }
@@ -225,7 +228,11 @@ export function attemptLog(webhook, { onChange } = {}) {
           state.highlight = new Set(fresh.keys());
           await load();
           if (fresh.size === 0) return;
-          clear(status).append(notice('success', freshSummary([...fresh.values()])));
+          const made = [...fresh.values()];
+          // A failure among them is a failure: styled and announced (role alert) as one.
+          clear(status).append(
+            notice(made.every((item) => item.success) ? 'success' : 'error', freshSummary(made)),
+          );
           onChange?.();
         };
         const deadline = Date.now() + 20_000;

@@ -2,9 +2,18 @@
 // with a table holding the same numbers for screen readers and anyone who prefers to read.
 import { h, svg } from './dom.js';
 
+// Drawn in CSS pixels at the width it is shown at (one unit is one pixel), so its text keeps its size
+// on a phone; WIDTH when that width is not known.
 const WIDTH = 1100;
+const MIN_WIDTH = 280;
 const HEIGHT = 180;
 const PAD = { top: 10, right: 8, bottom: 24, left: 32 };
+/** Hours between x labels: the smallest of these that leaves each label room (all divide 24, so even). */
+const TICK_STEPS = [1, 2, 3, 4, 6, 8, 12];
+/** About how wide an axis label of `length` characters is at the axis' 11px. */
+const textWidth = (length) => length * 6.5;
+/** The space between two labels' texts, at least. */
+const LABEL_GAP = 40;
 
 /** Accepts {hours: [...]}, {items: [...]} or a bare array of {hour|start|time, success(es), failure(s)}. */
 export function normalizeStats(stats) {
@@ -23,7 +32,8 @@ function hourLabel(iso) {
     : date.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 }
 
-export function renderChart(stats) {
+export function renderChart(stats, shownWidth) {
+  const width = shownWidth > 0 ? Math.max(MIN_WIDTH, Math.round(shownWidth)) : WIDTH;
   const hours = normalizeStats(stats);
   const totalSuccess = hours.reduce((sum, bucket) => sum + bucket.success, 0);
   const totalFailure = hours.reduce((sum, bucket) => sum + bucket.failure, 0);
@@ -31,21 +41,24 @@ export function renderChart(stats) {
   // Even, so the middle grid line falls on a whole number.
   const highest = Math.max(1, ...hours.map((bucket) => bucket.success + bucket.failure));
   const max = highest === 1 ? 1 : highest + (highest % 2);
-  const plotWidth = WIDTH - PAD.left - PAD.right;
+  const plotWidth = width - PAD.left - PAD.right;
   const plotHeight = HEIGHT - PAD.top - PAD.bottom;
   const slot = plotWidth / Math.max(1, hours.length);
   const barWidth = Math.max(2, slot * 0.7);
   const y = (value) => PAD.top + plotHeight - (value / max) * plotHeight;
+  const labels = hours.map((bucket) => hourLabel(bucket.hour));
+  const room = textWidth(Math.max(0, ...labels.map((label) => label.length))) + LABEL_GAP;
+  const step = TICK_STEPS.find((hoursApart) => hoursApart * slot >= room) ?? hours.length;
 
   const chart = svg('svg', {
     class: 'chart',
-    viewBox: `0 0 ${WIDTH} ${HEIGHT}`,
+    viewBox: `0 0 ${width} ${HEIGHT}`,
     role: 'img',
     'aria-label': summary,
   });
   for (const value of new Set([0, Math.ceil(max / 2), max])) {
     chart.append(
-      svg('line', { class: 'chart-grid', x1: PAD.left, x2: WIDTH - PAD.right, y1: y(value), y2: y(value) }),
+      svg('line', { class: 'chart-grid', x1: PAD.left, x2: width - PAD.right, y1: y(value), y2: y(value) }),
       svg(
         'text',
         { class: 'chart-axis', x: PAD.left - 6, y: y(value) + 4, 'text-anchor': 'end' },
@@ -58,7 +71,7 @@ export function renderChart(stats) {
     const group = svg(
       'g',
       null,
-      svg('title', null, `${hourLabel(bucket.hour)}: ${bucket.success} ok, ${bucket.failure} failed`),
+      svg('title', null, `${labels[index]}: ${bucket.success} ok, ${bucket.failure} failed`),
     );
     if (bucket.success > 0) {
       group.append(
@@ -77,13 +90,15 @@ export function renderChart(stats) {
         svg('rect', { class: 'bar-failure', x, width: barWidth, y: top, height: y(bucket.success) - top }),
       );
     }
-    if (index % 4 === 0 || index === hours.length - 1) {
+    // Every `step` hours counted back from the newest, so the current hour is labelled and the gaps are equal.
+    if ((hours.length - 1 - index) % step === 0) {
+      // Centred under its bar, unless that would cut it at an edge of the picture.
+      const centre = x + barWidth / 2;
+      const half = textWidth(labels[index].length) / 2;
+      const [at, anchor] =
+        centre + half > width ? [width - 1, 'end'] : centre - half < 0 ? [1, 'start'] : [centre, 'middle'];
       group.append(
-        svg(
-          'text',
-          { class: 'chart-axis', x: x + barWidth / 2, y: HEIGHT - 6, 'text-anchor': 'middle' },
-          hourLabel(bucket.hour),
-        ),
+        svg('text', { class: 'chart-axis', x: at, y: HEIGHT - 6, 'text-anchor': anchor }, labels[index]),
       );
     }
     chart.append(group);

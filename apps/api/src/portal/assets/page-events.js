@@ -54,7 +54,8 @@ export async function renderEvents(main) {
               ? null
               : h(
                   'details',
-                  { class: 'example', open: true },
+                  // Closed until asked for: open, the catalog's examples make a page of metres.
+                  { class: 'example' },
                   h('summary', null, 'Example payload'),
                   codeBlock(prettyJson(entry.example)),
                 ),

@@ -223,9 +223,7 @@ export async function renderWebhookForm(main, id) {
         currentSession().pendingSecret = {
           webhookId: saved.id,
           secret: saved.secret,
-          intro: webhook
-            ? 'The signing method was changed. The new signing secret:'
-            : 'Your webhook was created. Its signing secret:',
+          change: webhook ? 'switched' : 'created',
         };
       location.hash = `#/webhooks/${encodeURIComponent(saved.id)}`;
     } catch (error) {

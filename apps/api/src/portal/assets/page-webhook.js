@@ -4,25 +4,39 @@ import { clear, codeBlock, fill, h, notice, prettyJson, time } from './dom.js';
 import { attemptLog } from './attempts.js';
 import { renderChart } from './chart.js';
 import { recoverForm } from './recover.js';
-import { secretPanel } from './secret.js';
+import { jwksUrl, secretPanel } from './secret.js';
 import { lastDelivery, stateBadges, stateExplanation } from './status.js';
 
 export async function renderWebhook(main, id) {
   const webhook = await api.getWebhook(id);
   const flash = h('div', { class: 'flash', 'aria-live': 'polite' });
-  const chartBody = h('div', null, h('p', { class: 'loading' }, 'Loading…'));
+  const chart = chartArea(webhook.id);
+  // The parts that show the webhook's state: refilled from the API after an action's attempts arrive
+  // (an attempt can change it: a 410 switches the webhook off, README → Portal → What you can do in it).
+  const badges = h('div', null, stateBadges(webhook));
+  const explanationBox = h('div');
   let detailsCard = details(webhook);
-  // New attempts change the chart and the last delivery.
+  const log = attemptLog(webhook, { onChange: () => void refresh() });
+  const bar = canWrite() ? actions(webhook, flash, log) : null;
+  const showState = (current) => {
+    fill(badges, stateBadges(current));
+    const explanation = stateExplanation(current);
+    fill(explanationBox, explanation ? notice(current.active ? 'warning' : 'error', explanation) : null);
+    bar?.update(current);
+  };
+  let refreshes = 0;
   const refresh = async () => {
-    loadChart(webhook.id, chartBody);
+    const mine = ++refreshes;
+    chart.load();
     const fresh = await api.getWebhook(webhook.id).catch(() => null);
-    if (!fresh) return;
+    // Only the newest answer is shown: a recover's attempts arrive one after another.
+    if (!fresh || mine !== refreshes) return;
+    showState(fresh);
     const next = details(fresh);
     detailsCard.replaceWith(next);
     detailsCard = next;
   };
-  const log = attemptLog(webhook, { onChange: () => void refresh() });
-  const explanation = stateExplanation(webhook);
+  showState(webhook);
 
   fill(
     main,
@@ -30,40 +44,67 @@ export async function renderWebhook(main, id) {
     h(
       'div',
       { class: 'page-header' },
-      h(
-        'div',
-        { class: 'title-block' },
-        h('h1', { class: 'webhook-url' }, webhook.url),
-        stateBadges(webhook),
-      ),
-      canWrite() ? actions(webhook, flash, log) : null,
+      h('div', { class: 'title-block' }, h('h1', { class: 'webhook-url' }, webhook.url), badges),
+      bar?.element,
     ),
-    explanation ? notice(webhook.active ? 'warning' : 'error', explanation) : null,
+    explanationBox,
     flash,
     detailsCard,
     h(
       'section',
       { class: 'card', 'aria-labelledby': 'chart-title' },
       h('div', { class: 'card-header' }, h('h2', { id: 'chart-title' }, 'Last 24 hours')),
-      chartBody,
+      chart.element,
     ),
     log.element,
   );
-  loadChart(webhook.id, chartBody);
+  chart.load();
   const pending = currentSession()?.pendingSecret;
   if (pending?.webhookId === webhook.id) {
-    flash.append(secretPanel(pending.secret, pending.intro));
+    flash.append(secretPanel(pending.secret, webhook.id, pending.change));
     delete currentSession().pendingSecret;
   }
 }
 
-async function loadChart(id, container) {
-  try {
-    const stats = await api.stats(id);
-    clear(container).append(renderChart(stats));
-  } catch (error) {
-    clear(container).append(notice('error', `The chart could not be loaded: ${error.message}`));
-  }
+/** The chart, drawn at the width it is shown at (so its labels stay readable) and again when that changes. */
+function chartArea(id) {
+  const element = h('div', { class: 'chart-area' }, h('p', { class: 'loading' }, 'Loading…'));
+  let stats = null;
+  let drawn = null;
+  let drawnWidth = 0;
+  const draw = () => {
+    drawnWidth = element.clientWidth;
+    const next = renderChart(stats, drawnWidth);
+    if (drawn) {
+      // Its parts, not the figure: the table's <details> stays open or closed as the user left it.
+      drawn.querySelector('svg').replaceWith(next.querySelector('svg'));
+      drawn.querySelector('.chart-legend').replaceWith(next.querySelector('.chart-legend'));
+      drawn.querySelector('.chart-table table').replaceWith(next.querySelector('.chart-table table'));
+    } else {
+      clear(element).append(next);
+      drawn = next;
+    }
+  };
+  new ResizeObserver(() => {
+    if (drawn && element.isConnected && Math.abs(element.clientWidth - drawnWidth) >= 8) draw();
+  }).observe(element);
+  let loads = 0;
+  return {
+    element,
+    async load() {
+      const mine = ++loads;
+      try {
+        const fresh = await api.stats(id);
+        if (mine !== loads) return;
+        stats = fresh;
+        draw();
+      } catch (error) {
+        if (mine !== loads) return;
+        drawn = null;
+        clear(element).append(notice('error', `The chart could not be loaded: ${error.message}`));
+      }
+    },
+  };
 }
 
 function actionButton(label, handler, kind = '') {
@@ -102,30 +143,29 @@ function actions(webhook, flash, log) {
         return;
       try {
         const { secret } = await api.rotateSecret(webhook.id);
-        clear(flash).append(secretPanel(secret, 'The secret was rotated. The new signing secret:'));
+        clear(flash).append(secretPanel(secret, webhook.id, 'rotated'));
       } catch (error) {
         report('error', `Rotation failed: ${error.message}`);
       }
     }),
   ];
-  if (webhook.active) {
-    // Recover answers 409 for an inactive webhook (nothing is delivered to it): offered on active ones only.
-    const open = h('button', { type: 'button', class: 'btn', 'aria-expanded': 'false' }, 'Recover failed');
-    let form = null;
-    const close = () => {
-      form?.remove();
-      form = null;
-      open.setAttribute('aria-expanded', 'false');
-    };
-    open.addEventListener('click', () => {
-      if (form) return close();
-      form = recoverForm(webhook, { onDone: close, log });
-      flash.after(form);
-      open.setAttribute('aria-expanded', 'true');
-      form.querySelector('select').focus();
-    });
-    buttons.push(open);
-  }
+  // Recover answers 409 for an inactive webhook (nothing is delivered to it): offered on active ones only,
+  // and taken away when an attempt switches the webhook off.
+  const open = h('button', { type: 'button', class: 'btn', 'aria-expanded': 'false' }, 'Recover failed');
+  let form = null;
+  const close = () => {
+    form?.remove();
+    form = null;
+    open.setAttribute('aria-expanded', 'false');
+  };
+  open.addEventListener('click', () => {
+    if (form) return close();
+    form = recoverForm(webhook, { onDone: close, log });
+    flash.after(form);
+    open.setAttribute('aria-expanded', 'true');
+    form.querySelector('select').focus();
+  });
+  buttons.push(open);
   buttons.push(
     actionButton(
       'Delete',
@@ -142,7 +182,17 @@ function actions(webhook, flash, log) {
       'btn-danger',
     ),
   );
-  return h('div', { class: 'actions-bar', role: 'group', 'aria-label': 'Webhook actions' }, ...buttons);
+  return {
+    element: h('div', { class: 'actions-bar', role: 'group', 'aria-label': 'Webhook actions' }, ...buttons),
+    update(current) {
+      open.hidden = !current.active;
+      if (current.active || !form) return;
+      // Its result stays readable in the log and the state notice; focus must not stay in a removed form.
+      const focused = form.contains(document.activeElement);
+      close();
+      if (focused) document.getElementById('main')?.focus({ preventScroll: true });
+    },
+  };
 }
 
 function fact(term, ...value) {
@@ -174,7 +224,14 @@ function details(webhook) {
         webhook.apiId ? [' · API ', h('code', null, webhook.apiId)] : ' · all APIs',
       ),
       fact('Rate limit', webhook.rateLimit ? `${webhook.rateLimit} deliveries per second` : 'None'),
-      fact('Signing', webhook.signing === 'ed25519' ? 'Ed25519' : 'HMAC-SHA256'),
+      webhook.signing === 'ed25519'
+        ? fact(
+            'Signing',
+            h('span', null, 'Ed25519'),
+            ' · ',
+            h('a', { href: jwksUrl(webhook.id), target: '_blank', rel: 'noopener' }, 'public keys (JWKS)'),
+          )
+        : fact('Signing', 'HMAC-SHA256'),
       fact('Ordering', webhook.ordering === 'fifo' ? 'FIFO, one at a time' : 'None (concurrent)'),
       fact(
         'Custom headers',

@@ -29,19 +29,25 @@ export async function renderWebhooks(main) {
     );
     return;
   }
+  // On a narrow screen the rows are shown as stacked blocks, each cell labelled with its column
+  // (app.css, data-label); the explicit roles keep it a table for screen readers, which some browsers
+  // stop announcing as one once its parts are displayed as blocks.
+  const COLUMNS = ['Endpoint', 'Events', 'State', 'Last delivery', 'Created'];
+  const cell = (column, attrs, ...children) =>
+    h('td', { role: 'cell', 'data-label': COLUMNS[column], ...attrs }, ...children);
   const rows = webhooks.map((webhook) =>
     h(
       'tr',
-      null,
-      h(
-        'td',
+      { role: 'row' },
+      cell(
+        0,
         { class: 'cell-url' },
         h('a', { href: `#/webhooks/${encodeURIComponent(webhook.id)}` }, webhook.url),
       ),
-      h('td', null, eventSummary(webhook.events)),
-      h('td', null, stateBadges(webhook)),
-      h('td', null, lastDelivery(webhook)),
-      h('td', { class: 'nowrap' }, time(webhook.createdAt)),
+      cell(1, null, eventSummary(webhook.events)),
+      cell(2, null, stateBadges(webhook)),
+      cell(3, null, lastDelivery(webhook)),
+      cell(4, { class: 'nowrap' }, time(webhook.createdAt)),
     ),
   );
   main.append(
@@ -50,20 +56,18 @@ export async function renderWebhooks(main) {
       { class: 'table-wrap' },
       h(
         'table',
-        { class: 'table' },
+        { class: 'table table-stacking', role: 'table' },
         h('caption', { class: 'sr-only' }, 'Your webhooks'),
         h(
           'thead',
-          null,
+          { role: 'rowgroup' },
           h(
             'tr',
-            null,
-            ...['Endpoint', 'Events', 'State', 'Last delivery', 'Created'].map((title) =>
-              h('th', { scope: 'col' }, title),
-            ),
+            { role: 'row' },
+            ...COLUMNS.map((title) => h('th', { scope: 'col', role: 'columnheader' }, title)),
           ),
         ),
-        h('tbody', null, ...rows),
+        h('tbody', { role: 'rowgroup' }, ...rows),
       ),
     ),
   );

@@ -50,12 +50,15 @@ export function recoverForm(webhook, { onDone, log }) {
       const since = new Date(Date.now() - Number(select.value) * 3600_000).toISOString();
       const watch = await log.beforeAction();
       const { deliveries } = await api.recover(webhook.id, { since });
+      // Queued, not yet delivered (as a ping's notice): how they went is the log's new attempts' notice.
       result.append(
         notice(
-          deliveries > 0 ? 'success' : 'info',
-          deliveries > 0
-            ? `${deliveries} ${deliveries === 1 ? 'delivery is' : 'deliveries are'} being sent again; their attempts appear in the log.`
-            : 'Nothing to recover in this window.',
+          'info',
+          deliveries === 0
+            ? 'Nothing to recover in this window.'
+            : deliveries === 1
+              ? '1 delivery is being sent again; its attempt appears in the log.'
+              : `${deliveries} deliveries are being sent again; their attempts appear in the log.`,
         ),
       );
       if (deliveries > 0) watch.newAttempts({ count: deliveries }).catch(() => {});

@@ -13,7 +13,17 @@ export function disabledText(webhook) {
   return why ? `Disabled: ${why}` : 'Disabled';
 }
 
-/** Badges: state, then delivery health when it is not plain healthy. */
+/**
+ * An active webhook whose last attempt failed (`lastDelivery.success` false) and that is not paused (a
+ * paused one has its own badge and explanation): it is failing now, whatever its first badge says.
+ */
+export function isFailing(webhook) {
+  return Boolean(
+    webhook.active && webhook.lastDelivery?.success === false && webhook.deliveryHealth?.state !== 'paused',
+  );
+}
+
+/** Badges: state, then delivery health when it is not plain healthy, then Failing (isFailing). */
 export function stateBadges(webhook) {
   const badges = [];
   if (webhook.active) badges.push(badge('Active', 'success'));
@@ -28,6 +38,7 @@ export function stateBadges(webhook) {
   } else if (webhook.active && health?.state === 'slow') {
     badges.push(badge('Slow', 'warning'));
   }
+  if (isFailing(webhook)) badges.push(badge('Failing', 'danger'));
   return h('span', { class: 'badges' }, ...badges);
 }
 
@@ -63,6 +74,10 @@ export function stateExplanation(webhook) {
     return health.pausedUntil && Date.parse(health.pausedUntil) > Date.now()
       ? `The endpoint kept timing out or refusing connections. Deliveries wait until ${formatTime(health.pausedUntil)}, when one probe is sent; they resume once it succeeds.`
       : 'The endpoint kept timing out or refusing connections. A probe is being sent; deliveries resume once it succeeds.';
+  }
+  if (isFailing(webhook)) {
+    const code = webhook.lastDelivery.statusCode;
+    return `The last delivery attempt failed (${code === null || code === undefined ? 'no response' : code}): the attempt log shows what the endpoint answered.`;
   }
   if (health?.state === 'slow')
     return 'The endpoint answers slowly; its deliveries share the slow part of the delivery capacity.';
